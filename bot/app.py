@@ -1,0 +1,214 @@
+"""The composition root: `create_app(settings)` builds everything, starts nothing.
+
+The aiohttp application serves Bolt at `POST /slack/events` plus health, readiness and
+metrics. Its `cleanup_ctx` starts the outbox worker and the scheduler inside the
+running loop and stops them, waiting for in-flight work, on shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot import db, handlers
+from bot.config import ConfigError, Settings
+from bot.deps import Deps
+from bot.jobs import running_scheduler
+from bot.jobs.outbox import running_worker
+from bot.metrics import Metrics
+from bot.models import utcnow
+from bot.services import policy
+from bot.services.admins import AdminDirectory
+from bot.services.policy import PolicyStore
+from bot.slack import build_client
+
+logger = logging.getLogger(__name__)
+
+DEPS = web.AppKey("deps", Deps)
+BOLT = web.AppKey("bolt", AsyncApp)
+
+
+def build_deps(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> Deps:
+    """Everything handlers and jobs share; raises `PackError` for an invalid policy pack."""
+    if settings.slack_bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN: required to talk to Slack")
+    metrics = Metrics()
+    client = build_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        metrics=metrics,
+    )
+
+    async def group_members(group_id: str) -> list[str]:
+        response = await client.usergroups_users_list(usergroup=group_id)
+        return list(response.get("users") or [])
+
+    engine = db.create_engine(settings.database_url)
+    return Deps(
+        settings=settings,
+        engine=engine,
+        sessions=db.make_sessions(engine),
+        policy=PolicyStore(settings.policy_pack),
+        metrics=metrics,
+        client=client,
+        admins=AdminDirectory(settings.admin_user_ids, settings.admin_group_ids, group_members),
+        clock=clock,
+    )
+
+
+def build_bolt(deps: Deps) -> AsyncApp:
+    """The Bolt app with every listener. Requests are verified before they reach it."""
+    bolt = AsyncApp(
+        client=deps.client,
+        signing_secret="verified-by-the-aiohttp-route",
+        request_verification_enabled=False,
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    handlers.register_all(bolt, deps)
+    return bolt
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+    run_workers: bool = True,
+    socket_mode: bool = False,
+) -> web.Application:
+    """The aiohttp app. With `socket_mode`, Slack's requests arrive over a WebSocket
+    (SLACK_APP_TOKEN) instead of `POST /slack/events`; health and metrics stay on HTTP."""
+    if socket_mode and settings.slack_app_token is None:
+        raise ConfigError("SLACK_APP_TOKEN: required for Socket Mode (an xapp- app-level token)")
+    if not socket_mode and settings.slack_signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET: required to verify requests from Slack")
+    deps = build_deps(settings, clock=clock)
+    app = web.Application(client_max_size=1024**2)
+    app[DEPS] = deps
+    app[BOLT] = build_bolt(deps)
+    if settings.slack_signing_secret is not None and not socket_mode:
+        verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+        app.router.add_post("/slack/events", _slack_route(app, verifier))
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
+    app.cleanup_ctx.append(_lifecycle(run_workers))
+    if socket_mode:
+        app.cleanup_ctx.append(_socket_mode)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _socket_mode(app: web.Application) -> AsyncIterator[None]:
+    settings = app[DEPS].settings
+    assert settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(app[BOLT], settings.slack_app_token.get_secret_value())
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    logger.info("connected to Slack over Socket Mode")
+    try:
+        yield
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def _lifecycle(
+    run_workers: bool,
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        deps = app[DEPS]
+        await _audit_startup_load(deps)
+        async with contextlib.AsyncExitStack() as stack:
+            if run_workers:
+                await stack.enter_async_context(running_worker(deps))
+                await stack.enter_async_context(running_scheduler(deps))
+            yield
+            await deps.background.drain()
+        await deps.engine.dispose()
+
+    return lifecycle
+
+
+async def _audit_startup_load(deps: Deps) -> None:
+    try:
+        async with deps.sessions.begin() as session:
+            await policy.audit_load(
+                session=session, actor="system", active=deps.policy.active, trigger="startup"
+            )
+    except Exception as exc:  # the service still answers from memory; readiness reports it
+        logger.warning("could not audit the policy load at start-up: %s", type(exc).__name__)
+
+
+def _slack_route(app: web.Application, verifier: SignatureVerifier) -> Callable[[web.Request], Any]:
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        deps = app[DEPS]
+        body = await request.read()
+        if not _signed(verifier, body, request.headers):
+            deps.metrics.request("unsigned", "rejected", time.perf_counter() - started)
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"),
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
+        except (ValueError, KeyError, TypeError):
+            deps.metrics.request("malformed", "rejected", time.perf_counter() - started)
+            return web.json_response({"error": "malformed request body"}, status=400)
+        bolt_response = await app[BOLT].async_dispatch(bolt_request)
+        outcome = "ok" if bolt_response.status < 400 else f"http_{bolt_response.status}"
+        deps.metrics.request(_label(bolt_request.body), outcome, time.perf_counter() - started)
+        return await to_aiohttp_response(bolt_response)
+
+    return slack_events
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, headers: Any) -> bool:
+    try:
+        return bool(
+            verifier.is_valid(
+                body=body,
+                timestamp=headers.get("X-Slack-Request-Timestamp"),
+                signature=headers.get("X-Slack-Signature"),
+            )
+        )
+    except (ValueError, TypeError, UnicodeError):
+        return False
+
+
+def _label(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return str(body["command"])[:40]
+    if body.get("type") == "event_callback":
+        return "event:" + str((body.get("event") or {}).get("type"))[:40]
+    return str(body.get("type") or "unknown")[:40]
+
+
+async def _healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    ready, detail = await db.is_ready(request.app[DEPS].engine)
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "detail": detail},
+        status=200 if ready else 503,
+    )
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    metrics = request.app[DEPS].metrics
+    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})

@@ -1,0 +1,178 @@
+"""The `coe-bot` command line: serve, migrate, policy validate, try."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot import db
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+from bot.services.policy_pack import PackError, load_pack
+
+logger = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except ConfigError as error:
+        print(f"coe-bot: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except PackError as error:
+        print("coe-bot: the policy pack is invalid:", file=sys.stderr)
+        for issue in error.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coe-bot", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    serve = verbs.add_parser("serve", help="run the Slack app (HTTP or Socket Mode)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
+    serve.set_defaults(run=_serve)
+
+    migrate = verbs.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    migrate.set_defaults(run=_migrate)
+
+    pol = verbs.add_parser("policy", help="policy pack tools")
+    pol_verbs = pol.add_subparsers(dest="policy_verb", required=True)
+    validate = pol_verbs.add_parser("validate", help="check a policy pack file")
+    validate.add_argument("file")
+    validate.set_defaults(run=_policy_validate)
+
+    try_ = verbs.add_parser("try", help='run a slash command locally: coe-bot try "/ai-policy …"')
+    try_.add_argument("command_line", help='the command and its text, e.g. "/ai-policy secrets"')
+    try_.add_argument("--user", default="U0ALICE", help="Slack user ID to run as")
+    try_.add_argument("--channel", default="C0GENERAL", help="channel ID to run in")
+    try_.set_defaults(run=_try)
+    return parser
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    settings = _settings()
+    db.migrate(settings.database_url)
+    print(f"Database at {_safe_url(settings.database_url)} is at revision {db.head_revision()}.")
+    return 0
+
+
+def _policy_validate(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_pack(args.file)
+    except PackError as error:
+        for issue in error.issues:
+            print(issue)
+        print(f"{len(error.issues)} error(s) in {args.file}", file=sys.stderr)
+        return 1
+    meta = loaded.pack.metadata
+    print(
+        f"{args.file}: OK — {meta.name} version {meta.version}: "
+        f"{len(loaded.pack.categories)} categories, {len(loaded.pack.tiers)} tiers, "
+        f"{len(loaded.pack.tools)} tools, {len(loaded.pack.rules)} rules "
+        f"(sha256 {loaded.sha256[:12]})"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+    if not settings.has_slack_credentials and not args.socket_mode:
+        return asyncio.run(_serve_with_standin(settings, args.host, args.port))
+    from bot.app import create_app
+
+    app = create_app(settings, socket_mode=args.socket_mode)
+    web.run_app(app, host=args.host, port=args.port, print=None)
+    return 0
+
+
+async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
+    """No Slack credentials: run against the local stand-in, and say how to go further."""
+    from bot.app import create_app
+    from bot.standin import FakeSlack
+
+    async with FakeSlack() as slack:
+        secret = secrets.token_hex(16)
+        local = settings.model_copy(
+            update={
+                "slack_api_url": slack.api_url,
+                "slack_bot_token": SecretStr(slack.bot_token),
+                "slack_signing_secret": SecretStr(secret),
+            }
+        )
+        runner = web.AppRunner(create_app(local))
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        print(_STANDIN_BANNER.format(port=port, api=slack.api_url), flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    return 0
+
+
+_STANDIN_BANNER = """\
+coe-bot is running on http://127.0.0.1:{port} against the local Slack stand-in ({api}):
+no Slack credentials are configured.
+
+  Try a command (in another terminal):
+    .venv/bin/coe-bot try "/ai-policy can I use copilot on payment code in a regulated service"
+    .venv/bin/coe-bot try "/ai-policy"
+  Health:  curl http://127.0.0.1:{port}/healthz   Metrics: curl http://127.0.0.1:{port}/metrics
+
+  Connect a real workspace: create a Slack app from manifest.yml (api.slack.com/apps →
+  "From an app manifest"), install it, then put SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
+  in .env (see .env.example) and run `make run` again. Press Ctrl+C to stop."""
+
+
+def _try(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, "text")
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+    from bot.trial import run_command
+
+    output = asyncio.run(
+        run_command(settings, args.command_line, user_id=args.user, channel_id=args.channel)
+    )
+    print(output, end="")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Settings: one typed object, read from the environment (and `.env`) once, in the CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./coe-bot.db"
+_ADMIN_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = DEFAULT_DATABASE_URL
+    coe_api_token: SecretStr | None = None
+    policy_pack: Path | None = None
+    coe_admins: Annotated[tuple[str, ...], NoDecode] = ()
+    coe_channel: str | None = Field(default=None, description="channel ID for CoE notices")
+    log_level: str = "INFO"
+    log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
+
+    @field_validator("coe_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(
+                part.strip() for part in value.replace(";", ",").split(",") if part.strip()
+            )
+        return value
+
+    @field_validator("coe_admins")
+    @classmethod
+    def _check_admins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not _ADMIN_ID.match(item):
+                raise ValueError(f"{item!r} is not a Slack user ID (U…/W…) or user group ID (S…)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be an async SQLAlchemy URL: sqlite+aiosqlite:///file.db "
+                "or postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @field_validator("coe_channel")
+    @classmethod
+    def _check_channel(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^[CG][A-Z0-9]{2,}$", value):
+            raise ValueError("must be a Slack channel ID such as C0123ABCD")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @property
+    def has_slack_credentials(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def is_default_database(self) -> bool:
+        return self.database_url.startswith("sqlite+aiosqlite://")
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(a for a in self.coe_admins if not a.startswith("S"))
+
+    @property
+    def admin_group_ids(self) -> frozenset[str]:
+        return frozenset(a for a in self.coe_admins if a.startswith("S"))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings; a problem becomes one `ConfigError` line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        variable = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{variable}: {message}") from None

@@ -1,0 +1,33 @@
+"""What every handler and job needs, built once by `bot.app.create_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.db import Sessions
+from bot.metrics import Metrics
+from bot.models import utcnow
+from bot.services.admins import AdminDirectory
+from bot.services.policy import PolicyStore
+from bot.tasks import Background
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: Sessions
+    policy: PolicyStore
+    metrics: Metrics
+    client: AsyncWebClient
+    admins: AdminDirectory
+    background: Background = field(default_factory=Background)
+    clock: Callable[[], dt.datetime] = utcnow
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)

@@ -1,0 +1,71 @@
+"""`/ai-coe`: CoE admin commands. Everything but `help` checks COE_ADMINS first."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.deps import Deps
+from bot.errors import BadInput, NotAllowed
+from bot.handlers.common import check_text, guarded
+from bot.services import policy
+from bot.services.policy_pack import PackError
+from bot.views.admin import USAGE, reload_failed_message, reload_message
+from bot.views.common import ephemeral_text
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/ai-coe")
+    async def ai_coe(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        try:
+            text = check_text(command.get("text") or "", allow_empty=True, what="the subcommand")
+        except BadInput as problem:
+            await ack(ephemeral_text(str(problem)))
+            return
+        words = text.lower().split()
+        if not words or words[0] in {"help", "-h", "--help", "?"}:
+            await ack(ephemeral_text(USAGE))
+            return
+        await ack()
+        work = _admin_command(deps, command["user_id"], words, respond)
+        deps.background.spawn(guarded(work, respond, what="/ai-coe"), name="ai-coe")
+
+
+async def require_admin(deps: Deps, user_id: str) -> None:
+    if not await deps.admins.is_admin(user_id):
+        raise NotAllowed(
+            "Sorry, `/ai-coe` commands are for CoE admins only (set in `COE_ADMINS`). "
+            "Nothing was changed."
+        )
+
+
+async def _admin_command(deps: Deps, user_id: str, words: list[str], respond: AsyncRespond) -> None:
+    await require_admin(deps, user_id)
+    if words[:2] == ["policy", "reload"]:
+        await _reload(deps, user_id, respond)
+        return
+    await respond(ephemeral_text(f"I don't know that subcommand.\n{USAGE}"))
+
+
+async def _reload(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
+    source = str(deps.policy.path or "the shipped default pack")
+    try:
+        active = deps.policy.load()
+    except PackError as error:
+        errors = [str(issue) for issue in error.issues]
+        async with deps.sessions.begin() as session:
+            await policy.audit_failed_load(
+                session=session, actor=user_id, source=source, errors=errors
+            )
+        await respond(reload_failed_message(errors, deps.policy.active.version))
+        return
+    async with deps.sessions.begin() as session:
+        await policy.audit_load(session=session, actor=user_id, active=active, trigger="reload")
+    logger.info("policy pack reloaded by %s: version %s", user_id, active.version)
+    await respond(
+        reload_message(active.loaded.pack.metadata.name, active.version, active.loaded.sha256)
+    )

@@ -1,0 +1,128 @@
+"""`/ai-policy` and its buttons: answer from memory at once, record after the ack."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.deps import Deps
+from bot.errors import BadInput
+from bot.handlers.common import check_text, guarded
+from bot.services import outbox, policy
+from bot.services.policy_search import PolicyAnswer
+from bot.views.common import ephemeral_text, escape, followup
+from bot.views.policy import PolicyActions, answer_message, help_message, shared_message
+
+logger = logging.getLogger(__name__)
+
+NOT_RECORDED = (
+    ":warning: This lookup was not recorded: the database is unavailable. "
+    "The answer above comes from the policy pack in memory and is still current."
+)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/ai-policy")
+    async def ai_policy(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        raw = command.get("text") or ""
+        try:
+            text = check_text(raw, allow_empty=True, what="your question")
+        except BadInput as problem:
+            await ack(ephemeral_text(str(problem)))
+            deps.metrics.policy_lookups.labels(outcome="refused").inc()
+            return
+        if text.lower() in {"help", "-h", "--help", "?"}:
+            await ack(help_message())
+            return
+        active = deps.policy.active
+        answer = active.index.answer(text)
+        await ack(answer_message(answer, active.loaded.pack))
+        deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
+        deps.background.spawn(
+            _record(deps, command, answer, active.version, respond), name="policy-record"
+        )
+
+    @app.action(PolicyActions.share.value)
+    async def share(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        active = deps.policy.active
+        answer = active.index.answer((action.get("value") or "").strip())
+        message = shared_message(answer, active.loaded.pack, body["user"]["id"])
+        deps.background.spawn(
+            guarded(_post(respond, message), respond, what="policy share"),
+            name="policy-share",
+        )
+
+    @app.action(PolicyActions.ask_champion.value)
+    async def ask_champion(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        work = _hand_to_champions(deps, body, (action.get("value") or "").strip(), respond)
+        deps.background.spawn(
+            guarded(work, respond, what="policy hand-off"), name="policy-hand-off"
+        )
+
+
+async def _post(respond: AsyncRespond, message: dict[str, Any]) -> None:
+    await respond(followup(message))
+
+
+async def _record(
+    deps: Deps,
+    command: dict[str, Any],
+    answer: PolicyAnswer,
+    pack_version: str,
+    respond: AsyncRespond,
+) -> None:
+    try:
+        async with deps.sessions.begin() as session:
+            await policy.record_lookup(
+                session=session,
+                request_key=command.get("trigger_id"),
+                user_id=command["user_id"],
+                team_id=command.get("team_id"),
+                channel_id=command.get("channel_id"),
+                answer=answer,
+                pack_version=pack_version,
+            )
+    except Exception as exc:  # the database is down: the answer stands, say it wasn't kept
+        logger.warning("policy lookup not recorded: %s", type(exc).__name__)
+        await respond(followup(ephemeral_text(NOT_RECORDED)))
+
+
+async def _hand_to_champions(
+    deps: Deps, body: dict[str, Any], question: str, respond: AsyncRespond
+) -> None:
+    user_id = body["user"]["id"]
+    if not question:
+        raise BadInput("That button has no question attached; please ask again.")
+    channel = deps.settings.coe_channel
+    if not channel:
+        raise BadInput(
+            "No CoE channel is configured yet, so I can't pass this on. "
+            "Please ask your team's AI champion directly."
+        )
+    digest = hashlib.sha256(f"{user_id}:{question}".encode()).hexdigest()[:16]
+    text = (
+        f":raising_hand: <@{user_id}> asked a policy question the pack does not answer:\n"
+        f">{escape(question)[:2900]}"
+    )
+    async with deps.sessions.begin() as session:
+        added = await outbox.enqueue(
+            session=session,
+            dedupe_key=f"policy-hand-off:{digest}",
+            kind="policy-hand-off",
+            channel=channel,
+            text=text,
+        )
+    deps.outbox_wakeup.set()
+    note = "I've passed" if added else "You already passed"
+    await respond(
+        followup(ephemeral_text(f"{note} your question to the CoE champions in <#{channel}>."))
+    )

@@ -1,0 +1,73 @@
+"""Scheduled jobs: APScheduler fires them inside the running loop; their state is in our tables.
+
+Each job is a plain async function taking `Deps`, so tests call it directly with a moved
+clock. A job that fires twice, after a restart or on two replicas does its work once,
+because it first claims a (job, period) row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.deps import Deps
+from bot.jobs import housekeeping, policy_review
+
+logger = logging.getLogger(__name__)
+
+MISFIRE_GRACE_SECONDS = 3600
+
+
+def _guard(
+    name: str, job: Callable[[Deps], Awaitable[object]], deps: Deps
+) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job(deps)
+        except Exception:  # a failing job must not stop the scheduler
+            logger.exception("scheduled job %s failed", name)
+
+    return run
+
+
+def build_scheduler(deps: Deps) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(
+        timezone="UTC",
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+    )
+    scheduler.add_job(
+        _guard("policy-review", policy_review.remind_if_overdue, deps),
+        CronTrigger(hour=9, minute=0, timezone="UTC"),
+        id="policy-review-reminder",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _guard("housekeeping", housekeeping.forget_old_requests, deps),
+        CronTrigger(hour=3, minute=17, timezone="UTC"),
+        id="housekeeping",
+        replace_existing=True,
+    )
+    return scheduler
+
+
+@contextlib.asynccontextmanager
+async def running_scheduler(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
+    """Start the scheduler inside the running loop; stop it (waiting for jobs) on exit."""
+    scheduler = build_scheduler(deps)
+    scheduler.start()
+    # The reminder is idempotent per period, so checking once at start-up is safe.
+    scheduler.add_job(
+        _guard("policy-review", policy_review.remind_if_overdue, deps), id="policy-review-now"
+    )
+    try:
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,44 @@
+"""Daily: remind the CoE channel once per overdue period that the policy needs review."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.deps import Deps
+from bot.services import idempotency, outbox
+from bot.services.policy import review_status
+from bot.views.common import escape
+
+logger = logging.getLogger(__name__)
+
+JOB = "policy-review-reminder"
+
+
+async def remind_if_overdue(deps: Deps) -> bool:
+    """True when a reminder was queued now; a repeat fire in the same period does nothing."""
+    active = deps.policy.active
+    meta = active.loaded.pack.metadata
+    status = review_status(active, deps.clock().date())
+    channel = deps.settings.coe_channel
+    if not status.overdue or not channel:
+        return False
+    period = f"{meta.version}:{meta.last_reviewed.isoformat()}:{status.period}"
+    text = (
+        f":calendar: The AI policy pack *{escape(meta.name)}* (version {escape(meta.version)}) "
+        f"was due for review on {status.due.isoformat()}: last reviewed "
+        f"{meta.last_reviewed.isoformat()}, every {meta.review_interval_days} days. "
+        f"Please review it, update `last_reviewed`, and run `/ai-coe policy reload`."
+    )
+    async with deps.sessions.begin() as session:
+        if not await idempotency.claim_job_period(session=session, job=JOB, period=period):
+            return False
+        await outbox.enqueue(
+            session=session,
+            dedupe_key=f"{JOB}:{period}",
+            kind=JOB,
+            channel=channel,
+            text=text,
+        )
+    deps.outbox_wakeup.set()
+    logger.info("policy review reminder queued for period %s", period)
+    return True

@@ -1,0 +1,121 @@
+"""The outbox: messages that must reach Slack are rows first, then claimed and sent.
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers or replicas
+never take the same row; on SQLite (one writer at a time) a compare-and-set on the
+status does the same. A row left in `sending` by a crashed worker is claimable again
+once its lease has run out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import insert_for
+from bot.models import OutboxMessage, utcnow
+
+LEASE = dt.timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    dedupe_key: str,
+    kind: str,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Add a message unless one with the same key exists; True when it was added."""
+    now = utcnow()
+    stmt = (
+        insert_for(session, OutboxMessage)
+        .values(
+            dedupe_key=dedupe_key,
+            kind=kind,
+            channel=channel,
+            text=text[:4000],
+            blocks=blocks,
+            status="pending",
+            attempts=0,
+            next_attempt_at=not_before or now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
+
+
+async def claim_due(
+    *, session: AsyncSession, now: dt.datetime, limit: int = 50
+) -> Sequence[OutboxMessage]:
+    """Take up to `limit` due messages for this worker; commit soon after."""
+    due = or_(
+        (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
+        (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_until) < now),
+    )
+    query = (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.exec(query)).all()
+    claimed: list[OutboxMessage] = []
+    for row in rows:
+        result = await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == row.status)
+            .values(status="sending", claimed_until=now + LEASE, attempts=row.attempts + 1)
+        )
+        if result.rowcount:
+            claimed.append(row)
+    return claimed
+
+
+async def mark_sent(
+    *, session: AsyncSession, message_id: int, now: dt.datetime, message_ts: str | None
+) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(status="sent", sent_at=now, message_ts=message_ts, claimed_until=None)
+    )
+
+
+async def mark_retry(
+    *, session: AsyncSession, message_id: int, attempts: int, at: dt.datetime, error: str
+) -> None:
+    """Try again at `at`, or give up after MAX_ATTEMPTS."""
+    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(status=status, next_attempt_at=at, last_error=error[:200], claimed_until=None)
+    )
+
+
+async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(status="failed", last_error=error[:200], claimed_until=None)
+    )
+
+
+async def list_messages(
+    *, session: AsyncSession, kind: str | None = None
+) -> Sequence[OutboxMessage]:
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+    if kind:
+        query = query.where(col(OutboxMessage.kind) == kind)
+    return (await session.exec(query)).all()

@@ -1,0 +1,265 @@
+"""The policy pack: the organisation's AI-coding policy as a validated YAML document.
+
+A pack names compliance tiers, code categories, approved tools, the category x tier
+matrix and free-form rules. `load_pack` parses and validates one; every problem is
+reported as a `PackIssue` with the file, line and field it concerns, so a policy author
+can fix the YAML without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2500)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToolStatus(StrEnum):
+    approved = "approved"
+    pilot = "pilot"
+    not_allowed = "not_allowed"
+
+
+class Decision(StrEnum):
+    allowed = "allowed"
+    allowed_with_review = "allowed_with_review"
+    not_allowed = "not_allowed"
+
+
+class Link(_Strict):
+    title: Name
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
+
+
+class Metadata(_Strict):
+    name: Name
+    version: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    effective_date: dt.date
+    owner: Name
+    last_reviewed: dt.date
+    review_interval_days: Annotated[int, Field(ge=1, le=730)]
+    example: bool = False
+    notice: Text | None = None
+    contact_channel: Annotated[str, StringConstraints(max_length=80)] | None = None
+
+
+class Tier(_Strict):
+    id: Slug
+    name: Name
+    description: Text
+    keywords: list[Name] = []
+
+
+class Category(_Strict):
+    id: Slug
+    name: Name
+    description: Text
+    keywords: list[Name] = []
+    examples: list[Text] = []
+
+
+class Tool(_Strict):
+    id: Slug
+    name: Name
+    aliases: list[Name] = []
+    status: ToolStatus
+    tiers: list[Slug] = []
+    configuration: list[Text] = []
+    data_residency: Text | None = None
+    notes: Text | None = None
+    links: list[Link] = []
+
+
+class MatrixCell(_Strict):
+    category: Slug
+    tier: Slug
+    decision: Decision
+    review: Text
+    label_required: bool = False
+    notes: Text | None = None
+
+
+class Rule(_Strict):
+    id: Slug
+    question: Text
+    answer: Text
+    keywords: list[Name] = []
+    links: list[Link] = []
+
+
+class PolicyPack(_Strict):
+    metadata: Metadata
+    tiers: Annotated[list[Tier], Field(min_length=1)]
+    categories: Annotated[list[Category], Field(min_length=1)]
+    tools: list[Tool] = []
+    matrix: list[MatrixCell]
+    rules: list[Rule] = []
+    synonyms: dict[Name, Name] = {}
+
+    @model_validator(mode="after")
+    def _check_references(self) -> PolicyPack:
+        problems: list[str] = []
+        for kind, items in (
+            ("tier", self.tiers),
+            ("category", self.categories),
+            ("tool", self.tools),
+            ("rule", self.rules),
+        ):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    problems.append(f"duplicate {kind} id {item.id!r}")
+                seen.add(item.id)
+        tier_ids = {t.id for t in self.tiers}
+        category_ids = {c.id for c in self.categories}
+        for tool in self.tools:
+            problems += [
+                f"tool {tool.id!r} names unknown tier {t!r}"
+                for t in tool.tiers
+                if t not in tier_ids
+            ]
+        cells: set[tuple[str, str]] = set()
+        for cell in self.matrix:
+            if cell.category not in category_ids:
+                problems.append(f"matrix names unknown category {cell.category!r}")
+            if cell.tier not in tier_ids:
+                problems.append(f"matrix names unknown tier {cell.tier!r}")
+            if (cell.category, cell.tier) in cells:
+                problems.append(f"matrix has two cells for {cell.category!r} x {cell.tier!r}")
+            cells.add((cell.category, cell.tier))
+        missing = [(c, t) for c in category_ids for t in tier_ids if (c, t) not in cells]
+        problems += [f"matrix has no cell for {c!r} x {t!r}" for c, t in sorted(missing)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def cell(self, category_id: str, tier_id: str) -> MatrixCell:
+        return next(c for c in self.matrix if c.category == category_id and c.tier == tier_id)
+
+    def tier(self, tier_id: str) -> Tier:
+        return next(t for t in self.tiers if t.id == tier_id)
+
+    def category(self, category_id: str) -> Category:
+        return next(c for c in self.categories if c.id == category_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PackIssue:
+    """One problem in a pack, where a person can find it."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class PackError(Exception):
+    """The pack could not be loaded; `issues` says why, each with file:line and field."""
+
+    def __init__(self, issues: list[PackIssue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPack:
+    pack: PolicyPack
+    source: str
+    sha256: str
+
+
+def default_pack_path() -> Path:
+    return Path(str(resources.files("bot") / "policy" / "default.yaml"))
+
+
+def load_pack(path: Path | str | None = None) -> LoadedPack:
+    """Read and validate a pack file; raise `PackError` listing every problem found."""
+    file = Path(path) if path else default_pack_path()
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise PackError([PackIssue(str(file), None, "file", exc.strerror or str(exc))]) from exc
+    return parse_pack(raw, source=str(file))
+
+
+def parse_pack(raw: bytes, *, source: str) -> LoadedPack:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PackError([PackIssue(source, line, "yaml", str(problem))]) from exc
+    if not isinstance(data, dict):
+        raise PackError([PackIssue(source, 1, "pack", "the pack must be a YAML mapping")])
+    try:
+        pack = PolicyPack.model_validate(data)
+    except ValidationError as exc:
+        issues = [
+            PackIssue(
+                source,
+                _line_of(node, err["loc"]),
+                _field_name(err["loc"]) or "pack",
+                err["msg"].removeprefix("Value error, "),
+            )
+            for err in exc.errors()
+        ]
+        raise PackError(issues) from exc
+    return LoadedPack(pack=pack, source=source, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts)
+
+
+def _line_of(node: Any, loc: tuple[int | str, ...]) -> int | None:
+    """Follow a pydantic error location through the YAML node tree to a line number."""
+    if node is None:
+        return None
+    line: int = node.start_mark.line + 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if k.value == part), None)
+            if child is None:  # a missing field: point at the mapping that lacks it
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            return line
+        node = child
+        line = node.start_mark.line + 1
+    return line

@@ -1,0 +1,248 @@
+"""Understanding a policy question: which categories, tiers, tools and rules it is about.
+
+`PolicyIndex` is built once per pack load and answers in well under a millisecond:
+names, keywords and aliases become phrases of normalised tokens; a question is
+tokenised the same way, synonyms are expanded, unknown words within a small edit
+distance of a known keyword are corrected, and the longest phrases are matched first
+so "customer data" is a category rather than the "customer" of a tier. Rules are
+ranked by a BM25-style score over their keywords, question and answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tier, Tool
+
+_WORD = re.compile(r"[a-z0-9]+")
+MAX_PHRASE = 4
+MAX_RULES = 3
+STOP_WORDS = frozenset(
+    """
+    a an and are as at be by can could do does for from how i if in into is it its may
+    me might must my of on or our should so that the their them this to us use used
+    using want we what when where which who why will with would you your am any there
+    here about allowed allow ok okay please tell know need
+    """.split()
+)
+
+
+class Outcome(StrEnum):
+    overview = "overview"
+    answered = "answered"
+    ambiguous = "ambiguous"
+    no_match = "no_match"
+
+
+def normalise(word: str) -> str:
+    """A light stemmer: plural and possessive endings only, so keywords stay readable."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    return [normalise(w) for w in _WORD.findall(text.lower())]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: str  # "category" | "tier" | "tool"
+    id: str
+    phrase: str
+    corrected: bool
+
+
+@dataclass(slots=True)
+class PolicyAnswer:
+    query: str
+    outcome: Outcome
+    categories: list[Category] = field(default_factory=list)
+    tiers: list[Tier] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
+    cells: list[MatrixCell] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, list[str]]:
+        """What matched, by id: the shape stored with each lookup."""
+        return {
+            "categories": [c.id for c in self.categories],
+            "tiers": [t.id for t in self.tiers],
+            "tools": [t.id for t in self.tools],
+            "rules": [r.id for r in self.rules],
+            "corrections": [f"{a}->{b}" for a, b in self.corrections.items()],
+        }
+
+
+class PolicyIndex:
+    """An in-memory index over one pack; immutable once built."""
+
+    def __init__(self, pack: PolicyPack) -> None:
+        self.pack = pack
+        self._phrases: dict[tuple[str, ...], list[tuple[str, str]]] = defaultdict(list)
+        for kind, items in (("category", pack.categories), ("tier", pack.tiers)):
+            for item in items:
+                self._add_phrases(kind, item.id, [item.id, item.name, *item.keywords])
+        for tool in pack.tools:
+            self._add_phrases("tool", tool.id, [tool.id, tool.name, *tool.aliases])
+        self._synonyms = {
+            normalise(k.lower()): tuple(tokenize(v)) for k, v in pack.synonyms.items()
+        }
+        self._keyword_vocab = sorted({t for p in self._phrases for t in p if len(t) >= 3})
+        self._build_rule_index(pack.rules)
+        self._known = (
+            set(self._keyword_vocab) | set(self._rule_postings) | STOP_WORDS | set(self._synonyms)
+        )
+        self._topics = [c.name for c in pack.categories] + [t.name for t in pack.tiers]
+        self._topics += [t.name for t in pack.tools] + [r.question for r in pack.rules]
+
+    def _add_phrases(self, kind: str, item_id: str, texts: Iterable[str]) -> None:
+        for text in texts:
+            tokens = tuple(tokenize(text))
+            if tokens and (kind, item_id) not in self._phrases[tokens]:
+                self._phrases[tokens].append((kind, item_id))
+
+    def _build_rule_index(self, rules: Sequence[Rule]) -> None:
+        weighted: list[dict[str, float]] = []
+        for rule in rules:
+            weights: dict[str, float] = defaultdict(float)
+            for text, weight in (
+                (" ".join(rule.keywords), 3.0),
+                (rule.question, 2.0),
+                (rule.answer, 0.5),
+            ):
+                for token in tokenize(text):
+                    if token not in STOP_WORDS:
+                        weights[token] += weight
+            weighted.append(weights)
+        count = max(len(rules), 1)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, weights in enumerate(weighted):
+            for token, tf in weights.items():
+                postings[token].append((index, tf))
+        self._rule_postings: dict[str, list[tuple[int, float]]] = {}
+        for token, items in postings.items():
+            idf = math.log(1 + (count - len(items) + 0.5) / (len(items) + 0.5))
+            self._rule_postings[token] = [(i, idf * tf * 2.2 / (tf + 1.2)) for i, tf in items]
+        self._rule_keyword_phrases = [
+            [tuple(tokenize(k)) for k in rule.keywords if len(tokenize(k)) > 1] for rule in rules
+        ]
+
+    # -- answering --------------------------------------------------------------------
+
+    def answer(self, query: str) -> PolicyAnswer:
+        text = query.strip()
+        if not text:
+            return PolicyAnswer(query=query, outcome=Outcome.overview)
+        tokens, corrections = self._prepare(text)
+        hits = self._match_phrases(tokens, corrections)
+        rules = self._rank_rules(tokens)
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for hit in hits:
+            if hit.id not in by_kind[hit.kind]:
+                by_kind[hit.kind].append(hit.id)
+        pack = self.pack
+        answer = PolicyAnswer(
+            query=query,
+            outcome=Outcome.answered,
+            categories=[c for c in pack.categories if c.id in by_kind["category"]],
+            tiers=[t for t in pack.tiers if t.id in by_kind["tier"]],
+            tools=[t for t in pack.tools if t.id in by_kind["tool"]],
+            rules=rules,
+            corrections=corrections,
+        )
+        answer.cells = self._cells(answer)
+        if len(answer.categories) > 1 or len(answer.tiers) > 1:
+            answer.outcome = Outcome.ambiguous
+        elif not hits and not rules:
+            answer.outcome = Outcome.no_match
+            answer.suggestions = self.closest_topics(text)
+        elif not answer.cells and not answer.tools and not rules:
+            answer.outcome = Outcome.ambiguous
+        return answer
+
+    def _prepare(self, text: str) -> tuple[list[str], dict[str, str]]:
+        tokens: list[str] = []
+        corrections: dict[str, str] = {}
+        for raw in tokenize(text):
+            if raw in self._synonyms:
+                tokens.extend(self._synonyms[raw])
+                continue
+            if raw in self._known or len(raw) < 4 or raw.isdigit():
+                tokens.append(raw)
+                continue
+            fixed = self._correct(raw)
+            if fixed:
+                corrections[raw] = fixed
+            tokens.append(fixed or raw)
+        return tokens, corrections
+
+    def _correct(self, word: str) -> str | None:
+        cutoff = 1 if len(word) < 8 else 2
+        best = process.extractOne(
+            word, self._keyword_vocab, scorer=OSA.distance, score_cutoff=cutoff
+        )
+        return str(best[0]) if best else None
+
+    def _match_phrases(self, tokens: list[str], corrections: dict[str, str]) -> list[Hit]:
+        hits: list[Hit] = []
+        corrected = set(corrections.values())
+        i = 0
+        while i < len(tokens):
+            for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+                phrase = tuple(tokens[i : i + size])
+                if size == 1 and phrase[0] in STOP_WORDS:
+                    continue
+                targets = self._phrases.get(phrase)
+                if targets:
+                    fixed = any(t in corrected for t in phrase)
+                    hits += [Hit(k, item, " ".join(phrase), fixed) for k, item in targets]
+                    i += size
+                    break
+            else:
+                i += 1
+        return hits
+
+    def _rank_rules(self, tokens: list[str]) -> list[Rule]:
+        scores: dict[int, float] = defaultdict(float)
+        query = [t for t in tokens if t not in STOP_WORDS]
+        for token in set(query):
+            for index, score in self._rule_postings.get(token, ()):
+                scores[index] += score
+        if not scores:
+            return []
+        joined = " " + " ".join(tokens) + " "
+        for index in scores:
+            for phrase in self._rule_keyword_phrases[index]:
+                if f" {' '.join(phrase)} " in joined:
+                    scores[index] += 3.0
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        top = ranked[0][1]
+        if top < 2.0:
+            return []
+        return [self.pack.rules[i] for i, s in ranked[:MAX_RULES] if s >= top * 0.45]
+
+    def _cells(self, answer: PolicyAnswer) -> list[MatrixCell]:
+        categories = [c.id for c in answer.categories]
+        tiers = [t.id for t in answer.tiers]
+        if not categories and not tiers:
+            return []
+        categories = categories or [c.id for c in self.pack.categories]
+        tiers = tiers or [t.id for t in self.pack.tiers]
+        return [self.pack.cell(c, t) for c in categories for t in tiers]
+
+    def closest_topics(self, text: str, limit: int = 3) -> list[str]:
+        found = process.extract(text, self._topics, limit=limit)
+        return [str(match[0]) for match in found]

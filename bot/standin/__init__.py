@@ -1,0 +1,21 @@
+"""A Slack stand-in for tests, `coe-bot try` and credential-less `make run`.
+
+`FakeSlack` answers the Web API, response_urls and Socket Mode like Slack where it
+matters; `SlackSender` signs and sends commands, interactions and events to an app;
+`validate_blocks` / `validate_view` apply Block Kit's limits.
+"""
+
+from .blockkit import check_message, validate_blocks, validate_view
+from .sender import SentRequest, SlackSender
+from .webapi import FakeSlack, RecordedCall, ResponsePost
+
+__all__ = [
+    "FakeSlack",
+    "RecordedCall",
+    "ResponsePost",
+    "SentRequest",
+    "SlackSender",
+    "check_message",
+    "validate_blocks",
+    "validate_view",
+]

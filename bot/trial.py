@@ -1,0 +1,88 @@
+"""`coe-bot try`: one slash command through the real app, against the Slack stand-in.
+
+The real aiohttp app and Bolt listeners run on a local port; the stand-in plays Slack
+on another and a signed request is sent exactly as Slack would send it. What the
+person would see (the ack and every later reply) comes back as readable text.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import DEPS, create_app
+from bot.config import Settings
+from bot.errors import BadInput
+from bot.standin import FakeSlack, SlackSender
+from bot.views.text import render_message
+
+COMMANDS = ("/ai-policy", "/ai-coe")
+
+
+def split_command(command_line: str) -> tuple[str, str]:
+    command, _, text = command_line.strip().partition(" ")
+    if command not in COMMANDS:
+        known = ", ".join(COMMANDS)
+        raise BadInput(f"{command or 'nothing'!r} is not a coe-bot command; try one of {known}")
+    return command, text.strip()
+
+
+async def run_command(
+    settings: Settings, command_line: str, *, user_id: str, channel_id: str
+) -> str:
+    try:
+        command, text = split_command(command_line)
+    except BadInput as problem:
+        return f"{problem}\n"
+    async with FakeSlack() as slack:
+        if user_id not in slack.workspace.users:
+            slack.add_user(user_id, user_id.lower())
+        secret = secrets.token_hex(16)
+        local = settings.model_copy(
+            update={
+                "slack_api_url": slack.api_url,
+                "slack_bot_token": SecretStr(slack.bot_token),
+                "slack_signing_secret": SecretStr(secret),
+            }
+        )
+        app = create_app(local, run_workers=False)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            port = runner.addresses[0][1]
+            async with SlackSender(
+                f"http://127.0.0.1:{port}/slack/events", secret, slack=slack
+            ) as sender:
+                sent = await sender.command(command, text, user_id=user_id, channel_id=channel_id)
+            await app[DEPS].background.drain()
+            later = [r.body for r in slack.responses_for(sent.response_url or "")]
+            return _transcript(command_line, user_id, sent.status, sent.json(), later)
+        finally:
+            await runner.cleanup()
+
+
+def _transcript(
+    command_line: str,
+    user_id: str,
+    status: int,
+    ack: dict[str, Any] | None,
+    later: list[dict[str, Any]],
+) -> str:
+    parts = [f"{command_line.strip()}  (as {user_id})\n"]
+    if status != 200:
+        parts.append(f"Slack would show an error: the app answered HTTP {status}.\n")
+    replies = ([ack] if ack else []) + later
+    if not replies:
+        parts.append("(no reply)\n")
+    for reply in replies:
+        visible = (
+            "everyone in the channel" if reply.get("response_type") == "in_channel" else "only you"
+        )
+        parts.append(f"\n── reply, visible to {visible} ──\n")
+        parts.append(render_message(reply))
+    return "".join(parts)

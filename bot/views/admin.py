@@ -1,0 +1,32 @@
+"""Block Kit for `/ai-coe` replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.views.common import clip, ephemeral_text, escape
+
+USAGE = (
+    "*`/ai-coe`* — commands for the AI Center of Excellence (CoE admins only).\n"
+    "• `/ai-coe policy reload` — read the policy pack file again; an invalid pack keeps "
+    "the current one and lists the errors\n"
+    "• `/ai-coe help` — this message"
+)
+MAX_ERRORS_SHOWN = 20
+
+
+def reload_message(name: str, version: str, sha256: str) -> dict[str, Any]:
+    return ephemeral_text(
+        f":white_check_mark: Policy pack *{escape(name)}* version *{escape(version)}* "
+        f"loaded (sha256 `{sha256[:12]}…`). The load is in the audit log."
+    )
+
+
+def reload_failed_message(errors: list[str], kept_version: str) -> dict[str, Any]:
+    shown = "\n".join(f"• `{escape(clip(e, 300))}`" for e in errors[:MAX_ERRORS_SHOWN])
+    more = len(errors) - MAX_ERRORS_SHOWN
+    extra = f"\n…and {more} more." if more > 0 else ""
+    return ephemeral_text(
+        f":x: The policy pack has {len(errors)} error(s); version *{escape(kept_version)}* "
+        f"stays in use.\n{shown}{extra}"
+    )

@@ -1,0 +1,52 @@
+"""Small helpers shared by tests: reading what the database holds, checking blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.models import AuditEvent, OutboxMessage, PolicyLookup
+from bot.standin import validate_blocks
+from tests.conftest import RunningApp
+
+
+async def lookups(app: RunningApp) -> list[PolicyLookup]:
+    async with app.deps.sessions() as session:
+        return list((await session.exec(select(PolicyLookup).order_by(col(PolicyLookup.id)))).all())
+
+
+async def audit_events(app: RunningApp, action: str | None = None) -> list[AuditEvent]:
+    async with app.deps.sessions() as session:
+        query = select(AuditEvent).order_by(col(AuditEvent.id))
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return list((await session.exec(query)).all())
+
+
+async def outbox_rows(app: RunningApp) -> list[OutboxMessage]:
+    async with app.deps.sessions() as session:
+        return list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Every piece of text a person would read in a message, joined."""
+    parts = [str(message.get("text", ""))]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in {"mrkdwn", "plain_text"}:
+                parts.append(str(node.get("text", "")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.get("blocks", []))
+    return "\n".join(parts)
+
+
+def assert_valid_message(message: dict[str, Any]) -> None:
+    problems = validate_blocks(message.get("blocks", []), surface="message")
+    assert problems == [], problems
