@@ -50,6 +50,13 @@ def build_deps(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
         metrics=metrics,
     )
 
+    sender = build_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        metrics=metrics,
+        wait_on_rate_limit=False,
+    )
+
     async def group_members(group_id: str) -> list[str]:
         response = await client.usergroups_users_list(usergroup=group_id)
         return list(response.get("users") or [])
@@ -62,6 +69,7 @@ def build_deps(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
         policy=PolicyStore(settings.policy_pack),
         metrics=metrics,
         client=client,
+        sender=sender,
         admins=AdminDirectory(settings.admin_user_ids, settings.admin_group_ids, group_members),
         clock=clock,
     )
@@ -145,7 +153,11 @@ async def _audit_startup_load(deps: Deps) -> None:
     try:
         async with deps.sessions.begin() as session:
             await policy.audit_load(
-                session=session, actor="system", active=deps.policy.active, trigger="startup"
+                session=session,
+                actor="system",
+                active=deps.policy.active,
+                trigger="startup",
+                now=deps.clock(),
             )
     except Exception as exc:  # the service still answers from memory; readiness reports it
         logger.warning("could not audit the policy load at start-up: %s", type(exc).__name__)

@@ -27,6 +27,7 @@ class Deps:
     policy: PolicyStore
     metrics: Metrics
     client: AsyncWebClient
+    sender: AsyncWebClient  # for the outbox worker: no sleeping on 429, see bot.slack
     admins: AdminDirectory
     background: Background = field(default_factory=Background)
     clock: Callable[[], dt.datetime] = utcnow

@@ -46,15 +46,28 @@ class _CountFailures(AsyncRetryHandler):
 
 
 def build_client(
-    *, token: str | None, base_url: str, metrics: Metrics, **kwargs: Any
+    *,
+    token: str | None,
+    base_url: str,
+    metrics: Metrics,
+    wait_on_rate_limit: bool = True,
+    **kwargs: Any,
 ) -> AsyncWebClient:
-    """An AsyncWebClient with retries for 429 `Retry-After`, 5xx and connection errors."""
+    """An AsyncWebClient with retries for 429 `Retry-After`, 5xx and connection errors.
+
+    Background senders pass `wait_on_rate_limit=False` and retry only connection errors:
+    they reschedule the row for after `Retry-After` (or a backoff) instead of sleeping
+    while they hold a claim.
+    """
     handlers: list[AsyncRetryHandler] = [
         _CountFailures(metrics),
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
     ]
+    if wait_on_rate_limit:
+        handlers += [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ]
     return AsyncWebClient(
         token=token,
         base_url=base_url,

@@ -26,7 +26,9 @@ async def audit_events(app: RunningApp, action: str | None = None) -> list[Audit
 
 async def outbox_rows(app: RunningApp) -> list[OutboxMessage]:
     async with app.deps.sessions() as session:
-        return list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        return list(
+            (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        )
 
 
 def message_text(message: dict[str, Any]) -> str:

@@ -64,3 +64,161 @@ async def test_no_answer_offers_a_champion(
     assert "Ask a champion" in text
     [stored] = await lookups(running)
     assert stored.outcome == "no_match"
+
+
+async def test_help_explains_usage(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.command("/ai-policy", "help")
+    await running.settle()
+
+    assert "/ai-policy" in message_text(sent.json())
+    assert await lookups(running) == []
+
+
+async def test_ambiguous_question_shows_the_candidates(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    sent = await sender.command(
+        "/ai-policy", "login code that exports customer data in a customer-facing service"
+    )
+    await running.settle()
+
+    reply = sent.json()
+    assert_valid_message(reply)
+    text = message_text(reply)
+    assert "more than one case" in text
+    assert "Security-critical" in text
+    assert "Data handling" in text
+    [stored] = await lookups(running)
+    assert stored.outcome == "ambiguous"
+    assert set(stored.matched["categories"]) == {"security-critical", "data-handling"}
+
+
+async def test_category_alone_shows_each_tier(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.command("/ai-policy", "boilerplate")
+    text = message_text(sent.json())
+    for tier in ("Internal", "Customer-facing", "Regulated"):
+        assert tier in text
+
+
+async def test_small_typos_are_understood(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.command("/ai-policy", "copliot for authentcation in a hipaa app")
+    await running.settle()
+
+    text = message_text(sent.json())
+    assert "Read as" in text
+    assert "Security-critical" in text
+    assert "GitHub Copilot" in text
+    [stored] = await lookups(running)
+    assert stored.matched["tools"] == ["github-copilot"]
+    assert stored.matched["tiers"] == ["regulated"]
+
+
+async def test_a_tool_that_is_not_approved_for_the_tier_is_flagged(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    sent = await sender.command("/ai-policy", "cursor for business logic in a regulated system")
+    text = message_text(sent.json())
+    assert "Cursor" in text
+    assert "Not approved for" in text
+
+
+async def test_user_text_is_escaped(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.command("/ai-policy", "<!channel> <@U0BOB> & copilot")
+    await running.settle()
+
+    shown = message_text(sent.json())
+    assert "<!channel>" not in shown
+    assert "<@U0BOB>" not in shown
+    assert "&lt;!channel&gt; &lt;@U0BOB&gt; &amp; copilot" in shown
+
+
+async def test_overlong_text_is_refused_politely(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.command("/ai-policy", "copilot " * 400)
+    await running.settle()
+
+    assert sent.status == 200
+    assert "under 3,000 characters" in message_text(sent.json())
+    assert await lookups(running) == []
+
+
+async def test_control_characters_are_refused(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.command("/ai-policy", "copilot\x00\x1b[31m")
+    await running.settle()
+
+    assert "control characters" in message_text(sent.json())
+    assert await lookups(running) == []
+
+
+async def test_share_posts_the_answer_in_channel(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    asked = await sender.command("/ai-policy", "copilot for auth code in a customer-facing service")
+    share = next(
+        e
+        for b in asked.json()["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "policy-share"
+    )
+    clicked = await sender.block_action(
+        "policy-share", value=share["value"], user_id="U0ALICE", response_url=asked.response_url
+    )
+    await running.settle()
+
+    assert clicked.status == 200
+    [posted] = [r.body for r in slack.responses_for(asked.response_url or "")]
+    assert posted["response_type"] == "in_channel"
+    assert posted["replace_original"] is False
+    assert_valid_message(posted)
+    text = message_text(posted)
+    assert "Shared by <@U0ALICE>" in text
+    assert "Security-critical" in text
+    assert "Share in channel" not in text
+
+
+async def test_retried_command_is_recorded_once(sender: SlackSender, running: RunningApp) -> None:
+    first = await sender.command("/ai-policy", "copilot secrets")
+    retry = await sender.command(
+        "/ai-policy",
+        "copilot secrets",
+        trigger_id=first.trigger_id,
+        response_url=first.response_url,
+        retry_num=1,
+    )
+    await running.settle()
+
+    assert retry.status == 200
+    assert len(await lookups(running)) == 1
+
+
+async def test_ask_a_champion_hands_the_question_to_the_coe_channel(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from bot.jobs.outbox import send_due
+
+    asked = await sender.command(
+        "/ai-policy", "<!here> is the coffee machine on floor three broken"
+    )
+    button = next(
+        e
+        for b in asked.json()["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "policy-ask-champion"
+    )
+    await sender.block_action(
+        "policy-ask-champion", value=button["value"], response_url=asked.response_url
+    )
+    await sender.block_action(
+        "policy-ask-champion", value=button["value"], response_url=asked.response_url
+    )
+    await running.settle()
+    assert await send_due(running.deps) == 1
+
+    [posted] = slack.messages("C0COE")
+    assert "<@U0ALICE>" in posted["text"]
+    assert "&lt;!here&gt;" in posted["text"]
+    assert "<!here>" not in posted["text"]
+    confirmations = [message_text(r.body) for r in slack.responses_for(asked.response_url or "")]
+    assert any("I've passed your question" in c for c in confirmations)
+    assert any("You already passed" in c for c in confirmations)

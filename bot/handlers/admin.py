@@ -59,12 +59,14 @@ async def _reload(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
         errors = [str(issue) for issue in error.issues]
         async with deps.sessions.begin() as session:
             await policy.audit_failed_load(
-                session=session, actor=user_id, source=source, errors=errors
+                session=session, actor=user_id, source=source, errors=errors, now=deps.clock()
             )
         await respond(reload_failed_message(errors, deps.policy.active.version))
         return
     async with deps.sessions.begin() as session:
-        await policy.audit_load(session=session, actor=user_id, active=active, trigger="reload")
+        await policy.audit_load(
+            session=session, actor=user_id, active=active, trigger="reload", now=deps.clock()
+        )
     logger.info("policy pack reloaded by %s: version %s", user_id, active.version)
     await respond(
         reload_message(active.loaded.pack.metadata.name, active.version, active.loaded.sha256)

@@ -30,7 +30,7 @@ async def _answer_mention(deps: Deps, body: dict[str, Any], client: AsyncWebClie
     event = body["event"]
     key = f"event:{body.get('event_id') or event.get('event_ts')}"
     async with deps.sessions.begin() as session:
-        if not await idempotency.claim_request(session=session, key=key):
+        if not await idempotency.claim_request(session=session, key=key, now=deps.clock()):
             logger.info("skipping a retried delivery of %s", key)
             return
     question = _MENTION.sub("", event.get("text") or "")
@@ -54,4 +54,5 @@ async def _answer_mention(deps: Deps, body: dict[str, Any], client: AsyncWebClie
             channel_id=event["channel"],
             answer=answer,
             pack_version=active.version,
+            now=deps.clock(),
         )

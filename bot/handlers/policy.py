@@ -90,6 +90,7 @@ async def _record(
                 channel_id=command.get("channel_id"),
                 answer=answer,
                 pack_version=pack_version,
+                now=deps.clock(),
             )
     except Exception as exc:  # the database is down: the answer stands, say it wasn't kept
         logger.warning("policy lookup not recorded: %s", type(exc).__name__)
@@ -120,6 +121,7 @@ async def _hand_to_champions(
             kind="policy-hand-off",
             channel=channel,
             text=text,
+            now=deps.clock(),
         )
     deps.outbox_wakeup.set()
     note = "I've passed" if added else "You already passed"

@@ -43,7 +43,7 @@ async def send_due(deps: Deps, *, limit: int = 50) -> int:
     async with deps.sessions.begin() as session:
         batch = list(await outbox.claim_due(session=session, now=now, limit=limit))
     for message in batch:
-        await _send(deps, deps.client, message)
+        await _send(deps, deps.sender, message)
     return len(batch)
 
 

@@ -18,7 +18,8 @@ async def remind_if_overdue(deps: Deps) -> bool:
     """True when a reminder was queued now; a repeat fire in the same period does nothing."""
     active = deps.policy.active
     meta = active.loaded.pack.metadata
-    status = review_status(active, deps.clock().date())
+    now = deps.clock()
+    status = review_status(active, now.date())
     channel = deps.settings.coe_channel
     if not status.overdue or not channel:
         return False
@@ -30,7 +31,7 @@ async def remind_if_overdue(deps: Deps) -> bool:
         f"Please review it, update `last_reviewed`, and run `/ai-coe policy reload`."
     )
     async with deps.sessions.begin() as session:
-        if not await idempotency.claim_job_period(session=session, job=JOB, period=period):
+        if not await idempotency.claim_job_period(session=session, job=JOB, period=period, now=now):
             return False
         await outbox.enqueue(
             session=session,
@@ -38,6 +39,7 @@ async def remind_if_overdue(deps: Deps) -> bool:
             kind=JOB,
             channel=channel,
             text=text,
+            now=now,
         )
     deps.outbox_wakeup.set()
     logger.info("policy review reminder queued for period %s", period)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,10 +15,11 @@ async def record(
     session: AsyncSession,
     actor: str,
     action: str,
+    now: dt.datetime,
     subject: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    event = AuditEvent(actor=actor, action=action, subject=subject, details=details or {})
+    event = AuditEvent(at=now, actor=actor, action=action, subject=subject, details=details or {})
     session.add(event)
     await session.flush()
     return event

@@ -15,22 +15,27 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import insert_for
-from bot.models import JobRun, ProcessedRequest, utcnow
+from bot.models import JobRun, ProcessedRequest
 
 
-async def claim_request(*, session: AsyncSession, key: str) -> bool:
+async def claim_request(*, session: AsyncSession, key: str, now: dt.datetime) -> bool:
     """True the first time `key` is seen; False for a retried or repeated delivery."""
-    stmt = insert_for(session, ProcessedRequest).values(key=key[:200], received_at=utcnow())
+    stmt = insert_for(session, ProcessedRequest).values(key=key[:200], received_at=now)
     result = await session.exec(stmt.on_conflict_do_nothing())
     return bool(result.rowcount)
 
 
 async def claim_job_period(
-    *, session: AsyncSession, job: str, period: str, result: dict[str, Any] | None = None
+    *,
+    session: AsyncSession,
+    job: str,
+    period: str,
+    now: dt.datetime,
+    result: dict[str, Any] | None = None,
 ) -> bool:
     """True when this (job, period) had not run yet; the row is the proof it has now."""
     stmt = insert_for(session, JobRun).values(
-        job=job, period=period, started_at=utcnow(), result=result or {}
+        job=job, period=period, started_at=now, result=result or {}
     )
     outcome = await session.exec(stmt.on_conflict_do_nothing())
     return bool(outcome.rowcount)

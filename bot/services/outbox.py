@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import insert_for
-from bot.models import OutboxMessage, utcnow
+from bot.models import OutboxMessage
 
 LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 8
@@ -30,11 +30,11 @@ async def enqueue(
     kind: str,
     channel: str,
     text: str,
+    now: dt.datetime,
     blocks: list[dict[str, Any]] | None = None,
     not_before: dt.datetime | None = None,
 ) -> bool:
     """Add a message unless one with the same key exists; True when it was added."""
-    now = utcnow()
     stmt = (
         insert_for(session, OutboxMessage)
         .values(

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import insert_for
-from bot.models import PolicyLookup, utcnow
+from bot.models import PolicyLookup
 from bot.services import audit
 from bot.services.policy_pack import LoadedPack, load_pack
 from bot.services.policy_search import PolicyAnswer, PolicyIndex
@@ -61,6 +61,7 @@ async def record_lookup(
     channel_id: str | None,
     answer: PolicyAnswer,
     pack_version: str,
+    now: dt.datetime,
 ) -> bool:
     """Store one lookup; False when this Slack request was already recorded (a retry)."""
     stmt = insert_for(session, PolicyLookup).values(
@@ -72,20 +73,21 @@ async def record_lookup(
         outcome=answer.outcome.value,
         matched=answer.summary(),
         pack_version=pack_version,
-        created_at=utcnow(),
+        created_at=now,
     )
     result = await session.exec(stmt.on_conflict_do_nothing())
     return bool(result.rowcount)
 
 
 async def audit_load(
-    *, session: AsyncSession, actor: str, active: ActivePolicy, trigger: str
+    *, session: AsyncSession, actor: str, active: ActivePolicy, trigger: str, now: dt.datetime
 ) -> None:
     meta = active.loaded.pack.metadata
     await audit.record(
         session=session,
         actor=actor,
         action="policy.load",
+        now=now,
         subject=meta.name,
         details={
             "version": meta.version,
@@ -97,12 +99,13 @@ async def audit_load(
 
 
 async def audit_failed_load(
-    *, session: AsyncSession, actor: str, source: str, errors: list[str]
+    *, session: AsyncSession, actor: str, source: str, errors: list[str], now: dt.datetime
 ) -> None:
     await audit.record(
         session=session,
         actor=actor,
         action="policy.load_failed",
+        now=now,
         subject=source,
         details={"errors": errors[:50]},
     )

@@ -116,17 +116,23 @@ class PolicyIndex:
 
     def _build_rule_index(self, rules: Sequence[Rule]) -> None:
         weighted: list[dict[str, float]] = []
+        self._rule_keywords: list[frozenset[str]] = []
+        self._rule_keyword_phrases: list[list[str]] = []
         for rule in rules:
+            phrases = [tuple(tokenize(k)) for k in rule.keywords]
+            single = frozenset(p[0] for p in phrases if len(p) == 1)
+            self._rule_keywords.append(single)
+            self._rule_keyword_phrases.append([" ".join(p) for p in phrases if len(p) > 1])
             weights: dict[str, float] = defaultdict(float)
-            for text, weight in (
-                (" ".join(rule.keywords), 3.0),
-                (rule.question, 2.0),
-                (rule.answer, 0.5),
-            ):
+            for token in single:
+                weights[token] += 3.0
+            for phrase in phrases:
+                for token in phrase if len(phrase) > 1 else ():
+                    weights[token] += 1.0
+            for text, weight in ((rule.question, 1.5), (rule.answer, 0.5)):
                 for token in tokenize(text):
-                    if token not in STOP_WORDS:
-                        weights[token] += weight
-            weighted.append(weights)
+                    weights[token] += weight
+            weighted.append({t: w for t, w in weights.items() if t not in STOP_WORDS})
         count = max(len(rules), 1)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, weights in enumerate(weighted):
@@ -136,9 +142,6 @@ class PolicyIndex:
         for token, items in postings.items():
             idf = math.log(1 + (count - len(items) + 0.5) / (len(items) + 0.5))
             self._rule_postings[token] = [(i, idf * tf * 2.2 / (tf + 1.2)) for i, tf in items]
-        self._rule_keyword_phrases = [
-            [tuple(tokenize(k)) for k in rule.keywords if len(tokenize(k)) > 1] for rule in rules
-        ]
 
     # -- answering --------------------------------------------------------------------
 
@@ -216,19 +219,25 @@ class PolicyIndex:
         return hits
 
     def _rank_rules(self, tokens: list[str]) -> list[Rule]:
+        """BM25-style ranking; a rule counts only when one of its keywords matched or the
+        question shares at least two words with it, so one stray word matches nothing."""
         scores: dict[int, float] = defaultdict(float)
-        query = [t for t in tokens if t not in STOP_WORDS]
-        for token in set(query):
+        shared: dict[int, int] = defaultdict(int)
+        query = {t for t in tokens if t not in STOP_WORDS}
+        for token in query:
             for index, score in self._rule_postings.get(token, ()):
                 scores[index] += score
-        if not scores:
-            return []
+                shared[index] += 1
         joined = " " + " ".join(tokens) + " "
-        for index in scores:
-            for phrase in self._rule_keyword_phrases[index]:
-                if f" {' '.join(phrase)} " in joined:
-                    scores[index] += 3.0
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        relevant: dict[int, float] = {}
+        for index, score in scores.items():
+            phrase_hits = sum(f" {p} " in joined for p in self._rule_keyword_phrases[index])
+            keyword_hit = phrase_hits > 0 or bool(query & self._rule_keywords[index])
+            if keyword_hit or shared[index] >= 2:
+                relevant[index] = score + 3.0 * phrase_hits
+        if not relevant:
+            return []
+        ranked = sorted(relevant.items(), key=lambda item: (-item[1], item[0]))
         top = ranked[0][1]
         if top < 2.0:
             return []

@@ -6,11 +6,13 @@ matters; `SlackSender` signs and sends commands, interactions and events to an a
 """
 
 from .blockkit import check_message, validate_blocks, validate_view
+from .payloads import Payloads
 from .sender import SentRequest, SlackSender
 from .webapi import FakeSlack, RecordedCall, ResponsePost
 
 __all__ = [
     "FakeSlack",
+    "Payloads",
     "RecordedCall",
     "ResponsePost",
     "SentRequest",

@@ -30,12 +30,15 @@ FORM = "application/x-www-form-urlencoded"
 
 @dataclass(frozen=True)
 class SentRequest:
-    """The app's answer to one request, with the response_url / trigger_id sent."""
+    """The app's answer to one request (`elapsed`: seconds until it answered), with the
+    body, response_url and trigger_id that were sent."""
 
     status: int
     headers: dict[str, str]
     text: str
     body: bytes = b""
+    content_type: str = ""
+    elapsed: float = 0.0
     response_url: str | None = None
     trigger_id: str | None = None
 
@@ -107,9 +110,26 @@ class SlackSender(Payloads):
         """POST `body` with exactly `headers` (no signing): for malformed-request tests."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        started = time.monotonic()
         async with self._session.post(self.events_url, data=body, headers=headers) as res:
             text = await res.text()
-            return SentRequest(status=res.status, headers=dict(res.headers), text=text, body=body)
+        return SentRequest(
+            status=res.status,
+            headers=dict(res.headers),
+            text=text,
+            body=body,
+            content_type=headers.get("Content-Type", ""),
+            elapsed=time.monotonic() - started,
+        )
+
+    async def resend(
+        self, sent: SentRequest, *, retry_num: int = 1, retry_reason: str = "http_timeout"
+    ) -> SentRequest:
+        """Send `sent`'s body again, re-signed, as Slack's retry number `retry_num`."""
+        again = await self._post(
+            sent.body, sent.content_type, retry_num=retry_num, retry_reason=retry_reason
+        )
+        return replace(again, response_url=sent.response_url, trigger_id=sent.trigger_id)
 
     async def _post(
         self,

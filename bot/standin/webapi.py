@@ -86,11 +86,12 @@ def _decoded(args: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _bearer(request: web.Request) -> str | None:
+def _token(request: web.Request, args: dict[str, Any]) -> str | None:
+    """The call's token: the Bearer header, else a `token` argument."""
     header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return None
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return header[7:].strip()
+    return str(args["token"]) if args.get("token") else None
 
 
 class FakeSlack:
@@ -300,8 +301,7 @@ class FakeSlack:
         except _BadRequest as exc:
             answer = (200, {"ok": False, "error": exc.error}, {})
         else:
-            token = _bearer(request) or (str(args["token"]) if args.get("token") else None)
-            answer = self._answer(method, args, token)
+            answer = self._answer(method, args, _token(request, args))
         status, body, headers = answer
         self._record(request, method, args, answer)
         return web.json_response(body, status=status, headers=headers)
@@ -315,7 +315,7 @@ class FakeSlack:
             RecordedCall(
                 method=method,
                 args=_decoded(args),
-                token=_bearer(request) or (str(args["token"]) if args.get("token") else None),
+                token=_token(request, args),
                 at=self._now(),
                 status=status,
                 ok=bool(body.get("ok")),
@@ -365,7 +365,8 @@ class FakeSlack:
         """Every post made to a response_url, accepted or not, oldest first."""
         return self._response_urls.posts
 
-    def responses_for(self, url: str, ok_only: bool = True) -> list[ResponsePost]:
+    def responses_for(self, url: str | None, ok_only: bool = True) -> list[ResponsePost]:
+        """Posts made to one response_url (accepted ones unless `ok_only` is False)."""
         return [r for r in self.responses if r.url == url and (r.ok or not ok_only)]
 
     # -- Socket Mode ----------------------------------------------------------------
@@ -374,10 +375,22 @@ class FakeSlack:
         await self.socket.wait_connected(timeout)
 
     async def send_envelope(
-        self, type_: EnvelopeType, payload: dict[str, Any], *, timeout: float = 5.0
+        self,
+        type_: EnvelopeType,
+        payload: dict[str, Any],
+        *,
+        timeout: float = 5.0,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
     ) -> dict[str, Any]:
-        """Push a Socket Mode envelope to the connected app; returns its ack message."""
-        return await self.socket.send_envelope(type_, payload, timeout=timeout)
+        """Push a Socket Mode envelope to the connected app; returns its ack message.
+
+        `retry_attempt` / `retry_reason` are sent on ``events_api`` envelopes only, as Slack
+        does; ``accepts_response_payload`` is true except for ``events_api``.
+        """
+        return await self.socket.send_envelope(
+            type_, payload, timeout=timeout, retry_attempt=retry_attempt, retry_reason=retry_reason
+        )
 
 
 __all__ = ["FakeSlack", "RecordedCall", "ResponsePost"]
