@@ -106,15 +106,20 @@ def _history_view(message: dict[str, Any], with_metadata: bool) -> dict[str, Any
     return shown
 
 
-def _in_window(message: dict[str, Any], args: Args) -> bool:
-    ts = float(message["ts"])
-    latest, oldest = args.get_str("latest"), args.get_str("oldest")
-    inclusive = args.get_bool("inclusive")
-    if latest is not None and (ts > float(latest) or (ts == float(latest) and not inclusive)):
+def _ts_bound(args: Args, key: str) -> float | None:
+    value = args.get_str(key)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ApiError(f"invalid_ts_{key}") from None
+
+
+def _in_window(ts: float, latest: float | None, oldest: float | None, inclusive: bool) -> bool:
+    if latest is not None and (ts > latest or (ts == latest and not inclusive)):
         return False
-    return not (
-        oldest is not None and (ts < float(oldest) or (ts == float(oldest) and not inclusive))
-    )
+    return not (oldest is not None and (ts < oldest or (ts == oldest and not inclusive)))
 
 
 def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
@@ -126,7 +131,8 @@ def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
         for m in reversed(ws.messages.get(channel.id, []))
         if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
     ]
-    window = [m for m in top_level if _in_window(m, args)]
+    bounds = (_ts_bound(args, "latest"), _ts_bound(args, "oldest"), args.get_bool("inclusive"))
+    window = [m for m in top_level if _in_window(float(m["ts"]), *bounds)]
     limit = min(args.get_int("limit", 100), 999)
     page, next_cursor = paginate(
         window, lambda m: str(m["ts"]), "next_ts", args.get_str("cursor"), limit

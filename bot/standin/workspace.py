@@ -173,7 +173,6 @@ class Workspace:
     def bot_message(self, ts: str, text: str) -> dict[str, Any]:
         return {
             "type": "message",
-            "subtype": "bot_message",
             "text": text,
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
@@ -206,15 +205,15 @@ class Workspace:
 
     def exchange_trigger(self, trigger_id: str | None) -> None:
         """Use up a trigger_id: unknown, reused or older than 3 s is refused."""
-        issued = self.triggers.get(trigger_id or "")
+        key = trigger_id or ""
+        issued = self.triggers.get(key)
         if issued is None:
             raise ApiError("invalid_trigger_id")
-        assert trigger_id is not None
-        if trigger_id in self.used_triggers:
+        if key in self.used_triggers:
             raise ApiError("exchanged_trigger_id")
         if self.clock() - issued > TRIGGER_TTL:
             raise ApiError("expired_trigger_id")
-        self.used_triggers.add(trigger_id)
+        self.used_triggers.add(key)
 
     def view_hash(self) -> str:
         return f"{int(self.clock().timestamp())}.{secrets.token_hex(4)}"

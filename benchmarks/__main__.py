@@ -1,0 +1,31 @@
+"""Run every benchmark and print the figures as JSON (`make bench`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+
+from benchmarks import http, lookup
+
+
+def main() -> None:
+    only = set(sys.argv[1:])
+    results: dict[str, object] = {"python": platform.python_version(), "cpus": _cpus()}
+    if not only or "lookup" in only:
+        results["policy_lookup_1000_rules"] = lookup.run()
+        print(json.dumps(results["policy_lookup_1000_rules"]), flush=True)
+    if not only or "http" in only:
+        results["ai_policy_http"] = asyncio.run(http.run())
+    print(json.dumps(results, indent=2))
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    main()

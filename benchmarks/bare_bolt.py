@@ -1,0 +1,30 @@
+"""The baseline: a bare Bolt app on aiohttp whose `/ai-policy` only acks.
+
+Run as `python -m benchmarks.bare_bolt PORT API_URL TOKEN SECRET`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+def main() -> None:
+    port, api_url, token, secret = sys.argv[1:5]
+    logging.basicConfig(level=logging.WARNING)
+    app = AsyncApp(
+        client=AsyncWebClient(token=token, base_url=api_url), signing_secret=secret
+    )
+
+    @app.command("/ai-policy")
+    async def ack_only(ack: AsyncAck) -> None:
+        await ack()
+
+    app.start(port=int(port), path="/slack/events", host="127.0.0.1")
+
+
+if __name__ == "__main__":
+    main()
