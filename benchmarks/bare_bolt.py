@@ -15,9 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 def main() -> None:
     port, api_url, token, secret = sys.argv[1:5]
     logging.basicConfig(level=logging.WARNING)
-    app = AsyncApp(
-        client=AsyncWebClient(token=token, base_url=api_url), signing_secret=secret
-    )
+    app = AsyncApp(client=AsyncWebClient(token=token, base_url=api_url), signing_secret=secret)
 
     @app.command("/ai-policy")
     async def ack_only(ack: AsyncAck) -> None:

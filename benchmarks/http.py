@@ -91,10 +91,20 @@ async def wait_healthy(url: str, seconds: float = 30) -> None:
 def wrk(name: str, port: int, requests_file: Path, seconds: int, connections: int) -> Run:
     result = subprocess.run(
         [
-            "wrk", f"-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-            "-s", str(HERE / "load.lua"), f"http://127.0.0.1:{port}", "--", str(requests_file),
+            "wrk",
+            f"-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(HERE / "load.lua"),
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(requests_file),
         ],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
     requests, duration_us, p50, p99, status_errors, other = (int(v) for v in line.split()[1:])
@@ -119,12 +129,21 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
         coe_port, bare_port = free_port(), free_port()
         coe = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(coe_port)],
-            env=env, cwd=work,
+            env=env,
+            cwd=work,
         )
         bare = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.bare_bolt", str(bare_port), slack.api_url,
-             slack.bot_token, SECRET],
-            env=env, cwd=Path.cwd(),
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bare_bolt",
+                str(bare_port),
+                slack.api_url,
+                slack.bot_token,
+                SECRET,
+            ],
+            env=env,
+            cwd=Path.cwd(),
         )
         try:
             await wait_healthy(f"http://127.0.0.1:{coe_port}/healthz")

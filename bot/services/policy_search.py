@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tier, Tool
@@ -25,6 +25,7 @@ from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tie
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_PHRASE = 4
 MAX_RULES = 3
+COMMON_SHARE = 0.3
 STOP_WORDS = frozenset(
     """
     a an and are as at be by can could do does for from how i if in into is it its may
@@ -105,8 +106,9 @@ class PolicyIndex:
         self._known = (
             set(self._keyword_vocab) | set(self._rule_postings) | STOP_WORDS | set(self._synonyms)
         )
-        self._topics = [c.name for c in pack.categories] + [t.name for t in pack.tiers]
-        self._topics += [t.name for t in pack.tools] + [r.question for r in pack.rules]
+        topics = [c.name for c in pack.categories] + [t.name for t in pack.tiers]
+        topics += [t.name for t in pack.tools] + [r.question for r in pack.rules]
+        self._topics = list(dict.fromkeys(topics))
 
     def _add_phrases(self, kind: str, item_id: str, texts: Iterable[str]) -> None:
         for text in texts:
@@ -117,12 +119,13 @@ class PolicyIndex:
     def _build_rule_index(self, rules: Sequence[Rule]) -> None:
         weighted: list[dict[str, float]] = []
         self._rule_keywords: list[frozenset[str]] = []
-        self._rule_keyword_phrases: list[list[str]] = []
-        for rule in rules:
+        self._rule_phrases: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for index, rule in enumerate(rules):
             phrases = [tuple(tokenize(k)) for k in rule.keywords]
             single = frozenset(p[0] for p in phrases if len(p) == 1)
             self._rule_keywords.append(single)
-            self._rule_keyword_phrases.append([" ".join(p) for p in phrases if len(p) > 1])
+            for phrase in {p for p in phrases if 1 < len(p) <= MAX_PHRASE}:
+                self._rule_phrases[phrase].append(index)
             weights: dict[str, float] = defaultdict(float)
             for token in single:
                 weights[token] += 3.0
@@ -140,6 +143,8 @@ class PolicyIndex:
                 postings[token].append((index, tf))
         self._rule_postings: dict[str, list[tuple[int, float]]] = {}
         for token, items in postings.items():
+            if len(items) > max(count * COMMON_SHARE, 3):
+                continue  # in too many rules to tell them apart: "code", "ai", "use"
             idf = math.log(1 + (count - len(items) + 0.5) / (len(items) + 0.5))
             self._rule_postings[token] = [(i, idf * tf * 2.2 / (tf + 1.2)) for i, tf in items]
 
@@ -228,13 +233,16 @@ class PolicyIndex:
             for index, score in self._rule_postings.get(token, ()):
                 scores[index] += score
                 shared[index] += 1
-        joined = " " + " ".join(tokens) + " "
+        phrase_hits: dict[int, int] = defaultdict(int)
+        for size in range(2, MAX_PHRASE + 1):
+            for start in range(len(tokens) - size + 1):
+                for index in self._rule_phrases.get(tuple(tokens[start : start + size]), ()):
+                    phrase_hits[index] += 1
         relevant: dict[int, float] = {}
         for index, score in scores.items():
-            phrase_hits = sum(f" {p} " in joined for p in self._rule_keyword_phrases[index])
-            keyword_hit = phrase_hits > 0 or bool(query & self._rule_keywords[index])
-            if keyword_hit or shared[index] >= 2:
-                relevant[index] = score + 3.0 * phrase_hits
+            hits = phrase_hits.get(index, 0)
+            if hits or shared[index] >= 2 or query & self._rule_keywords[index]:
+                relevant[index] = score + 3.0 * hits
         if not relevant:
             return []
         ranked = sorted(relevant.items(), key=lambda item: (-item[1], item[0]))
@@ -253,5 +261,5 @@ class PolicyIndex:
         return [self.pack.cell(c, t) for c in categories for t in tiers]
 
     def closest_topics(self, text: str, limit: int = 3) -> list[str]:
-        found = process.extract(text, self._topics, limit=limit)
+        found = process.extract(text, self._topics, scorer=fuzz.token_set_ratio, limit=limit)
         return [str(match[0]) for match in found]

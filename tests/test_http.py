@@ -1,0 +1,409 @@
+"""Requests as Slack sends them, over real HTTP: signatures, events, health and metrics,
+a database that is down, Socket Mode, and the real `coe-bot serve` process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from bot.app import create_app
+from bot.config import ConfigError, Settings
+from bot.standin import FakeSlack, SlackSender
+from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
+from tests.helpers import lookups, message_text
+
+FORM = "application/x-www-form-urlencoded"
+MENTION = {
+    "type": "app_mention",
+    "user": "U0ALICE",
+    "text": "<@U0BOT> can I use copilot for auth code",
+    "ts": "1700000000.000100",
+    "channel": "C0GENERAL",
+    "event_ts": "1700000000.000100",
+}
+# Settings the app reads from the environment; a subprocess gets only the ones a test sets.
+APP_VARIABLES = (
+    "SLACK_",
+    "DATABASE_URL",
+    "COE_",
+    "POLICY_PACK",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "TEST_DATABASE_URL",
+)
+
+
+def _command_body(sender: SlackSender, text: str = "copilot for auth code") -> bytes:
+    return urlencode(sender.command_payload("/ai-policy", text)).encode()
+
+
+async def _get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as res:
+        return res.status, await res.text()
+
+
+def _sample(metrics_text: str, name: str, labels: dict[str, str]) -> float | None:
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return None
+
+
+# -- signatures -----------------------------------------------------------------------
+
+
+async def _assert_refused(sent_status: int, running: RunningApp) -> None:
+    await running.settle()
+    assert sent_status == 401
+    assert await lookups(running) == []
+
+
+async def test_unsigned_request_is_refused(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.post_raw(_command_body(sender), {"Content-Type": FORM})
+    assert sent.json() == {"error": "invalid request signature"}
+    await _assert_refused(sent.status, running)
+
+
+async def test_request_signed_with_another_secret_is_refused(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    body = _command_body(sender)
+    forger = SlackSender(running.events_url, "not-the-signing-secret")
+    sent = await sender.post_raw(body, {"Content-Type": FORM, **forger.sign(body)})
+    await _assert_refused(sent.status, running)
+
+
+@pytest.mark.parametrize("bad_signature", ["v1=abc", "garbage", "", "v0=", "v0=zz" * 13])
+async def test_malformed_signature_header_is_refused(
+    sender: SlackSender, running: RunningApp, bad_signature: str
+) -> None:
+    body = _command_body(sender)
+    headers = {"Content-Type": FORM, **sender.sign(body)}
+    headers["X-Slack-Signature"] = bad_signature
+    sent = await sender.post_raw(body, headers)
+    await _assert_refused(sent.status, running)
+
+
+@pytest.mark.parametrize("bad_timestamp", ["yesterday", "", "1.5e9", "-"])
+async def test_non_numeric_timestamp_is_refused(
+    sender: SlackSender, running: RunningApp, bad_timestamp: str
+) -> None:
+    body = _command_body(sender)
+    headers = {"Content-Type": FORM, **sender.sign(body)}
+    headers["X-Slack-Request-Timestamp"] = bad_timestamp
+    sent = await sender.post_raw(body, headers)
+    await _assert_refused(sent.status, running)
+
+
+async def test_stale_timestamp_is_refused(sender: SlackSender, running: RunningApp) -> None:
+    """Correctly signed, but over five minutes old: a replay."""
+    sent = await sender.command("/ai-policy", "copilot", timestamp=int(time.time()) - 6 * 60)
+    await _assert_refused(sent.status, running)
+
+
+async def test_timestamp_in_the_future_is_refused(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    sent = await sender.command("/ai-policy", "copilot", timestamp=int(time.time()) + 6 * 60)
+    await _assert_refused(sent.status, running)
+
+
+async def test_empty_unsigned_body_is_refused(sender: SlackSender, running: RunningApp) -> None:
+    sent = await sender.post_raw(b"", {})
+    await _assert_refused(sent.status, running)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"payload=not-json", FORM),
+        (b"payload=%7B%22type%22%3A", FORM),
+        (bytes(range(256)), FORM),
+        (b"\xff\xfe\x00garbage", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b'"just a string"', "application/json"),
+        (b"null", "application/json"),
+        (b"{not json", "application/json"),
+        (b"", FORM),
+        (b"", "application/json"),
+    ],
+    ids=[
+        "payload-not-json",
+        "payload-truncated-json",
+        "random-bytes",
+        "binary-as-json",
+        "json-list",
+        "json-string",
+        "json-null",
+        "broken-json",
+        "empty-form",
+        "empty-json",
+    ],
+)
+async def test_signed_but_malformed_body_is_a_client_error(
+    sender: SlackSender, running: RunningApp, body: bytes, content_type: str
+) -> None:
+    sent = await sender.post_raw(body, {"Content-Type": content_type, **sender.sign(body)})
+    await running.settle()
+
+    assert 400 <= sent.status < 500, (sent.status, sent.text)
+    assert await lookups(running) == []
+
+
+# -- Events API -----------------------------------------------------------------------
+
+
+async def test_url_verification_challenge_is_echoed(sender: SlackSender) -> None:
+    sent = await sender.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    assert sent.status == 200
+    assert sent.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+async def test_mention_gets_one_threaded_reply_even_when_slack_retries(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    first = await sender.event(dict(MENTION), event_id="Ev0MENTION1")
+    await running.settle()
+    retry = await sender.event(dict(MENTION), event_id="Ev0MENTION1", retry_num=1)
+    await running.settle()
+
+    assert first.status == 200
+    assert retry.status == 200
+    [reply] = slack.messages("C0GENERAL")
+    assert reply["thread_ts"] == MENTION["ts"]
+    assert "Security-critical" in message_text(reply)
+    [stored] = await lookups(running)
+    assert stored.user_id == "U0ALICE"
+    assert stored.channel_id == "C0GENERAL"
+    assert stored.matched["categories"] == ["security-critical"]
+
+
+# -- health, readiness, metrics -------------------------------------------------------
+
+
+async def test_healthz_and_readyz_answer_ok(running: RunningApp) -> None:
+    status, _ = await _get(f"{running.url}/healthz")
+    assert status == 200
+    status, text = await _get(f"{running.url}/readyz")
+    assert status == 200, text
+    assert json.loads(text)["status"] == "ready"
+
+
+async def test_metrics_count_commands_latency_lookups_and_rejections(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    sent = await sender.command("/ai-policy", "copilot for auth code in a regulated service")
+    await running.settle()
+    assert sent.status == 200
+
+    status, text = await _get(f"{running.url}/metrics")
+    assert status == 200
+    ok = _sample(text, "coe_bot_requests_total", {"command": "/ai-policy", "outcome": "ok"})
+    assert ok is not None
+    assert ok >= 1
+    assert "coe_bot_handler_seconds_bucket" in text
+    lookups_counted = _sample(text, "coe_bot_policy_lookups_total", {"outcome": "answered"})
+    assert lookups_counted is not None
+    assert lookups_counted >= 1
+
+    await sender.post_raw(_command_body(sender), {"Content-Type": FORM})
+    _, text = await _get(f"{running.url}/metrics")
+    rejected = sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "coe_bot_requests_total" and sample.labels["outcome"] == "rejected"
+    )
+    assert rejected >= 1
+
+
+# -- the database is down or behind ---------------------------------------------------
+
+
+@pytest.fixture
+def unreachable_database(is_postgres: bool) -> str:
+    if is_postgres:
+        return "postgresql+asyncpg://postgres@127.0.0.1:1/test"
+    return "sqlite+aiosqlite:////nonexistent-dir/x/y.db"
+
+
+async def test_database_down_still_answers_and_says_the_lookup_was_not_kept(
+    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+) -> None:
+    app, runner = await start_app(
+        settings.model_copy(update={"database_url": unreachable_database}), clock
+    )
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            sent = await sender.command("/ai-policy", "copilot")
+        await app.settle()
+
+        assert sent.status == 200
+        assert "GitHub Copilot" in message_text(sent.json())
+        [followup] = [message_text(r.body) for r in slack.responses_for(sent.response_url)]
+        assert "not recorded" in followup
+
+        status, text = await _get(f"{app.url}/readyz")
+        assert status == 503, text
+        assert json.loads(text)["status"] == "not ready"
+    finally:
+        await runner.cleanup()
+
+
+async def test_readyz_is_503_when_the_schema_is_not_migrated(
+    settings: Settings, clock: Clock, tmp_path: Path
+) -> None:
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    app, runner = await start_app(settings.model_copy(update={"database_url": empty}), clock)
+    try:
+        status, text = await _get(f"{app.url}/readyz")
+        assert status == 503, text
+        assert "expected" in json.loads(text)["detail"]
+        status, _ = await _get(f"{app.url}/healthz")
+        assert status == 200
+    finally:
+        await runner.cleanup()
+
+
+# -- Socket Mode ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def socket_mode_app(
+    settings: Settings, clock: Clock, slack: FakeSlack
+) -> AsyncIterator[web.Application]:
+    app = create_app(
+        settings.model_copy(update={"slack_app_token": SecretStr(slack.app_token)}),
+        clock=clock,
+        run_workers=False,
+        socket_mode=True,
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield app
+    finally:
+        await runner.cleanup()
+
+
+async def test_socket_mode_answers_a_slash_command_in_the_ack(
+    socket_mode_app: web.Application, slack: FakeSlack
+) -> None:
+    await slack.wait_connected()
+    payload = SlackSender("http://unused.invalid/", SIGNING_SECRET, slack=slack).command_payload(
+        "/ai-policy", "copilot for auth code in a regulated service"
+    )
+    ack = await slack.send_envelope("slash_commands", payload)
+
+    assert "envelope_id" in ack
+    assert "Security-critical" in message_text(ack["payload"])
+
+
+def test_socket_mode_without_an_app_token_is_a_configuration_error(settings: Settings) -> None:
+    assert settings.slack_app_token is None
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+        create_app(settings, run_workers=False, socket_mode=True)
+
+
+# -- the real `coe-bot serve` process -------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _coe_bot() -> list[str]:
+    script = Path(sys.executable).with_name("coe-bot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def _clean_env(**variables: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
+    env.update(variables)
+    return env
+
+
+async def _wait_until_up(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    deadline = time.monotonic() + 15
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+        while time.monotonic() < deadline:
+            assert process.returncode is None, f"coe-bot serve exited early:\n{log.read_text()}"
+            try:
+                async with session.get(url) as res:
+                    if res.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.1)
+    pytest.fail(f"coe-bot serve did not come up within 15 s:\n{log.read_text()}")
+
+
+async def test_coe_bot_serve_answers_a_signed_command_and_stops_cleanly_on_sigterm(
+    database_url: str, slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = _free_port()
+    secret = "serve-test-signing-secret"
+    log = tmp_path / "serve.log"
+    env = _clean_env(
+        DATABASE_URL=database_url,
+        SLACK_API_URL=slack.api_url,
+        SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_SIGNING_SECRET=secret,
+        COE_CHANNEL="C0COE",
+    )
+    with log.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            *_coe_bot(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_until_up(f"{base}/healthz", process, log)
+        async with SlackSender(f"{base}/slack/events", secret, slack=slack) as sender:
+            sent = await sender.command(
+                "/ai-policy", "can I use copilot on payment code in a regulated service"
+            )
+        assert sent.status == 200, sent.text
+        reply = message_text(sent.json())
+        assert "Security-critical" in reply
+        assert "Regulated" in reply
+
+        process.send_signal(signal.SIGTERM)
+        returncode = await asyncio.wait_for(process.wait(), timeout=10)
+        assert returncode == 0, log.read_text()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def _unused(value: Any) -> None:  # keeps imports honest for type checkers
+    del value
