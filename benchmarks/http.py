@@ -80,7 +80,7 @@ async def wait_healthy(url: str, seconds: float = 30) -> None:
         while time.monotonic() < deadline:
             try:
                 async with session.get(url) as response:
-                    if response.status in (200, 404):
+                    if response.status < 500:
                         return
             except aiohttp.ClientError:
                 pass
@@ -92,7 +92,7 @@ def wrk(name: str, port: int, requests_file: Path, seconds: int, connections: in
     result = subprocess.run(
         [
             "wrk",
-            f"-t2",
+            "-t2",
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",

@@ -7,9 +7,9 @@ import statistics
 import time
 from typing import Any
 
+from benchmarks.queries import QUERIES
 from bot.services.policy_pack import PolicyPack, load_pack
 from bot.services.policy_search import PolicyIndex
-from benchmarks.queries import QUERIES
 
 FILLER = (
     "pipeline deployment kubernetes frontend mobile analytics warehouse migration refactor "

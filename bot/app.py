@@ -39,7 +39,12 @@ DEPS = web.AppKey("deps", Deps)
 BOLT = web.AppKey("bolt", AsyncApp)
 
 
-def build_deps(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> Deps:
+def build_deps(
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+    batch_delay: float = 0.1,
+) -> Deps:
     """Everything handlers and jobs share; raises `PackError` for an invalid policy pack."""
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN: required to talk to Slack")
@@ -72,7 +77,19 @@ def build_deps(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow)
         sender=sender,
         admins=AdminDirectory(settings.admin_user_ids, settings.admin_group_ids, group_members),
         clock=clock,
+        batch_delay=batch_delay,
     )
+
+
+class _TokenFromClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_BOLT_LOGGER = logging.getLogger("bot.bolt")
+_BOLT_LOGGER.addFilter(_TokenFromClient())
 
 
 def build_bolt(deps: Deps) -> AsyncApp:
@@ -83,7 +100,7 @@ def build_bolt(deps: Deps) -> AsyncApp:
         request_verification_enabled=False,
         process_before_response=True,
         raise_error_for_unhandled_request=False,
-        logger=logging.getLogger("bot.bolt"),
+        logger=_BOLT_LOGGER,
     )
     handlers.register_all(bolt, deps)
     return bolt
@@ -95,14 +112,12 @@ def create_app(
     clock: Callable[[], dt.datetime] = utcnow,
     run_workers: bool = True,
     socket_mode: bool = False,
+    batch_delay: float = 0.1,
 ) -> web.Application:
     """The aiohttp app. With `socket_mode`, Slack's requests arrive over a WebSocket
     (SLACK_APP_TOKEN) instead of `POST /slack/events`; health and metrics stay on HTTP."""
-    if socket_mode and settings.slack_app_token is None:
-        raise ConfigError("SLACK_APP_TOKEN: required for Socket Mode (an xapp- app-level token)")
-    if not socket_mode and settings.slack_signing_secret is None:
-        raise ConfigError("SLACK_SIGNING_SECRET: required to verify requests from Slack")
-    deps = build_deps(settings, clock=clock)
+    settings.require_slack(socket_mode=socket_mode)
+    deps = build_deps(settings, clock=clock, batch_delay=batch_delay)
     app = web.Application(client_max_size=1024**2)
     app[DEPS] = deps
     app[BOLT] = build_bolt(deps)
@@ -177,7 +192,9 @@ def _slack_route(app: web.Application, verifier: SignatureVerifier) -> Callable[
                 query=request.query_string,
                 headers=dict(request.headers),
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
+            bolt_request = None
+        if bolt_request is None or not isinstance(bolt_request.body, dict):
             deps.metrics.request("malformed", "rejected", time.perf_counter() - started)
             return web.json_response({"error": "malformed request body"}, status=400)
         bolt_response = await app[BOLT].async_dispatch(bolt_request)

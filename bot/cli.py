@@ -100,6 +100,8 @@ def _policy_validate(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings()
+    if settings.has_slack_credentials or args.socket_mode:
+        settings.require_slack(socket_mode=args.socket_mode)
     if settings.is_default_database:
         db.migrate(settings.database_url)
     if not settings.has_slack_credentials and not args.socket_mode:

@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     def has_slack_credentials(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
 
+    def require_slack(self, *, socket_mode: bool) -> None:
+        """Raise `ConfigError` naming the first Slack variable this mode is missing."""
+        if self.slack_bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN: required to talk to Slack (an xoxb- bot token)")
+        if socket_mode and self.slack_app_token is None:
+            raise ConfigError(
+                "SLACK_APP_TOKEN: required for Socket Mode (an xapp- app-level token)"
+            )
+        if not socket_mode and self.slack_signing_secret is None:
+            raise ConfigError("SLACK_SIGNING_SECRET: required to verify requests from Slack")
+
     @property
     def is_default_database(self) -> bool:
         return self.database_url.startswith("sqlite+aiosqlite://")

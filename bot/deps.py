@@ -31,4 +31,5 @@ class Deps:
     admins: AdminDirectory
     background: Background = field(default_factory=Background)
     clock: Callable[[], dt.datetime] = utcnow
+    batch_delay: float = 0.1  # how long a lookup may wait to be written with others
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)

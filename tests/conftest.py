@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,7 +134,7 @@ class RunningApp:
 
 
 async def start_app(settings: Settings, clock: Clock) -> tuple[RunningApp, web.AppRunner]:
-    app = create_app(settings, clock=clock, run_workers=False)
+    app = create_app(settings, clock=clock, run_workers=False, batch_delay=0)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -158,10 +158,10 @@ async def sender(running: RunningApp, slack: FakeSlack) -> AsyncIterator[SlackSe
 
 
 @pytest.fixture
-def pack_file(tmp_path: Path) -> Iterator[Path]:
+def pack_file(tmp_path: Path) -> Path:
     """A writable copy of the shipped pack, for reload tests."""
     from bot.services.policy_pack import default_pack_path
 
     path = tmp_path / "pack.yaml"
     path.write_text(default_pack_path().read_text())
-    yield path
+    return path

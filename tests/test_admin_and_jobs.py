@@ -74,7 +74,7 @@ async def test_invalid_pack_keeps_the_old_one_and_lists_errors(
         [reply] = await _replies(slack, sent.response_url)
         assert "1 error" in reply
         assert "status" in reply
-        assert f"pack.yaml:" in reply
+        assert "pack.yaml:" in reply
         assert app.deps.policy.active.version == before
         [failed] = await audit_events(app, "policy.load_failed")
         assert failed.actor == "U0ADMIN"

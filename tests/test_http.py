@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -117,9 +116,7 @@ async def test_stale_timestamp_is_refused(sender: SlackSender, running: RunningA
     await _assert_refused(sent.status, running)
 
 
-async def test_timestamp_in_the_future_is_refused(
-    sender: SlackSender, running: RunningApp
-) -> None:
+async def test_timestamp_in_the_future_is_refused(sender: SlackSender, running: RunningApp) -> None:
     sent = await sender.command("/ai-policy", "copilot", timestamp=int(time.time()) + 6 * 60)
     await _assert_refused(sent.status, running)
 
@@ -403,7 +400,3 @@ async def test_coe_bot_serve_answers_a_signed_command_and_stops_cleanly_on_sigte
         if process.returncode is None:
             process.kill()
             await process.wait()
-
-
-def _unused(value: Any) -> None:  # keeps imports honest for type checkers
-    del value

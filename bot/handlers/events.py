@@ -46,13 +46,13 @@ async def _answer_mention(deps: Deps, body: dict[str, Any], client: AsyncWebClie
     await client.chat_postMessage(channel=event["channel"], thread_ts=thread, **message)
     deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
     async with deps.sessions.begin() as session:
-        await policy.record_lookup(
-            session=session,
+        record = policy.LookupRecord(
             request_key=key,
             user_id=event.get("user") or "unknown",
             team_id=body.get("team_id"),
             channel_id=event["channel"],
             answer=answer,
             pack_version=active.version,
-            now=deps.clock(),
+            at=deps.clock(),
         )
+        await policy.record_lookups(session=session, records=[record])

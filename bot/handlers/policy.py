@@ -8,11 +8,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.batching import BatchWriter
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.handlers.common import check_text, guarded
 from bot.services import outbox, policy
-from bot.services.policy_search import PolicyAnswer
 from bot.views.common import ephemeral_text, escape, followup
 from bot.views.policy import PolicyActions, answer_message, help_message, shared_message
 
@@ -25,6 +25,8 @@ NOT_RECORDED = (
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    lookups = _lookup_writer(deps)
+
     @app.command("/ai-policy")
     async def ai_policy(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         raw = command.get("text") or ""
@@ -41,9 +43,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         answer = active.index.answer(text)
         await ack(answer_message(answer, active.loaded.pack))
         deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
-        deps.background.spawn(
-            _record(deps, command, answer, active.version, respond), name="policy-record"
+        record = policy.LookupRecord(
+            request_key=command.get("trigger_id"),
+            user_id=command["user_id"],
+            team_id=command.get("team_id"),
+            channel_id=command.get("channel_id"),
+            answer=answer,
+            pack_version=active.version,
+            at=deps.clock(),
         )
+        lookups.add((record, respond))
 
     @app.action(PolicyActions.share.value)
     async def share(
@@ -73,28 +82,22 @@ async def _post(respond: AsyncRespond, message: dict[str, Any]) -> None:
     await respond(followup(message))
 
 
-async def _record(
-    deps: Deps,
-    command: dict[str, Any],
-    answer: PolicyAnswer,
-    pack_version: str,
-    respond: AsyncRespond,
-) -> None:
-    try:
+PendingLookup = tuple[policy.LookupRecord, AsyncRespond]
+
+
+def _lookup_writer(deps: Deps) -> BatchWriter[PendingLookup]:
+    """Lookups are stored in batches after the ack; if the database is down, each person
+    is told their lookup was not recorded (the answer they got stands)."""
+
+    async def flush(items: list[PendingLookup]) -> None:
         async with deps.sessions.begin() as session:
-            await policy.record_lookup(
-                session=session,
-                request_key=command.get("trigger_id"),
-                user_id=command["user_id"],
-                team_id=command.get("team_id"),
-                channel_id=command.get("channel_id"),
-                answer=answer,
-                pack_version=pack_version,
-                now=deps.clock(),
-            )
-    except Exception as exc:  # the database is down: the answer stands, say it wasn't kept
-        logger.warning("policy lookup not recorded: %s", type(exc).__name__)
-        await respond(followup(ephemeral_text(NOT_RECORDED)))
+            await policy.record_lookups(session=session, records=[r for r, _ in items])
+
+    async def not_recorded(items: list[PendingLookup], error: Exception) -> None:
+        for _, respond in items:
+            await respond(followup(ephemeral_text(NOT_RECORDED)))
+
+    return BatchWriter(flush, not_recorded, background=deps.background, delay=deps.batch_delay)
 
 
 async def _hand_to_champions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,31 +53,46 @@ def _activate(loaded: LoadedPack) -> ActivePolicy:
     return ActivePolicy(loaded=loaded, index=PolicyIndex(loaded.pack))
 
 
-async def record_lookup(
-    *,
-    session: AsyncSession,
-    request_key: str | None,
-    user_id: str,
-    team_id: str | None,
-    channel_id: str | None,
-    answer: PolicyAnswer,
-    pack_version: str,
-    now: dt.datetime,
-) -> bool:
-    """Store one lookup; False when this Slack request was already recorded (a retry)."""
-    stmt = insert_for(session, PolicyLookup).values(
-        request_key=request_key,
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        query=answer.query[:3000],
-        outcome=answer.outcome.value,
-        matched=answer.summary(),
-        pack_version=pack_version,
-        created_at=now,
-    )
+@dataclass(frozen=True, slots=True)
+class LookupRecord:
+    """One lookup as it will be stored: who asked what, and what it matched."""
+
+    request_key: str | None
+    user_id: str
+    team_id: str | None
+    channel_id: str | None
+    answer: PolicyAnswer
+    pack_version: str
+    at: dt.datetime
+
+
+async def record_lookups(*, session: AsyncSession, records: Sequence[LookupRecord]) -> int:
+    """Store lookups in one statement; a request key seen before (a Slack retry) is skipped.
+
+    Returns how many rows were added.
+    """
+    rows: dict[str, dict[str, object]] = {}
+    for number, record in enumerate(records):
+        key = record.request_key or f"none:{number}"
+        rows.setdefault(
+            key,
+            {
+                "request_key": record.request_key,
+                "user_id": record.user_id,
+                "team_id": record.team_id,
+                "channel_id": record.channel_id,
+                "query": record.answer.query[:3000],
+                "outcome": record.answer.outcome.value,
+                "matched": record.answer.summary(),
+                "pack_version": record.pack_version,
+                "created_at": record.at,
+            },
+        )
+    if not rows:
+        return 0
+    stmt = insert_for(session, PolicyLookup).values(list(rows.values()))
     result = await session.exec(stmt.on_conflict_do_nothing())
-    return bool(result.rowcount)
+    return int(result.rowcount)
 
 
 async def audit_load(

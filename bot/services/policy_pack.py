@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -23,7 +24,6 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    model_validator,
 )
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
@@ -117,43 +117,6 @@ class PolicyPack(_Strict):
     rules: list[Rule] = []
     synonyms: dict[Name, Name] = {}
 
-    @model_validator(mode="after")
-    def _check_references(self) -> PolicyPack:
-        problems: list[str] = []
-        for kind, items in (
-            ("tier", self.tiers),
-            ("category", self.categories),
-            ("tool", self.tools),
-            ("rule", self.rules),
-        ):
-            seen: set[str] = set()
-            for item in items:
-                if item.id in seen:
-                    problems.append(f"duplicate {kind} id {item.id!r}")
-                seen.add(item.id)
-        tier_ids = {t.id for t in self.tiers}
-        category_ids = {c.id for c in self.categories}
-        for tool in self.tools:
-            problems += [
-                f"tool {tool.id!r} names unknown tier {t!r}"
-                for t in tool.tiers
-                if t not in tier_ids
-            ]
-        cells: set[tuple[str, str]] = set()
-        for cell in self.matrix:
-            if cell.category not in category_ids:
-                problems.append(f"matrix names unknown category {cell.category!r}")
-            if cell.tier not in tier_ids:
-                problems.append(f"matrix names unknown tier {cell.tier!r}")
-            if (cell.category, cell.tier) in cells:
-                problems.append(f"matrix has two cells for {cell.category!r} x {cell.tier!r}")
-            cells.add((cell.category, cell.tier))
-        missing = [(c, t) for c in category_ids for t in tier_ids if (c, t) not in cells]
-        problems += [f"matrix has no cell for {c!r} x {t!r}" for c, t in sorted(missing)]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def cell(self, category_id: str, tier_id: str) -> MatrixCell:
         return next(c for c in self.matrix if c.category == category_id and c.tier == tier_id)
 
@@ -232,10 +195,57 @@ def parse_pack(raw: bytes, *, source: str) -> LoadedPack:
             for err in exc.errors()
         ]
         raise PackError(issues) from exc
+    problems = cross_check(pack)
+    if problems:
+        raise PackError(
+            [PackIssue(source, _line_of(node, loc), _field_name(loc), msg) for loc, msg in problems]
+        )
     return LoadedPack(pack=pack, source=source, sha256=hashlib.sha256(raw).hexdigest())
 
 
-def _field_name(loc: tuple[int | str, ...]) -> str:
+Loc = tuple[int | str, ...]
+
+
+def cross_check(pack: PolicyPack) -> list[tuple[Loc, str]]:
+    """What a schema cannot see: duplicate ids, unknown references, missing matrix cells."""
+    problems: list[tuple[Loc, str]] = []
+    groups: tuple[tuple[str, Sequence[Tier | Category | Tool | Rule]], ...] = (
+        ("tiers", pack.tiers),
+        ("categories", pack.categories),
+        ("tools", pack.tools),
+        ("rules", pack.rules),
+    )
+    for kind, items in groups:
+        seen: set[str] = set()
+        for number, item in enumerate(items):
+            if item.id in seen:
+                problems.append(((kind, number, "id"), f"duplicate id {item.id!r}"))
+            seen.add(item.id)
+    tier_ids = {t.id for t in pack.tiers}
+    category_ids = {c.id for c in pack.categories}
+    for number, tool in enumerate(pack.tools):
+        for position, tier in enumerate(tool.tiers):
+            if tier not in tier_ids:
+                problems.append((("tools", number, "tiers", position), f"unknown tier {tier!r}"))
+    cells: set[tuple[str, str]] = set()
+    for number, cell in enumerate(pack.matrix):
+        if cell.category not in category_ids:
+            problems.append((("matrix", number, "category"), f"unknown category {cell.category!r}"))
+        if cell.tier not in tier_ids:
+            problems.append((("matrix", number, "tier"), f"unknown tier {cell.tier!r}"))
+        if (cell.category, cell.tier) in cells:
+            problems.append(
+                (("matrix", number), f"a second cell for {cell.category!r} x {cell.tier!r}")
+            )
+        cells.add((cell.category, cell.tier))
+    for category in sorted(category_ids):
+        for tier in sorted(tier_ids):
+            if (category, tier) not in cells:
+                problems.append((("matrix",), f"no cell for {category!r} x {tier!r}"))
+    return problems
+
+
+def _field_name(loc: Loc) -> str:
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
@@ -245,7 +255,7 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return "".join(parts)
 
 
-def _line_of(node: Any, loc: tuple[int | str, ...]) -> int | None:
+def _line_of(node: Any, loc: Loc) -> int | None:
     """Follow a pydantic error location through the YAML node tree to a line number."""
     if node is None:
         return None

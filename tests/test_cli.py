@@ -1,0 +1,217 @@
+"""The `coe-bot` command line, run as a real process in an empty directory (no `.env`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.services.policy_pack import default_pack_path
+
+# Settings the app reads from the environment; each run gets only the ones a test sets.
+APP_VARIABLES = (
+    "SLACK_",
+    "DATABASE_URL",
+    "COE_",
+    "POLICY_PACK",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "TEST_DATABASE_URL",
+)
+ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<field>[^:]+): (?P<message>.+)$")
+REGULATED_QUESTION = "/ai-policy can I use copilot on payment code in a regulated service"
+
+
+def _coe_bot() -> list[str]:
+    script = Path(sys.executable).with_name("coe-bot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def run(cwd: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
+    env.update(variables)
+    return subprocess.run(
+        [*_coe_bot(), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+# -- policy validate ------------------------------------------------------------------
+
+
+def test_validate_accepts_the_shipped_pack(tmp_path: Path) -> None:
+    done = run(tmp_path, "policy", "validate", str(default_pack_path()))
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based number of the first line of `text` that contains `needle`."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def _issues(output: str) -> list[dict[str, str]]:
+    found = [ISSUE.match(line) for line in output.splitlines()]
+    return [m.groupdict() for m in found if m]
+
+
+def _broken_pack(tmp_path: Path, breakage: str) -> tuple[Path, int]:
+    """A copy of the shipped pack with one thing broken, and the line of the broken field."""
+    original = default_pack_path().read_text()
+    lines = original.splitlines(keepends=True)
+    if breakage == "status":
+        line = _line_of(original, "status: approved")
+        lines[line - 1] = lines[line - 1].replace("status: approved", "status: maybe")
+    elif breakage == "review":
+        # The first matrix cell loses its `review`: the cell's own line is where it is missing.
+        line = _line_of(original, "- category: boilerplate")
+        start = next(n for n in range(line, len(lines)) if lines[n].strip() == "review: >-")
+        end = start + 1
+        while lines[end].startswith(" " * 6):
+            end += 1
+        del lines[start:end]
+    elif breakage == "indentation":
+        line = _line_of(original, "status: approved")
+        lines[line - 1] = "   " + lines[line - 1].lstrip()  # 3 spaces inside a 4-space mapping
+    elif breakage == "unknown-tier":
+        line = _line_of(original, "tiers: [internal, customer-facing, regulated]")
+        lines[line - 1] = lines[line - 1].replace(
+            "[internal, customer-facing, regulated]", "[internal, moon]"
+        )
+    else:
+        raise AssertionError(breakage)
+    path = tmp_path / f"broken-{breakage}.yaml"
+    path.write_text("".join(lines))
+    return path, line
+
+
+@pytest.mark.parametrize(
+    ("breakage", "field", "message"),
+    [
+        ("status", "tools[0].status", "approved"),
+        ("review", "matrix[0].review", "required"),
+        ("indentation", "yaml", ""),
+        ("unknown-tier", "tiers", "moon"),
+    ],
+)
+def test_validate_reports_file_line_field_and_message(
+    tmp_path: Path, breakage: str, field: str, message: str
+) -> None:
+    path, line = _broken_pack(tmp_path, breakage)
+
+    done = run(tmp_path, "policy", "validate", str(path))
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    issues = _issues(done.stdout)
+    assert issues, done.stdout
+    assert all(issue["file"] == str(path) for issue in issues), issues
+    at_line = [i for i in issues if i["line"] == str(line)]
+    assert at_line, f"expected an issue at line {line}: {issues}"
+    assert any(field in i["field"] and message in i["message"] for i in at_line), at_line
+
+
+# -- configuration errors -------------------------------------------------------------
+
+
+def _assert_one_line_config_error(done: subprocess.CompletedProcess[str], variable: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines, "nothing on stderr"
+    assert variable in lines[-1]
+    assert len(lines) == 1, done.stderr
+
+
+def test_malformed_admin_list_is_one_line_naming_coe_admins(tmp_path: Path) -> None:
+    done = run(tmp_path, "serve", COE_ADMINS="bob")
+    _assert_one_line_config_error(done, "COE_ADMINS")
+
+
+def test_unsupported_database_url_is_one_line_naming_database_url(tmp_path: Path) -> None:
+    done = run(tmp_path, "migrate", DATABASE_URL="mysql://x")
+    _assert_one_line_config_error(done, "DATABASE_URL")
+
+
+def test_socket_mode_without_app_token_is_one_line_naming_slack_app_token(
+    tmp_path: Path,
+) -> None:
+    done = run(tmp_path, "serve", "--socket-mode", SLACK_BOT_TOKEN="xoxb-configured")
+    _assert_one_line_config_error(done, "SLACK_APP_TOKEN")
+
+
+# -- migrate --------------------------------------------------------------------------
+
+
+def test_migrate_creates_the_tables_in_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "x.db"
+
+    done = run(tmp_path, "migrate", DATABASE_URL=_sqlite_url(database))
+
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(database) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {
+        "alembic_version",
+        "audit_event",
+        "job_run",
+        "outbox_message",
+        "policy_lookup",
+        "processed_request",
+    } <= tables
+
+
+# -- try ------------------------------------------------------------------------------
+
+
+def test_try_answers_a_policy_question(tmp_path: Path) -> None:
+    done = run(tmp_path, "try", REGULATED_QUESTION, DATABASE_URL=_sqlite_url(tmp_path / "t.db"))
+
+    assert done.returncode == 0, done.stderr
+    for shown in ("Security-critical", "Regulated", "Review required", "[ Share in channel ]"):
+        assert shown in done.stdout
+
+
+def test_try_without_a_question_shows_the_overview(tmp_path: Path) -> None:
+    done = run(tmp_path, "try", "/ai-policy", DATABASE_URL=_sqlite_url(tmp_path / "t.db"))
+
+    assert done.returncode == 0, done.stderr
+    for name in ("Boilerplate", "Business logic", "Security-critical", "Data handling", "Tools"):
+        assert name.lower() in done.stdout.lower()
+
+
+def test_try_an_unknown_command_says_so(tmp_path: Path) -> None:
+    done = run(tmp_path, "try", "/nonsense", DATABASE_URL=_sqlite_url(tmp_path / "t.db"))
+
+    assert done.returncode == 0, done.stderr
+    assert "not a coe-bot command" in done.stdout
+    assert "/ai-policy" in done.stdout
+
+
+def test_try_an_admin_command_as_a_non_admin_is_refused(tmp_path: Path) -> None:
+    done = run(
+        tmp_path,
+        "try",
+        "/ai-coe policy reload",
+        "--user",
+        "U0BOB",
+        DATABASE_URL=_sqlite_url(tmp_path / "t.db"),
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "CoE admins only" in done.stdout
+    assert "Nothing was changed" in done.stdout
