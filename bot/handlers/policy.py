@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from typing import Any
@@ -13,6 +14,7 @@ from bot.deps import Deps
 from bot.errors import BadInput
 from bot.handlers.common import check_text, guarded
 from bot.services import outbox, policy
+from bot.services.policy_search import PolicyAnswer
 from bot.views.common import ephemeral_text, escape, followup
 from bot.views.policy import PolicyActions, answer_message, help_message, shared_message
 
@@ -27,6 +29,13 @@ NOT_RECORDED = (
 def register(app: AsyncApp, deps: Deps) -> None:
     lookups = _lookup_writer(deps)
 
+    @functools.lru_cache(maxsize=4096)
+    def reply_to(pack_sha256: str, text: str) -> tuple[PolicyAnswer, dict[str, Any]]:
+        """Answers are pure in (pack, question): the same question is rendered once."""
+        active = deps.policy.active
+        answer = active.index.answer(text)
+        return answer, answer_message(answer, active.loaded.pack)
+
     @app.command("/ai-policy")
     async def ai_policy(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         raw = command.get("text") or ""
@@ -40,8 +49,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(help_message())
             return
         active = deps.policy.active
-        answer = active.index.answer(text)
-        await ack(answer_message(answer, active.loaded.pack))
+        answer, message = reply_to(active.loaded.sha256, text)
+        await ack(message)
         deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
         record = policy.LookupRecord(
             request_key=command.get("trigger_id"),

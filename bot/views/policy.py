@@ -5,18 +5,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    DividerBlock,
-    HeaderBlock,
-    SectionBlock,
-)
-
 from bot.services.policy_pack import Decision, MatrixCell, PolicyPack, Rule, Tool, ToolStatus
 from bot.services.policy_search import Outcome, PolicyAnswer
-from bot.views.common import BUTTON_VALUE_MAX, clip, context, escape, section, to_dicts
+from bot.views.common import (
+    BUTTON_VALUE_MAX,
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    header,
+    section,
+)
 
 
 class PolicyActions(StrEnum):
@@ -65,7 +67,7 @@ def answer_message(answer: PolicyAnswer, pack: PolicyPack) -> dict[str, Any]:
     blocks += [_tool(tool, answer) for tool in answer.tools[:3]]
     blocks += _rules(answer.rules)
     blocks.append(_footer(pack))
-    blocks.append(ActionsBlock(elements=[_share_button(answer.query)]))
+    blocks.append(actions(_share_button(answer.query)))
     return _reply(blocks, text=_fallback_text(answer, pack))
 
 
@@ -73,13 +75,13 @@ def shared_message(answer: PolicyAnswer, pack: PolicyPack, user_id: str) -> dict
     """The same answer, posted for the channel, saying who shared it."""
     message = answer_message(answer, pack)
     blocks = [b for b in message["blocks"] if b.get("type") != "actions"]
-    blocks.append(context(f"Shared by <@{user_id}> from `/ai-policy`").to_dict())
+    blocks.append(context(f"Shared by <@{user_id}> from `/ai-policy`"))
     return {**message, "response_type": "in_channel", "blocks": blocks}
 
 
 def overview_message(pack: PolicyPack) -> dict[str, Any]:
     meta = pack.metadata
-    blocks: list[Block] = [HeaderBlock(text=clip(f"AI coding policy: {meta.name}", 150))]
+    blocks: list[Block] = [header(f"AI coding policy: {meta.name}")]
     for category in pack.categories:
         lines = [
             f"{escape(pack.tier(c.tier).name)}: {DECISION_LABEL[c.decision]}"
@@ -90,7 +92,7 @@ def overview_message(pack: PolicyPack) -> dict[str, Any]:
             section(f"*{escape(category.name)}* — {escape(clip(category.description, 300))}\n")
         )
         blocks.append(context(" · ".join(lines)))
-    blocks.append(DividerBlock())
+    blocks.append(divider())
     tools = [
         f"• *{escape(t.name)}* — {TOOL_STATUS_LABEL[t.status]}"
         + (f" ({', '.join(escape(pack.tier(x).name) for x in t.tiers)})" if t.tiers else "")
@@ -99,12 +101,12 @@ def overview_message(pack: PolicyPack) -> dict[str, Any]:
     if tools:
         blocks.append(section("*Tools*\n" + "\n".join(tools)))
     blocks.append(_footer(pack))
-    blocks.append(ActionsBlock(elements=[_share_button("")]))
+    blocks.append(actions(_share_button("")))
     return _reply(blocks, text=f"AI coding policy overview ({meta.name} {meta.version})")
 
 
 def _reply(blocks: list[Block], *, text: str) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "text": text, "blocks": to_dicts(blocks)}
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks}
 
 
 def _cells(answer: PolicyAnswer, pack: PolicyPack) -> list[Block]:
@@ -126,7 +128,7 @@ def _cells(answer: PolicyAnswer, pack: PolicyPack) -> list[Block]:
     return blocks
 
 
-def _cell(cell: MatrixCell, pack: PolicyPack) -> SectionBlock:
+def _cell(cell: MatrixCell, pack: PolicyPack) -> Block:
     category, tier = pack.category(cell.category), pack.tier(cell.tier)
     lines = [
         f"*{escape(category.name)}* code in a *{escape(tier.name)}* system: "
@@ -142,7 +144,7 @@ def _cell(cell: MatrixCell, pack: PolicyPack) -> SectionBlock:
     return section("\n".join(lines))
 
 
-def _tool(tool: Tool, answer: PolicyAnswer) -> SectionBlock:
+def _tool(tool: Tool, answer: PolicyAnswer) -> Block:
     lines = [f"*{escape(tool.name)}* — {TOOL_STATUS_LABEL[tool.status]}"]
     outside = [t for t in answer.tiers if tool.tiers and t.id not in tool.tiers]
     if tool.status is not ToolStatus.not_allowed and outside:
@@ -173,25 +175,21 @@ def _no_match(answer: PolicyAnswer) -> list[Block]:
         topics = "\n".join(f"• {escape(clip(s, 200))}" for s in answer.suggestions)
         blocks.append(section(f"*Closest topics:*\n{topics}"))
     blocks.append(
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text="Ask a champion",
-                    action_id=PolicyActions.ask_champion.value,
-                    value=clip(answer.query, BUTTON_VALUE_MAX - 100),
-                    style="primary",
-                )
-            ]
+        actions(
+            button(
+                "Ask a champion",
+                PolicyActions.ask_champion.value,
+                clip(answer.query, BUTTON_VALUE_MAX - 100),
+                style="primary",
+            )
         )
     )
     return blocks
 
 
-def _share_button(query: str) -> ButtonElement:
-    return ButtonElement(
-        text="Share in channel",
-        action_id=PolicyActions.share.value,
-        value=clip(query, BUTTON_VALUE_MAX - 100) or " ",
+def _share_button(query: str) -> Block:
+    return button(
+        "Share in channel", PolicyActions.share.value, clip(query, BUTTON_VALUE_MAX - 100)
     )
 
 
@@ -221,5 +219,5 @@ def mention_reply(answer: PolicyAnswer, pack: PolicyPack) -> dict[str, Any]:
     message = answer_message(answer, pack)
     blocks = [b for b in message["blocks"] if b.get("type") != "actions"]
     if answer.outcome is Outcome.no_match:
-        blocks.append(context("Try `/ai-policy` for the overview, or ask a champion.").to_dict())
+        blocks.append(context("Try `/ai-policy` for the overview, or ask a champion."))
     return {"text": message["text"], "blocks": blocks}
