@@ -50,7 +50,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def signed_requests(path: Path, count: int, command: str = "/ai-policy") -> None:
+def signed_requests(path: Path, count: int, *, distinct: bool = False) -> None:
+    """Pre-signed commands; `distinct` makes every question unique (no reply is cached)."""
     now = int(time.time())
     with path.open("w") as out:
         for i in range(count):
@@ -63,8 +64,8 @@ def signed_requests(path: Path, count: int, command: str = "/ai-policy") -> None
                     "channel_name": "general",
                     "user_id": f"U0B{i % 500:05d}",
                     "user_name": f"dev{i % 500}",
-                    "command": command,
-                    "text": QUERIES[i % len(QUERIES)],
+                    "command": "/ai-policy",
+                    "text": QUERIES[i % len(QUERIES)] + (f" team{i}" if distinct else ""),
                     "api_app_id": "A0STANDIN",
                     "is_enterprise_install": "false",
                     "response_url": "http://127.0.0.1:9/unused",
@@ -148,11 +149,18 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
         try:
             await wait_healthy(f"http://127.0.0.1:{coe_port}/healthz")
             await wait_healthy(f"http://127.0.0.1:{bare_port}/slack/events")
-            runs: dict[str, list[Run]] = {"coe-bot": [], "bare-bolt": []}
+            targets = (
+                ("coe-bot", coe_port, False),
+                ("coe-bot-distinct-questions", coe_port, True),
+                ("bare-bolt", bare_port, False),
+            )
+            runs: dict[str, list[Run]] = {name: [] for name, _, _ in targets}
             for round_no in range(rounds + 1):  # round 0 warms both up
-                for name, port in (("coe-bot", coe_port), ("bare-bolt", bare_port)):
+                for name, port, distinct in targets:
                     requests_file = work / f"{name}.tsv"
-                    await asyncio.to_thread(signed_requests, requests_file, 60_000)
+                    await asyncio.to_thread(
+                        signed_requests, requests_file, 80_000, distinct=distinct
+                    )
                     length = 2 if round_no == 0 else seconds
                     result = await asyncio.to_thread(
                         wrk, name, port, requests_file, length, connections
@@ -172,9 +180,12 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             "errors": sum(r.errors for r in results),
             "runs": [round(r.rps, 1) for r in results],
         }
-    coe_rps = summary["coe-bot"]["rps"]  # type: ignore[index]
     bare_rps = summary["bare-bolt"]["rps"]  # type: ignore[index]
-    summary["ratio"] = round(coe_rps / bare_rps, 3)
+    for name in ("coe-bot", "coe-bot-distinct-questions"):
+        summary[f"ratio {name} / bare-bolt"] = round(
+            summary[name]["rps"] / bare_rps,  # type: ignore[index]
+            3,
+        )
     summary["connections"] = connections
     summary["seconds_per_run"] = seconds
     return summary
