@@ -35,6 +35,7 @@ class BatchWriter(Generic[T]):
         self._max_items = max_items
         self._items: list[T] = []
         self._scheduled = False
+        self._one_at_a_time = asyncio.Lock()  # SQLite has one writer; queue, don't contend
 
     def add(self, item: T) -> None:
         self._items.append(item)
@@ -50,11 +51,18 @@ class BatchWriter(Generic[T]):
         await self._write()
 
     async def _write(self) -> None:
-        items, self._items = self._items, []
-        if not items:
-            return
-        try:
-            await self._flush(items)
-        except Exception as error:  # the database is down or refused the batch
-            logger.warning("batch of %d not written: %s", len(items), type(error).__name__)
-            await self._on_error(items, error)
+        async with self._one_at_a_time:
+            items, self._items = self._items, []
+            if not items:
+                return
+            try:
+                await self._flush(items)
+            except Exception as error:  # the database is down or refused the batch
+                cause = getattr(error, "orig", None) or error
+                logger.warning(
+                    "batch of %d not written: %s: %.120s",
+                    len(items),
+                    type(error).__name__,
+                    str(cause).splitlines()[0] if str(cause) else "",
+                )
+                await self._on_error(items, error)

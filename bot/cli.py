@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import secrets
 import sys
@@ -109,6 +110,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     app = create_app(settings, socket_mode=args.socket_mode)
+    app.on_startup.append(_settle_garbage_collector)
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
@@ -127,7 +129,9 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
                 "slack_signing_secret": SecretStr(secret),
             }
         )
-        runner = web.AppRunner(create_app(local))
+        app = create_app(local)
+        app.on_startup.append(_settle_garbage_collector)
+        runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         print(_STANDIN_BANNER.format(port=port, api=slack.api_url), flush=True)
@@ -136,6 +140,15 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
         finally:
             await runner.cleanup()
     return 0
+
+
+async def _settle_garbage_collector(_: web.Application) -> None:
+    """Freeze what start-up built (the policy index, the app) out of the collector's way and
+    collect young objects less often: full collections were the whole p99 tail under load
+    (see docs/benchmarks.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 _STANDIN_BANNER = """\

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -103,8 +104,11 @@ def _lookup_writer(deps: Deps) -> BatchWriter[PendingLookup]:
             await policy.record_lookups(session=session, records=[r for r, _ in items])
 
     async def not_recorded(items: list[PendingLookup], error: Exception) -> None:
-        for _, respond in items:
-            await respond(followup(ephemeral_text(NOT_RECORDED)))
+        notice = followup(ephemeral_text(NOT_RECORDED))
+        sent = await asyncio.gather(*(r(notice) for _, r in items), return_exceptions=True)
+        failed = sum(isinstance(outcome, BaseException) for outcome in sent)
+        if failed:
+            logger.warning("could not tell %d people their lookup was not recorded", failed)
 
     return BatchWriter(flush, not_recorded, background=deps.background, delay=deps.batch_delay)
 
