@@ -127,7 +127,7 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             "SLACK_SIGNING_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
         }
-        coe_port, bare_port = free_port(), free_port()
+        coe_port, bare_port, inline_port = free_port(), free_port(), free_port()
         coe = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(coe_port)],
             env=env,
@@ -146,13 +146,29 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             env=env,
             cwd=Path.cwd(),
         )
+        inline = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bare_bolt",
+                str(inline_port),
+                slack.api_url,
+                slack.bot_token,
+                SECRET,
+                "inline",
+            ],
+            env=env,
+            cwd=Path.cwd(),
+        )
         try:
             await wait_healthy(f"http://127.0.0.1:{coe_port}/healthz")
             await wait_healthy(f"http://127.0.0.1:{bare_port}/slack/events")
+            await wait_healthy(f"http://127.0.0.1:{inline_port}/slack/events")
             targets = (
                 ("coe-bot", coe_port, False),
                 ("coe-bot-distinct-questions", coe_port, True),
                 ("bare-bolt", bare_port, False),
+                ("bare-bolt-inline-ack", inline_port, False),
             )
             runs: dict[str, list[Run]] = {name: [] for name, _, _ in targets}
             for round_no in range(rounds + 1):  # round 0 warms both up
@@ -168,7 +184,7 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
                     if round_no:
                         runs[name].append(result)
         finally:
-            for process in (coe, bare):
+            for process in (coe, bare, inline):
                 process.terminate()
                 process.wait(timeout=15)
     summary: dict[str, object] = {}
@@ -180,12 +196,12 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             "errors": sum(r.errors for r in results),
             "runs": [round(r.rps, 1) for r in results],
         }
-    bare_rps = summary["bare-bolt"]["rps"]  # type: ignore[index]
     for name in ("coe-bot", "coe-bot-distinct-questions"):
-        summary[f"ratio {name} / bare-bolt"] = round(
-            summary[name]["rps"] / bare_rps,  # type: ignore[index]
-            3,
-        )
+        for baseline in ("bare-bolt", "bare-bolt-inline-ack"):
+            summary[f"ratio {name} / {baseline}"] = round(
+                summary[name]["rps"] / summary[baseline]["rps"],  # type: ignore[index]
+                3,
+            )
     summary["connections"] = connections
     summary["seconds_per_run"] = seconds
     return summary
