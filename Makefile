@@ -32,6 +32,9 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		(apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk))) || \
+		echo "wrk is needed for the HTTP benchmark: install it (apt-get install wrk)"
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# A checkout keeps migrations beside the package; an image says where with COE_MIGRATIONS_DIR.
+MIGRATIONS_DIR = Path(
+    os.environ.get("COE_MIGRATIONS_DIR") or Path(__file__).resolve().parent.parent / "migrations"
+)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 Sessions = async_sessionmaker[AsyncSession]
