@@ -43,5 +43,12 @@ def configure_logging(level: str = "INFO", fmt: str | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries that would log request bodies or tokens at DEBUG stay at WARNING.
-    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "sqlalchemy.engine"):
+    noisy_loggers = (
+        "slack_bolt",
+        "slack_sdk",
+        "aiohttp.access",
+        "sqlalchemy.engine",
+        "apscheduler",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
@@ -52,3 +55,28 @@ def message_text(message: dict[str, Any]) -> str:
 def assert_valid_message(message: dict[str, Any]) -> None:
     problems = validate_blocks(message.get("blocks", []), surface="message")
     assert problems == [], problems
+
+
+# Settings the app reads from the environment; a subprocess gets only the ones a test sets.
+APP_VARIABLES = (
+    "SLACK_",
+    "DATABASE_URL",
+    "COE_",
+    "POLICY_PACK",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "TEST_DATABASE_URL",
+)
+
+
+def coe_bot_command() -> list[str]:
+    """How to run the `coe-bot` command line in a subprocess."""
+    script = Path(sys.executable).with_name("coe-bot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    """This environment without the app's settings, plus `variables`."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
+    env.update(variables)
+    return env

@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.services.policy_pack import default_pack_path
+from tests.helpers import clean_env, coe_bot_command
 
-# Settings the app reads from the environment; each run gets only the ones a test sets.
-APP_VARIABLES = (
-    "SLACK_",
-    "DATABASE_URL",
-    "COE_",
-    "POLICY_PACK",
-    "LOG_LEVEL",
-    "LOG_FORMAT",
-    "TEST_DATABASE_URL",
-)
 ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<field>[^:]+): (?P<message>.+)$")
 REGULATED_QUESTION = "/ai-policy can I use copilot on payment code in a regulated service"
 
 
-def _coe_bot() -> list[str]:
-    script = Path(sys.executable).with_name("coe-bot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
-
-
 def run(cwd: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
-    env.update(variables)
+    env = clean_env(**variables)
     return subprocess.run(
-        [*_coe_bot(), *args],
+        [*coe_bot_command(), *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from bot.app import create_app
 from bot.config import ConfigError, Settings
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
-from tests.helpers import lookups, message_text
+from tests.helpers import clean_env, coe_bot_command, lookups, message_text
 
 FORM = "application/x-www-form-urlencoded"
 MENTION = {
@@ -35,16 +33,6 @@ MENTION = {
     "channel": "C0GENERAL",
     "event_ts": "1700000000.000100",
 }
-# Settings the app reads from the environment; a subprocess gets only the ones a test sets.
-APP_VARIABLES = (
-    "SLACK_",
-    "DATABASE_URL",
-    "COE_",
-    "POLICY_PACK",
-    "LOG_LEVEL",
-    "LOG_FORMAT",
-    "TEST_DATABASE_URL",
-)
 
 
 def _command_body(sender: SlackSender, text: str = "copilot for auth code") -> bytes:
@@ -328,17 +316,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _coe_bot() -> list[str]:
-    script = Path(sys.executable).with_name("coe-bot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
-
-
-def _clean_env(**variables: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
-    env.update(variables)
-    return env
-
-
 async def _wait_until_up(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
     deadline = time.monotonic() + 15
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
@@ -360,7 +337,7 @@ async def test_coe_bot_serve_answers_a_signed_command_and_stops_cleanly_on_sigte
     port = _free_port()
     secret = "serve-test-signing-secret"
     log = tmp_path / "serve.log"
-    env = _clean_env(
+    env = clean_env(
         DATABASE_URL=database_url,
         SLACK_API_URL=slack.api_url,
         SLACK_BOT_TOKEN=slack.bot_token,
@@ -369,7 +346,7 @@ async def test_coe_bot_serve_answers_a_signed_command_and_stops_cleanly_on_sigte
     )
     with log.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            *_coe_bot(),
+            *coe_bot_command(),
             "serve",
             "--host",
             "127.0.0.1",

@@ -47,12 +47,14 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         _guard("policy-review", policy_review.remind_if_overdue, deps),
         CronTrigger(hour=9, minute=0, timezone="UTC"),
         id="policy-review-reminder",
+        name="policy review reminder",
         replace_existing=True,
     )
     scheduler.add_job(
         _guard("housekeeping", housekeeping.forget_old_requests, deps),
         CronTrigger(hour=3, minute=17, timezone="UTC"),
         id="housekeeping",
+        name="housekeeping",
         replace_existing=True,
     )
     return scheduler
@@ -65,7 +67,9 @@ async def running_scheduler(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
     scheduler.start()
     # The reminder is idempotent per period, so checking once at start-up is safe.
     scheduler.add_job(
-        _guard("policy-review", policy_review.remind_if_overdue, deps), id="policy-review-now"
+        _guard("policy-review", policy_review.remind_if_overdue, deps),
+        id="policy-review-now",
+        name="policy review check at start-up",
     )
     try:
         yield scheduler
