@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     policy_pack: Path | None = None
     coe_admins: Annotated[tuple[str, ...], NoDecode] = ()
     coe_channel: str | None = Field(default=None, description="channel ID for CoE notices")
+    prompts_require_review: bool = False  # CoE reviews each new prompt before it is published
+    prompt_report_threshold: int = Field(default=3, ge=1, le=100)  # reports that hide a prompt
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
 

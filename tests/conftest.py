@@ -27,7 +27,21 @@ from bot.deps import Deps
 from bot.standin import FakeSlack, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
-TABLES = ("audit_event", "job_run", "outbox_message", "policy_lookup", "processed_request")
+TABLES = (
+    "audit_event",
+    "job_run",
+    "outbox_message",
+    "policy_lookup",
+    "processed_request",
+    "prompt_tag",
+    "prompt_vote",
+    "prompt_user",
+    "prompt_use",
+    "prompt_report",
+    "prompt_version",
+    "prompt",
+    "search_term",
+)
 
 
 class Clock:

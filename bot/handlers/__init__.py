@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.handlers import admin, events, policy
+from bot.handlers import admin, events, policy, prompts, prompts_admin
 from bot.views.common import ephemeral_text
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     policy.register(app, deps)
     admin.register(app, deps)
     events.register(app, deps)
+    prompts.register(app, deps)
+    prompts_admin.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

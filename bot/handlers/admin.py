@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.errors import BadInput, NotAllowed
-from bot.handlers.common import check_text, guarded
+from bot.errors import BadInput
+from bot.handlers.common import check_text, guarded, require_admin
+from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
 from bot.services.policy_pack import PackError
 from bot.views.admin import USAGE, reload_failed_message, reload_message
@@ -35,18 +36,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.background.spawn(guarded(work, respond, what="/ai-coe"), name="ai-coe")
 
 
-async def require_admin(deps: Deps, user_id: str) -> None:
-    if not await deps.admins.is_admin(user_id):
-        raise NotAllowed(
-            "Sorry, `/ai-coe` commands are for CoE admins only (set in `COE_ADMINS`). "
-            "Nothing was changed."
-        )
-
-
 async def _admin_command(deps: Deps, user_id: str, words: list[str], respond: AsyncRespond) -> None:
     await require_admin(deps, user_id)
     if words[:2] == ["policy", "reload"]:
         await _reload(deps, user_id, respond)
+        return
+    if words[:2] == ["prompts", "review"]:
+        await respond(await review_queue_message(deps))
         return
     await respond(ephemeral_text(f"I don't know that subcommand.\n{USAGE}"))
 

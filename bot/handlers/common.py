@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.errors import BadInput, UserError
+from bot.deps import Deps
+from bot.errors import BadInput, NotAllowed, UserError
 from bot.views.common import ephemeral_text, followup
 
 logger = logging.getLogger(__name__)
@@ -47,4 +48,12 @@ async def guarded(work: Awaitable[None], respond: Respond, *, what: str) -> None
                     f"tell the CoE and quote reference `{reference}`."
                 )
             )
+        )
+
+
+async def require_admin(deps: Deps, user_id: str) -> None:
+    if not await deps.admins.is_admin(user_id):
+        raise NotAllowed(
+            "Sorry, `/ai-coe` commands are for CoE admins only (set in `COE_ADMINS`). "
+            "Nothing was changed."
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import yaml
 from pydantic import (
@@ -25,6 +25,8 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+
+from bot.services.yaml_source import Loc, field_name, line_of
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2500)]
@@ -188,8 +190,8 @@ def parse_pack(raw: bytes, *, source: str) -> LoadedPack:
         issues = [
             PackIssue(
                 source,
-                _line_of(node, err["loc"]),
-                _field_name(err["loc"]) or "pack",
+                line_of(node, err["loc"]),
+                field_name(err["loc"]) or "pack",
                 err["msg"].removeprefix("Value error, "),
             )
             for err in exc.errors()
@@ -198,12 +200,9 @@ def parse_pack(raw: bytes, *, source: str) -> LoadedPack:
     problems = cross_check(pack)
     if problems:
         raise PackError(
-            [PackIssue(source, _line_of(node, loc), _field_name(loc), msg) for loc, msg in problems]
+            [PackIssue(source, line_of(node, loc), field_name(loc), msg) for loc, msg in problems]
         )
     return LoadedPack(pack=pack, source=source, sha256=hashlib.sha256(raw).hexdigest())
-
-
-Loc = tuple[int | str, ...]
 
 
 def cross_check(pack: PolicyPack) -> list[tuple[Loc, str]]:
@@ -243,33 +242,3 @@ def cross_check(pack: PolicyPack) -> list[tuple[Loc, str]]:
             if (category, tier) not in cells:
                 problems.append((("matrix",), f"no cell for {category!r} x {tier!r}"))
     return problems
-
-
-def _field_name(loc: Loc) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        else:
-            parts.append(("." if parts else "") + part)
-    return "".join(parts)
-
-
-def _line_of(node: Any, loc: Loc) -> int | None:
-    """Follow a pydantic error location through the YAML node tree to a line number."""
-    if node is None:
-        return None
-    line: int = node.start_mark.line + 1
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            child = next((v for k, v in node.value if k.value == part), None)
-            if child is None:  # a missing field: point at the mapping that lacks it
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
-            return line
-        node = child
-        line = node.start_mark.line + 1
-    return line

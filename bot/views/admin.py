@@ -10,6 +10,7 @@ USAGE = (
     "*`/ai-coe`* — commands for the AI Center of Excellence (CoE admins only).\n"
     "• `/ai-coe policy reload` — read the policy pack file again; an invalid pack keeps "
     "the current one and lists the errors\n"
+    "• `/ai-coe prompts review` — prompts waiting for review or hidden by reports\n"
     "• `/ai-coe help` — this message"
 )
 MAX_ERRORS_SHOWN = 20

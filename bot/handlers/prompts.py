@@ -1,0 +1,281 @@
+"""`/prompts`: search, add, use, vote, share, report, edit and delete shared prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.deps import Deps
+from bot.errors import BadInput, UserError
+from bot.handlers.common import check_text, guarded
+from bot.handlers.prompt_form import read_submission
+from bot.services import outbox, prompt_search, prompts
+from bot.views import prompts as views
+from bot.views.common import ephemeral_text, escape, followup, section
+from bot.views.prompts import PromptActions, PromptModal
+
+logger = logging.getLogger(__name__)
+
+QUERY_BUDGET_SECONDS = 1.5
+UNAVAILABLE = "The prompt library is unavailable right now; please try again in a minute."
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    vocabulary = prompt_search.Vocabulary()
+
+    async def quick(work: Callable[[AsyncSession], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """A read that answers inside the ack, or a friendly message if the database lags."""
+        try:
+            async with asyncio.timeout(QUERY_BUDGET_SECONDS), deps.sessions() as session:
+                return await work(session)
+        except (TimeoutError, SQLAlchemyError, OSError) as error:
+            logger.warning("prompt library read failed: %s", type(error).__name__)
+            return ephemeral_text(UNAVAILABLE)
+
+    async def search_page(session: AsyncSession, query: str, offset: int) -> dict[str, Any]:
+        page = await prompt_search.search(
+            session=session,
+            query=prompt_search.parse_query(query),
+            vocabulary=vocabulary,
+            offset=offset,
+        )
+        return views.results_message(query, page, offset)
+
+    async def top(session: AsyncSession) -> dict[str, Any]:
+        week_ago = deps.clock() - prompt_search.WEEK
+        return views.top_message(
+            await prompt_search.top_since(session=session, since=week_ago),
+            await prompt_search.top_all_time(session=session),
+        )
+
+    @app.command("/prompts")
+    async def prompts_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        try:
+            text = check_text(command.get("text") or "", allow_empty=True, what="your search")
+        except BadInput as problem:
+            await ack(ephemeral_text(str(problem)))
+            return
+        verb = text.lower()
+        if verb in {"help", "-h", "--help", "?"}:
+            await ack(views.help_message())
+        elif verb == "add":
+            await ack()
+            modal = views.prompt_modal(channel_id=command.get("channel_id"))
+            work = client.views_open(trigger_id=command["trigger_id"], view=modal)
+            deps.background.spawn(guarded(_done(work), respond, what="prompt modal"), name="modal")
+        elif verb == "mine":
+            user = command["user_id"]
+            await ack(await quick(lambda s: _mine(s, user)))
+        elif verb in {"", "top"}:
+            await ack(await quick(top))
+        else:
+            await ack(await quick(lambda s: search_page(s, text, 0)))
+
+    @app.action(PromptActions.more.value)
+    async def more(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        try:
+            state = json.loads(action.get("value") or "{}")
+            query, offset = str(state["q"]), max(int(state["o"]), 0)
+        except (ValueError, KeyError, TypeError):
+            return
+        message = await quick(lambda s: search_page(s, query, offset))
+        deps.background.spawn(
+            guarded(_done(respond({**message, "replace_original": True})), respond, what="more"),
+            name="prompt-more",
+        )
+
+    _register_card_actions(app, deps)
+    _register_modal(app, deps, vocabulary)
+
+
+async def _done(work: Awaitable[Any]) -> None:
+    await work
+
+
+async def _mine(session: AsyncSession, user_id: str) -> dict[str, Any]:
+    return views.mine_message(list(await prompts.by_author(session=session, author_id=user_id)))
+
+
+def _prompt_id(action: dict[str, Any]) -> int:
+    try:
+        return int(action.get("value") or "")
+    except ValueError:
+        raise BadInput("That button points at no prompt.") from None
+
+
+def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
+    def on(action_id: PromptActions, work: Callable[..., Awaitable[None]]) -> None:
+        async def listener(
+            ack: AsyncAck,
+            action: dict[str, Any],
+            body: dict[str, Any],
+            respond: AsyncRespond,
+            client: AsyncWebClient,
+        ) -> None:
+            await ack()
+            job = work(deps, _prompt_id(action), body, respond, client)
+            deps.background.spawn(guarded(job, respond, what=action_id.value), name=action_id)
+
+        app.action(action_id.value)(listener)
+
+    on(PromptActions.use, _use)
+    on(PromptActions.helpful, _helpful)
+    on(PromptActions.share, _share)
+    on(PromptActions.report, _report)
+    on(PromptActions.edit, _edit)
+    on(PromptActions.delete, _delete)
+
+
+async def _use(
+    deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, _: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    async with deps.sessions.begin() as session:
+        prompt = await prompts.get_visible(session=session, prompt_id=prompt_id, user_id=user)
+        await prompts.record_use(
+            session=session, prompt=prompt, user_id=user, team=None, now=deps.clock()
+        )
+    await respond(followup(views.full_prompt_message(prompt)))
+
+
+async def _helpful(
+    deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, _: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    async with deps.sessions.begin() as session:
+        prompt = await prompts.get_visible(session=session, prompt_id=prompt_id, user_id=user)
+        marked = await prompts.toggle_helpful(
+            session=session, prompt=prompt, user_id=user, now=deps.clock()
+        )
+    title = escape(prompt.title)
+    note = f"Marked *{title}* as helpful." if marked else f"Removed your helpful mark on *{title}*."
+    await respond(followup(ephemeral_text(note)))
+
+
+async def _share(
+    deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, _: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    async with deps.sessions() as session:
+        prompt = await prompts.get_visible(session=session, prompt_id=prompt_id, user_id=user)
+    await respond(followup(views.shared_message(prompt, user)))
+
+
+async def _report(
+    deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, _: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        prompt = await prompts.get_live(session=session, prompt_id=prompt_id)
+        outcome = await prompts.report(
+            session=session,
+            prompt=prompt,
+            user_id=user,
+            reason=None,
+            threshold=deps.settings.prompt_report_threshold,
+            now=now,
+        )
+        if outcome.hidden_now and deps.settings.coe_channel:
+            await outbox.enqueue(
+                session=session,
+                dedupe_key=f"prompt-hidden:{prompt_id}:{outcome.open_reports}",
+                kind="prompt-hidden",
+                channel=deps.settings.coe_channel,
+                text=(
+                    f":triangular_flag_on_post: The prompt *{escape(prompt.title)}* was hidden "
+                    f"after {outcome.open_reports} reports. Review it with "
+                    "`/ai-coe prompts review`."
+                ),
+                now=now,
+            )
+    if outcome.hidden_now:
+        deps.outbox_wakeup.set()
+    note = "Thanks, the CoE will look at it." if outcome.new_report else "You reported it already."
+    await respond(followup(ephemeral_text(note)))
+
+
+async def _edit(
+    deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    async with deps.sessions() as session:
+        prompt = await prompts.get_live(session=session, prompt_id=prompt_id)
+    prompts.check_may_change(prompt, user, is_admin=await deps.admins.is_admin(user))
+    channel = (body.get("channel") or {}).get("id")
+    modal = views.prompt_modal(channel_id=channel, prompt=prompt)
+    await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
+async def _delete(
+    deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, _: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    is_admin = await deps.admins.is_admin(user)
+    async with deps.sessions.begin() as session:
+        prompt = await prompts.remove(
+            session=session, prompt_id=prompt_id, user_id=user, is_admin=is_admin, now=deps.clock()
+        )
+        left = list(await prompts.by_author(session=session, author_id=user))
+    message = views.mine_message(left)
+    message["blocks"].insert(0, section(f"Deleted *{escape(prompt.title)}*."))
+    await respond({**message, "replace_original": True})
+
+
+def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabulary) -> None:
+    @app.view(PromptModal.callback.value)
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        submission = await read_submission(view)
+        if submission.errors:
+            await ack(response_action="errors", errors=submission.errors)
+            return
+        prompt_id = submission.prompt_id
+        try:
+            async with asyncio.timeout(QUERY_BUDGET_SECONDS * 2), deps.sessions.begin() as session:
+                if prompt_id is None:
+                    saved = await prompts.create(
+                        session=session,
+                        draft=submission.draft,
+                        author_id=user,
+                        team=None,
+                        now=deps.clock(),
+                        needs_review=deps.settings.prompts_require_review,
+                    )
+                else:
+                    saved = await prompts.edit(
+                        session=session,
+                        prompt_id=prompt_id,
+                        draft=submission.draft,
+                        editor_id=user,
+                        is_admin=await deps.admins.is_admin(user),
+                        now=deps.clock(),
+                    )
+        except prompts.DuplicatePrompt as duplicate:
+            message = (
+                f"This is already in the library as “{duplicate.existing_title[:100]}”: "
+                "find it with /prompts."
+            )
+            await ack(response_action="errors", errors={PromptModal.body.value: message})
+            return
+        except UserError as problem:  # not allowed to edit, or the prompt was removed
+            await ack(response_action="errors", errors={PromptModal.heading.value: str(problem)})
+            return
+        except (TimeoutError, SQLAlchemyError, OSError):
+            await ack(response_action="errors", errors={PromptModal.heading.value: UNAVAILABLE})
+            return
+        vocabulary.forget()
+        await ack(
+            response_action="update", view=views.saved_view(saved, edited=prompt_id is not None)
+        )

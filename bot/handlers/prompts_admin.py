@@ -1,0 +1,62 @@
+"""`/ai-coe prompts review` and its buttons: CoE admins publish, hide or delete prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.deps import Deps
+from bot.errors import BadInput
+from bot.handlers.common import guarded, require_admin
+from bot.services import prompts
+from bot.views.common import escape, section
+from bot.views.prompts import PromptActions, review_message
+
+DECISIONS = {
+    PromptActions.review_publish: "publish",
+    PromptActions.review_hide: "hide",
+    PromptActions.review_delete: "delete",
+}
+DONE = {"publish": "Published", "hide": "Kept hidden", "delete": "Deleted"}
+
+
+async def review_queue_message(deps: Deps) -> dict[str, Any]:
+    async with deps.sessions() as session:
+        return review_message(list(await prompts.review_queue(session=session)))
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    def listener(decision: str) -> Callable[..., Awaitable[None]]:
+        async def decide(
+            ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+        ) -> None:
+            await ack()
+            work = _decide(deps, body["user"]["id"], action.get("value"), decision, respond)
+            deps.background.spawn(guarded(work, respond, what="prompt review"), name="review")
+
+        return decide
+
+    for action_id, decision in DECISIONS.items():
+        app.action(action_id.value)(listener(decision))
+
+    async def _decide(
+        deps: Deps, user_id: str, value: str | None, decision: str, respond: AsyncRespond
+    ) -> None:
+        await require_admin(deps, user_id)
+        try:
+            prompt_id = int(value or "")
+        except ValueError:
+            raise BadInput("That button points at no prompt.") from None
+        async with deps.sessions.begin() as session:
+            prompt = await prompts.moderate(
+                session=session,
+                prompt_id=prompt_id,
+                decision=decision,
+                admin_id=user_id,
+                now=deps.clock(),
+            )
+        message = await review_queue_message(deps)
+        message["blocks"].insert(0, section(f"{DONE[decision]}: *{escape(prompt.title)}*."))
+        await respond({**message, "replace_original": True})

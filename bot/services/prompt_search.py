@@ -1,0 +1,212 @@
+"""Finding prompts: full-text search with ranking, tag filters and typo tolerance; "top".
+
+Each back end uses its own full-text engine: FTS5 with bm25 (title weighted over tags over
+body) on SQLite, a weighted tsvector with `ts_rank_cd` on PostgreSQL. A query first asks
+for prompts that contain every word (as a prefix); when that finds nothing it accepts any
+word. Words that occur in no prompt are corrected against the library's vocabulary
+(`search_term`) within a small edit distance, and the person is shown the correction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from sqlalchemy import func, text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import Prompt, PromptTag, PromptUser, PromptVote, SearchTerm
+from bot.services.prompts import Status, wilson_lower_bound
+
+PAGE_SIZE = 5
+WEEK = dt.timedelta(days=7)
+_WORD = re.compile(r"[a-z0-9]+")
+_TAG_FILTER = re.compile(r"(?:^|\s)tag:([a-z0-9][a-z0-9+#.-]{0,39})", re.IGNORECASE)
+VOCABULARY_TTL_SECONDS = 300.0
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    words: list[str]
+    tags: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.tags
+
+
+@dataclass(slots=True)
+class SearchPage:
+    prompts: list[Prompt]
+    has_more: bool
+    corrections: dict[str, str] = field(default_factory=dict)
+
+
+def parse_query(raw: str) -> SearchQuery:
+    """`flaky tests tag:python` -> words ["flaky", "tests"], tags ["python"]."""
+    tags = [t.lower() for t in _TAG_FILTER.findall(raw)]
+    rest = _TAG_FILTER.sub(" ", raw)
+    return SearchQuery(words=_WORD.findall(rest.lower())[:12], tags=tags[:5])
+
+
+class Vocabulary:
+    """The library's words, cached per process for typo correction (refreshed every 5 min)."""
+
+    def __init__(self, ttl: float = VOCABULARY_TTL_SECONDS) -> None:
+        self._ttl = ttl
+        self._words: list[str] = []
+        self._known: frozenset[str] = frozenset()
+        self._loaded_at = -ttl
+
+    async def correct(self, session: AsyncSession, words: list[str]) -> dict[str, str]:
+        if time.monotonic() - self._loaded_at > self._ttl:
+            self._words = list((await session.exec(select(SearchTerm.term))).all())
+            self._known = frozenset(self._words)
+            self._loaded_at = time.monotonic()
+        fixes: dict[str, str] = {}
+        for word in words:
+            if word in self._known or len(word) < 4 or word.isdigit():
+                continue
+            cutoff = 1 if len(word) < 8 else 2
+            best = process.extractOne(word, self._words, scorer=OSA.distance, score_cutoff=cutoff)
+            if best:
+                fixes[word] = str(best[0])
+        return fixes
+
+    def forget(self) -> None:
+        self._loaded_at = -self._ttl
+
+
+async def search(
+    *,
+    session: AsyncSession,
+    query: SearchQuery,
+    vocabulary: Vocabulary,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> SearchPage:
+    if not query.words:
+        return await _by_tags(session, query.tags, offset, limit)
+    for mode in ("all", "any"):
+        ids = await _match(session, query.words, query.tags, mode, offset, limit + 1)
+        if ids:
+            return await _page(session, ids, limit)
+    fixes = await vocabulary.correct(session, query.words)
+    if fixes:
+        words = [fixes.get(w, w) for w in query.words]
+        for mode in ("all", "any"):
+            ids = await _match(session, words, query.tags, mode, offset, limit + 1)
+            if ids:
+                page = await _page(session, ids, limit)
+                page.corrections = fixes
+                return page
+    return SearchPage(prompts=[], has_more=False)
+
+
+async def _match(
+    session: AsyncSession, words: list[str], tags: list[str], mode: str, offset: int, limit: int
+) -> list[int]:
+    tag_filter = ""
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "published": Status.published}
+    for number, tag in enumerate(tags):
+        params[f"tag{number}"] = tag
+        tag_filter += (
+            f" AND EXISTS (SELECT 1 FROM prompt_tag t WHERE t.prompt_id = p.id"
+            f" AND t.tag = :tag{number})"
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        joiner = " & " if mode == "all" else " | "
+        params["q"] = joiner.join(f"{w}:*" for w in words)
+        sql = (
+            "SELECT p.id FROM prompt p, to_tsquery('english', :q) q"
+            " WHERE p.search_vector @@ q AND p.status = :published"
+            + tag_filter
+            + " ORDER BY ts_rank_cd(p.search_vector, q) DESC, p.score DESC, p.id"
+            " LIMIT :limit OFFSET :offset"
+        )
+    else:
+        joiner = " AND " if mode == "all" else " OR "
+        params["q"] = joiner.join(f'"{w}"*' for w in words)
+        sql = (
+            "SELECT p.id FROM prompt_fts f JOIN prompt p ON p.id = f.rowid"
+            " WHERE prompt_fts MATCH :q AND p.status = :published"
+            + tag_filter
+            + " ORDER BY bm25(prompt_fts, 10.0, 4.0, 1.0), p.score DESC, p.id"
+            " LIMIT :limit OFFSET :offset"
+        )
+    rows = await session.exec(text(sql), params=params)  # type: ignore[call-overload]
+    return [int(row[0]) for row in rows]
+
+
+async def _by_tags(session: AsyncSession, tags: list[str], offset: int, limit: int) -> SearchPage:
+    query = select(Prompt.id).where(col(Prompt.status) == Status.published)
+    for tag in tags:
+        query = query.where(
+            select(PromptTag.prompt_id)
+            .where(col(PromptTag.prompt_id) == col(Prompt.id), col(PromptTag.tag) == tag)
+            .exists()
+        )
+    query = query.order_by(col(Prompt.score).desc(), col(Prompt.id).desc())
+    ids = list((await session.exec(query.offset(offset).limit(limit + 1))).all())
+    return await _page(session, [i for i in ids if i is not None], limit)
+
+
+async def _page(session: AsyncSession, ids: list[int], limit: int) -> SearchPage:
+    wanted = ids[:limit]
+    found = {
+        p.id: p for p in (await session.exec(select(Prompt).where(col(Prompt.id).in_(wanted))))
+    }
+    return SearchPage(prompts=[found[i] for i in wanted if i in found], has_more=len(ids) > limit)
+
+
+async def top_all_time(*, session: AsyncSession, limit: int = 5) -> list[Prompt]:
+    query = (
+        select(Prompt)
+        .where(col(Prompt.status) == Status.published, col(Prompt.user_count) > 0)
+        .order_by(col(Prompt.score).desc(), col(Prompt.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def top_since(*, session: AsyncSession, since: dt.datetime, limit: int = 5) -> list[Prompt]:
+    """Ranked by the Wilson bound over the people who used or voted since `since`."""
+    people = dict(
+        (
+            await session.exec(
+                select(PromptUser.prompt_id, func.count())
+                .where(col(PromptUser.first_used_at) >= since)
+                .group_by(col(PromptUser.prompt_id))
+            )
+        ).all()
+    )
+    votes = dict(
+        (
+            await session.exec(
+                select(PromptVote.prompt_id, func.count())
+                .where(col(PromptVote.created_at) >= since)
+                .group_by(col(PromptVote.prompt_id))
+            )
+        ).all()
+    )
+    ranked = sorted(
+        set(people) | set(votes),
+        key=lambda i: (-wilson_lower_bound(votes.get(i, 0), people.get(i, 0)), i),
+    )
+    if not ranked:
+        return []
+    found = {
+        p.id: p
+        for p in await session.exec(
+            select(Prompt).where(
+                col(Prompt.id).in_(ranked[: limit * 3]), col(Prompt.status) == Status.published
+            )
+        )
+    }
+    return [found[i] for i in ranked if i in found][:limit]

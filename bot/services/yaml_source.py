@@ -1,0 +1,39 @@
+"""Where in a YAML file a validation error is: file:line and a dotted field name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Loc = tuple[int | str, ...]
+
+
+def field_name(loc: Loc) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts)
+
+
+def line_of(node: Any, loc: Loc) -> int | None:
+    """Follow a pydantic error location through the YAML node tree to a line number."""
+    if node is None:
+        return None
+    line: int = node.start_mark.line + 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if k.value == part), None)
+            if child is None:  # a missing field: point at the mapping that lacks it
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            return line
+        node = child
+        line = node.start_mark.line + 1
+    return line

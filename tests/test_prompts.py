@@ -1,0 +1,315 @@
+"""`/prompts` end to end: search, add through the modal, use, vote, share, report, moderate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.models import Prompt, PromptUse, PromptVersion
+from bot.services import prompts
+from bot.standin import FakeSlack, SlackSender
+from tests.conftest import Clock, RunningApp
+from tests.helpers import assert_valid_message, audit_events, message_text, outbox_rows
+
+SAMPLE_BODY = (
+    "Write pytest unit tests for the function below.\n"
+    "Cover the happy path, empty input and invalid types.\n"
+    "<paste the function here>"
+)
+
+
+async def add_prompt(
+    app: RunningApp,
+    *,
+    title: str = "Unit tests for a Python function",
+    body: str = SAMPLE_BODY,
+    tags: list[str] | None = None,
+    author: str = "U0BOB",
+    now: dt.datetime | None = None,
+) -> Prompt:
+    async with app.deps.sessions.begin() as session:
+        return await prompts.create(
+            session=session,
+            draft=prompts.PromptDraft(title=title, body=body, tags=tags or ["testing", "python"]),
+            author_id=author,
+            team=None,
+            now=now or app.deps.clock(),
+            needs_review=False,
+        )
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        e for b in message.get("blocks", []) if b.get("type") == "actions" for e in b["elements"]
+    ]
+
+
+def form(
+    title: str, body: str, tags: str = "", *, confirm: bool = False, metadata: str = ""
+) -> dict[str, Any]:
+    def text(block: str, value: str) -> dict[str, Any]:
+        return {block: {block: {"type": "plain_text_input", "value": value or None}}}
+
+    values: dict[str, Any] = {}
+    for block, value in (
+        ("title", title),
+        ("body", body[:3000]),
+        ("body_more", body[3000:6000]),
+        ("body_rest", body[6000:]),
+        ("tags", tags),
+        ("stack", "python"),
+        ("use_case", "unit tests"),
+        ("tool", "Claude Code"),
+    ):
+        values.update(text(block, value))
+    selected = [{"value": "example-data"}] if confirm else []
+    values["confirm"] = {"confirm": {"type": "checkboxes", "selected_options": selected}}
+    return values
+
+
+async def stored(app: RunningApp) -> list[Prompt]:
+    async with app.deps.sessions() as session:
+        return list((await session.exec(select(Prompt).order_by(col(Prompt.id)))).all())
+
+
+async def test_search_ranks_and_shows_cards(sender: SlackSender, running: RunningApp) -> None:
+    await add_prompt(running)
+    await add_prompt(
+        running,
+        title="Refactor for readability",
+        body="Refactor this module without changing behaviour.",
+        tags=["refactoring"],
+    )
+    sent = await sender.command("/prompts", "unit tests")
+    reply = sent.json()
+    assert_valid_message(reply)
+    text = message_text(reply)
+    assert "Unit tests for a Python function" in text
+    assert "Refactor" not in text
+    assert {b["text"]["text"] for b in buttons(reply)} >= {
+        "Use",
+        "Helpful",
+        "Share in channel",
+        "Report",
+    }
+
+
+async def test_search_tolerates_typos_and_filters_tags(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    await add_prompt(running)
+    await add_prompt(
+        running,
+        title="Review a pull request",
+        body="Review this diff for security issues.",
+        tags=["code-review"],
+    )
+    typo = message_text((await sender.command("/prompts", "pytset")).json())
+    assert "Showing results for" in typo
+    assert "Unit tests" in typo
+    tagged = message_text((await sender.command("/prompts", "tag:code-review")).json())
+    assert "Review a pull request" in tagged
+    assert "Unit tests" not in tagged
+
+
+async def test_add_through_the_modal(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await sender.command("/prompts", "add")
+    await running.settle()
+    [opened] = slack.calls_to("views.open")
+    assert opened.args["view"]["callback_id"] == "prompt-modal"
+
+    sent = await sender.view_submission(
+        "prompt-modal",
+        form(
+            "Explain a regex",
+            "Explain this regular expression step by step: <regex>",
+            "regex, docs",
+        ),
+        private_metadata=opened.args["view"]["private_metadata"],
+    )
+    assert sent.json()["response_action"] == "update"
+    [prompt] = await stored(running)
+    assert prompt.title == "Explain a regex"
+    assert prompt.tags == ["regex", "docs"]
+    assert prompt.author_id == "U0ALICE"
+    assert prompt.status == "published"
+
+
+async def test_modal_field_errors(sender: SlackSender, running: RunningApp) -> None:
+    await add_prompt(running)
+    cases = [
+        (form("", "x"), "title"),
+        (form("t" * 151, "Explain the code"), "title"),
+        (form("Too long", "y" * 8001), "body"),
+        (form("Bad tags", "Explain this", "no spaces allowed!"), "tags"),
+        (form("Secret", "Call the API with key AKIAIOSFODNN7EXAMPLE and secret\n"), "body"),
+        (form("Copy", SAMPLE_BODY.upper()), "body"),
+    ]
+    for values, field in cases:
+        sent = await sender.view_submission("prompt-modal", values)
+        answer = sent.json()
+        assert answer["response_action"] == "errors", values
+        assert field in answer["errors"], answer
+    assert len(await stored(running)) == 1
+
+
+async def test_personal_data_needs_confirmation(sender: SlackSender, running: RunningApp) -> None:
+    body = "Draft a reply to jane.doe@acme-corp.com about the outage."
+    refused = (await sender.view_submission("prompt-modal", form("Reply", body))).json()
+    assert refused["response_action"] == "errors"
+    assert "made-up examples" in refused["errors"]["body"]
+    confirmed = await sender.view_submission("prompt-modal", form("Reply", body, confirm=True))
+    assert confirmed.json()["response_action"] == "update"
+    assert len(await stored(running)) == 1
+
+
+async def test_use_vote_and_counts_per_person(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    prompt = await add_prompt(running, author="U0BOB")
+    value = str(prompt.id)
+    for user in ("U0ALICE", "U0ALICE", "U0CAROL"):
+        url = slack.new_response_url()
+        await sender.block_action("prompt-use", value=value, user_id=user, response_url=url)
+        await running.settle()
+        [shown] = [r.body for r in slack.responses_for(url)]
+        assert "```" in message_text(shown)
+        assert "<paste the function here>" not in message_text(shown)  # escaped
+    for user in ("U0ALICE", "U0CAROL", "U0CAROL"):  # Carol's second click takes it back
+        await sender.block_action("prompt-helpful", value=value, user_id=user)
+        await running.settle()
+    own = slack.new_response_url()
+    await sender.block_action("prompt-helpful", value=value, user_id="U0BOB", response_url=own)
+    await running.settle()
+
+    [after] = await stored(running)
+    assert after.use_count == 3
+    assert after.user_count == 2
+    assert after.helpful_count == 1
+    assert 0 < after.score < 1
+    assert "own prompt" in message_text(slack.responses_for(own)[0].body)
+    async with running.deps.sessions() as session:
+        uses = (await session.exec(select(PromptUse))).all()
+    assert sorted(u.user_id for u in uses) == ["U0ALICE", "U0ALICE", "U0CAROL"]
+
+
+async def test_share_posts_in_channel(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    prompt = await add_prompt(running, title="<!here> tests")
+    url = slack.new_response_url()
+    await sender.block_action("prompt-share", value=str(prompt.id), response_url=url)
+    await running.settle()
+    [posted] = [r.body for r in slack.responses_for(url)]
+    assert posted["response_type"] == "in_channel"
+    text = message_text(posted)
+    assert "&lt;!here&gt; tests" in text
+    assert "<!here>" not in text
+    assert "Shared by <@U0ALICE>" in text
+
+
+async def test_reports_hide_a_prompt_until_reviewed(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from bot.jobs.outbox import send_due
+
+    prompt = await add_prompt(running)
+    for user in ("U0ALICE", "U0CAROL", "U0CAROL", "U0DAVE"):
+        await sender.block_action("prompt-report", value=str(prompt.id), user_id=user)
+    await running.settle()
+    [hidden] = await stored(running)
+    assert hidden.status == "hidden"
+    assert "Unit tests" not in message_text((await sender.command("/prompts", "unit tests")).json())
+    await send_due(running.deps)
+    assert "hidden after 3 reports" in slack.messages("C0COE")[0]["text"]
+
+    refused_url = slack.new_response_url()
+    await sender.block_action(
+        "prompt-review-publish", value=str(prompt.id), user_id="U0BOB", response_url=refused_url
+    )
+    review = await sender.command("/ai-coe", "prompts review", user_id="U0ADMIN")
+    await running.settle()
+    assert "CoE admins only" in message_text(slack.responses_for(refused_url)[0].body)
+    assert "Unit tests" in message_text(slack.responses_for(review.response_url or "")[0].body)
+
+    url = slack.new_response_url()
+    await sender.block_action(
+        "prompt-review-publish", value=str(prompt.id), user_id="U0ADMIN", response_url=url
+    )
+    await running.settle()
+    [published] = await stored(running)
+    assert published.status == "published"
+    assert [e.actor for e in await audit_events(running, "prompt.publish")] == ["U0ADMIN"]
+    assert len(await outbox_rows(running)) == 1
+
+
+async def test_edit_and_delete_permissions(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    prompt = await add_prompt(running, author="U0BOB")
+    metadata = f'{{"channel": "C0GENERAL", "prompt_id": {prompt.id}}}'
+    other = await sender.view_submission(
+        "prompt-modal",
+        form("Hijacked", "Something else entirely"),
+        user_id="U0ALICE",
+        private_metadata=metadata,
+    )
+    assert other.json()["response_action"] == "errors"
+    edited = await sender.view_submission(
+        "prompt-modal",
+        form("Better title", SAMPLE_BODY + "\nUse pytest.mark.parametrize."),
+        user_id="U0BOB",
+        private_metadata=metadata,
+    )
+    assert edited.json()["response_action"] == "update"
+    async with running.deps.sessions() as session:
+        versions = (await session.exec(select(PromptVersion))).all()
+    assert [v.version for v in versions] == [1, 2]
+
+    refused = slack.new_response_url()
+    await sender.block_action(
+        "prompt-delete", value=str(prompt.id), user_id="U0ALICE", response_url=refused
+    )
+    await running.settle()
+    assert "Only the prompt's author" in message_text(slack.responses_for(refused)[0].body)
+    await sender.block_action("prompt-delete", value=str(prompt.id), user_id="U0ADMIN")
+    await running.settle()
+    [gone] = await stored(running)
+    assert gone.status == "deleted"
+
+    removed = slack.new_response_url()
+    await sender.block_action("prompt-use", value=str(prompt.id), response_url=removed)
+    await running.settle()
+    assert "was removed" in message_text(slack.responses_for(removed)[0].body)
+
+
+async def test_top_and_empty_search(sender: SlackSender, running: RunningApp, clock: Clock) -> None:
+    old = await add_prompt(
+        running, title="Old favourite", body="Explain this code to a new joiner."
+    )
+    new = await add_prompt(running, title="New one", body="Write a migration plan.")
+    async with running.deps.sessions.begin() as session:
+        for user in ("U0ALICE", "U0CAROL", "U0DAVE"):
+            await prompts.record_use(
+                session=session,
+                prompt=old,
+                user_id=user,
+                team=None,
+                now=clock() - dt.timedelta(days=30),
+            )
+            await prompts.toggle_helpful(
+                session=session, prompt=old, user_id=user, now=clock() - dt.timedelta(days=30)
+            )
+        await prompts.record_use(
+            session=session, prompt=new, user_id="U0ALICE", team=None, now=clock()
+        )
+        await prompts.toggle_helpful(session=session, prompt=new, user_id="U0ALICE", now=clock())
+    text = message_text((await sender.command("/prompts", "")).json())
+    week, all_time = text.split("Top prompts: all time")
+    assert "New one" in week
+    assert "Old favourite" not in week
+    assert all_time.index("Old favourite") < all_time.index("New one")
