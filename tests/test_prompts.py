@@ -313,3 +313,57 @@ async def test_top_and_empty_search(sender: SlackSender, running: RunningApp, cl
     assert "New one" in week
     assert "Old favourite" not in week
     assert all_time.index("Old favourite") < all_time.index("New one")
+
+
+async def test_more_results_pages_through(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    for number in range(7):
+        await add_prompt(
+            running, title=f"Testing recipe {number}", body=f"Write tests, recipe number {number}."
+        )
+    first = (await sender.command("/prompts", "testing recipe")).json()
+    more = next(b for b in buttons(first) if b["action_id"] == "prompt-more")
+    assert message_text(first).count("Testing recipe") == 5
+    url = slack.new_response_url()
+    await sender.block_action("prompt-more", value=more["value"], response_url=url)
+    await running.settle()
+    [page] = [r.body for r in slack.responses_for(url)]
+    assert page["replace_original"] is True
+    assert message_text(page).count("Testing recipe") == 2
+    assert not [b for b in buttons(page) if b["action_id"] == "prompt-more"]
+
+
+async def test_bad_search_text_is_refused_politely(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    assert "control characters" in message_text(
+        (await sender.command("/prompts", "tests\x07")).json()
+    )
+    assert "3,000" in message_text((await sender.command("/prompts", "x" * 3001)).json())
+
+
+async def test_review_before_publishing(settings: Any, clock: Clock, slack: FakeSlack) -> None:
+    from bot.jobs.outbox import send_due
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    app, runner = await start_app(
+        settings.model_copy(update={"prompts_require_review": True}), clock
+    )
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            sent = await sender.view_submission(
+                "prompt-modal", form("Pending one", "Summarise this design document.")
+            )
+            await app.settle()
+            assert sent.json()["response_action"] == "update"
+            assert "once the CoE has reviewed it" in message_text(sent.json()["view"])
+            [prompt] = await stored(app)
+            assert prompt.status == "pending"
+            assert "Pending one" not in message_text(
+                (await sender.command("/prompts", "summarise design")).json()
+            )
+            await send_due(app.deps)
+            assert "waits for review" in slack.messages("C0COE")[0]["text"]
+    finally:
+        await runner.cleanup()

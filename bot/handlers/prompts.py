@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.errors import BadInput, UserError
 from bot.handlers.common import check_text, guarded
 from bot.handlers.prompt_form import read_submission
+from bot.models import Prompt
 from bot.services import outbox, prompt_search, prompts
 from bot.views import prompts as views
 from bot.views.common import ephemeral_text, escape, followup, section
@@ -279,3 +280,25 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
         await ack(
             response_action="update", view=views.saved_view(saved, edited=prompt_id is not None)
         )
+        if saved.status == prompts.Status.pending and prompt_id is None:
+            deps.background.spawn(_ask_for_review(deps, saved), name="prompt-review-request")
+
+
+async def _ask_for_review(deps: Deps, prompt: Prompt) -> None:
+    """Tell the CoE channel a new prompt waits for review (when reviews are on)."""
+    channel = deps.settings.coe_channel
+    if not channel:
+        return
+    async with deps.sessions.begin() as session:
+        await outbox.enqueue(
+            session=session,
+            dedupe_key=f"prompt-pending:{prompt.id}",
+            kind="prompt-pending",
+            channel=channel,
+            text=(
+                f":inbox_tray: <@{prompt.author_id}> added *{escape(prompt.title)}*; it waits "
+                "for review: `/ai-coe prompts review`."
+            ),
+            now=deps.clock(),
+        )
+    deps.outbox_wakeup.set()
