@@ -49,6 +49,7 @@ def configure_logging(level: str = "INFO", fmt: str | None = None) -> None:
         "aiohttp.access",
         "sqlalchemy.engine",
         "apscheduler",
+        "alembic",
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

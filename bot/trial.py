@@ -19,7 +19,7 @@ from bot.errors import BadInput
 from bot.standin import FakeSlack, SlackSender
 from bot.views.text import render_message
 
-COMMANDS = ("/ai-policy", "/ai-coe")
+COMMANDS = ("/ai-policy", "/prompts", "/ai-coe")
 
 
 def split_command(command_line: str) -> tuple[str, str]:
@@ -61,6 +61,7 @@ async def run_command(
                 sent = await sender.command(command, text, user_id=user_id, channel_id=channel_id)
             await app[DEPS].background.drain()
             later = [r.body for r in slack.responses_for(sent.response_url or "")]
+            later += [{"blocks": v.get("blocks", []), "modal": v} for v in slack.views()]
             return _transcript(command_line, user_id, sent.status, sent.json(), later)
         finally:
             await runner.cleanup()
@@ -80,9 +81,13 @@ def _transcript(
     if not replies:
         parts.append("(no reply)\n")
     for reply in replies:
-        visible = (
-            "everyone in the channel" if reply.get("response_type") == "in_channel" else "only you"
-        )
+        if "modal" in reply:
+            title = reply["modal"].get("title", {}).get("text", "")
+            parts.append(f"\n── a modal opens: {title} ──\n")
+            parts.append(render_message(reply))
+            continue
+        public = reply.get("response_type") == "in_channel"
+        visible = "everyone in the channel" if public else "only you"
         parts.append(f"\n── reply, visible to {visible} ──\n")
         parts.append(render_message(reply))
     return "".join(parts)

@@ -158,5 +158,17 @@ async def export_entries(*, session: AsyncSession) -> list[dict[str, Any]]:
     return entries
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text as `|` blocks, so an exported library reads like the starter file."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
 def dump_yaml(entries: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(entries, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from detect_secrets.core.potential_secret import PotentialSecret
 from detect_secrets.core.secrets_collection import SecretsCollection
+from detect_secrets.filters.heuristic import is_indirect_reference
 from detect_secrets.settings import default_settings
 
 Kind = Literal["secret", "personal_data"]
@@ -73,6 +75,11 @@ _DISABLED_FILTERS = (
     # `# pragma: allowlist secret` records that someone audited a line of a repository.
     # Nobody has audited a pasted prompt, so the comment must not hide what is on it.
     "detect_secrets.filters.allowlist.is_line_allowlisted",
+    # Meant to quiet KeywordDetector on `secret = get_secret()`, but it drops the whole line
+    # for every plugin, so `client = WebClient(token="xoxb-...")` or
+    # `create_engine("postgresql://app:pw@db/app")` would pass. It is applied to keyword
+    # hits only, in `_is_reportable`.
+    "detect_secrets.filters.heuristic.is_indirect_reference",
 )
 
 # detect-secrets picks its rules by file extension. For an unknown one it reads a clean
@@ -177,10 +184,16 @@ def _detect_secrets(lines: list[str]) -> Iterator[Finding]:
             settings.disable_filters(*_DISABLED_FILTERS)
             collection.scan_file(str(path))
     for _, secret in collection:
-        if secret.type == "Secret Keyword" and _is_placeholder(secret.secret_value or ""):
-            continue
-        label = _LABELS.get(secret.type, secret.type)
-        yield Finding(kind="secret", line=kept[secret.line_number - 1], label=label)
+        line = kept[secret.line_number - 1]
+        if _is_reportable(secret, lines[line - 1]):
+            yield Finding(kind="secret", line=line, label=_LABELS.get(secret.type, secret.type))
+
+
+def _is_reportable(secret: PotentialSecret, line: str) -> bool:
+    """Keyword hits need a literal value; every other plugin matched a key's own shape."""
+    if secret.type != "Secret Keyword":
+        return True
+    return not (_is_placeholder(secret.secret_value or "") or is_indirect_reference(line))
 
 
 def _extra_secrets(lines: list[str]) -> Iterator[Finding]:
