@@ -1,4 +1,4 @@
-"""The baseline: a bare Bolt app on aiohttp whose `/ai-policy` only acks.
+"""The baseline: a bare Bolt app on aiohttp whose `/ai-policy` and `/prompts` only ack.
 
 Run as `python -m benchmarks.bare_bolt PORT API_URL TOKEN SECRET [inline]`. Bolt's default
 acks from a task it polls every 10 ms; `inline` sets `process_before_response=True`,
@@ -25,7 +25,11 @@ def main() -> None:
     )
 
     @app.command("/ai-policy")
-    async def ack_only(ack: AsyncAck) -> None:
+    async def ack_policy(ack: AsyncAck) -> None:
+        await ack()
+
+    @app.command("/prompts")
+    async def ack_prompts(ack: AsyncAck) -> None:
         await ack()
 
     app.start(port=int(port), path="/slack/events", host="127.0.0.1")

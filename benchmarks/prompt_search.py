@@ -17,12 +17,10 @@ import datetime as dt
 import math
 import os
 import random
-import re
 import shutil
 import statistics
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +41,9 @@ SEARCHES = 2_000
 WARMUP = 100
 BATCH = 1_000
 SEED = 50_000
-POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+POSTGRES_SERVER = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432"
+)
 POSTGRES_DATABASE = "bench_prompts"
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 100.0
@@ -599,7 +599,10 @@ def _code(rng: random.Random, lang: Language, domain: str, entity: str) -> tuple
     return f"{snake}() {{\n  # ...\n}}\n", snake
 
 
-def _prompt(rng: random.Random, pick: dict[str, Any]) -> tuple[str, str, list[str], str, str]:
+_EXTRA_WEIGHTS = [1 / (rank + 1) ** 0.8 for rank in range(len(EXTRA_TAGS))]  # Zipf-like
+
+
+def _prompt(rng: random.Random) -> tuple[str, str, list[str], str, str]:
     lang: Language = rng.choices(LANGUAGES, weights=[x.weight for x in LANGUAGES])[0]
     task: Task = rng.choices(TASKS, weights=[x.weight for x in TASKS])[0]
     domain = rng.choices(list(DOMAINS), weights=DOMAIN_WEIGHTS)[0]
@@ -662,7 +665,7 @@ def _prompt(rng: random.Random, pick: dict[str, Any]) -> tuple[str, str, list[st
         tags.append(domain)
     wanted = rng.randint(2, 5)
     while len(tags) < wanted:
-        extra = pick["extra"](rng)
+        extra = rng.choices(EXTRA_TAGS, weights=_EXTRA_WEIGHTS)[0]
         if extra not in tags:
             tags.append(extra)
     return title[:150], body, tags[:5], lang.name, task.tag
@@ -671,8 +674,6 @@ def _prompt(rng: random.Random, pick: dict[str, Any]) -> tuple[str, str, list[st
 def build_library(count: int = PROMPTS, seed: int = SEED) -> Library:
     started = time.perf_counter()
     rng = random.Random(seed)
-    weights = [1 / (rank + 1) ** 0.8 for rank in range(len(EXTRA_TAGS))]  # Zipf-like
-    pick = {"extra": lambda r: r.choices(EXTRA_TAGS, weights=weights)[0]}
     authors = [f"U0{rng.randrange(16**8):08X}" for _ in range(2_000)]
     teams = [f"team-{d}" for d in DOMAINS] + ["platform", "mobile", "data", "sre", "web"]
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -681,7 +682,7 @@ def build_library(count: int = PROMPTS, seed: int = SEED) -> Library:
     terms: set[str] = set()
     hashes: set[str] = set()
     while len(prompts) < count:
-        title, body, prompt_tags, stack, use_case = _prompt(rng, pick)
+        title, body, prompt_tags, stack, use_case = _prompt(rng)
         body_hash = normalised_hash(body)
         if body_hash in hashes:
             continue
@@ -968,7 +969,8 @@ def _slowest_queries(samples: list[Sample], top: int = 10) -> dict[str, float]:
     for s in samples:
         per_query.setdefault(f"{s.kind}: {s.query}", []).append(s.ns)
     medians = {q: statistics.median(ns) / 1e6 for q, ns in per_query.items()}
-    return {q: round(ms, 1) for q, ms in Counter(medians).most_common(top)}
+    ranked = sorted(medians.items(), key=lambda item: item[1], reverse=True)[:top]
+    return {q: round(ms, 1) for q, ms in ranked}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1037,7 +1039,3 @@ def run() -> dict[str, Any]:
     results["postgresql"]["seeding"]["migrate_s"] = round(migrate_s, 1)
     print(f"prompt search: postgresql done ({results['postgresql']['overall']})", flush=True)
     return results
-
-
-def _size_hint() -> str:  # pragma: no cover - documentation aid
-    return re.sub(r"\s+", " ", __doc__ or "").strip()

@@ -62,6 +62,7 @@ def _at_line(line: int, content: str) -> str:
     ("content", "label"),
     [
         (f"export AWS_ACCESS_KEY_ID={AWS_KEY}", "AWS access key"),
+        (f's3 = boto3.client("s3", aws_access_key_id="{AWS_KEY}")', "AWS access key"),
         (f"git clone https://{GITHUB_TOKEN}@github.com/acme/api.git", "GitHub token"),
         (f"GITHUB_TOKEN={GITHUB_TOKEN}", "GitHub token"),
         (f'client = WebClient(token="{SLACK_TOKEN}")', "Slack token"),
@@ -325,9 +326,11 @@ ORDER BY o.created_at DESC
 LIMIT 50;
 
 Indexes: orders(customer_id), orders(created_at), customers(pkey).
-Explain why date(created_at) prevents index use, what NOT IN does with NULLs, and propose a rewrite.""",
+Explain why date(created_at) prevents index use, what NOT IN does with NULLs,
+and propose a rewrite.""",
     # Zero-downtime migration with Alembic.
-    """Write an Alembic migration that renames users.fullname to users.display_name with zero downtime.
+    """Write an Alembic migration that renames users.fullname to users.display_name
+with zero downtime.
 
 Current revision: "3f1c2b9a7d4e"; down_revision: "9b8a7c6d5e4f".
 
@@ -341,7 +344,8 @@ chunks of 10,000 rows, and set lock_timeout = '2s' before each DDL statement."""
     # Debugging from a stack trace with log lines and IPs.
     """This integration test fails in CI only. Find the cause.
 
-2024-05-02T09:14:31.207Z ERROR [req 7c9e6679-7425-40de-944b-e07fc1f90ae7] upstream 10.0.3.17:8443 timed out
+2024-05-02T09:14:31.207Z ERROR [req 7c9e6679-7425-40de-944b-e07fc1f90ae7]
+  upstream 10.0.3.17:8443 timed out
 Traceback (most recent call last):
   File "/app/payments/client.py", line 88, in charge
     resp = await self._session.post(url, json=payload, timeout=self._timeout)
@@ -349,7 +353,8 @@ Traceback (most recent call last):
     raise ServerTimeoutError(f"Timeout on reading data from socket")
 aiohttp.client_exceptions.ServerTimeoutError: Timeout on reading data from socket
 
-The test uses `aioresponses` locally but a real stub server (port 8443) in CI. Commit a41f9e2 changed the timeout to 0.5 s.""",
+The test uses `aioresponses` locally but a real stub server (port 8443) in CI.
+Commit a41f9e2 changed the timeout to 0.5 s.""",
     # Java: JUnit migration.
     """Convert this JUnit 4 test to JUnit 5.
 
@@ -395,7 +400,8 @@ Does it accept "a..b@example.com" or uppercase letters? Suggest a version with r
     """Our /search endpoint p95 went from 180 ms to 1.3 s after upgrading Django 4.2 to 5.0.
 Plan a profiling session: py-spy record -o profile.svg --pid <pid>, django-silk for SQL,
 and a Locust run of 200 users for 5 minutes against staging (https://staging.example.com).
-List hypotheses (N+1 queries, cache misses, changed default of CONN_MAX_AGE) and the check for each.""",
+List hypotheses (N+1 queries, cache misses, changed default of CONN_MAX_AGE)
+and the check for each.""",
     # Commit message.
     """Write a commit message for this diff:
 
@@ -423,7 +429,8 @@ image: ghcr.io/acme/orders@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba
 securityContext:
   runAsNonRoot: true
 
-Should we use readOnlyRootFilesystem, and how do we rotate the orders-db secret without a restart?""",
+Should we use readOnlyRootFilesystem, and how do we rotate the orders-db secret
+without a restart?""",
     # GitHub Actions workflow.
     """Speed up this GitHub Actions workflow; it takes 14 minutes.
 
