@@ -7,7 +7,7 @@ import json
 import platform
 import sys
 
-from benchmarks import http, lookup
+from benchmarks import http, lookup, prompt_search
 
 
 def main() -> None:
@@ -16,6 +16,9 @@ def main() -> None:
     if not only or "lookup" in only:
         results["policy_lookup_1000_rules"] = lookup.run()
         print(json.dumps(results["policy_lookup_1000_rules"]), flush=True)
+    if not only or "prompts" in only:
+        results["prompt_search_50000_prompts"] = prompt_search.run()
+        print(json.dumps(results["prompt_search_50000_prompts"]), flush=True)
     if not only or "http" in only:
         results["ai_policy_http"] = asyncio.run(http.run())
     print(json.dumps(results, indent=2))

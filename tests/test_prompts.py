@@ -367,3 +367,27 @@ async def test_review_before_publishing(settings: Any, clock: Clock, slack: Fake
             assert "waits for review" in slack.messages("C0COE")[0]["text"]
     finally:
         await runner.cleanup()
+
+
+async def test_mine_lists_own_prompts_and_edit_opens_a_filled_modal(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    long_body = "Review this design for failure modes.\n" + ("Consider retries. " * 300)
+    mine = await add_prompt(running, title="Design review", body=long_body, author="U0ALICE")
+    await add_prompt(running, title="Someone else's", body="Explain this stack trace.")
+    listed = (await sender.command("/prompts", "mine")).json()
+    text = message_text(listed)
+    assert "Design review" in text
+    assert "Someone else's" not in text
+    edit = next(b for b in buttons(listed) if b["action_id"] == "prompt-edit")
+    await sender.block_action("prompt-edit", value=edit["value"])
+    await running.settle()
+    [opened] = slack.calls_to("views.open")
+    values = {
+        b["block_id"]: b["element"].get("initial_value", "")
+        for b in opened.args["view"]["blocks"]
+        if b["type"] == "input"
+    }
+    assert values["title"] == "Design review"
+    assert values["body"] + values["body_more"] + values["body_rest"] == mine.body
+    assert len(values["body"]) <= 3000
