@@ -656,13 +656,10 @@ def _prompt(rng: random.Random) -> tuple[str, str, list[str], str, str]:
         chunks.append(chunk)
         length += len(chunk) + 1
     body = (" ".join(chunks) + ending)[:2000]
-    tags: list[str] = []
-    if rng.random() < 0.85:
-        tags.append(lang.tag)
-    if rng.random() < 0.95:
-        tags.append(task.tag)
-    if rng.random() < 0.6:
-        tags.append(domain)
+    tags = [
+        tag for tag, p in ((lang.tag, 0.85), (task.tag, 0.95), (domain, 0.6)) if rng.random() < p
+    ]
+    tags = list(dict.fromkeys(tags))  # "sql" is a language and a task
     wanted = rng.randint(2, 5)
     while len(tags) < wanted:
         extra = rng.choices(EXTRA_TAGS, weights=_EXTRA_WEIGHTS)[0]

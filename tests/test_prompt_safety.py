@@ -201,6 +201,7 @@ def test_placeholder_and_non_address_at_signs_are_not_email(content: str) -> Non
         "Deployed on 2024-01-15 12:30:45 UTC; 2024-01-15 12 tests failed.",
         "Released 15.01.2024 1030 and 01/02/2024.",
         "Servers 10.0.3.17, 192.168.100.200 and 203.0.113.10:8443",
+        "Zero-padded address 010.120.130.140 in the legacy config",
         "user_id = 12345678901234",
         "Slack ts 1712345678.123456, epoch 1700000000",
         "Sizes: 1024 2048 4096 8192 16384",

@@ -4,8 +4,9 @@ A prompt in `/prompts` is read by the whole organisation, so a key or a colleagu
 number pasted with it leaks to everyone. `scan` reports each such thing as a `Finding`
 with the line it is on, so the author can fix the text rather than guess.
 
-Secrets are found by detect-secrets (the maintained detector, with its default filters);
-only Anthropic keys, which it has no plugin for, use a pattern of ours. detect-secrets
+Secrets are found by detect-secrets (the maintained detector, with its default filters
+except the two that hide real keys in a prompt, see `_DISABLED_FILTERS`); only Anthropic
+keys, which it has no plugin for, use a pattern of ours. detect-secrets
 does not look for personal data, so e-mail addresses and phone numbers are found by the
 small patterns below, which leave documentation placeholders alone.
 
@@ -225,8 +226,8 @@ def _is_phone_number(candidate: str) -> bool:
     if not _MIN_PHONE_DIGITS <= digits <= _MAX_PHONE_DIGITS or _DATE.search(candidate):
         return False
     groups = re.split(r"[ .()-]+", candidate.strip("+()"))
-    # 203.0.113.10 or 1.24.3.1017: four dotted groups of at most three digits and a short
-    # tail are an address or a version, not a number to dial.
+    # Four dotted groups of up to four digits (010.120.130.140, +1.24.3.1017) are an
+    # address or a version, not a number to dial.
     return not (candidate.count(".") == 3 and all(len(g) <= 4 for g in groups))
 
 
