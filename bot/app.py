@@ -31,6 +31,7 @@ from bot.models import utcnow
 from bot.services import policy
 from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
+from bot.services.teams import TeamDirectory
 from bot.slack import build_client
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def build_deps(
         client=client,
         sender=sender,
         admins=AdminDirectory(settings.admin_user_ids, settings.admin_group_ids, group_members),
+        teams=TeamDirectory(group_members),
         clock=clock,
         batch_delay=batch_delay,
     )

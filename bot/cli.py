@@ -73,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
     exp.set_defaults(run=_prompts_export)
 
+    tm = verbs.add_parser("teams", help="teams and champions")
+    tm_verbs = tm.add_subparsers(dest="teams_verb", required=True)
+    tm_import = tm_verbs.add_parser(
+        "import", help="CSV with header user_id,team,is_champion,topics (topics split by ;)"
+    )
+    tm_import.add_argument("file")
+    tm_import.set_defaults(run=_teams_import)
+
     try_ = verbs.add_parser("try", help='run a slash command locally: coe-bot try "/ai-policy …"')
     try_.add_argument("command_line", help='the command and its text, e.g. "/ai-policy secrets"')
     try_.add_argument("--user", default="U0ALICE", help="Slack user ID to run as")
@@ -265,6 +273,41 @@ def _prompts_export(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 0
+
+
+def _teams_import(args: argparse.Namespace) -> int:
+    from bot.errors import BadInput
+    from bot.services import teams
+
+    try:
+        rows = teams.read_csv(Path(args.file).read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        print(f"coe-bot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    except BadInput as error:
+        print(f"{args.file}:1: {error}", file=sys.stderr)
+        return 1
+    settings = _settings()
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+
+    async def work() -> teams.ImportReport:
+        from bot.models import utcnow
+
+        engine = db.create_engine(settings.database_url)
+        try:
+            async with db.make_sessions(engine).begin() as session:
+                return await teams.import_rows(
+                    session=session, rows=rows, actor="cli", now=utcnow()
+                )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(work())
+    for problem in report.problems:
+        print(f"{args.file}: {problem}")
+    print(f"{report.members} people mapped to teams, {report.champions} champions")
+    return 1 if report.problems else 0
 
 
 def _safe_url(url: str) -> str:

@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.services.business_hours import BusinessHours
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./coe-bot.db"
 _ADMIN_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -31,6 +33,12 @@ class Settings(BaseSettings):
     coe_channel: str | None = Field(default=None, description="channel ID for CoE notices")
     prompts_require_review: bool = False  # CoE reviews each new prompt before it is published
     prompt_report_threshold: int = Field(default=3, ge=1, le=100)  # reports that hide a prompt
+    community_channel: str | None = None  # channel ID where unclaimed questions are posted
+    business_hours: str = "09:00-17:00"
+    business_days: str = "mon-fri"
+    business_timezone: str = "UTC"
+    claim_deadline_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)  # business minutes
+    answer_deadline_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # 8 = one business day
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
 
@@ -68,7 +76,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("coe_channel")
+    @field_validator("coe_channel", "community_channel")
     @classmethod
     def _check_channel(cls, value: str | None) -> str | None:
         if value and not re.match(r"^[CG][A-Z0-9]{2,}$", value):
@@ -81,6 +89,17 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _check_business_hours(self) -> Settings:
+        try:
+            self.working_hours()
+        except ValueError as error:
+            raise ValueError(f"BUSINESS_HOURS/BUSINESS_DAYS/BUSINESS_TIMEZONE: {error}") from None
+        return self
+
+    def working_hours(self) -> BusinessHours:
+        return BusinessHours.parse(self.business_hours, self.business_days, self.business_timezone)
 
     @property
     def has_slack_credentials(self) -> bool:
@@ -116,6 +135,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
-        variable = str(err["loc"][0]).upper() if err["loc"] else "configuration"
         message = str(err["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{variable}: {message}") from None
+        if not err["loc"]:
+            raise ConfigError(message) from None
+        raise ConfigError(f"{str(err['loc'][0]).upper()}: {message}") from None

@@ -16,6 +16,8 @@ from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
+from bot.services.questions import Deadlines
+from bot.services.teams import TeamDirectory
 from bot.tasks import Background
 
 
@@ -29,7 +31,15 @@ class Deps:
     client: AsyncWebClient
     sender: AsyncWebClient  # for the outbox worker: no sleeping on 429, see bot.slack
     admins: AdminDirectory
+    teams: TeamDirectory
     background: Background = field(default_factory=Background)
     clock: Callable[[], dt.datetime] = utcnow
     batch_delay: float = 0.1  # how long a lookup may wait to be written with others
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def deadlines(self) -> Deadlines:
+        return Deadlines(
+            hours=self.settings.working_hours(),
+            claim=dt.timedelta(minutes=self.settings.claim_deadline_minutes),
+            answer=dt.timedelta(hours=self.settings.answer_deadline_hours),
+        )

@@ -19,7 +19,7 @@ from bot.errors import BadInput
 from bot.standin import FakeSlack, SlackSender
 from bot.views.text import render_message
 
-COMMANDS = ("/ai-policy", "/prompts", "/ai-coe")
+COMMANDS = ("/ai-policy", "/prompts", "/ask-champion", "/ai-coe")
 
 
 def split_command(command_line: str) -> tuple[str, str]:

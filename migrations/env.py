@@ -35,13 +35,15 @@ def _process_revision_directives(ctx: object, revision: object, directives: list
 
 
 # Search structures that only one back end has, created by hand in migration 0002.
-_BACKEND_ONLY = {"search_vector", "ix_prompt_search_vector"}
+_BACKEND_ONLY = {"search_vector", "ix_prompt_search_vector", "ix_question_search_vector"}
 
 
 def _include_object(
     obj: object, name: str | None, kind: str, reflected: bool, other: object
 ) -> bool:
-    fts_table = kind == "table" and (name or "").startswith("prompt_fts")
+    fts_table = kind == "table" and (name or "").endswith(
+        ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config", "_fts_content")
+    )
     return name not in _BACKEND_ONLY and not fts_table
 
 

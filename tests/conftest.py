@@ -28,6 +28,12 @@ from bot.standin import FakeSlack, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 TABLES = (
+    "question_assignment",
+    "question",
+    "champion",
+    "team_member",
+    "team_usergroup",
+    "team",
     "audit_event",
     "job_run",
     "outbox_message",

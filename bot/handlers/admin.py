@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
 from bot.errors import BadInput
+from bot.handlers import champions_admin
 from bot.handlers.common import check_text, guarded, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
@@ -32,12 +33,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(ephemeral_text(USAGE))
             return
         await ack()
-        work = _admin_command(deps, command["user_id"], words, respond)
+        work = _admin_command(deps, command["user_id"], text, respond)
         deps.background.spawn(guarded(work, respond, what="/ai-coe"), name="ai-coe")
 
 
-async def _admin_command(deps: Deps, user_id: str, words: list[str], respond: AsyncRespond) -> None:
+async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncRespond) -> None:
     await require_admin(deps, user_id)
+    words = text.lower().split()
+    if words[:1] in (["champions"], ["teams"]):
+        await respond(await champions_admin.run(deps, user_id, text))
+        return
     if words[:2] == ["policy", "reload"]:
         await _reload(deps, user_id, respond)
         return

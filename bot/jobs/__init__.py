@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.jobs import housekeeping, policy_review
+from bot.jobs import escalation, housekeeping, policy_review
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,13 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         CronTrigger(hour=9, minute=0, timezone="UTC"),
         id="policy-review-reminder",
         name="policy review reminder",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _guard("escalation", escalation.escalate_overdue, deps),
+        IntervalTrigger(minutes=1),
+        id="question-escalation",
+        name="question escalation sweep",
         replace_existing=True,
     )
     scheduler.add_job(

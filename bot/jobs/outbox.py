@@ -18,6 +18,7 @@ from bot.services import outbox
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
+LEAVER_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled"})
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -25,6 +26,7 @@ PERMANENT_ERRORS = frozenset(
         "is_archived",
         "user_not_found",
         "account_inactive",
+        "user_disabled",
         "cannot_dm_bot",
         "invalid_blocks",
         "msg_too_long",
@@ -69,6 +71,10 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
                     at=deps.clock() + _delay(error, attempts),
                     error=code,
                 )
+        if code in LEAVER_ERRORS and message.kind == "question-champion-dm":
+            from bot.jobs.escalation import champion_left
+
+            await champion_left(deps, message.channel)
         return
     except (TimeoutError, OSError) as error:
         async with deps.sessions.begin() as session:

@@ -33,6 +33,7 @@ async def enqueue(
     now: dt.datetime,
     blocks: list[dict[str, Any]] | None = None,
     not_before: dt.datetime | None = None,
+    ref: str | None = None,
 ) -> bool:
     """Add a message unless one with the same key exists; True when it was added."""
     stmt = (
@@ -47,6 +48,7 @@ async def enqueue(
             attempts=0,
             next_attempt_at=not_before or now,
             created_at=now,
+            ref=ref,
         )
         .on_conflict_do_nothing()
     )
@@ -119,3 +121,14 @@ async def list_messages(
     if kind:
         query = query.where(col(OutboxMessage.kind) == kind)
     return (await session.exec(query)).all()
+
+
+async def find_sent(
+    *, session: AsyncSession, message_ts: str, kind_prefix: str
+) -> OutboxMessage | None:
+    """The sent message with this Slack `ts` (a thread reply points at it)."""
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.message_ts) == message_ts,
+        col(OutboxMessage.kind).startswith(kind_prefix),
+    )
+    return (await session.exec(query.limit(1))).first()

@@ -11,6 +11,9 @@ USAGE = (
     "• `/ai-coe policy reload` — read the policy pack file again; an invalid pack keeps "
     "the current one and lists the errors\n"
     "• `/ai-coe prompts review` — prompts waiting for review or hidden by reports\n"
+    "• `/ai-coe champions add @user team=<team> topics=python,testing [capacity=5]`\n"
+    "• `/ai-coe champions remove @user` · `/ai-coe champions list`\n"
+    "• `/ai-coe teams map <usergroup-id> <team>` — members of a Slack user group join a team\n"
     "• `/ai-coe help` — this message"
 )
 MAX_ERRORS_SHOWN = 20

@@ -1,0 +1,360 @@
+"""`/ask-champion`: reuse earlier answers, route to a champion, claim, answer, pass, rate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import notices
+from bot.deps import Deps
+from bot.errors import BadInput, UserError
+from bot.handlers.common import check_text, guarded
+from bot.models import Question
+from bot.services import champions, idempotency, outbox, questions
+from bot.services.questions import Notice
+from bot.views import questions as views
+from bot.views.common import ephemeral_text, followup
+from bot.views.questions import ANSWER_BLOCK, ANSWER_MODAL, QuestionActions
+
+logger = logging.getLogger(__name__)
+BUDGET_SECONDS = 1.5
+
+
+async def commit_notices(deps: Deps, work: Callable[[Any], Awaitable[list[Notice]]]) -> None:
+    """Run a question change and queue what it says, in one transaction; wake the sender."""
+    async with deps.sessions.begin() as session:
+        found = await work(session)
+        await notices.enqueue(session=session, notices=found, now=deps.clock())
+    deps.outbox_wakeup.set()
+
+
+async def route_new(deps: Deps, user_id: str, text: str) -> None:
+    async def work(session: Any) -> list[Notice]:
+        team = await deps.teams.team_of(session, user_id)
+        _, found = await questions.ask(
+            session=session,
+            asker_id=user_id,
+            team_id=team.id if team else None,
+            text_=text,
+            now=deps.clock(),
+            deadlines=deps.deadlines(),
+            community_channel=deps.settings.community_channel,
+        )
+        return found
+
+    await commit_notices(deps, work)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/ask-champion")
+    async def ask_champion(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        user = command["user_id"]
+        try:
+            text = check_text(command.get("text") or "", what="your question")
+        except BadInput as problem:
+            await ack(
+                {**views.help_message(), "text": str(problem)}
+                if "Please add" in str(problem)
+                else ephemeral_text(str(problem))
+            )
+            return
+        verb = text.lower()
+        if verb in {"help", "?"}:
+            await ack(views.help_message())
+        elif verb == "queue":
+            await ack(await _quick(deps, lambda s: _queue(s, user)))
+        elif re.fullmatch(r"away (on|off)", verb):
+            await ack(await _quick(deps, lambda s: _away(s, user, verb.endswith("on")), write=True))
+        else:
+            matches = await _similar(deps, text)
+            if matches:
+                await ack(views.reuse_message(text, matches))
+                return
+            await ack(ephemeral_text("Thanks! Finding a champion for your question…"))
+            work = route_new(deps, user, text)
+            deps.background.spawn(guarded(work, respond, what="ask-champion"), name="route")
+
+    _register_actions(app, deps)
+    _register_answers(app, deps)
+
+
+async def _quick(
+    deps: Deps, work: Callable[[Any], Awaitable[dict[str, Any]]], *, write: bool = False
+) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(BUDGET_SECONDS):
+            if write:
+                async with deps.sessions.begin() as session:
+                    return await work(session)
+            async with deps.sessions() as session:
+                return await work(session)
+    except UserError as problem:
+        return ephemeral_text(str(problem))
+    except (TimeoutError, SQLAlchemyError, OSError):
+        return ephemeral_text("Questions are unavailable right now; please try again shortly.")
+
+
+async def _queue(session: Any, user_id: str) -> dict[str, Any]:
+    found = list(await questions.queue(session=session, champion_id=user_id))
+    return views.queue_message(found, user_id)
+
+
+async def _away(session: Any, user_id: str, away: bool) -> dict[str, Any]:
+    await champions.set_available(session=session, user_id=user_id, available=not away)
+    state = "away: no new questions will reach you" if away else "back: new questions can reach you"
+    return ephemeral_text(f"You're {state}.")
+
+
+async def _similar(deps: Deps, text: str) -> list[Any]:
+    try:
+        async with asyncio.timeout(BUDGET_SECONDS), deps.sessions() as session:
+            return await questions.similar_answered(session=session, text_=text)
+    except (TimeoutError, SQLAlchemyError, OSError):
+        return []  # reuse is a nicety: route the question anyway
+
+
+def _question_id(action: dict[str, Any]) -> int:
+    try:
+        return int(action.get("value") or "")
+    except ValueError:
+        raise BadInput("That button points at no question.") from None
+
+
+def _register_actions(app: AsyncApp, deps: Deps) -> None:
+    def on(action_id: QuestionActions, work: Callable[..., Awaitable[None]]) -> None:
+        async def listener(
+            ack: AsyncAck,
+            action: dict[str, Any],
+            body: dict[str, Any],
+            respond: AsyncRespond,
+            client: AsyncWebClient,
+        ) -> None:
+            await ack()
+            job = work(deps, action, body, respond, client)
+            deps.background.spawn(guarded(job, respond, what=action_id.value), name=action_id)
+
+        app.action(action_id.value)(listener)
+
+    on(QuestionActions.claim, _claim)
+    on(QuestionActions.pass_on, _pass)
+    on(QuestionActions.answer, _open_answer)
+    on(QuestionActions.helpful, _rate(True))
+    on(QuestionActions.not_helpful, _rate(False))
+    on(QuestionActions.reuse_resolved, _reuse_resolved)
+    on(QuestionActions.reuse_escalate, _reuse_escalate)
+
+
+async def _claim(
+    deps: Deps,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    _: AsyncWebClient,
+) -> None:
+    user, question_id = body["user"]["id"], _question_id(action)
+    await commit_notices(
+        deps,
+        lambda s: questions.claim(
+            session=s, question_id=question_id, user_id=user, now=deps.clock()
+        ),
+    )
+    await respond(
+        followup(
+            ephemeral_text(
+                "You've claimed it. Answer with the *Answer* button or by replying in the thread."
+            )
+        )
+    )
+
+
+async def _pass(
+    deps: Deps,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    _: AsyncWebClient,
+) -> None:
+    user, question_id = body["user"]["id"], _question_id(action)
+    await commit_notices(
+        deps,
+        lambda s: questions.pass_on(
+            session=s,
+            question_id=question_id,
+            user_id=user,
+            now=deps.clock(),
+            deadlines=deps.deadlines(),
+            community_channel=deps.settings.community_channel,
+        ),
+    )
+    await respond(followup(ephemeral_text("Passed on. Thanks for letting us know.")))
+
+
+async def _open_answer(
+    deps: Deps,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    question_id = _question_id(action)
+    async with deps.sessions() as session:
+        question = await session.get(Question, question_id)
+    if question is None or question.status not in {"open", "claimed"}:
+        raise BadInput("This question has been answered already.")
+    modal = views.answer_modal(question, {"question_id": question_id})
+    await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
+def _rate(helpful: bool) -> Callable[..., Awaitable[None]]:
+    async def rate(
+        deps: Deps,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        _: AsyncWebClient,
+    ) -> None:
+        async with deps.sessions.begin() as session:
+            await questions.rate(
+                session=session,
+                question_id=_question_id(action),
+                user_id=body["user"]["id"],
+                helpful=helpful,
+            )
+        note = "Glad it helped!" if helpful else "Thanks, the CoE will see that it didn't help."
+        await respond(followup(ephemeral_text(note)))
+
+    return rate
+
+
+def _reuse_state(action: dict[str, Any]) -> dict[str, Any]:
+    try:
+        state = json.loads(action.get("value") or "{}")
+        return state if isinstance(state, dict) and isinstance(state.get("q"), str) else {}
+    except ValueError:
+        return {}
+
+
+async def _reuse_resolved(
+    deps: Deps,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    _: AsyncWebClient,
+) -> None:
+    state, user = _reuse_state(action), body["user"]["id"]
+    if not state or not isinstance(state.get("m"), int):
+        raise BadInput("That button has lost its question; please ask again.")
+    async with deps.sessions.begin() as session:
+        team = await deps.teams.team_of(session, user)
+        await questions.resolve_by_reuse(
+            session=session,
+            asker_id=user,
+            team_id=team.id if team else None,
+            text_=state["q"],
+            reused_from=state["m"],
+            now=deps.clock(),
+        )
+    await respond(
+        {**ephemeral_text("Glad an earlier answer helped! :tada:"), "replace_original": True}
+    )
+
+
+async def _reuse_escalate(
+    deps: Deps,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    _: AsyncWebClient,
+) -> None:
+    state = _reuse_state(action)
+    if not state:
+        raise BadInput("That button has lost its question; please ask again.")
+    await route_new(deps, body["user"]["id"], state["q"])
+    await respond(
+        {
+            **ephemeral_text("Thanks! Your question is on its way to a champion."),
+            "replace_original": True,
+        }
+    )
+
+
+def _register_answers(app: AsyncApp, deps: Deps) -> None:
+    @app.view(ANSWER_MODAL)
+    async def on_answer(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view.get("state", {}).get("values", {})
+        text = str(values.get(ANSWER_BLOCK, {}).get(ANSWER_BLOCK, {}).get("value") or "").strip()
+        try:
+            question_id = int(json.loads(view.get("private_metadata") or "{}")["question_id"])
+            check_text(text, what="your answer")
+            await commit_notices(
+                deps,
+                lambda s: questions.answer(
+                    session=s,
+                    question_id=question_id,
+                    user_id=body["user"]["id"],
+                    text_=text,
+                    now=deps.clock(),
+                ),
+            )
+        except UserError as problem:
+            await ack(response_action="errors", errors={ANSWER_BLOCK: str(problem)})
+            return
+        except (KeyError, ValueError, TypeError):
+            await ack(
+                response_action="errors", errors={ANSWER_BLOCK: "This form lost its question."}
+            )
+            return
+        await ack()
+
+    @app.event("message")
+    async def dm_message(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        event = body.get("event", {})
+        if (
+            event.get("channel_type") == "im"
+            and event.get("thread_ts")
+            and event.get("user")
+            and not event.get("subtype")
+            and not event.get("bot_id")
+        ):
+            deps.background.spawn(_thread_answer(deps, body, client), name="thread-answer")
+
+
+async def _thread_answer(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
+    event = body["event"]
+    key = f"event:{body.get('event_id') or event.get('ts')}"
+    async with deps.sessions.begin() as session:
+        if not await idempotency.claim_request(session=session, key=key, now=deps.clock()):
+            return
+        dm = await outbox.find_sent(
+            session=session, message_ts=event["thread_ts"], kind_prefix="question-champion-dm"
+        )
+    if dm is None or not (dm.ref or "").startswith("question:"):
+        return
+    question_id = int((dm.ref or "").split(":", 1)[1])
+    try:
+        text = check_text(event.get("text") or "", what="your answer")
+        await commit_notices(
+            deps,
+            lambda s: questions.answer(
+                session=s,
+                question_id=question_id,
+                user_id=event["user"],
+                text_=text,
+                now=deps.clock(),
+            ),
+        )
+        reply = ":white_check_mark: Thanks! Your answer was sent."
+    except UserError as problem:
+        reply = str(problem)
+    await client.chat_postMessage(
+        channel=event["channel"], thread_ts=event["thread_ts"], text=reply
+    )

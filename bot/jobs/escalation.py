@@ -1,0 +1,50 @@
+"""Every minute: escalate questions whose claim or answer deadline has passed.
+
+The sweep claims each overdue question with `FOR UPDATE SKIP LOCKED` (PostgreSQL) and
+changes it with a compare-and-set, and every message it queues has a once-only key: a
+repeated run, a restart or a second replica escalates each step once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot import notices
+from bot.deps import Deps
+from bot.services import questions
+
+logger = logging.getLogger(__name__)
+
+
+async def escalate_overdue(deps: Deps) -> int:
+    """One sweep; returns how many messages it queued."""
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        found = await questions.sweep(
+            session=session,
+            now=now,
+            deadlines=deps.deadlines(),
+            community_channel=deps.settings.community_channel,
+            coe_channel=deps.settings.coe_channel,
+        )
+        queued = await notices.enqueue(session=session, notices=found, now=now)
+    if queued:
+        deps.outbox_wakeup.set()
+        logger.info("escalation sweep queued %d messages", queued)
+    return queued
+
+
+async def champion_left(deps: Deps, user_id: str) -> None:
+    """Slack says this champion is gone: retire them and reroute their open questions."""
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        found = await questions.champion_left(
+            session=session,
+            user_id=user_id,
+            now=now,
+            deadlines=deps.deadlines(),
+            community_channel=deps.settings.community_channel,
+        )
+        await notices.enqueue(session=session, notices=found, now=now)
+    deps.outbox_wakeup.set()
+    logger.info("champion %s left; %d messages queued to reroute", user_id, len(found))

@@ -1,0 +1,74 @@
+"""Business-hours arithmetic: deadlines that only run while people are at work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    start: dt.time
+    end: dt.time
+    weekdays: frozenset[int]  # 0 = Monday
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, hours: str, days: str, timezone: str) -> BusinessHours:
+        """`09:00-17:00`, `mon-fri` (or `mon,tue,thu`), `Europe/Paris`; ValueError if not."""
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", hours)
+        if not match:
+            raise ValueError(f"business hours {hours!r} are not like 09:00-17:00")
+        h1, m1, h2, m2 = (int(x) for x in match.groups())
+        start, end = dt.time(h1, m1), dt.time(h2, m2)
+        if not start < end:
+            raise ValueError("business hours must start before they end")
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {timezone!r}") from None
+        return cls(start=start, end=end, weekdays=_parse_days(days), zone=zone)
+
+    def add(self, moment: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """`moment` plus `duration` of working time (time outside business hours is skipped)."""
+        local = moment.astimezone(self.zone)
+        remaining = duration
+        for _ in range(3660):  # at most ten years of days: a guard, never reached in practice
+            day_start = local.replace(
+                hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0
+            )
+            day_end = local.replace(
+                hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0
+            )
+            if local.weekday() in self.weekdays and local < day_end:
+                begin = max(local, day_start)
+                available = day_end - begin
+                if remaining <= available:
+                    return (begin + remaining).astimezone(dt.UTC)
+                remaining -= available
+            local = (local + dt.timedelta(days=1)).replace(
+                hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0
+            )
+        raise ValueError("no business hours in the next ten years")
+
+
+def _parse_days(days: str) -> frozenset[int]:
+    text = days.strip().lower()
+    found: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            first, last = (p.strip()[:3] for p in part.split("-", 1))
+            if first not in DAYS or last not in DAYS:
+                raise ValueError(f"business days {days!r} are not like mon-fri")
+            i, j = DAYS.index(first), DAYS.index(last)
+            found.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+        elif part[:3] in DAYS:
+            found.add(DAYS.index(part[:3]))
+        else:
+            raise ValueError(f"business days {days!r} are not like mon-fri")
+    return frozenset(found)

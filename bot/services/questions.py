@@ -1,0 +1,463 @@
+"""A question's life: asked, routed, claimed, passed, answered, rated, reused, escalated.
+
+Every state change is a compare-and-set UPDATE (it names the state it expects), so a
+button pressed twice, two replicas sweeping at once or a sweep repeated after a restart
+changes a question once. Each change returns `Notice`s: what must reach Slack, which the
+caller turns into outbox rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, text, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import BadInput, NotAllowed
+from bot.models import Champion, Question, QuestionAssignment
+from bot.services import routing
+from bot.services.business_hours import BusinessHours
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    hours: BusinessHours
+    claim: dt.timedelta
+    answer: dt.timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a person or channel must be told; `key` makes it once-only."""
+
+    kind: str  # champion-dm, asker-routed, asker-claimed, asker-answered, asker-community,
+    #            community-post, coe-post
+    to: str
+    question_id: int
+    key: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class QuestionGone(BadInput):
+    def __init__(self) -> None:
+        super().__init__("That question no longer exists.")
+
+
+async def _get(session: AsyncSession, question_id: int) -> Question:
+    question = await session.get(Question, question_id)
+    if question is None:
+        raise QuestionGone()
+    return question
+
+
+async def ask(
+    *,
+    session: AsyncSession,
+    asker_id: str,
+    team_id: int | None,
+    text_: str,
+    now: dt.datetime,
+    deadlines: Deadlines,
+    community_channel: str | None,
+) -> tuple[Question, list[Notice]]:
+    known = {t for c in await routing.load_candidates(session=session) for t in c.topics}
+    question = Question(
+        asker_id=asker_id,
+        team_id=team_id,
+        text=text_,
+        topics_text=" ".join(sorted(routing.question_topics(text_, known))),
+        created_at=now,
+        answer_deadline=deadlines.hours.add(now, deadlines.answer),
+    )
+    session.add(question)
+    await session.flush()
+    notices = await _route(session, question, now, deadlines, community_channel)
+    return question, notices
+
+
+async def _route(
+    session: AsyncSession,
+    question: Question,
+    now: dt.datetime,
+    deadlines: Deadlines,
+    community_channel: str | None,
+) -> list[Notice]:
+    """Give the question to the best champion, or to the community channel if nobody fits."""
+    assert question.id is not None
+    tried = frozenset(
+        (
+            await session.exec(
+                select(QuestionAssignment.champion_id).where(
+                    col(QuestionAssignment.question_id) == question.id
+                )
+            )
+        ).all()
+    )
+    choice = routing.choose(
+        await routing.load_candidates(session=session),
+        asker_id=question.asker_id,
+        team_id=question.team_id,
+        topics=frozenset(question.topics_text.split()),
+        exclude=tried,
+    )
+    if choice is None:
+        return _to_community(question, now, community_channel, reason="no champion is available")
+    assignment = QuestionAssignment(
+        question_id=question.id, champion_id=choice.user_id, reason=choice.reason, assigned_at=now
+    )
+    session.add(assignment)
+    question.champion_id = choice.user_id
+    question.route_reason = choice.reason
+    question.assigned_at = now
+    question.claim_deadline = deadlines.hours.add(now, deadlines.claim)
+    session.add(question)
+    await session.flush()
+    n = assignment.id
+    return [
+        Notice("champion-dm", choice.user_id, question.id, f"q{question.id}:dm:{n}"),
+        Notice(
+            "asker-routed",
+            question.asker_id,
+            question.id,
+            f"q{question.id}:routed:{n}",
+            {"champion": choice.user_id, "reason": choice.reason},
+        ),
+    ]
+
+
+def _to_community(
+    question: Question, now: dt.datetime, channel: str | None, *, reason: str
+) -> list[Notice]:
+    assert question.id is not None
+    question.champion_id = None
+    question.claim_deadline = None
+    question.escalation = max(question.escalation, 1)
+    notices = [
+        Notice(
+            "asker-community",
+            question.asker_id,
+            question.id,
+            f"q{question.id}:asker-community",
+            {"reason": reason, "channel": channel},
+        )
+    ]
+    if channel:
+        notices.append(Notice("community-post", channel, question.id, f"q{question.id}:community"))
+    return notices
+
+
+async def claim(
+    *, session: AsyncSession, question_id: int, user_id: str, now: dt.datetime
+) -> list[Notice]:
+    question = await _get(session, question_id)
+    champion = await session.get(Champion, user_id)
+    if champion is None or not champion.active:
+        raise NotAllowed("Only champions can claim questions.")
+    changed = await session.exec(
+        update(Question)
+        .where(
+            col(Question.id) == question_id,
+            col(Question.status) == "open",
+            (col(Question.champion_id) == user_id) | col(Question.champion_id).is_(None),
+        )
+        .values(status="claimed", claimed_at=now, champion_id=user_id, claim_deadline=None)
+    )
+    if not changed.rowcount:
+        raise _why_not(question, user_id, "claim")
+    await _end_assignment(session, question_id, user_id, "claimed", now)
+    return [
+        Notice(
+            "asker-claimed",
+            question.asker_id,
+            question_id,
+            f"q{question_id}:claimed",
+            {"champion": user_id},
+        )
+    ]
+
+
+def _why_not(question: Question, user_id: str, verb: str) -> NotAllowed:
+    if question.status in {"answered", "resolved", "closed"}:
+        return NotAllowed("This question has been answered already.")
+    if question.champion_id and question.champion_id != user_id:
+        holder = "claimed by" if question.status == "claimed" else "with"
+        return NotAllowed(f"This question is {holder} <@{question.champion_id}>; nothing changed.")
+    return NotAllowed(f"You can't {verb} this question.")
+
+
+async def _end_assignment(
+    session: AsyncSession, question_id: int, champion_id: str, outcome: str, now: dt.datetime
+) -> None:
+    await session.exec(
+        update(QuestionAssignment)
+        .where(
+            col(QuestionAssignment.question_id) == question_id,
+            col(QuestionAssignment.champion_id) == champion_id,
+            col(QuestionAssignment.ended_at).is_(None),
+        )
+        .values(ended_at=now, outcome=outcome)
+    )
+
+
+async def pass_on(
+    *,
+    session: AsyncSession,
+    question_id: int,
+    user_id: str,
+    now: dt.datetime,
+    deadlines: Deadlines,
+    community_channel: str | None,
+) -> list[Notice]:
+    question = await _get(session, question_id)
+    changed = await session.exec(
+        update(Question)
+        .where(
+            col(Question.id) == question_id,
+            col(Question.status).in_(["open", "claimed"]),
+            col(Question.champion_id) == user_id,
+        )
+        .values(status="open", champion_id=None, claimed_at=None)
+    )
+    if not changed.rowcount:
+        raise _why_not(question, user_id, "pass")
+    await _end_assignment(session, question_id, user_id, "passed", now)
+    await session.refresh(question)
+    return await _route(session, question, now, deadlines, community_channel)
+
+
+async def answer(
+    *, session: AsyncSession, question_id: int, user_id: str, text_: str, now: dt.datetime
+) -> list[Notice]:
+    """The assigned champion (or any champion, once it is in the community channel) answers."""
+    question = await _get(session, question_id)
+    champion = await session.get(Champion, user_id)
+    if champion is None or not champion.active:
+        raise NotAllowed("Only champions can answer questions here.")
+    changed = await session.exec(
+        update(Question)
+        .where(
+            col(Question.id) == question_id,
+            col(Question.status).in_(["open", "claimed"]),
+            (col(Question.champion_id) == user_id) | col(Question.champion_id).is_(None),
+        )
+        .values(
+            status="answered",
+            answer=text_,
+            answered_by=user_id,
+            answered_at=now,
+            champion_id=user_id,
+            claimed_at=func.coalesce(col(Question.claimed_at), now),
+            claim_deadline=None,
+        )
+    )
+    if not changed.rowcount:
+        raise _why_not(question, user_id, "answer")
+    await _end_assignment(session, question_id, user_id, "answered", now)
+    return [
+        Notice(
+            "asker-answered",
+            question.asker_id,
+            question_id,
+            f"q{question_id}:answered",
+            {"champion": user_id},
+        )
+    ]
+
+
+async def rate(*, session: AsyncSession, question_id: int, user_id: str, helpful: bool) -> Question:
+    question = await _get(session, question_id)
+    if question.asker_id != user_id:
+        raise NotAllowed("Only the person who asked can rate the answer.")
+    if question.status != "answered":
+        raise NotAllowed("This question has no answer to rate yet.")
+    question.helpful = helpful
+    session.add(question)
+    return question
+
+
+async def resolve_by_reuse(
+    *,
+    session: AsyncSession,
+    asker_id: str,
+    team_id: int | None,
+    text_: str,
+    reused_from: int,
+    now: dt.datetime,
+) -> Question:
+    original = await _get(session, reused_from)
+    question = Question(
+        asker_id=asker_id,
+        team_id=team_id,
+        text=text_,
+        status="resolved",
+        created_at=now,
+        reused_from=original.id,
+    )
+    session.add(question)
+    await session.exec(
+        update(Question)
+        .where(col(Question.id) == reused_from)
+        .values(reuse_count=Question.reuse_count + 1)
+    )
+    await session.flush()
+    return question
+
+
+async def similar_answered(*, session: AsyncSession, text_: str, limit: int = 3) -> list[Question]:
+    """Earlier answered questions that match, best first (answers rated unhelpful left out)."""
+    words = [w for w in routing.words_of(text_) if w.isalnum() and len(w) > 2][:12]
+    if not words:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sql = (
+            "SELECT q.id FROM question q, to_tsquery('english', :q) query"
+            " WHERE q.search_vector @@ query AND q.status = 'answered'"
+            " AND q.helpful IS NOT FALSE"
+            " ORDER BY ts_rank_cd(q.search_vector, query) DESC, q.id DESC LIMIT :limit"
+        )
+        params: dict[str, Any] = {"q": " | ".join(f"{w}:*" for w in words), "limit": limit * 4}
+    else:
+        sql = (
+            "SELECT q.id FROM question_fts f JOIN question q ON q.id = f.rowid"
+            " WHERE question_fts MATCH :q AND q.status = 'answered'"
+            " AND (q.helpful IS NULL OR q.helpful = 1)"
+            " ORDER BY bm25(question_fts, 4.0, 1.0), q.id DESC LIMIT :limit"
+        )
+        params = {"q": " OR ".join(f'"{w}"*' for w in words), "limit": limit * 4}
+    ids = [int(r[0]) for r in await session.exec(text(sql), params=params)]  # type: ignore[call-overload]
+    found = {q.id: q for q in await session.exec(select(Question).where(col(Question.id).in_(ids)))}
+    ranked = [found[i] for i in ids if i in found]
+    return [q for q in ranked if _overlap(q.text, words) >= min(2, len(words))][:limit]
+
+
+def _overlap(text_: str, words: list[str]) -> int:
+    mine = set(routing.words_of(text_))
+    return sum(1 for w in set(words) if any(m.startswith(w[:5]) for m in mine))
+
+
+async def queue(*, session: AsyncSession, champion_id: str) -> Sequence[Question]:
+    return (
+        await session.exec(
+            select(Question)
+            .where(
+                col(Question.status).in_(["open", "claimed"]),
+                (col(Question.champion_id) == champion_id) | col(Question.champion_id).is_(None),
+            )
+            .order_by(col(Question.created_at))
+            .limit(25)
+        )
+    ).all()
+
+
+async def champion_left(
+    *,
+    session: AsyncSession,
+    user_id: str,
+    now: dt.datetime,
+    deadlines: Deadlines,
+    community_channel: str | None,
+) -> list[Notice]:
+    """A champion left (Slack says user_not_found / account_inactive): reroute their work."""
+    from bot.services import champions
+
+    await champions.retire(session=session, user_id=user_id, reason="left Slack", now=now)
+    open_ones = (
+        await session.exec(
+            select(Question).where(
+                col(Question.champion_id) == user_id, col(Question.status).in_(["open", "claimed"])
+            )
+        )
+    ).all()
+    notices: list[Notice] = []
+    for question in open_ones:
+        await _end_assignment(session, question.id or 0, user_id, "left", now)
+        question.status, question.champion_id, question.claimed_at = "open", None, None
+        session.add(question)
+        notices += await _route(session, question, now, deadlines, community_channel)
+    return notices
+
+
+async def sweep(
+    *,
+    session: AsyncSession,
+    now: dt.datetime,
+    deadlines: Deadlines,
+    community_channel: str | None,
+    coe_channel: str | None,
+    limit: int = 500,
+) -> list[Notice]:
+    """Escalate what is overdue: a missed claim goes to the next champion, a second miss to
+    the community channel; an answer overdue goes to the CoE channel. Each step once."""
+    notices: list[Notice] = []
+    missed = (
+        await session.exec(
+            select(Question)
+            .where(
+                col(Question.status) == "open",
+                col(Question.champion_id).is_not(None),
+                col(Question.claim_deadline) <= now,
+            )
+            .order_by(col(Question.claim_deadline))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for question in missed:
+        notices += await _missed(session, question, now, deadlines, community_channel)
+    overdue = (
+        await session.exec(
+            select(Question)
+            .where(
+                col(Question.status).in_(["open", "claimed"]),
+                col(Question.escalation) < 2,
+                col(Question.answer_deadline) <= now,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for question in overdue:
+        changed = await session.exec(
+            update(Question)
+            .where(col(Question.id) == question.id, col(Question.escalation) < 2)
+            .values(escalation=2)
+        )
+        if changed.rowcount and coe_channel:
+            notices.append(Notice("coe-post", coe_channel, question.id or 0, f"q{question.id}:coe"))
+    return notices
+
+
+async def _missed(
+    session: AsyncSession,
+    question: Question,
+    now: dt.datetime,
+    deadlines: Deadlines,
+    community_channel: str | None,
+) -> list[Notice]:
+    assert question.id is not None
+    assert question.champion_id is not None
+    changed = await session.exec(
+        update(Question)
+        .where(
+            col(Question.id) == question.id,
+            col(Question.status) == "open",
+            col(Question.champion_id) == question.champion_id,
+            col(Question.misses) == question.misses,
+        )
+        .values(misses=question.misses + 1, champion_id=None, claim_deadline=None)
+    )
+    if not changed.rowcount:
+        return []
+    await _end_assignment(session, question.id, question.champion_id, "missed", now)
+    await session.refresh(question)
+    if question.misses >= 2:
+        notices = _to_community(
+            question, now, community_channel, reason="two champions could not take it in time"
+        )
+        session.add(question)
+        return notices
+    return await _route(session, question, now, deadlines, community_channel)

@@ -1,0 +1,183 @@
+"""Teams: explicit memberships, Slack user groups mapped to teams, and CSV imports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import insert_for
+from bot.errors import BadInput
+from bot.models import Champion, Team, TeamMember, TeamUsergroup
+from bot.services import audit
+
+_TEAM = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+GROUP_CACHE_SECONDS = 600.0
+GroupMembers = Callable[[str], Awaitable[list[str]]]
+
+
+def team_name(raw: str) -> str:
+    name = raw.strip().lower().replace(" ", "-")
+    if not _TEAM.match(name):
+        raise BadInput(f"“{raw[:80]}” is not a team name: use letters, digits, dots and dashes.")
+    return name
+
+
+def parse_topics(raw: str) -> list[str]:
+    topics = [t.strip().lower() for t in re.split(r"[,;\s]+", raw) if t.strip()]
+    for topic in topics:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9+#.-]{0,39}", topic):
+            raise BadInput(f"“{topic[:40]}” is not a topic: use letters, digits and dashes.")
+    return list(dict.fromkeys(topics))[:20]
+
+
+async def get_or_create(*, session: AsyncSession, name: str, now: dt.datetime) -> Team:
+    name = team_name(name)
+    stmt = insert_for(session, Team).values(name=name, created_at=now).on_conflict_do_nothing()
+    await session.exec(stmt)
+    return (await session.exec(select(Team).where(col(Team.name) == name))).one()
+
+
+async def map_usergroup(
+    *, session: AsyncSession, usergroup_id: str, team: str, actor: str, now: dt.datetime
+) -> Team:
+    if not re.fullmatch(r"S[A-Z0-9]{2,}", usergroup_id):
+        raise BadInput(f"“{usergroup_id[:40]}” is not a Slack user group ID (S…).")
+    found = await get_or_create(session=session, name=team, now=now)
+    mapping = await session.get(TeamUsergroup, usergroup_id)
+    if mapping is None:
+        session.add(TeamUsergroup(usergroup_id=usergroup_id, team_id=found.id or 0))
+    else:
+        mapping.team_id = found.id or 0
+        session.add(mapping)
+    await audit.record(
+        session=session,
+        actor=actor,
+        action="team.map_usergroup",
+        subject=usergroup_id,
+        details={"team": found.name},
+        now=now,
+    )
+    return found
+
+
+async def set_member(*, session: AsyncSession, user_id: str, team: Team, now: dt.datetime) -> None:
+    member = await session.get(TeamMember, user_id)
+    if member is None:
+        session.add(TeamMember(user_id=user_id, team_id=team.id or 0, updated_at=now))
+    else:
+        member.team_id, member.updated_at = team.id or 0, now
+        session.add(member)
+
+
+class TeamDirectory:
+    """Which team a person is in: an explicit mapping, else a mapped Slack user group.
+
+    User-group members come from `usergroups.users.list`, cached for ten minutes.
+    """
+
+    def __init__(self, fetch_members: GroupMembers, *, ttl: float = GROUP_CACHE_SECONDS) -> None:
+        self._fetch = fetch_members
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def team_of(self, session: AsyncSession, user_id: str) -> Team | None:
+        member = await session.get(TeamMember, user_id)
+        if member is not None:
+            return await session.get(Team, member.team_id)
+        champion = await session.get(Champion, user_id)
+        if champion is not None:
+            return await session.get(Team, champion.team_id)
+        mappings = (await session.exec(select(TeamUsergroup))).all()
+        for mapping in sorted(mappings, key=lambda m: m.usergroup_id):
+            if user_id in await self._members(mapping.usergroup_id):
+                return await session.get(Team, mapping.team_id)
+        return None
+
+    async def _members(self, group: str) -> frozenset[str]:
+        cached = self._cache.get(group)
+        now = time.monotonic()
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        members = frozenset(await self._fetch(group))
+        self._cache[group] = (now, members)
+        return members
+
+
+@dataclass(slots=True)
+class ImportReport:
+    members: int = 0
+    champions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
+    """Rows of `user_id,team,is_champion,topics` with their line numbers."""
+    reader = csv.DictReader(io.StringIO(text))
+    wanted = {"user_id", "team", "is_champion", "topics"}
+    if reader.fieldnames is None or not wanted <= {f.strip() for f in reader.fieldnames}:
+        raise BadInput("the first line must be the header: user_id,team,is_champion,topics")
+    return [
+        (reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k})
+        for row in reader
+    ]
+
+
+async def import_rows(
+    *,
+    session: AsyncSession,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    actor: str,
+    now: dt.datetime,
+) -> ImportReport:
+    """Create or update memberships and champions; importing again changes nothing twice."""
+    from bot.services import champions
+
+    report = ImportReport()
+    for line, row in rows:
+        try:
+            user_id, name, is_champion, topics = _parse_row(row)
+            team = await get_or_create(session=session, name=name, now=now)
+        except BadInput as problem:
+            report.problems.append(f"line {line}: {problem}")
+            continue
+        await set_member(session=session, user_id=user_id, team=team, now=now)
+        report.members += 1
+        if is_champion:
+            await champions.upsert(
+                session=session, user_id=user_id, team=team, topics=topics, now=now
+            )
+            report.champions += 1
+        else:
+            await champions.retire(session=session, user_id=user_id, reason="import", now=now)
+    await audit.record(
+        session=session,
+        actor=actor,
+        action="teams.import",
+        details={
+            "members": report.members,
+            "champions": report.champions,
+            "problems": len(report.problems),
+        },
+        now=now,
+    )
+    return report
+
+
+def _parse_row(row: dict[str, str]) -> tuple[str, str, bool, list[str]]:
+    user_id = row.get("user_id", "")
+    if not _USER.match(user_id):
+        raise BadInput(f"“{user_id[:32]}” is not a Slack user ID")
+    flag = row.get("is_champion", "").lower()
+    if flag not in {"true", "false", "yes", "no", "1", "0", ""}:
+        raise BadInput(f"is_champion must be true or false, not “{flag[:10]}”")
+    topics = parse_topics(row.get("topics", "").replace(";", ","))
+    return user_id, team_name(row.get("team", "")), flag in {"true", "yes", "1"}, topics

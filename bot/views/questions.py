@@ -1,0 +1,224 @@
+"""Block Kit for `/ask-champion`: DMs to champions and askers, channel posts, reuse, queue."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from bot.models import Question
+from bot.services.champions import ChampionStats
+from bot.views.common import Block, actions, button, clip, context, divider, escape, plain, section
+
+
+class QuestionActions(StrEnum):
+    claim = "question-claim"
+    answer = "question-answer"
+    pass_on = "question-pass"
+    helpful = "question-helpful"
+    not_helpful = "question-not-helpful"
+    reuse_resolved = "question-reuse-resolved"
+    reuse_escalate = "question-reuse-escalate"
+
+
+ANSWER_MODAL = "question-answer-modal"
+ANSWER_BLOCK = "answer"
+HELP = (
+    "*`/ask-champion <question>`* — ask your team's AI champion. Earlier answers that match "
+    "are shown first; if none helps, the question goes to a champion, who is reminded, and "
+    "it moves on if they can't take it.\n"
+    "• `/ask-champion queue` — (champions) your open questions\n"
+    "• `/ask-champion away on` / `away off` — (champions) pause or resume new questions"
+)
+
+
+def _quote(text: str, limit: int = 2500) -> str:
+    return "\n".join(f">{line}" for line in clip(escape(text), limit).splitlines() or [""])
+
+
+def help_message() -> dict[str, Any]:
+    return {
+        "response_type": "ephemeral",
+        "text": "How to use /ask-champion",
+        "blocks": [section(HELP)],
+    }
+
+
+def champion_dm(question: Question, reason: str | None) -> tuple[str, list[Block]]:
+    value = str(question.id)
+    why = f" (you are {escape(reason)})" if reason else ""
+    blocks = [
+        section(f":raising_hand: <@{question.asker_id}> asks{why}:\n{_quote(question.text)}"),
+        actions(
+            button("Claim", QuestionActions.claim.value, value, style="primary"),
+            button("Answer", QuestionActions.answer.value, value),
+            button("Pass", QuestionActions.pass_on.value, value),
+        ),
+        context("Reply in this thread to answer, or use the buttons."),
+    ]
+    return f"A question from <@{question.asker_id}>", blocks
+
+
+def asker_routed(question: Question, champion: str) -> tuple[str, list[Block]]:
+    text = f"<@{champion}> has your question and will get back to you."
+    return text, [section(f":white_check_mark: {text}\n{_quote(question.text, 500)}")]
+
+
+def asker_claimed(champion: str) -> tuple[str, list[Block]]:
+    text = f"<@{champion}> is working on your question."
+    return text, [section(f":eyes: {text}")]
+
+
+def asker_community(
+    question: Question, reason: str, channel: str | None
+) -> tuple[str, list[Block]]:
+    where = f"in <#{channel}>" if channel else "with the CoE"
+    text = f"No champion could take your question ({reason}), so it is posted {where}."
+    return text, [section(f":loudspeaker: {escape(text)}\n{_quote(question.text, 500)}")]
+
+
+def asker_answered(question: Question) -> tuple[str, list[Block]]:
+    value = str(question.id)
+    blocks = [
+        section(
+            f":speech_balloon: <@{question.answered_by}> answered your question:\n"
+            f"{_quote(question.text, 400)}"
+        ),
+        section(escape(clip(question.answer or "", 2900))),
+        actions(
+            button("Helpful", QuestionActions.helpful.value, value, style="primary"),
+            button("Not helpful", QuestionActions.not_helpful.value, value),
+        ),
+    ]
+    return f"<@{question.answered_by}> answered your question", blocks
+
+
+def community_post(question: Question) -> tuple[str, list[Block]]:
+    blocks = [
+        section(
+            f":sos: A question from <@{question.asker_id}> needs a champion:\n"
+            f"{_quote(question.text)}"
+        ),
+        actions(
+            button("Claim", QuestionActions.claim.value, str(question.id), style="primary"),
+            button("Answer", QuestionActions.answer.value, str(question.id)),
+        ),
+    ]
+    return "A question needs a champion", blocks
+
+
+def coe_post(question: Question) -> tuple[str, list[Block]]:
+    holder = f"with <@{question.champion_id}>" if question.champion_id else "unclaimed"
+    blocks = [
+        section(
+            f":warning: Unanswered past its deadline ({holder}), from "
+            f"<@{question.asker_id}>:\n{_quote(question.text)}"
+        ),
+        context(f"Asked {question.created_at:%Y-%m-%d %H:%M} UTC · question #{question.id}"),
+    ]
+    return "A question is overdue", blocks
+
+
+def reuse_message(text: str, matches: list[Question]) -> dict[str, Any]:
+    blocks: list[Block] = [section("*These earlier answers may help:*")]
+    for match in matches:
+        value = json.dumps({"m": match.id, "q": text[:1800]})
+        blocks += [
+            divider(),
+            section(
+                f"{_quote(match.text, 400)}\n*<@{match.answered_by}>:* "
+                f"{escape(clip(match.answer or '', 1500))}"
+            ),
+            actions(button("That answers it", QuestionActions.reuse_resolved.value, value)),
+        ]
+    value = json.dumps({"q": text[:1800]})
+    blocks += [
+        divider(),
+        actions(
+            button(
+                "I still need a champion",
+                QuestionActions.reuse_escalate.value,
+                value,
+                style="primary",
+            )
+        ),
+    ]
+    return {"response_type": "ephemeral", "text": "Earlier answers", "blocks": blocks}
+
+
+def queue_message(questions: list[Question], user_id: str) -> dict[str, Any]:
+    if not questions:
+        return {
+            "response_type": "ephemeral",
+            "text": "No open questions",
+            "blocks": [section("No open questions for you. :tada:")],
+        }
+    blocks: list[Block] = [section(f"*{len(questions)} open question(s)*")]
+    for question in questions[:15]:
+        mine = question.champion_id == user_id
+        state = (
+            "claimed by you"
+            if question.status == "claimed" and mine
+            else ("waiting for your claim" if mine else "unclaimed, in the community channel")
+        )
+        buttons = [button("Answer", QuestionActions.answer.value, str(question.id))]
+        if question.status == "open":
+            buttons.insert(0, button("Claim", QuestionActions.claim.value, str(question.id)))
+        if mine:
+            buttons.append(button("Pass", QuestionActions.pass_on.value, str(question.id)))
+        blocks += [
+            divider(),
+            section(f"<@{question.asker_id}> · {state}\n{_quote(question.text, 600)}"),
+            actions(*buttons),
+        ]
+    return {"response_type": "ephemeral", "text": "Your open questions", "blocks": blocks[:50]}
+
+
+def answer_modal(question: Question, metadata: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_MODAL,
+        "title": plain("Answer a question", 24),
+        "submit": plain("Send answer", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps(metadata),
+        "blocks": [
+            section(f"<@{question.asker_id}> asks:\n{_quote(question.text, 2800)}"),
+            {
+                "type": "input",
+                "block_id": ANSWER_BLOCK,
+                "label": plain("Your answer", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ANSWER_BLOCK,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
+
+
+def champions_list(stats: list[ChampionStats]) -> dict[str, Any]:
+    if not stats:
+        return {
+            "response_type": "ephemeral",
+            "text": "No champions",
+            "blocks": [section("No champions yet: `/ai-coe champions add @user team=… topics=…`")],
+        }
+    lines = []
+    for s in stats[:60]:
+        away = " _(away)_" if not s.champion.available else ""
+        median = f"{s.median_minutes_to_answer:.0f} min" if s.median_minutes_to_answer else "—"
+        helpful = f"{s.helpful}/{s.rated} helpful" if s.rated else "no ratings"
+        topics = ", ".join(s.champion.topics) or "any topic"
+        lines.append(
+            f"• <@{s.champion.user_id}> · {escape(s.team)} · {escape(topics)}{away} — "
+            f"{s.open_questions} open, {s.answered} answered, median {median}, {helpful}"
+        )
+    chunks = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)]
+    return {
+        "response_type": "ephemeral",
+        "text": "Champions",
+        "blocks": [section(f"*Champions ({len(stats)})*"), *[section(c) for c in chunks]],
+    }
