@@ -440,19 +440,20 @@ async def _missed(
 ) -> list[Notice]:
     assert question.id is not None
     assert question.champion_id is not None
+    champion, misses = question.champion_id, question.misses
     changed = await session.exec(
         update(Question)
         .where(
             col(Question.id) == question.id,
             col(Question.status) == "open",
-            col(Question.champion_id) == question.champion_id,
-            col(Question.misses) == question.misses,
+            col(Question.champion_id) == champion,
+            col(Question.misses) == misses,
         )
-        .values(misses=question.misses + 1, champion_id=None, claim_deadline=None)
+        .values(misses=misses + 1, champion_id=None, claim_deadline=None)
     )
     if not changed.rowcount:
         return []
-    await _end_assignment(session, question.id, question.champion_id, "missed", now)
+    await _end_assignment(session, question.id, champion, "missed", now)
     await session.refresh(question)
     if question.misses >= 2:
         notices = _to_community(

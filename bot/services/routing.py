@@ -52,7 +52,9 @@ def question_topics(text: str, known: Iterable[str]) -> frozenset[str]:
     found = set()
     for topic in known:
         stem = _stem(topic)
-        if stem in words or (len(stem) > 4 and any(w.startswith(stem[:-1]) for w in words)):
+        if stem in words or any(
+            len(w) >= 4 and (stem.startswith(w) or w.startswith(stem)) for w in words
+        ):
             found.add(topic)
     return frozenset(found)
 

@@ -1,0 +1,379 @@
+"""`/ask-champion` end to end: reuse, routing, claim, answer, pass, rate, escalation, leavers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.jobs.escalation import escalate_overdue
+from bot.jobs.outbox import send_due
+from bot.models import Question, QuestionAssignment
+from bot.services import champions, teams
+from bot.standin import FakeSlack, SlackSender
+from tests.conftest import Clock, RunningApp
+from tests.helpers import audit_events, message_text
+
+QUESTION = "How should I write python tests for code that calls an LLM?"
+
+
+async def seed(app: RunningApp, slack: FakeSlack) -> None:
+    """payments: Bob (python, testing), Carol (security); search: Dave (python); Alice asks."""
+    for user, name in (("U0FRANK", "frank"), ("U0GRACE", "grace")):
+        slack.add_user(user, name)
+    now = app.deps.clock()
+    async with app.deps.sessions.begin() as session:
+        payments = await teams.get_or_create(session=session, name="payments", now=now)
+        search = await teams.get_or_create(session=session, name="search", now=now)
+        await teams.set_member(session=session, user_id="U0ALICE", team=payments, now=now)
+        for user, team, topics in (
+            ("U0BOB", payments, ["python", "testing"]),
+            ("U0CAROL", payments, ["security"]),
+            ("U0DAVE", search, ["python"]),
+        ):
+            await champions.upsert(session=session, user_id=user, team=team, topics=topics, now=now)
+
+
+async def deliver(app: RunningApp) -> None:
+    await app.settle()
+    while await send_due(app.deps):
+        pass
+
+
+async def question(app: RunningApp) -> Question:
+    async with app.deps.sessions() as session:
+        return (await session.exec(select(Question).order_by(col(Question.id).desc()))).first()  # type: ignore[return-value]
+
+
+def dm_button(slack: FakeSlack, user: str, action_id: str) -> dict[str, Any]:
+    for message in reversed(slack.messages(user)):
+        for block in message.get("blocks") or []:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                if element["action_id"] == action_id:
+                    return element
+    raise AssertionError(f"no {action_id} button in {user}'s DMs")
+
+
+async def test_routes_to_the_team_champion_for_the_topic(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    sent = await sender.command("/ask-champion", QUESTION)
+    assert "Finding a champion" in message_text(sent.json())
+    await deliver(running)
+
+    asked = await question(running)
+    assert asked.champion_id == "U0BOB"
+    assert "your team for python, testing" in (asked.route_reason or "")
+    assert QUESTION.replace(">", "&gt;") in message_text(slack.messages("U0BOB")[-1])
+    assert "<@U0BOB> has your question" in message_text(slack.messages("U0ALICE")[-1])
+
+
+async def test_routing_order_skips_away_busy_and_asker(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", "away on", user_id="U0BOB")
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    assert (await question(running)).champion_id == "U0CAROL"  # same team, other topic
+
+    await sender.command("/ask-champion", "away on", user_id="U0CAROL")
+    await sender.command("/ask-champion", "Any python tips for typing?")
+    await deliver(running)
+    first = await question(running)
+    assert first.champion_id == "U0DAVE"  # python champion of another team
+    assert "another team" in (first.route_reason or "")
+
+    # Dave asks: he is skipped, and nobody else fits: the community channel is told
+    await sender.command("/ask-champion", "python question from a champion", user_id="U0DAVE")
+    await deliver(running)
+    own = await question(running)
+    assert own.champion_id is None
+    assert own.escalation == 1
+
+
+async def test_no_champion_posts_to_the_community_channel(
+    settings: Any, clock: Clock, slack: FakeSlack
+) -> None:
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    app, runner = await start_app(
+        settings.model_copy(update={"community_channel": "C0COMMUNITY"}), clock
+    )
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            await sender.command("/ask-champion", "Who owns the copilot licences?")
+        await deliver(app)
+        [post] = slack.messages("C0COMMUNITY")
+        assert "needs a champion" in message_text(post)
+        assert "posted in <#C0COMMUNITY>" in message_text(slack.messages("U0ALICE")[-1])
+    finally:
+        await runner.cleanup()
+
+
+async def test_claim_then_answer_by_modal_then_rate(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    claim = dm_button(slack, "U0BOB", "question-claim")
+
+    wrong = slack.new_response_url()
+    await sender.block_action(
+        "question-claim", value=claim["value"], user_id="U0DAVE", response_url=wrong
+    )
+    await sender.block_action("question-claim", value=claim["value"], user_id="U0BOB")
+    await running.settle()
+    assert "with <@U0BOB>" in message_text(slack.responses_for(wrong)[0].body)
+    again = slack.new_response_url()
+    await sender.block_action(
+        "question-claim", value=claim["value"], user_id="U0DAVE", response_url=again
+    )
+    await deliver(running)
+    assert "claimed by <@U0BOB>" in message_text(slack.responses_for(again)[0].body)
+    assert "is working on your question" in message_text(slack.messages("U0ALICE")[-1])
+
+    await sender.block_action("question-answer", value=claim["value"], user_id="U0BOB")
+    await running.settle()
+    [modal] = slack.calls_to("views.open")
+    metadata = modal.args["view"]["private_metadata"]
+    done = await sender.view_submission(
+        "question-answer-modal",
+        {"answer": {"answer": {"type": "plain_text_input", "value": "Record the responses."}}},
+        user_id="U0BOB",
+        private_metadata=metadata,
+    )
+    assert done.status == 200
+    await deliver(running)
+    answered = await question(running)
+    assert answered.status == "answered"
+    assert answered.answer == "Record the responses."
+    assert answered.claimed_at is not None and answered.answered_at is not None
+    reply = slack.messages("U0ALICE")[-1]
+    assert "Record the responses." in message_text(reply)
+
+    helpful = dm_button(slack, "U0ALICE", "question-helpful")
+    await sender.block_action("question-helpful", value=helpful["value"], user_id="U0BOB")
+    await sender.block_action("question-helpful", value=helpful["value"], user_id="U0ALICE")
+    await running.settle()
+    assert (await question(running)).helpful is True
+
+
+async def test_answer_by_thread_reply_once(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    dm = slack.messages("U0BOB")[-1]
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": slack.workspace.dm_with("U0BOB").id,
+        "user": "U0BOB",
+        "text": "Use recorded fixtures & assert on behaviour.",
+        "ts": "1800000000.000200",
+        "thread_ts": dm["ts"],
+    }
+    await sender.event(event, event_id="EvANSWER1")
+    await sender.event(event, event_id="EvANSWER1", retry_num=1)
+    await deliver(running)
+    answered = await question(running)
+    assert answered.status == "answered"
+    assert answered.answer == "Use recorded fixtures & assert on behaviour."
+    answers = [m for m in slack.messages("U0ALICE") if "answered your question" in m["text"]]
+    assert len(answers) == 1
+    assert "&amp; assert" in message_text(answers[0])
+
+
+async def test_reuse_shows_earlier_answers_first(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    claim = dm_button(slack, "U0BOB", "question-answer")
+    await sender.view_submission(
+        "question-answer-modal",
+        {"answer": {"answer": {"type": "plain_text_input", "value": "Record the LLM calls."}}},
+        user_id="U0BOB",
+        private_metadata=json.dumps({"question_id": int(claim["value"])}),
+    )
+    await deliver(running)
+
+    again = await sender.command(
+        "/ask-champion", "writing tests for python code calling an LLM", user_id="U0ERIN"
+    )
+    reply = again.json()
+    assert "Record the LLM calls." in message_text(reply)
+    resolved = next(
+        e
+        for b in reply["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "question-reuse-resolved"
+    )
+    await sender.block_action(
+        "question-reuse-resolved",
+        value=resolved["value"],
+        user_id="U0ERIN",
+        response_url=again.response_url,
+    )
+    await running.settle()
+    latest = await question(running)
+    assert latest.status == "resolved"
+    assert latest.reused_from == int(claim["value"])
+    async with running.deps.sessions() as session:
+        original = await session.get(Question, int(claim["value"]))
+    assert original is not None and original.reuse_count == 1
+
+    other = await sender.command(
+        "/ask-champion", "python tests for LLM code, but async", user_id="U0ERIN"
+    )
+    escalate = next(
+        e
+        for b in other.json()["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "question-reuse-escalate"
+    )
+    await sender.block_action(
+        "question-reuse-escalate",
+        value=escalate["value"],
+        user_id="U0ERIN",
+        response_url=other.response_url,
+    )
+    await deliver(running)
+    assert (await question(running)).status == "open"
+
+
+async def test_pass_goes_to_the_next_champion(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    passed = dm_button(slack, "U0BOB", "question-pass")
+    await sender.block_action("question-pass", value=passed["value"], user_id="U0BOB")
+    await deliver(running)
+    moved = await question(running)
+    assert moved.champion_id == "U0CAROL"
+    assert dm_button(slack, "U0CAROL", "question-claim")["value"] == passed["value"]
+
+
+async def test_escalation_steps_each_happen_once(
+    settings: Any, clock: Clock, slack: FakeSlack
+) -> None:
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    clock.now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)  # a Monday morning
+    app, runner = await start_app(
+        settings.model_copy(update={"community_channel": "C0COMMUNITY"}), clock
+    )
+    try:
+        await seed(app, slack)
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            await sender.command("/ask-champion", QUESTION)
+        await deliver(app)
+        assert (await question(app)).champion_id == "U0BOB"
+
+        clock.advance(minutes=29)
+        assert await escalate_overdue(app.deps) == 0
+        clock.advance(minutes=2)  # Bob missed the claim: on to Carol
+        assert await escalate_overdue(app.deps) > 0
+        assert await escalate_overdue(app.deps) == 0  # a repeated run changes nothing
+        await deliver(app)
+        assert (await question(app)).champion_id == "U0CAROL"
+
+        clock.advance(minutes=31)  # Carol missed it too: the community channel
+        await escalate_overdue(app.deps)
+        await escalate_overdue(app.deps)
+        await deliver(app)
+        missed = await question(app)
+        assert missed.champion_id is None
+        assert missed.misses == 2
+        assert len(slack.messages("C0COMMUNITY")) == 1
+
+        clock.advance(hours=7)  # one business day after asking: the CoE channel
+        await escalate_overdue(app.deps)
+        await escalate_overdue(app.deps)
+        await deliver(app)
+        coe = [m for m in slack.messages("C0COE") if "past its deadline" in message_text(m)]
+        assert len(coe) == 1
+        assert (await question(app)).escalation == 2
+        async with app.deps.sessions() as session:
+            outcomes = [
+                a.outcome
+                for a in (
+                    await session.exec(
+                        select(QuestionAssignment).order_by(col(QuestionAssignment.id))
+                    )
+                ).all()
+            ]
+        assert outcomes == ["missed", "missed"]
+    finally:
+        await runner.cleanup()
+
+
+async def test_claim_deadline_counts_business_hours_only(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    await seed(running, slack)
+    clock.now = dt.datetime(2026, 11, 6, 16, 50, tzinfo=dt.UTC)  # Friday, 10 min before close
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    asked = await question(running)
+    assert asked.claim_deadline == dt.datetime(2026, 11, 9, 9, 20, tzinfo=dt.UTC)
+
+
+async def test_a_champion_who_left_is_retired_and_their_question_rerouted(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    slack.deactivate_user("U0BOB")
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    moved = await question(running)
+    assert moved.champion_id == "U0CAROL"
+    async with running.deps.sessions() as session:
+        bob = await champions.active(session=session)
+    assert "U0BOB" not in {c.user_id for c in bob}
+
+
+async def test_admin_commands_and_refusals(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    sent = []
+    for text, user in (
+        ("champions add <@U0BOB|bob> team=payments", "U0ALICE"),
+        ("champions add <@U0BOB|bob> team=Payments topics=python,testing capacity=2", "U0ADMIN"),
+        ("champions list", "U0ADMIN"),
+        ("teams map S0COE payments", "U0ADMIN"),
+        ("champions add bob", "U0ADMIN"),
+    ):
+        sent.append(await sender.command("/ai-coe", text, user_id=user))
+        await running.settle()
+    refused, added, listed, mapped, bad = sent
+
+    def reply(sent: Any) -> str:
+        return message_text(slack.responses_for(sent.response_url)[0].body)
+
+    assert "CoE admins only" in reply(refused)
+    assert "now a champion of *payments*" in reply(added)
+    assert "<@U0BOB> · payments · python, testing" in reply(listed)
+    assert "now count as team" in reply(mapped)
+    assert "not a person" in reply(bad)
+    assert [e.actor for e in await audit_events(running, "champion.add")] == ["U0ADMIN"]
+
+
+async def test_empty_and_overlong_questions(sender: SlackSender, running: RunningApp) -> None:
+    assert "Please add your question" in message_text(
+        (await sender.command("/ask-champion", "  ")).json()
+    )
+    assert "3,000" in message_text((await sender.command("/ask-champion", "x" * 3001)).json())
+    await running.settle()
+    assert await question(running) is None
