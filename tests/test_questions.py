@@ -152,7 +152,8 @@ async def test_claim_then_answer_by_modal_then_rate(
     answered = await question(running)
     assert answered.status == "answered"
     assert answered.answer == "Record the responses."
-    assert answered.claimed_at is not None and answered.answered_at is not None
+    assert answered.claimed_at is not None
+    assert answered.answered_at is not None
     reply = slack.messages("U0ALICE")[-1]
     assert "Record the responses." in message_text(reply)
 
@@ -229,7 +230,8 @@ async def test_reuse_shows_earlier_answers_first(
     assert latest.reused_from == int(claim["value"])
     async with running.deps.sessions() as session:
         original = await session.get(Question, int(claim["value"]))
-    assert original is not None and original.reuse_count == 1
+    assert original is not None
+    assert original.reuse_count == 1
 
     other = await sender.command(
         "/ask-champion", "python tests for LLM code, but async", user_id="U0ERIN"
