@@ -198,3 +198,34 @@ def test_try_an_admin_command_as_a_non_admin_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "CoE admins only" in done.stdout
     assert "Nothing was changed" in done.stdout
+
+
+def test_teams_import_creates_and_updates_without_duplicates(tmp_path: Path) -> None:
+    csv_file = tmp_path / "teams.csv"
+    csv_file.write_text(
+        "user_id,team,is_champion,topics\n"
+        "U0BOB,payments,true,python;testing\n"
+        "U0ALICE,payments,false,\n"
+        "U0DAVE,search,yes,python\n"
+    )
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    first = run(tmp_path, "teams", "import", str(csv_file), **env)
+    assert first.returncode == 0, first.stderr
+    assert "3 people mapped to teams, 2 champions" in first.stdout
+    csv_file.write_text(
+        "user_id,team,is_champion,topics\n"
+        "U0BOB,search,false,\n"
+        "U0ALICE,payments,false,\n"
+        "U0DAVE,search,true,python;go\n"
+        "bob,search,maybe,\n"
+    )
+    second = run(tmp_path, "teams", "import", str(csv_file), **env)
+    assert second.returncode == 1
+    assert "line 5" in second.stdout
+    assert "3 people mapped to teams, 1 champions" in second.stdout
+    listed = run(
+        tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
+    )
+    assert "<@U0DAVE>" not in listed.stdout  # mentions are shown as @U… by try
+    assert "@U0DAVE · search · python, go" in listed.stdout
+    assert "@U0BOB" not in listed.stdout

@@ -379,3 +379,64 @@ async def test_empty_and_overlong_questions(sender: SlackSender, running: Runnin
     assert "3,000" in message_text((await sender.command("/ask-champion", "x" * 3001)).json())
     await running.settle()
     assert await question(running) is None
+
+
+async def test_queue_lists_a_champions_open_questions(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    queue = message_text((await sender.command("/ask-champion", "queue", user_id="U0BOB")).json())
+    assert "1 open question" in queue
+    assert "waiting for your claim" in queue
+    empty = message_text((await sender.command("/ask-champion", "queue", user_id="U0DAVE")).json())
+    assert "No open questions" in empty
+    not_champion = (await sender.command("/ask-champion", "away on", user_id="U0ERIN")).json()
+    assert "Only champions" in message_text(not_champion)
+
+
+async def test_team_from_a_mapped_user_group(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    slack.add_usergroup("S0SEARCH", "search-team", ["U0ERIN"])
+    mapped = await sender.command("/ai-coe", "teams map S0SEARCH search", user_id="U0ADMIN")
+    await running.settle()
+    assert "now count as team" in message_text(
+        slack.responses_for(mapped.response_url or "")[0].body
+    )
+    await sender.command("/ask-champion", "a question about our search ranking", user_id="U0ERIN")
+    await deliver(running)
+    routed = await question(running)
+    assert routed.champion_id == "U0DAVE"
+    assert routed.route_reason == "a champion of your team"
+
+
+async def test_two_sweeps_at_once_escalate_once(
+    settings: Any, clock: Clock, slack: FakeSlack
+) -> None:
+    import asyncio
+
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    clock.now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    first, runner_a = await start_app(settings, clock)
+    second, runner_b = await start_app(settings, clock)  # a second replica, same database
+    try:
+        await seed(first, slack)
+        async with SlackSender(first.events_url, SIGNING_SECRET, slack=slack) as sender:
+            for number in range(5):
+                await sender.command("/ask-champion", f"python testing question {number}")
+        await deliver(first)
+        clock.advance(minutes=31)
+        await asyncio.gather(escalate_overdue(first.deps), escalate_overdue(second.deps))
+        await deliver(first)
+        async with first.deps.sessions() as session:
+            rows = (await session.exec(select(QuestionAssignment))).all()
+        missed = [a for a in rows if a.outcome == "missed"]
+        assert len(missed) == 5
+        assert len(rows) == 10  # each question went to exactly one next champion
+    finally:
+        await runner_a.cleanup()
+        await runner_b.cleanup()
