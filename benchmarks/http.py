@@ -50,7 +50,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def signed_requests(path: Path, count: int, *, distinct: bool = False) -> None:
+PROMPT_SEARCHES = [
+    "unit tests",
+    "refactor",
+    "code review security",
+    "sql query",
+    "migration",
+    "docstring",
+    "flaky test",
+    "tag:testing",
+    "commit message",
+    "performance profiling",
+    "regex",
+    "dependency upgrade",
+    "threat model",
+    "junit",
+    "readme",
+    "explain code",
+    "logging",
+    "pull request description",
+    "property based tests",
+    "",
+]
+
+
+def signed_requests(
+    path: Path, count: int, *, distinct: bool = False, command: str = "/ai-policy"
+) -> None:
     """Pre-signed commands; `distinct` makes every question unique (no reply is cached)."""
     now = int(time.time())
     with path.open("w") as out:
@@ -64,8 +90,8 @@ def signed_requests(path: Path, count: int, *, distinct: bool = False) -> None:
                     "channel_name": "general",
                     "user_id": f"U0B{i % 500:05d}",
                     "user_name": f"dev{i % 500}",
-                    "command": "/ai-policy",
-                    "text": QUERIES[i % len(QUERIES)] + (f" team{i}" if distinct else ""),
+                    "command": command,
+                    "text": _text(command, i, distinct),
                     "api_app_id": "A0STANDIN",
                     "is_enterprise_install": "false",
                     "response_url": "http://127.0.0.1:9/unused",
@@ -73,6 +99,12 @@ def signed_requests(path: Path, count: int, *, distinct: bool = False) -> None:
                 }
             )
             out.write(f"{now}\t{signature(SECRET, body.encode(), now)}\t{body}\n")
+
+
+def _text(command: str, i: int, distinct: bool) -> str:
+    if command == "/prompts":
+        return PROMPT_SEARCHES[i % len(PROMPT_SEARCHES)]
+    return QUERIES[i % len(QUERIES)] + (f" team{i}" if distinct else "")
 
 
 async def wait_healthy(url: str, seconds: float = 30) -> None:
@@ -128,6 +160,15 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             "LOG_LEVEL": "WARNING",
         }
         coe_port, bare_port, inline_port = free_port(), free_port(), free_port()
+        seeded = subprocess.run(  # the shipped starter library, so searches find prompts
+            [sys.executable, "-m", "bot", "prompts", "import", "--starter"],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "added" in seeded.stdout
         coe = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(coe_port)],
             env=env,
@@ -165,17 +206,18 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             await wait_healthy(f"http://127.0.0.1:{bare_port}/slack/events")
             await wait_healthy(f"http://127.0.0.1:{inline_port}/slack/events")
             targets = (
-                ("coe-bot", coe_port, False),
-                ("coe-bot-distinct-questions", coe_port, True),
-                ("bare-bolt", bare_port, False),
-                ("bare-bolt-inline-ack", inline_port, False),
+                ("coe-bot", coe_port, False, "/ai-policy"),
+                ("coe-bot-distinct-questions", coe_port, True, "/ai-policy"),
+                ("coe-bot-prompts-search", coe_port, False, "/prompts"),
+                ("bare-bolt", bare_port, False, "/ai-policy"),
+                ("bare-bolt-inline-ack", inline_port, False, "/ai-policy"),
             )
-            runs: dict[str, list[Run]] = {name: [] for name, _, _ in targets}
+            runs: dict[str, list[Run]] = {name: [] for name, _, _, _ in targets}
             for round_no in range(rounds + 1):  # round 0 warms both up
-                for name, port, distinct in targets:
+                for name, port, distinct, command in targets:
                     requests_file = work / f"{name}.tsv"
                     await asyncio.to_thread(
-                        signed_requests, requests_file, 80_000, distinct=distinct
+                        signed_requests, requests_file, 80_000, distinct=distinct, command=command
                     )
                     length = 2 if round_no == 0 else seconds
                     result = await asyncio.to_thread(
@@ -196,7 +238,7 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
             "errors": sum(r.errors for r in results),
             "runs": [round(r.rps, 1) for r in results],
         }
-    for name in ("coe-bot", "coe-bot-distinct-questions"):
+    for name in ("coe-bot", "coe-bot-distinct-questions", "coe-bot-prompts-search"):
         for baseline in ("bare-bolt", "bare-bolt-inline-ack"):
             summary[f"ratio {name} / {baseline}"] = round(
                 summary[name]["rps"] / summary[baseline]["rps"],  # type: ignore[index]
