@@ -18,7 +18,7 @@ from bot.errors import BadInput, UserError
 from bot.handlers.common import check_text, guarded
 from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
-from bot.services import outbox, prompt_search, prompts
+from bot.services import outbox, prompt_moderation, prompt_search, prompts
 from bot.views import prompts as views
 from bot.views.common import ephemeral_text, escape, followup, section
 from bot.views.prompts import PromptActions, PromptModal
@@ -180,7 +180,7 @@ async def _report(
     now = deps.clock()
     async with deps.sessions.begin() as session:
         prompt = await prompts.get_live(session=session, prompt_id=prompt_id)
-        outcome = await prompts.report(
+        outcome = await prompt_moderation.report(
             session=session,
             prompt=prompt,
             user_id=user,

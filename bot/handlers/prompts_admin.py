@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.handlers.common import guarded, require_admin
-from bot.services import prompts
+from bot.services import prompt_moderation
 from bot.views.common import escape, section
 from bot.views.prompts import PromptActions, review_message
 
@@ -24,7 +24,7 @@ DONE = {"publish": "Published", "hide": "Kept hidden", "delete": "Deleted"}
 
 async def review_queue_message(deps: Deps) -> dict[str, Any]:
     async with deps.sessions() as session:
-        return review_message(list(await prompts.review_queue(session=session)))
+        return review_message(list(await prompt_moderation.review_queue(session=session)))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -50,7 +50,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ValueError:
             raise BadInput("That button points at no prompt.") from None
         async with deps.sessions.begin() as session:
-            prompt = await prompts.moderate(
+            prompt = await prompt_moderation.moderate(
                 session=session,
                 prompt_id=prompt_id,
                 decision=decision,

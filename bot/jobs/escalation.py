@@ -11,7 +11,7 @@ import logging
 
 from bot import notices
 from bot.deps import Deps
-from bot.services import questions
+from bot.services import escalation, questions
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ async def escalate_overdue(deps: Deps) -> int:
     """One sweep; returns how many messages it queued."""
     now = deps.clock()
     async with deps.sessions.begin() as session:
-        found = await questions.sweep(
+        found = await escalation.sweep(
             session=session,
             now=now,
             deadlines=deps.deadlines(),

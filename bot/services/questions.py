@@ -75,11 +75,11 @@ async def ask(
     )
     session.add(question)
     await session.flush()
-    notices = await _route(session, question, now, deadlines, community_channel)
+    notices = await route(session, question, now, deadlines, community_channel)
     return question, notices
 
 
-async def _route(
+async def route(
     session: AsyncSession,
     question: Question,
     now: dt.datetime,
@@ -105,7 +105,7 @@ async def _route(
         exclude=tried,
     )
     if choice is None:
-        return _to_community(question, now, community_channel, reason="no champion is available")
+        return to_community(question, now, community_channel, reason="no champion is available")
     assignment = QuestionAssignment(
         question_id=question.id, champion_id=choice.user_id, reason=choice.reason, assigned_at=now
     )
@@ -129,7 +129,7 @@ async def _route(
     ]
 
 
-def _to_community(
+def to_community(
     question: Question, now: dt.datetime, channel: str | None, *, reason: str
 ) -> list[Notice]:
     assert question.id is not None
@@ -168,7 +168,7 @@ async def claim(
     )
     if not changed.rowcount:
         raise _why_not(question, user_id, "claim")
-    await _end_assignment(session, question_id, user_id, "claimed", now)
+    await end_assignment(session, question_id, user_id, "claimed", now)
     return [
         Notice(
             "asker-claimed",
@@ -189,7 +189,7 @@ def _why_not(question: Question, user_id: str, verb: str) -> NotAllowed:
     return NotAllowed(f"You can't {verb} this question.")
 
 
-async def _end_assignment(
+async def end_assignment(
     session: AsyncSession, question_id: int, champion_id: str, outcome: str, now: dt.datetime
 ) -> None:
     await session.exec(
@@ -224,9 +224,9 @@ async def pass_on(
     )
     if not changed.rowcount:
         raise _why_not(question, user_id, "pass")
-    await _end_assignment(session, question_id, user_id, "passed", now)
+    await end_assignment(session, question_id, user_id, "passed", now)
     await session.refresh(question)
-    return await _route(session, question, now, deadlines, community_channel)
+    return await route(session, question, now, deadlines, community_channel)
 
 
 async def answer(
@@ -256,7 +256,7 @@ async def answer(
     )
     if not changed.rowcount:
         raise _why_not(question, user_id, "answer")
-    await _end_assignment(session, question_id, user_id, "answered", now)
+    await end_assignment(session, question_id, user_id, "answered", now)
     return [
         Notice(
             "asker-answered",
@@ -374,91 +374,8 @@ async def champion_left(
     ).all()
     notices: list[Notice] = []
     for question in open_ones:
-        await _end_assignment(session, question.id or 0, user_id, "left", now)
+        await end_assignment(session, question.id or 0, user_id, "left", now)
         question.status, question.champion_id, question.claimed_at = "open", None, None
         session.add(question)
-        notices += await _route(session, question, now, deadlines, community_channel)
+        notices += await route(session, question, now, deadlines, community_channel)
     return notices
-
-
-async def sweep(
-    *,
-    session: AsyncSession,
-    now: dt.datetime,
-    deadlines: Deadlines,
-    community_channel: str | None,
-    coe_channel: str | None,
-    limit: int = 500,
-) -> list[Notice]:
-    """Escalate what is overdue: a missed claim goes to the next champion, a second miss to
-    the community channel; an answer overdue goes to the CoE channel. Each step once."""
-    notices: list[Notice] = []
-    missed = (
-        await session.exec(
-            select(Question)
-            .where(
-                col(Question.status) == "open",
-                col(Question.champion_id).is_not(None),
-                col(Question.claim_deadline) <= now,
-            )
-            .order_by(col(Question.claim_deadline))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    for question in missed:
-        notices += await _missed(session, question, now, deadlines, community_channel)
-    overdue = (
-        await session.exec(
-            select(Question)
-            .where(
-                col(Question.status).in_(["open", "claimed"]),
-                col(Question.escalation) < 2,
-                col(Question.answer_deadline) <= now,
-            )
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    for question in overdue:
-        changed = await session.exec(
-            update(Question)
-            .where(col(Question.id) == question.id, col(Question.escalation) < 2)
-            .values(escalation=2)
-        )
-        if changed.rowcount and coe_channel:
-            notices.append(Notice("coe-post", coe_channel, question.id or 0, f"q{question.id}:coe"))
-    return notices
-
-
-async def _missed(
-    session: AsyncSession,
-    question: Question,
-    now: dt.datetime,
-    deadlines: Deadlines,
-    community_channel: str | None,
-) -> list[Notice]:
-    assert question.id is not None
-    assert question.champion_id is not None
-    champion, misses = question.champion_id, question.misses
-    changed = await session.exec(
-        update(Question)
-        .where(
-            col(Question.id) == question.id,
-            col(Question.status) == "open",
-            col(Question.champion_id) == champion,
-            col(Question.misses) == misses,
-        )
-        .values(misses=misses + 1, champion_id=None, claim_deadline=None)
-    )
-    if not changed.rowcount:
-        return []
-    await _end_assignment(session, question.id, champion, "missed", now)
-    await session.refresh(question)
-    if question.misses >= 2:
-        notices = _to_community(
-            question, now, community_channel, reason="two champions could not take it in time"
-        )
-        session.add(question)
-        return notices
-    return await _route(session, question, now, deadlines, community_channel)
