@@ -1,0 +1,199 @@
+"""Survey definitions: YAML files validated by pydantic, errors reported at file:line.
+
+A definition names its questions (Likert 1-5, NPS 0-10, single or multiple choice, free
+text), its audience (a channel, a user group, a team, a list of people, or everyone who
+used the bot in the last N days), an optional cron schedule with its time zone, how long
+a run stays open and when non-respondents get their one reminder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.services.yaml_source import field_name, line_of
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$")]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class QuestionType(StrEnum):
+    likert = "likert"
+    nps = "nps"
+    single = "single"
+    multi = "multi"
+    text = "text"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SurveyQuestion(_Strict):
+    id: Slug
+    type: QuestionType
+    text: Text
+    options: list[Label] = []
+    required: bool = True
+    source: Annotated[str, StringConstraints(max_length=300)] | None = None
+    reverse: bool = False  # a reverse-worded Likert item, reversed before averaging
+    construct: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+    @model_validator(mode="after")
+    def _options_fit_the_type(self) -> SurveyQuestion:
+        if self.type in {QuestionType.single, QuestionType.multi}:
+            if not 2 <= len(self.options) <= 10:
+                raise ValueError("choice questions need 2 to 10 options")
+            if len(set(self.options)) != len(self.options):
+                raise ValueError("options must differ")
+        elif self.options and self.type != QuestionType.likert:
+            raise ValueError(f"{self.type.value} questions take no options")
+        elif self.type == QuestionType.likert and self.options and len(self.options) != 5:
+            raise ValueError("a Likert question's labels are exactly 5 options (1 to 5)")
+        return self
+
+
+class Audience(_Strict):
+    """Exactly one of the fields."""
+
+    channel: Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")] | None = None
+    usergroup: Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")] | None = None
+    team: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    users: list[Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]] | None = None
+    active_days: Annotated[int, Field(ge=1, le=365)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Audience:
+        given = [k for k, v in self.model_dump().items() if v not in (None, [])]
+        if len(given) != 1:
+            raise ValueError("name exactly one of channel, usergroup, team, users, active_days")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k, v in self.model_dump().items() if v not in (None, []))
+
+
+class Schedule(_Strict):
+    cron: Annotated[str, StringConstraints(min_length=9, max_length=100)]
+    timezone: str = "UTC"
+    local_hour: Annotated[int, Field(ge=0, le=23)] | None = None  # deliver at this hour, per person
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as error:
+            raise ValueError(f"not a cron expression ({error})") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    def trigger(self) -> CronTrigger:
+        return CronTrigger.from_crontab(self.cron, timezone=self.timezone)
+
+
+class SurveyDefinition(_Strict):
+    id: Slug
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+    intro: Text
+    anonymous: bool = True
+    audience: Audience
+    schedule: Schedule | None = None
+    window_days: Annotated[int, Field(ge=1, le=60)] = 7
+    reminder_after_days: Annotated[int, Field(ge=1, le=59)] | None = 3
+    questions: Annotated[list[SurveyQuestion], Field(min_length=1, max_length=20)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SurveyDefinition:
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be unique")
+        if self.reminder_after_days is not None and self.reminder_after_days >= self.window_days:
+            raise ValueError("reminder_after_days must be before the window closes")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionIssue:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class DefinitionError(Exception):
+    def __init__(self, issues: list[DefinitionIssue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
+
+
+def templates_dir() -> Path:
+    return Path(str(resources.files("bot") / "surveys"))
+
+
+def parse_definition(text: str, *, source: str) -> SurveyDefinition:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = str(getattr(error, "problem", None) or error)
+        raise DefinitionError([DefinitionIssue(source, line, "yaml", problem)]) from None
+    if not isinstance(data, dict):
+        raise DefinitionError([DefinitionIssue(source, 1, "survey", "must be a YAML mapping")])
+    try:
+        return SurveyDefinition.model_validate(data)
+    except ValidationError as error:
+        raise DefinitionError(
+            [
+                DefinitionIssue(
+                    source,
+                    line_of(node, e["loc"]),
+                    field_name(e["loc"]) or "survey",
+                    str(e["msg"]).removeprefix("Value error, "),
+                )
+                for e in error.errors()
+            ]
+        ) from None
+
+
+def load_definition(path: Path) -> SurveyDefinition:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DefinitionError(
+            [DefinitionIssue(str(path), None, "file", error.strerror or str(error))]
+        ) from None
+    return parse_definition(text, source=str(path))
