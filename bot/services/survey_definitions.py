@@ -53,7 +53,7 @@ class SurveyQuestion(_Strict):
     required: bool = True
     source: Annotated[str, StringConstraints(max_length=300)] | None = None
     reverse: bool = False  # a reverse-worded Likert item, reversed before averaging
-    construct: Annotated[str, StringConstraints(max_length=60)] | None = None
+    measures: Annotated[str, StringConstraints(max_length=60)] | None = None  # the construct
 
     @model_validator(mode="after")
     def _options_fit_the_type(self) -> SurveyQuestion:
