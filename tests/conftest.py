@@ -28,6 +28,11 @@ from bot.standin import FakeSlack, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 TABLES = (
+    "survey_response",
+    "survey_recipient",
+    "survey_run",
+    "survey",
+    "survey_opt_out",
     "question_assignment",
     "question",
     "champion",
