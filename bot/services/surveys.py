@@ -1,0 +1,313 @@
+"""Surveys: definitions, runs, answers (anonymous by construction), reminders and closing.
+
+Anonymity: for an anonymous survey the response row holds no Slack user ID, only an HMAC
+of (run, person) under a server secret. The same person always gets the same key, so they
+can change their answers until the run closes and can never be counted twice, while the
+key cannot be turned back into a person without the secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import insert_for
+from bot.errors import BadInput, NotAllowed
+from bot.models import Survey, SurveyOptOut, SurveyRecipient, SurveyResponse, SurveyRun
+from bot.services import audit
+from bot.services.survey_definitions import QuestionType, SurveyDefinition
+
+
+class SurveyClosed(NotAllowed):
+    def __init__(self, closed: dt.datetime) -> None:
+        super().__init__(
+            f"Sorry, this survey closed on {closed:%Y-%m-%d %H:%M} UTC; your answer was not saved."
+        )
+
+
+async def save_definition(
+    *,
+    session: AsyncSession,
+    definition: SurveyDefinition,
+    source: str,
+    actor: str,
+    now: dt.datetime,
+) -> Survey:
+    data = definition.model_dump(mode="json")
+    survey = await session.get(Survey, definition.id)
+    if survey is None:
+        survey = Survey(id=definition.id, title=definition.title, created_at=now, version=0)
+    if survey.definition != data:
+        survey.version += 1
+    survey.title, survey.anonymous, survey.definition = definition.title, definition.anonymous, data
+    survey.source, survey.updated_at = source[:300], now
+    session.add(survey)
+    await audit.record(
+        session=session,
+        actor=actor,
+        action="survey.load",
+        subject=definition.id,
+        details={"version": survey.version, "source": source[:300]},
+        now=now,
+    )
+    await session.flush()
+    return survey
+
+
+async def get_definition(*, session: AsyncSession, survey_id: str) -> SurveyDefinition:
+    survey = await session.get(Survey, survey_id)
+    if survey is None:
+        raise BadInput(f"There is no survey “{survey_id[:60]}”. Load it first.")
+    return SurveyDefinition.model_validate(survey.definition)
+
+
+async def list_surveys(*, session: AsyncSession) -> Sequence[Survey]:
+    return (await session.exec(select(Survey).order_by(col(Survey.id)))).all()
+
+
+async def runs_of(*, session: AsyncSession, survey_id: str) -> Sequence[SurveyRun]:
+    return (
+        await session.exec(
+            select(SurveyRun)
+            .where(col(SurveyRun.survey_id) == survey_id)
+            .order_by(col(SurveyRun.started_at).desc())
+        )
+    ).all()
+
+
+async def opted_out(*, session: AsyncSession, user_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(user_ids), 900):
+        chunk = list(user_ids[start : start + 900])
+        rows = await session.exec(
+            select(SurveyOptOut.user_id).where(col(SurveyOptOut.user_id).in_(chunk))
+        )
+        found.update(rows.all())
+    return found
+
+
+async def start_run(
+    *,
+    session: AsyncSession,
+    definition: SurveyDefinition,
+    period: str,
+    audience: Sequence[str],
+    started_by: str,
+    now: dt.datetime,
+) -> SurveyRun | None:
+    """Create the run and one recipient row per person; None if this period ran already."""
+    excluded = await opted_out(session=session, user_ids=audience)
+    people = sorted({u for u in audience if u not in excluded})
+    if not people:
+        raise BadInput("That audience has nobody to ask (or everyone opted out); no run created.")
+    stmt = (
+        insert_for(session, SurveyRun)
+        .values(
+            survey_id=definition.id,
+            period=period,
+            definition=definition.model_dump(mode="json"),
+            status="open",
+            started_by=started_by,
+            started_at=now,
+            closes_at=now + dt.timedelta(days=definition.window_days),
+            remind_at=(
+                now + dt.timedelta(days=definition.reminder_after_days)
+                if definition.reminder_after_days
+                else None
+            ),
+            audience_size=len(people),
+        )
+        .on_conflict_do_nothing()
+    )
+    if not (await session.exec(stmt)).rowcount:
+        return None
+    run = (
+        await session.exec(
+            select(SurveyRun).where(
+                col(SurveyRun.survey_id) == definition.id, col(SurveyRun.period) == period
+            )
+        )
+    ).one()
+    rows = [
+        {"run_id": run.id, "user_id": u, "status": "pending", "attempts": 0, "next_attempt_at": now}
+        for u in people
+    ]
+    for start in range(0, len(rows), 1000):
+        await session.exec(insert_for(session, SurveyRecipient), params=rows[start : start + 1000])
+    await audit.record(
+        session=session,
+        actor=started_by,
+        action="survey.send",
+        subject=definition.id,
+        details={"run": run.id, "period": period, "audience": len(people)},
+        now=now,
+    )
+    return run
+
+
+def respondent_key(secret: bytes, run_id: int, user_id: str) -> str:
+    return hmac.new(secret, f"{run_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_answers(definition: SurveyDefinition, answers: dict[str, Any]) -> dict[str, str]:
+    """Problems per question id (for the modal's field errors); empty when all is well."""
+    problems: dict[str, str] = {}
+    for question in definition.questions:
+        value = answers.get(question.id)
+        if value in (None, "", []):
+            if question.required:
+                problems[question.id] = "Please answer this question."
+            continue
+        if question.type == QuestionType.likert and value not in range(1, 6):
+            problems[question.id] = "Choose a value from 1 to 5."
+        elif question.type == QuestionType.nps and value not in range(0, 11):
+            problems[question.id] = "Choose a value from 0 to 10."
+        elif question.type == QuestionType.single and value not in question.options:
+            problems[question.id] = "Choose one of the options."
+        elif question.type == QuestionType.multi and (
+            not isinstance(value, list) or not set(value) <= set(question.options)
+        ):
+            problems[question.id] = "Choose among the options."
+        elif question.type == QuestionType.text and len(str(value)) > 3000:
+            problems[question.id] = "Please keep it under 3,000 characters."
+    return problems
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    run_id: int,
+    user_id: str,
+    answers: dict[str, Any],
+    team: str | None,
+    secret: bytes,
+    now: dt.datetime,
+) -> bool:
+    """Store or replace this person's answers; True when they replaced earlier ones."""
+    run = await session.get(SurveyRun, run_id)
+    if run is None:
+        raise BadInput("That survey no longer exists.")
+    if run.status != "open" or now >= run.closes_at:
+        raise SurveyClosed(run.closes_at)
+    definition = SurveyDefinition.model_validate(run.definition)
+    problems = check_answers(definition, answers)
+    if problems:
+        raise BadInput(next(iter(problems.values())))
+    clean = {q.id: answers.get(q.id) for q in definition.questions if q.id in answers}
+    key = respondent_key(secret, run_id, user_id)
+    existing = (
+        await session.exec(
+            select(SurveyResponse).where(
+                col(SurveyResponse.run_id) == run_id, col(SurveyResponse.respondent_key) == key
+            )
+        )
+    ).first()
+    if existing is not None:
+        existing.answers, existing.updated_at, existing.team = clean, now, team
+        session.add(existing)
+    else:
+        session.add(
+            SurveyResponse(
+                run_id=run_id,
+                respondent_key=key,
+                user_id=None if definition.anonymous else user_id,
+                team=team,
+                answers=clean,
+                submitted_at=now,
+                updated_at=now,
+            )
+        )
+        await session.exec(
+            update(SurveyRecipient)
+            .where(col(SurveyRecipient.run_id) == run_id, col(SurveyRecipient.user_id) == user_id)
+            .values(status="answered")
+        )
+    return existing is not None
+
+
+async def previous_answers(
+    *, session: AsyncSession, run_id: int, user_id: str, secret: bytes
+) -> dict[str, Any]:
+    key = respondent_key(secret, run_id, user_id)
+    found = (
+        await session.exec(
+            select(SurveyResponse.answers).where(
+                col(SurveyResponse.run_id) == run_id, col(SurveyResponse.respondent_key) == key
+            )
+        )
+    ).first()
+    return dict(found or {})
+
+
+async def opt_out(*, session: AsyncSession, user_id: str, now: dt.datetime) -> None:
+    stmt = insert_for(session, SurveyOptOut).values(user_id=user_id, created_at=now)
+    await session.exec(stmt.on_conflict_do_nothing())
+    await session.exec(
+        update(SurveyRecipient)
+        .where(col(SurveyRecipient.user_id) == user_id, col(SurveyRecipient.status) == "pending")
+        .values(status="failed", last_error="opted_out")
+    )
+
+
+async def close_due(*, session: AsyncSession, now: dt.datetime) -> list[SurveyRun]:
+    due = (
+        await session.exec(
+            select(SurveyRun).where(
+                col(SurveyRun.status) == "open", col(SurveyRun.closes_at) <= now
+            )
+        )
+    ).all()
+    closed: list[SurveyRun] = []
+    for run in due:
+        changed = await session.exec(
+            update(SurveyRun)
+            .where(col(SurveyRun.id) == run.id, col(SurveyRun.status) == "open")
+            .values(status="closed", closed_at=now)
+        )
+        if changed.rowcount:
+            closed.append(run)
+            await audit.record(
+                session=session,
+                actor="system",
+                action="survey.close",
+                subject=run.survey_id,
+                details={"run": run.id},
+                now=now,
+            )
+    return closed
+
+
+async def start_reminders(*, session: AsyncSession, now: dt.datetime) -> int:
+    """Mark non-respondents of runs whose reminder is due; each run reminds once."""
+    due = (
+        await session.exec(
+            select(SurveyRun).where(
+                col(SurveyRun.status) == "open",
+                col(SurveyRun.remind_at) <= now,
+                col(SurveyRun.reminded_at).is_(None),
+            )
+        )
+    ).all()
+    marked = 0
+    for run in due:
+        changed = await session.exec(
+            update(SurveyRun)
+            .where(col(SurveyRun.id) == run.id, col(SurveyRun.reminded_at).is_(None))
+            .values(reminded_at=now)
+        )
+        if not changed.rowcount:
+            continue
+        result = await session.exec(
+            update(SurveyRecipient)
+            .where(col(SurveyRecipient.run_id) == run.id, col(SurveyRecipient.status) == "sent")
+            .values(reminder_status="pending", next_attempt_at=now)
+        )
+        marked += result.rowcount
+    return marked
