@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     business_timezone: str = "UTC"
     claim_deadline_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)  # business minutes
     answer_deadline_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # 8 = one business day
+    survey_secret: SecretStr | None = None  # keys anonymous answers (see survey_key)
+    survey_min_group: int = Field(default=5, ge=2, le=100)  # smallest group whose scores are shown
+    survey_min_group_text: int = Field(default=10, ge=2, le=100)  # ... whose free text is shown
+    survey_send_rate: float = Field(default=50.0, gt=0, le=1000)  # DMs per second to start at
+    survey_lease_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
 
@@ -100,6 +106,14 @@ class Settings(BaseSettings):
 
     def working_hours(self) -> BusinessHours:
         return BusinessHours.parse(self.business_hours, self.business_days, self.business_timezone)
+
+    def survey_key(self) -> bytes:
+        """The HMAC key for anonymous answers: SURVEY_SECRET, else derived from the signing
+        secret (set SURVEY_SECRET explicitly before rotating the signing secret)."""
+        if self.survey_secret is not None:
+            return self.survey_secret.get_secret_value().encode()
+        base = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+        return hashlib.sha256(f"coe-bot survey key:{base}".encode()).digest()
 
     @property
     def has_slack_credentials(self) -> bool:

@@ -1,0 +1,156 @@
+"""Block Kit for surveys: the invitation DM, the answer modal, thanks, and results."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
+from bot.views.common import Block, actions, button, clip, context, escape, header, plain, section
+
+
+class SurveyActions(StrEnum):
+    answer = "survey-answer"
+    stop = "survey-stop"
+
+
+ANSWER_MODAL = "survey-answer-modal"
+NPS_LABELS = {0: "0 – not at all likely", 10: "10 – extremely likely"}
+
+
+def invitation(
+    definition: SurveyDefinition, run_id: int, *, reminder: bool
+) -> tuple[str, list[Block]]:
+    lead = ":bell: A reminder: " if reminder else ""
+    text = f"{lead}{definition.title}"
+    blocks = [
+        section(f"*{escape(lead + definition.title)}*\n{escape(definition.intro)}"),
+        actions(
+            button("Answer", SurveyActions.answer.value, str(run_id), style="primary"),
+            button("Stop asking me", SurveyActions.stop.value, str(run_id)),
+        ),
+        context(
+            "Anonymous: no Slack ID is stored with your answers."
+            if definition.anonymous
+            else "Named: the CoE sees who answered, to follow up with the cohort."
+        ),
+    ]
+    return text, blocks
+
+
+def _element(question: SurveyQuestion, previous: Any) -> dict[str, Any]:
+    action = question.id
+    if question.type in {QuestionType.likert, QuestionType.nps}:
+        if question.type == QuestionType.likert:
+            labels = question.options or ["1", "2", "3", "4", "5"]
+            values = list(range(1, 6))
+        else:
+            values = list(range(0, 11))
+            labels = [NPS_LABELS.get(v, str(v)) for v in values]
+        options = [
+            {"text": plain(f"{v} · {label}" if question.options else label, 75), "value": str(v)}
+            for v, label in zip(values, labels, strict=True)
+        ]
+        element: dict[str, Any] = {
+            "type": "radio_buttons" if len(options) <= 10 else "static_select",
+            "action_id": action,
+            "options": options,
+        }
+        chosen = [o for o in options if previous is not None and o["value"] == str(previous)]
+    elif question.type in {QuestionType.single, QuestionType.multi}:
+        options = [{"text": plain(o, 75), "value": o} for o in question.options]
+        kind = "radio_buttons" if question.type == QuestionType.single else "checkboxes"
+        element = {"type": kind, "action_id": action, "options": options}
+        picked = previous if isinstance(previous, list) else [previous]
+        chosen = [o for o in options if o["value"] in picked]
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": action,
+            "multiline": True,
+            "max_length": 3000,
+        }
+        if previous:
+            element["initial_value"] = str(previous)
+        return element
+    if element["type"] == "static_select":
+        element["placeholder"] = plain("Choose 0 to 10", 150)
+    if chosen:
+        key = "initial_options" if element["type"] == "checkboxes" else "initial_option"
+        element[key] = chosen if key == "initial_options" else chosen[0]
+    return element
+
+
+def answer_modal(
+    definition: SurveyDefinition, run_id: int, previous: dict[str, Any]
+) -> dict[str, Any]:
+    blocks: list[Block] = [section(escape(clip(definition.intro, 2900)))]
+    for question in definition.questions:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": question.id,
+                "optional": not question.required,
+                "label": plain(question.text, 2000),
+                "element": _element(question, previous.get(question.id)),
+            }
+        )
+    if previous:
+        blocks.insert(1, context("You answered before: change anything and submit again."))
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_MODAL,
+        "title": plain(definition.title, 24),
+        "submit": plain("Submit", 24),
+        "close": plain("Later", 24),
+        "private_metadata": json.dumps({"run_id": run_id}),
+        "blocks": blocks[:100],
+    }
+
+
+def read_answers(definition: SurveyDefinition, values: dict[str, Any]) -> dict[str, Any]:
+    """The modal's state as answers: ints for scales, strings or lists for choices."""
+    answers: dict[str, Any] = {}
+    for question in definition.questions:
+        state = values.get(question.id, {}).get(question.id, {})
+        if question.type == QuestionType.multi:
+            answers[question.id] = [o["value"] for o in state.get("selected_options") or []]
+        elif question.type == QuestionType.text:
+            answers[question.id] = (state.get("value") or "").strip() or None
+        else:
+            option = state.get("selected_option") or {}
+            value = option.get("value")
+            if value is not None and question.type in {QuestionType.likert, QuestionType.nps}:
+                value = int(value) if str(value).isdigit() else value
+            answers[question.id] = value
+    return answers
+
+
+def thanks_view(definition: SurveyDefinition, *, changed: bool) -> dict[str, Any]:
+    note = "Your answers were updated." if changed else "Your answers were saved."
+    return {
+        "type": "modal",
+        "title": plain("Thank you", 24),
+        "close": plain("Done", 24),
+        "blocks": [section(f":pray: {note} You can change them until the survey closes.")],
+    }
+
+
+def results_message(lines: list[str], title: str) -> dict[str, Any]:
+    blocks: list[Block] = [header(f"Results: {title}")]
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) > 2800:
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return {
+        "response_type": "ephemeral",
+        "text": f"Results: {escape(title)}",
+        "blocks": blocks[:50],
+    }
