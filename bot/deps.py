@@ -36,6 +36,7 @@ class Deps:
     clock: Callable[[], dt.datetime] = utcnow
     batch_delay: float = 0.1  # how long a lookup may wait to be written with others
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    survey_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def deadlines(self) -> Deadlines:
         return Deadlines(

@@ -1,0 +1,296 @@
+"""Survey delivery: recipients are outbox rows, claimed in batches and sent as DMs.
+
+- Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL (a compare-and-set on SQLite), so
+  several workers or replicas never take the same person.
+- Each DM carries message metadata naming its recipient row. A row left in `sending` by a
+  crash (its lease ran out) is settled by reading the DM's recent history first: if the
+  invitation is there, it is marked sent instead of being sent again.
+- 429: the whole worker waits `Retry-After` and slows down (`Pacer`); 5xx and connection
+  errors back off per row; `user_not_found`, `cannot_dm_bot` and friends fail the row with
+  the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import ColumnElement, or_, update
+from sqlmodel import col, select
+
+from bot.deps import Deps
+from bot.models import SurveyRecipient, SurveyRun
+from bot.services.survey_definitions import SurveyDefinition
+from bot.slack import build_client
+from bot.views.surveys import invitation
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE = "coe_survey_invite"
+BATCH = 200
+CONCURRENCY = 32
+PERMANENT = frozenset(
+    {
+        "user_not_found",
+        "cannot_dm_bot",
+        "account_inactive",
+        "user_disabled",
+        "invalid_blocks",
+        "channel_not_found",
+        "not_allowed_token_type",
+        "missing_scope",
+        "invalid_auth",
+    }
+)
+
+
+class Pacer:
+    """Spaces sends to a rate that adapts: halve on a 429, creep back up after successes."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._ceiling = rate
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next, self._paused_until)
+            self._next = start + 1.0 / self.rate
+        await asyncio.sleep(max(0.0, start - time.monotonic()))
+
+    def rate_limited(self, retry_after: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + retry_after)
+        self._ceiling = self.rate
+        self.rate = max(1.0, self.rate * 0.8)
+
+    def succeeded(self) -> None:
+        self.rate = min(self.rate * 1.002 + 0.01, max(self._ceiling * 1.05, self.rate + 0.01))
+
+
+@dataclass(slots=True)
+class Outcome:
+    row_id: int
+    status: str
+    error: str | None = None
+    ts: str | None = None
+    channel: str | None = None
+    retry_at: dt.datetime | None = None
+
+
+async def claim(
+    deps: Deps, *, reminders: bool, limit: int = BATCH
+) -> list[tuple[SurveyRecipient, SurveyRun]]:
+    now = deps.clock()
+    lease = now + dt.timedelta(seconds=deps.settings.survey_lease_seconds)
+    due: ColumnElement[bool]
+    if reminders:
+        due = (col(SurveyRecipient.reminder_status) == "pending") & (
+            col(SurveyRecipient.next_attempt_at) <= now
+        )
+    else:
+        due = or_(
+            (col(SurveyRecipient.status) == "pending")
+            & (col(SurveyRecipient.next_attempt_at) <= now),
+            (col(SurveyRecipient.status) == "sending") & (col(SurveyRecipient.claimed_until) < now),
+        )
+    async with deps.sessions.begin() as session:
+        rows = (
+            await session.exec(
+                select(SurveyRecipient, SurveyRun)
+                .join(SurveyRun, col(SurveyRun.id) == col(SurveyRecipient.run_id))
+                .where(due, col(SurveyRun.status) == "open")
+                .order_by(col(SurveyRecipient.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=SurveyRecipient)
+            )
+        ).all()
+        taken: list[tuple[SurveyRecipient, SurveyRun]] = []
+        for recipient, run in rows:
+            values: dict[str, Any] = {"claimed_until": lease, "attempts": recipient.attempts + 1}
+            if reminders:
+                values["reminder_status"] = "sending"
+                expect = col(SurveyRecipient.reminder_status) == "pending"
+            else:
+                values["status"] = "sending"
+                expect = col(SurveyRecipient.status) == recipient.status
+            result = await session.exec(
+                update(SurveyRecipient)
+                .where(col(SurveyRecipient.id) == recipient.id, expect)
+                .values(**values)
+            )
+            if result.rowcount:
+                taken.append((recipient, run))
+    return taken
+
+
+async def _already_delivered(
+    client: AsyncWebClient, recipient: SurveyRecipient
+) -> tuple[str, str] | None:
+    """After a crash: is our invitation already in this person's DM? (ts, channel)"""
+    channel = recipient.dm_channel
+    if channel is None:
+        opened = await client.conversations_open(users=recipient.user_id)
+        channel = str(opened["channel"]["id"])
+    history = await client.conversations_history(
+        channel=channel, limit=20, include_all_metadata=True
+    )
+    for message in history.get("messages") or []:
+        meta = message.get("metadata") or {}
+        payload = meta.get("event_payload") or {}
+        if meta.get("event_type") == EVENT_TYPE and payload.get("recipient") == recipient.id:
+            return str(message["ts"]), channel
+    return None
+
+
+async def _send(
+    deps: Deps,
+    client: AsyncWebClient,
+    pacer: Pacer,
+    recipient: SurveyRecipient,
+    run: SurveyRun,
+    *,
+    reminder: bool,
+) -> Outcome:
+    assert recipient.id is not None
+    try:
+        if not reminder and recipient.status == "sending":
+            found = await _already_delivered(client, recipient)
+            if found:
+                return Outcome(recipient.id, "sent", ts=found[0], channel=found[1])
+        definition = SurveyDefinition.model_validate(run.definition)
+        text, blocks = invitation(definition, run.id or 0, reminder=reminder)
+        await pacer.wait()
+        response = await client.chat_postMessage(
+            channel=recipient.user_id,
+            text=text,
+            blocks=blocks,
+            metadata={
+                "event_type": EVENT_TYPE,
+                "event_payload": {"recipient": recipient.id, "reminder": reminder},
+            },
+        )
+        pacer.succeeded()
+        return Outcome(recipient.id, "sent", ts=response.get("ts"), channel=response.get("channel"))
+    except SlackApiError as error:
+        code = str(error.response.get("error") or f"http_{error.response.status_code}")
+        deps.metrics.slack_api_error("chat.postMessage", code)
+        if error.response.status_code == 429:
+            wait = float(error.response.headers.get("Retry-After") or 1)
+            pacer.rate_limited(wait)
+            return Outcome(
+                recipient.id, "pending", code, retry_at=deps.clock() + dt.timedelta(seconds=wait)
+            )
+        if code in PERMANENT:
+            return Outcome(recipient.id, "failed", code)
+        backoff = dt.timedelta(seconds=min(2**recipient.attempts, 600))
+        return Outcome(recipient.id, "pending", code, retry_at=deps.clock() + backoff)
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
+        backoff = dt.timedelta(seconds=min(2**recipient.attempts, 600))
+        return Outcome(
+            recipient.id, "pending", type(error).__name__, retry_at=deps.clock() + backoff
+        )
+
+
+async def _record(deps: Deps, outcomes: list[Outcome], *, reminders: bool) -> None:
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        for o in outcomes:
+            if reminders:
+                status = {"sent": "sent", "failed": "failed"}.get(o.status, "pending")
+                values: dict[str, Any] = {"reminder_status": status, "claimed_until": None}
+            elif o.status == "sent":
+                values = {
+                    "status": "sent",
+                    "sent_at": now,
+                    "message_ts": o.ts,
+                    "dm_channel": o.channel,
+                    "claimed_until": None,
+                    "last_error": None,
+                }
+            else:
+                values = {"status": o.status, "last_error": o.error, "claimed_until": None}
+            if o.retry_at is not None:
+                values["next_attempt_at"] = o.retry_at
+            await session.exec(
+                update(SurveyRecipient).where(col(SurveyRecipient.id) == o.row_id).values(**values)
+            )
+
+
+async def _send_all(
+    deps: Deps,
+    client: AsyncWebClient,
+    pacer: Pacer,
+    batch: list[tuple[SurveyRecipient, SurveyRun]],
+    *,
+    reminders: bool,
+) -> list[Outcome]:
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(recipient: SurveyRecipient, run: SurveyRun) -> Outcome:
+        async with limit:
+            return await _send(deps, client, pacer, recipient, run, reminder=reminders)
+
+    return list(await asyncio.gather(*(one(r, run) for r, run in batch)))
+
+
+async def deliver_once(deps: Deps, client: AsyncWebClient, pacer: Pacer) -> int:
+    """Claim and send one batch of invitations, then one of reminders; how many were sent."""
+    total = 0
+    for reminders in (False, True):
+        batch = await claim(deps, reminders=reminders)
+        if not batch:
+            continue
+        outcomes = await _send_all(deps, client, pacer, batch, reminders=reminders)
+        await _record(deps, list(outcomes), reminders=reminders)
+        total += sum(1 for o in outcomes if o.status == "sent")
+    return total
+
+
+@contextlib.asynccontextmanager
+async def running_delivery(deps: Deps) -> AsyncIterator[asyncio.Task[None]]:
+    """The delivery loop with its own HTTP connection pool, for the life of the app."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY * 2))
+    client = build_client(
+        token=deps.client.token,
+        base_url=deps.settings.slack_api_url,
+        metrics=deps.metrics,
+        wait_on_rate_limit=False,
+        session=session,
+    )
+    pacer = Pacer(deps.settings.survey_send_rate)
+    task = asyncio.get_running_loop().create_task(
+        _loop(deps, client, pacer), name="survey-delivery"
+    )
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await session.close()
+
+
+async def _loop(deps: Deps, client: AsyncWebClient, pacer: Pacer) -> None:
+    while True:
+        try:
+            sent = await deliver_once(deps, client, pacer)
+        except Exception:  # keep delivering through a database or network outage
+            logger.exception("survey delivery pass failed")
+            sent = 0
+        if sent:
+            continue
+        deps.survey_wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(deps.survey_wakeup.wait(), timeout=2.0)

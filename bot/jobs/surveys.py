@@ -1,0 +1,175 @@
+"""Starting survey runs (now, or when their cron schedule says), reminders and closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.deps import Deps
+from bot.errors import BadInput
+from bot.models import (
+    Champion,
+    PolicyLookup,
+    PromptUse,
+    Question,
+    SurveyRun,
+    Team,
+    TeamMember,
+    TeamUsergroup,
+)
+from bot.services import surveys
+from bot.services.survey_definitions import Audience, SurveyDefinition
+
+logger = logging.getLogger(__name__)
+SCHEDULE_GRACE = dt.timedelta(hours=6)  # a fire missed while down runs once within this
+
+
+async def resolve_audience(deps: Deps, audience: Audience) -> list[str]:
+    """The people an audience means today, through the Web API (paginated) or our tables."""
+    client = deps.client
+    people: set[str] = set()
+    if audience.channel:
+        cursor = None
+        while True:
+            page = await client.conversations_members(
+                channel=audience.channel, limit=1000, cursor=cursor
+            )
+            people.update(page.get("members") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    elif audience.usergroup:
+        page = await client.usergroups_users_list(usergroup=audience.usergroup)
+        people.update(page.get("users") or [])
+    elif audience.users:
+        people.update(audience.users)
+    elif audience.team:
+        people.update(await _team_people(deps, audience.team))
+    elif audience.active_days:
+        people.update(await _active_people(deps, audience.active_days))
+    bot_user = await _bot_user(deps)
+    people.discard(bot_user)
+    return sorted(people)
+
+
+async def _bot_user(deps: Deps) -> str | None:
+    response = await deps.client.auth_test()
+    user = response.get("user_id")
+    return str(user) if user else None
+
+
+async def _team_people(deps: Deps, name: str) -> set[str]:
+    async with deps.sessions() as session:
+        team = (await session.exec(select(Team).where(col(Team.name) == name.lower()))).first()
+        if team is None:
+            raise BadInput(f"There is no team “{name[:80]}”.")
+        people = set(
+            (
+                await session.exec(
+                    select(TeamMember.user_id).where(col(TeamMember.team_id) == team.id)
+                )
+            ).all()
+        )
+        people |= set(
+            (
+                await session.exec(select(Champion.user_id).where(col(Champion.team_id) == team.id))
+            ).all()
+        )
+        groups = (
+            await session.exec(
+                select(TeamUsergroup.usergroup_id).where(col(TeamUsergroup.team_id) == team.id)
+            )
+        ).all()
+    for group in groups:
+        page = await deps.client.usergroups_users_list(usergroup=group)
+        people.update(page.get("users") or [])
+    return people
+
+
+async def _active_people(deps: Deps, days: int) -> set[str]:
+    since = deps.clock() - dt.timedelta(days=days)
+    queries = (
+        select(col(PolicyLookup.user_id)).where(col(PolicyLookup.created_at) >= since),
+        select(col(PromptUse.user_id)).where(col(PromptUse.created_at) >= since),
+        select(col(Question.asker_id)).where(col(Question.created_at) >= since),
+    )
+    people: set[str] = set()
+    async with deps.sessions() as session:
+        for query in queries:
+            people.update(str(u) for u in (await session.exec(query.distinct())).all())
+    return people
+
+
+async def send_survey(
+    deps: Deps, survey_id: str, *, actor: str, period: str | None = None
+) -> SurveyRun | None:
+    """Start a run now (or for a scheduled `period`); None when that period already ran."""
+    now = deps.clock()
+    async with deps.sessions() as session:
+        definition = await surveys.get_definition(session=session, survey_id=survey_id)
+    people = await resolve_audience(deps, definition.audience)
+    async with deps.sessions.begin() as session:
+        run = await surveys.start_run(
+            session=session,
+            definition=definition,
+            period=period or f"manual:{now:%Y-%m-%dT%H:%M:%S}",
+            audience=people,
+            started_by=actor,
+            now=now,
+        )
+    deps.survey_wakeup.set()
+    return run
+
+
+def due_period(definition: SurveyDefinition, now: dt.datetime) -> str | None:
+    """The latest scheduled fire at or before `now`, if within the grace window."""
+    if definition.schedule is None:
+        return None
+    trigger = definition.schedule.trigger()
+    start = now - SCHEDULE_GRACE
+    fire: dt.datetime | None = trigger.get_next_fire_time(None, start)
+    latest: dt.datetime | None = None
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+    if latest is None:
+        return None
+    local = latest.astimezone(ZoneInfo(definition.schedule.timezone))
+    return f"cron:{local.isoformat()}"
+
+
+async def run_schedules(deps: Deps) -> list[int]:
+    """Every minute: start the runs whose schedule fired (each period once)."""
+    started: list[int] = []
+    now = deps.clock()
+    async with deps.sessions() as session:
+        loaded: Sequence[str] = [s.id for s in await surveys.list_surveys(session=session)]
+    for survey_id in loaded:
+        async with deps.sessions() as session:
+            definition = await surveys.get_definition(session=session, survey_id=survey_id)
+        period = due_period(definition, now)
+        if period is None:
+            continue
+        try:
+            run = await send_survey(deps, survey_id, actor="schedule", period=period)
+        except BadInput as problem:
+            logger.warning("scheduled survey %s not sent: %s", survey_id, problem)
+            continue
+        if run is not None and run.id is not None:
+            started.append(run.id)
+    return started
+
+
+async def tick(deps: Deps) -> tuple[int, int]:
+    """Close runs whose window ended; queue the one reminder for runs that are due."""
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        closed = await surveys.close_due(session=session, now=now)
+        reminded = await surveys.start_reminders(session=session, now=now)
+    if reminded:
+        deps.survey_wakeup.set()
+    return len(closed), reminded
