@@ -26,6 +26,7 @@ from bot.config import ConfigError, Settings
 from bot.deps import Deps
 from bot.jobs import running_scheduler
 from bot.jobs.outbox import running_worker
+from bot.jobs.survey_delivery import running_delivery
 from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.services import policy
@@ -158,6 +159,7 @@ def _lifecycle(
         async with contextlib.AsyncExitStack() as stack:
             if run_workers:
                 await stack.enter_async_context(running_worker(deps))
+                await stack.enter_async_context(running_delivery(deps))
                 await stack.enter_async_context(running_scheduler(deps))
             yield
             await deps.background.drain()

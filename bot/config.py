@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     business_timezone: str = "UTC"
     claim_deadline_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)  # business minutes
     answer_deadline_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # 8 = one business day
+    surveys_dir: Path | None = None  # more survey definitions (YAML) beside the templates
     survey_secret: SecretStr | None = None  # keys anonymous answers (see survey_key)
     survey_min_group: int = Field(default=5, ge=2, le=100)  # smallest group whose scores are shown
     survey_min_group_text: int = Field(default=10, ge=2, le=100)  # ... whose free text is shown

@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.handlers import admin, events, policy, prompts, prompts_admin, questions
+from bot.handlers import admin, events, policy, prompts, prompts_admin, questions, surveys
 from bot.views.common import ephemeral_text
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     prompts.register(app, deps)
     prompts_admin.register(app, deps)
     questions.register(app, deps)
+    surveys.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.handlers import champions_admin
+from bot.handlers import champions_admin, surveys
 from bot.handlers.common import check_text, guarded, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
@@ -40,6 +40,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncRespond) -> None:
     await require_admin(deps, user_id)
     words = text.lower().split()
+    if words[:1] == ["survey"]:
+        await respond(await surveys.admin(deps, user_id, words))
+        return
     if words[:1] in (["champions"], ["teams"]):
         await respond(await champions_admin.run(deps, user_id, text))
         return

@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.jobs import escalation, housekeeping, policy_review
+from bot.jobs import escalation, housekeeping, policy_review, surveys
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,20 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         IntervalTrigger(minutes=1),
         id="question-escalation",
         name="question escalation sweep",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _guard("survey schedules", surveys.run_schedules, deps),
+        IntervalTrigger(minutes=1),
+        id="survey-schedules",
+        name="scheduled survey runs",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _guard("survey tick", surveys.tick, deps),
+        IntervalTrigger(minutes=1),
+        id="survey-tick",
+        name="survey reminders and closing",
         replace_existing=True,
     )
     scheduler.add_job(

@@ -1,0 +1,230 @@
+"""Surveys in Slack: the invitation's buttons, the answer modal, and `/ai-coe survey …`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.errors import BadInput, UserError
+from bot.handlers.common import guarded
+from bot.jobs import surveys as survey_jobs
+from bot.models import SurveyResponse, SurveyRun
+from bot.services import survey_results, surveys
+from bot.services.survey_definitions import (
+    DefinitionError,
+    SurveyDefinition,
+    load_definition,
+    templates_dir,
+)
+from bot.views import surveys as views
+from bot.views.common import ephemeral_text, escape, followup
+
+logger = logging.getLogger(__name__)
+USAGE = (
+    "Usage: `/ai-coe survey load` (the templates and SURVEYS_DIR), `/ai-coe survey list`, "
+    "`/ai-coe survey send <id>`, `/ai-coe survey results <id>`."
+)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(views.SurveyActions.answer.value)
+    async def answer(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        work = _open_modal(deps, action, body, client)
+        deps.background.spawn(guarded(work, respond, what="survey answer"), name="survey-modal")
+
+    @app.action(views.SurveyActions.stop.value)
+    async def stop(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        deps.background.spawn(
+            guarded(_stop(deps, body["user"]["id"], respond), respond, what="survey opt-out"),
+            name="survey-stop",
+        )
+
+    @app.view(views.ANSWER_MODAL)
+    async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        try:
+            run_id = int(json.loads(view.get("private_metadata") or "{}")["run_id"])
+        except (KeyError, ValueError, TypeError):
+            await ack(response_action="errors", errors={})
+            return
+        async with deps.sessions.begin() as session:
+            run = await session.get(SurveyRun, run_id)
+            if run is None:
+                await ack(response_action="clear")
+                return
+            definition = SurveyDefinition.model_validate(run.definition)
+            answers = views.read_answers(definition, view.get("state", {}).get("values", {}))
+            problems = surveys.check_answers(definition, answers)
+            if problems:
+                await ack(response_action="errors", errors=problems)
+                return
+            team = await deps.teams.team_of(session, user)
+            try:
+                changed = await surveys.submit(
+                    session=session,
+                    run_id=run_id,
+                    user_id=user,
+                    answers=answers,
+                    team=team.name if team else None,
+                    secret=deps.settings.survey_key(),
+                    now=deps.clock(),
+                )
+            except UserError as problem:
+                first = definition.questions[0].id
+                await ack(response_action="errors", errors={first: str(problem)})
+                return
+        await ack(response_action="update", view=views.thanks_view(definition, changed=changed))
+
+
+async def _open_modal(
+    deps: Deps, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    try:
+        run_id = int(action.get("value") or "")
+    except ValueError:
+        raise BadInput("That button points at no survey.") from None
+    async with deps.sessions() as session:
+        run = await session.get(SurveyRun, run_id)
+        if run is None:
+            raise BadInput("That survey no longer exists.")
+        if run.status != "open" or deps.clock() >= run.closes_at:
+            raise surveys.SurveyClosed(run.closes_at)
+        previous = await surveys.previous_answers(
+            session=session, run_id=run_id, user_id=user, secret=deps.settings.survey_key()
+        )
+    definition = SurveyDefinition.model_validate(run.definition)
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=views.answer_modal(definition, run_id, previous)
+    )
+
+
+async def _stop(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
+    async with deps.sessions.begin() as session:
+        await surveys.opt_out(session=session, user_id=user_id, now=deps.clock())
+    await respond(
+        followup(
+            ephemeral_text(
+                "Done: you won't be asked to answer CoE surveys again. Tell the CoE if you change "
+                "your mind."
+            )
+        )
+    )
+
+
+async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
+    """`/ai-coe survey …` (the caller has checked COE_ADMINS)."""
+    verb, rest = (words[1] if len(words) > 1 else ""), words[2:]
+    if verb == "load":
+        return await _load_all(deps, admin_id)
+    if verb == "list":
+        return await _list(deps)
+    if verb == "send" and len(rest) == 1:
+        run = await survey_jobs.send_survey(deps, rest[0], actor=admin_id)
+        if run is None:
+            raise BadInput("That survey was just sent; wait a moment before sending it again.")
+        return ephemeral_text(
+            f"Survey *{escape(rest[0])}* is on its way to "
+            f"{run.audience_size} people (run #{run.id})."
+        )
+    if verb == "results" and len(rest) == 1:
+        return await results_message(deps, rest[0])
+    raise BadInput(USAGE)
+
+
+async def _load_all(deps: Deps, admin_id: str) -> dict[str, Any]:
+    files = sorted(templates_dir().glob("*.yaml"))
+    if deps.settings.surveys_dir:
+        files += sorted(deps.settings.surveys_dir.glob("*.yaml"))
+    loaded, problems = [], []
+    for path in files:
+        try:
+            definition = load_definition(path)
+        except DefinitionError as error:
+            problems += [str(issue) for issue in error.issues]
+            continue
+        async with deps.sessions.begin() as session:
+            survey = await surveys.save_definition(
+                session=session,
+                definition=definition,
+                source=str(path),
+                actor=admin_id,
+                now=deps.clock(),
+            )
+        loaded.append(f"• *{escape(survey.id)}* v{survey.version}: {escape(survey.title)}")
+    text = "*Loaded*\n" + "\n".join(loaded) if loaded else "Nothing loaded."
+    if problems:
+        text += "\n*Errors (nothing stored for these files)*\n" + "\n".join(
+            f"• `{escape(p[:300])}`" for p in problems[:20]
+        )
+    return ephemeral_text(text)
+
+
+async def _list(deps: Deps) -> dict[str, Any]:
+    async with deps.sessions() as session:
+        found = await surveys.list_surveys(session=session)
+        lines = []
+        for survey in found:
+            runs = await surveys.runs_of(session=session, survey_id=survey.id)
+            latest = (
+                f"last run #{runs[0].id} {runs[0].status}, {runs[0].audience_size} asked"
+                if runs
+                else "never sent"
+            )
+            schedule = (survey.definition.get("schedule") or {}).get("cron") or "no schedule"
+            lines.append(
+                f"• *{escape(survey.id)}* — {escape(survey.title)} · `{escape(schedule)}` "
+                f"· {latest}"
+            )
+    return ephemeral_text(
+        "\n".join(lines) if lines else "No surveys loaded: `/ai-coe survey load`."
+    )
+
+
+async def results_message(deps: Deps, survey_id: str) -> dict[str, Any]:
+    from sqlmodel import col, select
+
+    async with deps.sessions() as session:
+        runs = list(await surveys.runs_of(session=session, survey_id=survey_id))
+        if not runs:
+            raise BadInput(f"Survey “{escape(survey_id[:60])}” has no runs yet.")
+        computed = []
+        for run in runs[:2]:
+            rows = (
+                await session.exec(
+                    select(SurveyResponse.team, SurveyResponse.answers).where(
+                        col(SurveyResponse.run_id) == run.id
+                    )
+                )
+            ).all()
+            definition = SurveyDefinition.model_validate(run.definition)
+            computed.append(
+                survey_results.compute(
+                    definition,
+                    [(t, dict(a)) for t, a in rows],
+                    audience=run.audience_size,
+                    min_group=deps.settings.survey_min_group,
+                    min_text=deps.settings.survey_min_group_text,
+                )
+            )
+    lines = survey_results.render_lines(
+        computed[0],
+        computed[1] if len(computed) > 1 else None,
+        min_group=deps.settings.survey_min_group,
+        min_text=deps.settings.survey_min_group_text,
+    )
+    title = f"{runs[0].definition.get('title', survey_id)} (run #{runs[0].id}, {runs[0].status})"
+    return views.results_message(lines, title)
