@@ -1,0 +1,304 @@
+"""Surveys end to end: loading, audiences, delivery with faults, answers, anonymity, results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import col, select
+
+from bot.jobs import surveys as survey_jobs
+from bot.jobs.survey_delivery import Pacer, deliver_once
+from bot.models import SurveyRecipient, SurveyResponse, SurveyRun
+from bot.services import surveys
+from bot.services.survey_definitions import DefinitionError, parse_definition, templates_dir
+from bot.slack import build_client
+from bot.standin import FakeSlack, SlackSender
+from tests.conftest import Clock, RunningApp
+from tests.helpers import audit_events, message_text
+
+SMALL = """
+id: check-in
+title: Quick check-in
+intro: Two questions, one minute.
+anonymous: true
+audience:
+  users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]
+window_days: 7
+reminder_after_days: 3
+questions:
+  - id: useful
+    type: likert
+    text: How useful are AI tools for you?
+  - id: recommend
+    type: nps
+    text: How likely are you to recommend them?
+  - id: why
+    type: text
+    text: Why?
+    required: false
+"""
+
+
+async def load(app: RunningApp, text: str = SMALL) -> None:
+    definition = parse_definition(text, source="test.yaml")
+    async with app.deps.sessions.begin() as session:
+        await surveys.save_definition(
+            session=session,
+            definition=definition,
+            source="test",
+            actor="U0ADMIN",
+            now=app.deps.clock(),
+        )
+
+
+async def deliver(app: RunningApp) -> int:
+    session = aiohttp.ClientSession()
+    client = build_client(
+        token=app.deps.client.token,
+        base_url=app.deps.settings.slack_api_url,
+        metrics=app.deps.metrics,
+        wait_on_rate_limit=False,
+        session=session,
+    )
+    pacer = Pacer(10_000)
+    total = 0
+    try:
+        while sent := await deliver_once(app.deps, client, pacer):
+            total += sent
+    finally:
+        await session.close()
+    return total
+
+
+async def recipients(app: RunningApp) -> list[SurveyRecipient]:
+    async with app.deps.sessions() as session:
+        return list(
+            (await session.exec(select(SurveyRecipient).order_by(col(SurveyRecipient.id)))).all()
+        )
+
+
+async def responses(app: RunningApp) -> list[SurveyResponse]:
+    async with app.deps.sessions() as session:
+        return list((await session.exec(select(SurveyResponse))).all())
+
+
+def answer_values(useful: int, recommend: int, why: str | None = None) -> dict[str, Any]:
+    return {
+        "useful": {"useful": {"type": "radio_buttons", "selected_option": {"value": str(useful)}}},
+        "recommend": {
+            "recommend": {"type": "static_select", "selected_option": {"value": str(recommend)}}
+        },
+        "why": {"why": {"type": "plain_text_input", "value": why}},
+    }
+
+
+def test_templates_are_valid() -> None:
+    from bot.services.survey_definitions import load_definition
+
+    ids = {load_definition(p).id for p in templates_dir().glob("*.yaml")}
+    assert ids == {"monthly-pulse", "pilot-check-in", "quarterly-governance"}
+
+
+def test_definition_errors_name_the_line() -> None:
+    broken = SMALL.replace("type: nps", "type: stars").replace("window_days: 7", "window_days: 0")
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(broken, source="s.yaml")
+    lines = {str(i) for i in caught.value.issues}
+    assert any(line.startswith("s.yaml:8: window_days") for line in lines), lines
+    assert any("questions[1].type" in line for line in lines), lines
+    bad_cron = SMALL + "schedule:\n  cron: '61 * * * *'\n"
+    with pytest.raises(DefinitionError) as cron:
+        parse_definition(bad_cron, source="c.yaml")
+    assert "schedule.cron" in str(cron.value)
+
+
+async def test_send_deliver_answer_change_and_results(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    await load(running)
+    sent = await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
+    await running.settle()
+    assert "on its way to 6 people" in message_text(
+        slack.responses_for(sent.response_url or "")[0].body
+    )
+    slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
+    slack.fail("chat.postMessage", status=503, times=1)
+    assert await deliver(running) == 4
+    clock.advance(seconds=30)
+    assert await deliver(running) == 2
+    assert await deliver(running) == 0
+    invited = [
+        u
+        for u in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN", "U0ADMIN")
+        if any("Quick check-in" in m["text"] for m in slack.messages(u))
+    ]
+    assert len(invited) == 6  # everyone once, none twice
+    assert all(len(slack.messages(u)) == 1 for u in invited)
+
+    run_id = int(
+        next(
+            e
+            for b in slack.messages("U0ALICE")[0]["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "survey-answer"
+        )["value"]
+    )
+    await sender.block_action("survey-answer", value=str(run_id))
+    await running.settle()
+    [modal] = slack.calls_to("views.open")
+    assert modal.args["view"]["callback_id"] == "survey-answer-modal"
+
+    missing = await sender.view_submission(
+        "survey-answer-modal",
+        {"useful": {"useful": {}}},
+        private_metadata=f'{{"run_id": {run_id}}}',
+    )
+    assert set(missing.json()["errors"]) == {"useful", "recommend"}
+    for user, useful, score in (
+        ("U0ALICE", 2, 3),
+        ("U0BOB", 4, 9),
+        ("U0CAROL", 5, 10),
+        ("U0DAVE", 4, 8),
+        ("U0ERIN", 3, 9),
+    ):
+        ok = await sender.view_submission(
+            "survey-answer-modal",
+            answer_values(useful, score, "ok"),
+            user_id=user,
+            private_metadata=f'{{"run_id": {run_id}}}',
+        )
+        assert ok.json()["response_action"] == "update"
+    changed = await sender.view_submission(
+        "survey-answer-modal",
+        answer_values(5, 10),
+        user_id="U0ALICE",
+        private_metadata=f'{{"run_id": {run_id}}}',
+    )
+    assert "updated" in message_text(changed.json()["view"])
+
+    stored = await responses(running)
+    assert len(stored) == 5  # Alice changed hers: still one response
+    assert all(r.user_id is None for r in stored)  # anonymous: no Slack ID kept
+    assert all(len(r.respondent_key) == 64 for r in stored)
+
+    results = await sender.command("/ai-coe", "survey results check-in", user_id="U0ADMIN")
+    await running.settle()
+    text = message_text(slack.responses_for(results.response_url or "")[0].body)
+    assert "5 of 6 (83%)" in text
+    assert "NPS *+80*" in text  # 4 promoters (10, 9, 10, 9), 1 passive (8), no detractor
+    assert "Average *4.20*" in text
+    assert "written answers hidden" in text  # 5 texts is below the 10 needed
+
+    clock.advance(days=8)
+    await survey_jobs.tick(running.deps)
+    late = await sender.view_submission(
+        "survey-answer-modal",
+        answer_values(1, 0),
+        user_id="U0ERIN",
+        private_metadata=f'{{"run_id": {run_id}}}',
+    )
+    assert "closed" in str(late.json()["errors"])
+    assert [e.action for e in await audit_events(running, "survey.close")] == ["survey.close"]
+
+
+async def test_reminder_goes_once_to_non_respondents(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    await load(running)
+    await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN")
+    await deliver(running)
+    [run] = await _runs(running)
+    await sender.view_submission(
+        "survey-answer-modal",
+        answer_values(4, 9),
+        user_id="U0BOB",
+        private_metadata=f'{{"run_id": {run.id}}}',
+    )
+    clock.advance(days=3, minutes=1)
+    await survey_jobs.tick(running.deps)
+    await survey_jobs.tick(running.deps)
+    await deliver(running)
+    reminded = [
+        u
+        for u in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN", "U0ADMIN")
+        if any("A reminder" in m["text"] for m in slack.messages(u))
+    ]
+    assert sorted(reminded) == ["U0ADMIN", "U0ALICE", "U0CAROL", "U0DAVE", "U0ERIN"]
+    assert all(sum("A reminder" in m["text"] for m in slack.messages(u)) == 1 for u in reminded)
+
+
+async def _runs(app: RunningApp) -> list[SurveyRun]:
+    async with app.deps.sessions() as session:
+        return list((await session.exec(select(SurveyRun))).all())
+
+
+async def test_audiences_and_opt_out(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await load(
+        running,
+        SMALL.replace(
+            "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "channel: C0COE"
+        ),
+    )
+    await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN")
+    assert sorted(r.user_id for r in await recipients(running)) == ["U0ADMIN", "U0ALICE"]
+
+    url = slack.new_response_url()
+    await sender.block_action("survey-stop", value="1", user_id="U0ALICE", response_url=url)
+    await running.settle()
+    assert "won't be asked" in message_text(slack.responses_for(url)[0].body)
+    await load(
+        running,
+        SMALL.replace("id: check-in", "id: second").replace(
+            "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "usergroup: S0COE"
+        ),
+    )
+    run = await survey_jobs.send_survey(running.deps, "second", actor="U0ADMIN")
+    assert run is not None
+    assert run.audience_size == 1  # the S0COE group is just the admin
+
+    await load(
+        running,
+        SMALL.replace("id: check-in", "id: empty").replace(
+            "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "users: [U0ALICE]"
+        ),
+    )
+    refused = await sender.command("/ai-coe", "survey send empty", user_id="U0ADMIN")
+    await running.settle()
+    assert "nobody to ask" in message_text(slack.responses_for(refused.response_url or "")[0].body)
+
+
+async def test_a_schedule_fires_once_per_period(
+    running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    await load(running, SMALL + "schedule:\n  cron: '0 10 * * 1'\n  timezone: Europe/Paris\n")
+    clock.now = dt.datetime(2026, 11, 2, 8, 59, tzinfo=dt.UTC)  # Monday 09:59 in Paris
+    assert await survey_jobs.run_schedules(running.deps) == []
+    clock.advance(minutes=2)
+    [first] = await survey_jobs.run_schedules(running.deps)
+    clock.advance(minutes=1)
+    assert await survey_jobs.run_schedules(running.deps) == []  # same period
+    clock.advance(days=7)
+    assert len(await survey_jobs.run_schedules(running.deps)) == 1
+    assert first
+
+
+async def test_group_size_hides_scores_of_small_groups(running: RunningApp) -> None:
+    from bot.services import survey_results
+    from bot.services.survey_definitions import parse_definition as parse
+
+    definition = parse(SMALL, source="t")
+    answers = [("payments", {"useful": 4, "recommend": 9})] * 6 + [
+        ("search", {"useful": 1, "recommend": 0})
+    ] * 2
+    results = survey_results.compute(definition, answers, audience=10, min_group=5, min_text=10)
+    assert "search" not in results.by_team
+    assert "payments" not in results.by_team  # else search = total - payments
+    assert results.hidden_teams == 2
+    few = survey_results.compute(definition, answers[:3], audience=10, min_group=5, min_text=10)
+    assert all(q.mean is None for q in few.questions)
