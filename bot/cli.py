@@ -9,13 +9,11 @@ import logging
 import secrets
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import db
+from bot import cli_data, db
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.services.policy_pack import PackError, load_pack
@@ -62,24 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file")
     validate.set_defaults(run=_policy_validate)
 
-    lib = verbs.add_parser("prompts", help="prompt library import and export")
-    lib_verbs = lib.add_subparsers(dest="prompts_verb", required=True)
-    imp = lib_verbs.add_parser("import", help="add prompts from a YAML file (or --starter)")
-    imp.add_argument("file", nargs="?", help="YAML list of prompts")
-    imp.add_argument("--starter", action="store_true", help="import the shipped starter set")
-    imp.add_argument("--author", help="Slack user ID for entries without `author`")
-    imp.set_defaults(run=_prompts_import)
-    exp = lib_verbs.add_parser("export", help="write the library as YAML")
-    exp.add_argument("--output", "-o", help="file to write (default: standard output)")
-    exp.set_defaults(run=_prompts_export)
-
-    tm = verbs.add_parser("teams", help="teams and champions")
-    tm_verbs = tm.add_subparsers(dest="teams_verb", required=True)
-    tm_import = tm_verbs.add_parser(
-        "import", help="CSV with header user_id,team,is_champion,topics (topics split by ;)"
-    )
-    tm_import.add_argument("file")
-    tm_import.set_defaults(run=_teams_import)
+    cli_data.add_parsers(verbs)
 
     try_ = verbs.add_parser("try", help='run a slash command locally: coe-bot try "/ai-policy …"')
     try_.add_argument("command_line", help='the command and its text, e.g. "/ai-policy secrets"')
@@ -198,116 +179,6 @@ def _try(args: argparse.Namespace) -> int:
     )
     print(output, end="")
     return 0
-
-
-def _prompts_import(args: argparse.Namespace) -> int:
-    from bot.services import prompt_io
-
-    if bool(args.file) == bool(args.starter):
-        print("coe-bot: give either a FILE or --starter", file=sys.stderr)
-        return EXIT_USAGE
-    path = Path(args.file) if args.file else prompt_io.starter_library_path()
-    try:
-        entries = prompt_io.read_entries(path)
-    except prompt_io.ImportFileError as error:
-        for problem in error.problems:
-            print(problem)
-        return 1
-    except OSError as error:
-        print(f"coe-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
-        return 1
-    settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
-    author = args.author or next(iter(sorted(settings.admin_user_ids)), None)
-    report = asyncio.run(_import(settings, entries, author))
-    for title in report.added:
-        print(f"added: {title}")
-    for reason in report.skipped:
-        print(f"skipped {reason}")
-    print(f"{len(report.added)} added, {len(report.skipped)} skipped from {path}")
-    return 0
-
-
-async def _import(settings: Settings, entries: list[Any], author: str | None) -> Any:
-    from bot.models import utcnow
-    from bot.services import prompt_io, prompt_safety
-
-    if author:
-        entries = [
-            (line, e.model_copy(update={"author": e.author or author})) for line, e in entries
-        ]
-    engine = db.create_engine(settings.database_url)
-    try:
-        async with db.make_sessions(engine).begin() as session:
-            return await prompt_io.import_entries(
-                session=session,
-                entries=entries,
-                scan=prompt_safety.scan,
-                actor="cli",
-                now=utcnow(),
-            )
-    finally:
-        await engine.dispose()
-
-
-def _prompts_export(args: argparse.Namespace) -> int:
-    from bot.services import prompt_io
-
-    settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
-
-    async def export() -> str:
-        engine = db.create_engine(settings.database_url)
-        try:
-            async with db.make_sessions(engine)() as session:
-                return prompt_io.dump_yaml(await prompt_io.export_entries(session=session))
-        finally:
-            await engine.dispose()
-
-    text = asyncio.run(export())
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {text.count('- title:')} prompts to {args.output}", file=sys.stderr)
-    else:
-        print(text, end="")
-    return 0
-
-
-def _teams_import(args: argparse.Namespace) -> int:
-    from bot.errors import BadInput
-    from bot.services import teams
-
-    try:
-        rows = teams.read_csv(Path(args.file).read_text(encoding="utf-8-sig"))
-    except OSError as error:
-        print(f"coe-bot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
-        return 1
-    except BadInput as error:
-        print(f"{args.file}:1: {error}", file=sys.stderr)
-        return 1
-    settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
-
-    async def work() -> teams.ImportReport:
-        from bot.models import utcnow
-
-        engine = db.create_engine(settings.database_url)
-        try:
-            async with db.make_sessions(engine).begin() as session:
-                return await teams.import_rows(
-                    session=session, rows=rows, actor="cli", now=utcnow()
-                )
-        finally:
-            await engine.dispose()
-
-    report = asyncio.run(work())
-    for problem in report.problems:
-        print(f"{args.file}: {problem}")
-    print(f"{report.members} people mapped to teams, {report.champions} champions")
-    return 1 if report.problems else 0
 
 
 def _safe_url(url: str) -> str:

@@ -1,0 +1,323 @@
+"""Command-line verbs for data: prompt libraries, teams, surveys and exports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from bot import db
+from bot.config import Settings, load_settings
+from bot.logs import configure_logging
+
+EXIT_USAGE = 2
+
+
+def add_parsers(verbs: Any) -> None:
+    lib = verbs.add_parser("prompts", help="prompt library import and export")
+    lib_verbs = lib.add_subparsers(dest="prompts_verb", required=True)
+    imp = lib_verbs.add_parser("import", help="add prompts from a YAML file (or --starter)")
+    imp.add_argument("file", nargs="?", help="YAML list of prompts")
+    imp.add_argument("--starter", action="store_true", help="import the shipped starter set")
+    imp.add_argument("--author", help="Slack user ID for entries without `author`")
+    imp.set_defaults(run=_prompts_import)
+    exp = lib_verbs.add_parser("export", help="write the library as YAML")
+    exp.add_argument("--output", "-o", help="file to write (default: standard output)")
+    exp.set_defaults(run=_prompts_export)
+
+    tm = verbs.add_parser("teams", help="teams and champions")
+    tm_verbs = tm.add_subparsers(dest="teams_verb", required=True)
+    tm_import = tm_verbs.add_parser(
+        "import", help="CSV with header user_id,team,is_champion,topics (topics split by ;)"
+    )
+    tm_import.add_argument("file")
+    tm_import.set_defaults(run=_teams_import)
+
+    sv = verbs.add_parser("surveys", help="feedback surveys")
+    sv_verbs = sv.add_subparsers(dest="surveys_verb", required=True)
+    sv_load = sv_verbs.add_parser("load", help="validate and store survey definitions (YAML)")
+    sv_load.add_argument("files", nargs="*", help="YAML files (default: the shipped templates)")
+    sv_load.set_defaults(run=_surveys_load)
+    sv_list = sv_verbs.add_parser("list", help="definitions and their runs")
+    sv_list.set_defaults(run=_surveys_list)
+    sv_send = sv_verbs.add_parser("send", help="start a run now (the serving app delivers it)")
+    sv_send.add_argument("survey_id")
+    sv_send.set_defaults(run=_surveys_send)
+
+    ex = verbs.add_parser("export", help="export data for the CoE")
+    ex_verbs = ex.add_subparsers(dest="export_verb", required=True)
+    ex_survey = ex_verbs.add_parser("survey", help="a survey's responses, anonymity kept")
+    ex_survey.add_argument("survey_id")
+    ex_survey.add_argument("--format", choices=["csv", "json"], default="csv")
+    ex_survey.add_argument("--output", "-o", help="file to write (default: standard output)")
+    ex_survey.set_defaults(run=_export_survey)
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _prompts_import(args: argparse.Namespace) -> int:
+    from bot.services import prompt_io
+
+    if bool(args.file) == bool(args.starter):
+        print("coe-bot: give either a FILE or --starter", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.file) if args.file else prompt_io.starter_library_path()
+    try:
+        entries = prompt_io.read_entries(path)
+    except prompt_io.ImportFileError as error:
+        for problem in error.problems:
+            print(problem)
+        return 1
+    except OSError as error:
+        print(f"coe-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    settings = _settings()
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+    author = args.author or next(iter(sorted(settings.admin_user_ids)), None)
+    report = asyncio.run(_import(settings, entries, author))
+    for title in report.added:
+        print(f"added: {title}")
+    for reason in report.skipped:
+        print(f"skipped {reason}")
+    print(f"{len(report.added)} added, {len(report.skipped)} skipped from {path}")
+    return 0
+
+
+async def _import(settings: Settings, entries: list[Any], author: str | None) -> Any:
+    from bot.models import utcnow
+    from bot.services import prompt_io, prompt_safety
+
+    if author:
+        entries = [
+            (line, e.model_copy(update={"author": e.author or author})) for line, e in entries
+        ]
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with db.make_sessions(engine).begin() as session:
+            return await prompt_io.import_entries(
+                session=session,
+                entries=entries,
+                scan=prompt_safety.scan,
+                actor="cli",
+                now=utcnow(),
+            )
+    finally:
+        await engine.dispose()
+
+
+def _prompts_export(args: argparse.Namespace) -> int:
+    from bot.services import prompt_io
+
+    settings = _settings()
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+
+    async def export() -> str:
+        engine = db.create_engine(settings.database_url)
+        try:
+            async with db.make_sessions(engine)() as session:
+                return prompt_io.dump_yaml(await prompt_io.export_entries(session=session))
+        finally:
+            await engine.dispose()
+
+    text = asyncio.run(export())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {text.count('- title:')} prompts to {args.output}", file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _teams_import(args: argparse.Namespace) -> int:
+    from bot.errors import BadInput
+    from bot.services import teams
+
+    try:
+        rows = teams.read_csv(Path(args.file).read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        print(f"coe-bot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    except BadInput as error:
+        print(f"{args.file}:1: {error}", file=sys.stderr)
+        return 1
+    settings = _settings()
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+
+    async def work() -> teams.ImportReport:
+        from bot.models import utcnow
+
+        engine = db.create_engine(settings.database_url)
+        try:
+            async with db.make_sessions(engine).begin() as session:
+                return await teams.import_rows(
+                    session=session, rows=rows, actor="cli", now=utcnow()
+                )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(work())
+    for problem in report.problems:
+        print(f"{args.file}: {problem}")
+    print(f"{report.members} people mapped to teams, {report.champions} champions")
+    return 1 if report.problems else 0
+
+
+def _surveys_load(args: argparse.Namespace) -> int:
+    from bot.services import surveys
+    from bot.services.survey_definitions import DefinitionError, load_definition, templates_dir
+
+    paths = [Path(f) for f in args.files] or sorted(templates_dir().glob("*.yaml"))
+    definitions = []
+    failed = False
+    for path in paths:
+        try:
+            definitions.append((path, load_definition(path)))
+        except DefinitionError as error:
+            failed = True
+            for issue in error.issues:
+                print(issue)
+    if failed:
+        print("nothing stored: fix the errors above", file=sys.stderr)
+        return 1
+    settings = _prepared_settings()
+
+    async def store() -> list[str]:
+        from bot.models import utcnow
+
+        async with _session(settings) as session:
+            saved = [
+                await surveys.save_definition(
+                    session=session, definition=d, source=str(p), actor="cli", now=utcnow()
+                )
+                for p, d in definitions
+            ]
+            return [f"{s.id} v{s.version}: {s.title}" for s in saved]
+
+    for line in asyncio.run(store()):
+        print(f"loaded {line}")
+    return 0
+
+
+def _surveys_list(_: argparse.Namespace) -> int:
+    from bot.services import surveys
+
+    settings = _prepared_settings()
+
+    async def listing() -> list[str]:
+        lines = []
+        async with _session(settings) as session:
+            for survey in await surveys.list_surveys(session=session):
+                runs = await surveys.runs_of(session=session, survey_id=survey.id)
+                cron = (survey.definition.get("schedule") or {}).get("cron") or "-"
+                lines.append(f"{survey.id}\tv{survey.version}\t{cron}\t{survey.title}")
+                lines += [
+                    f"  run #{r.id}\t{r.period}\t{r.status}\t{r.audience_size} asked"
+                    f"\tcloses {r.closes_at:%Y-%m-%d %H:%M}"
+                    for r in runs
+                ]
+        return lines
+
+    print("\n".join(asyncio.run(listing())) or "no surveys loaded")
+    return 0
+
+
+def _surveys_send(args: argparse.Namespace) -> int:
+    settings = _prepared_settings()
+    settings.require_slack(socket_mode=False)
+
+    async def send() -> str:
+        from bot.app import build_deps
+        from bot.jobs.surveys import send_survey
+
+        deps = build_deps(settings)
+        try:
+            run = await send_survey(deps, args.survey_id, actor="cli")
+        finally:
+            await deps.engine.dispose()
+        if run is None:
+            return "that period was sent already"
+        return f"run #{run.id}: {run.audience_size} people; the serving app delivers the DMs"
+
+    from bot.errors import UserError
+
+    try:
+        print(asyncio.run(send()))
+    except UserError as error:
+        print(f"coe-bot: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _export_survey(args: argparse.Namespace) -> int:
+    from bot.errors import UserError
+    from bot.services import audit, survey_export
+
+    settings = _prepared_settings()
+
+    async def export() -> int:
+        from bot.models import utcnow
+
+        count = 0
+        async with _session(settings) as session:
+            columns, rows = await survey_export.export_rows(
+                session=session, survey_id=args.survey_id, min_group=settings.survey_min_group
+            )
+            chunks = (
+                survey_export.to_csv(columns, rows)
+                if args.format == "csv"
+                else survey_export.to_json_lines(rows)
+            )
+            async for chunk in chunks:
+                out.write(chunk)
+                count += chunk.count("\n")
+            await audit.record(
+                session=session,
+                actor="cli",
+                action="export.survey",
+                subject=args.survey_id,
+                details={"format": args.format},
+                now=utcnow(),
+            )
+        return count
+
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        lines = asyncio.run(export())
+    except UserError as error:
+        print(f"coe-bot: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if args.output:
+            out.close()
+    if args.output:
+        print(f"wrote {lines} lines to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _prepared_settings() -> Settings:
+    settings = _settings()
+    if settings.is_default_database:
+        db.migrate(settings.database_url)
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[Any]:
+    """One transaction on a short-lived engine, for command-line work."""
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with db.make_sessions(engine).begin() as session:
+            yield session
+    finally:
+        await engine.dispose()
