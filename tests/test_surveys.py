@@ -302,3 +302,48 @@ async def test_group_size_hides_scores_of_small_groups(running: RunningApp) -> N
     assert results.hidden_teams == 2
     few = survey_results.compute(definition, answers[:3], audience=10, min_group=5, min_text=10)
     assert all(q.mean is None for q in few.questions)
+
+
+async def test_a_crash_after_sending_is_settled_from_the_dm_history(
+    running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    from bot.jobs.survey_delivery import EVENT_TYPE, claim
+
+    await load(running)
+    await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN")
+    taken = await claim(running.deps, reminders=False)  # a worker claims everyone ...
+    assert len(taken) == 6
+    first, _ = taken[0]
+    await running.deps.client.chat_postMessage(  # ... sends to the first, then dies
+        channel=first.user_id,
+        text="Quick check-in",
+        metadata={"event_type": EVENT_TYPE, "event_payload": {"recipient": first.id}},
+    )
+    assert await deliver(running) == 0  # the dead worker's lease still holds
+    clock.advance(seconds=running.deps.settings.survey_lease_seconds + 1)
+    assert await deliver(running) == 6
+    for user in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN", "U0ADMIN"):
+        assert len(slack.messages(user)) == 1, user  # nobody twice, nobody missed
+    rows = await recipients(running)
+    assert {r.status for r in rows} == {"sent"}
+
+
+async def test_delivery_waits_for_each_persons_local_hour(
+    running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    await load(
+        running,
+        SMALL.replace(
+            "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "users: [U0ALICE]"
+        )
+        + "schedule:\n  cron: '0 6 * * 1'\n  local_hour: 10\n",
+    )
+    slack.workspace.users["U0ALICE"].tz = "America/New_York"
+    clock.now = dt.datetime(2026, 11, 2, 6, 0, tzinfo=dt.UTC)  # 01:00 in New York
+    await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN")
+    assert await deliver(running) == 0
+    [row] = await recipients(running)
+    assert row.next_attempt_at == dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)  # 10:00 there
+    clock.now = dt.datetime(2026, 11, 2, 15, 0, 30, tzinfo=dt.UTC)
+    assert await deliver(running) == 1
+    assert len(slack.messages("U0ALICE")) == 1

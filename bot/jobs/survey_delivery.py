@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -154,6 +155,33 @@ async def _already_delivered(
     return None
 
 
+async def _local_hour(
+    deps: Deps,
+    client: AsyncWebClient,
+    definition: SurveyDefinition,
+    recipient: SurveyRecipient,
+    *,
+    reminder: bool,
+) -> dt.datetime | None:
+    """When the survey asks for delivery at a local hour: the time to wait for, if any.
+
+    Checked on a recipient's first claim only (`users.info` gives their time zone)."""
+    hour = definition.schedule.local_hour if definition.schedule else None
+    if hour is None or reminder or recipient.attempts > 1:  # counted when claimed
+        return None
+    info = await client.users_info(user=recipient.user_id)
+    try:
+        zone = ZoneInfo(str((info.get("user") or {}).get("tz") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    now = deps.clock()
+    local = now.astimezone(zone)
+    target = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if target < local - dt.timedelta(hours=1):
+        target += dt.timedelta(days=1)
+    return target.astimezone(dt.UTC) if target > local else None
+
+
 async def _send(
     deps: Deps,
     client: AsyncWebClient,
@@ -170,6 +198,9 @@ async def _send(
             if found:
                 return Outcome(recipient.id, "sent", ts=found[0], channel=found[1])
         definition = SurveyDefinition.model_validate(run.definition)
+        later = await _local_hour(deps, client, definition, recipient, reminder=reminder)
+        if later is not None:
+            return Outcome(recipient.id, "pending", "waiting for local hour", retry_at=later)
         text, blocks = invitation(definition, run.id or 0, reminder=reminder)
         await pacer.wait()
         response = await client.chat_postMessage(
