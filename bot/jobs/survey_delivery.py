@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,14 +56,22 @@ PERMANENT = frozenset(
 
 
 class Pacer:
-    """Spaces sends to a rate that adapts: halve on a 429, creep back up after successes."""
+    """Spaces sends so the worker runs just under Slack's limit instead of into it.
+
+    It starts at `rate`. On a 429 it waits `Retry-After` (every worker task does) and sets
+    its rate to 97 % of what actually got through over the last two seconds, which is what
+    the limit allows; after that it probes upwards by 1 % a minute, in case the limit rose.
+    """
+
+    WINDOW = 2.0
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self._ceiling = rate
         self._next = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._successes: deque[float] = deque()
+        self._last_change = time.monotonic()
 
     async def wait(self) -> None:
         async with self._lock:
@@ -72,12 +81,24 @@ class Pacer:
         await asyncio.sleep(max(0.0, start - time.monotonic()))
 
     def rate_limited(self, retry_after: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + retry_after)
-        self._ceiling = self.rate
-        self.rate = max(1.0, self.rate * 0.8)
+        now = time.monotonic()
+        self._paused_until = max(self._paused_until, now + retry_after)
+        self._trim(now)
+        through = len(self._successes) / self.WINDOW
+        self.rate = max(1.0, min(self.rate * 0.9, 0.97 * through) if through else self.rate / 2)
+        self._last_change = now
 
     def succeeded(self) -> None:
-        self.rate = min(self.rate * 1.002 + 0.01, max(self._ceiling * 1.05, self.rate + 0.01))
+        now = time.monotonic()
+        self._successes.append(now)
+        self._trim(now)
+        if now - self._last_change > 60:
+            self.rate *= 1.01
+            self._last_change = now
+
+    def _trim(self, now: float) -> None:
+        while self._successes and self._successes[0] < now - self.WINDOW:
+            self._successes.popleft()
 
 
 @dataclass(slots=True)
