@@ -7,7 +7,7 @@ import json
 import platform
 import sys
 
-from benchmarks import http, lookup, prompt_search
+from benchmarks import champions, http, lookup, prompt_search
 
 
 def main() -> None:
@@ -19,6 +19,9 @@ def main() -> None:
     if not only or "prompts" in only:
         results["prompt_search_50000_prompts"] = prompt_search.run()
         print(json.dumps(results["prompt_search_50000_prompts"]), flush=True)
+    if not only or "champions" in only:
+        results["champions_1000_champions_10000_questions"] = champions.run()
+        print(json.dumps(results["champions_1000_champions_10000_questions"]), flush=True)
     if not only or "http" in only:
         results["ai_policy_http"] = asyncio.run(http.run())
     print(json.dumps(results, indent=2))

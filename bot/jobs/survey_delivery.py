@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -58,19 +57,19 @@ PERMANENT = frozenset(
 class Pacer:
     """Spaces sends so the worker runs just under Slack's limit instead of into it.
 
-    It starts at `rate`. On a 429 it waits `Retry-After` (every worker task does) and sets
-    its rate to 97 % of what actually got through over the last two seconds, which is what
-    the limit allows; after that it probes upwards by 1 % a minute, in case the limit rose.
+    It starts at `rate`. A 429 pauses every send for `Retry-After`. Between two 429s the
+    sends that got through, divided by the time between them (pause included), is the rate
+    the limit allows; the pacer then runs at 97 % of that. (After the first 429 there is no
+    such cycle yet, so it halves.) It probes upwards by 1 % a minute in case the limit rose.
     """
-
-    WINDOW = 2.0
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
         self._next = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
-        self._successes: deque[float] = deque()
+        self._since_429 = 0
+        self._last_429: float | None = None
         self._last_change = time.monotonic()
 
     async def wait(self) -> None:
@@ -82,23 +81,23 @@ class Pacer:
 
     def rate_limited(self, retry_after: float) -> None:
         now = time.monotonic()
-        self._paused_until = max(self._paused_until, now + retry_after)
-        self._trim(now)
-        through = len(self._successes) / self.WINDOW
-        self.rate = max(1.0, min(self.rate * 0.9, 0.97 * through) if through else self.rate / 2)
+        if now < self._paused_until:  # sent before the pause began: the rate is already cut
+            return
+        self._paused_until = now + retry_after
+        if self._last_429 is None:
+            self.rate = max(1.0, self.rate / 2)
+        else:
+            allowed = self._since_429 / max(now - self._last_429, 1e-3)
+            self.rate = max(1.0, min(self.rate, 0.97 * allowed))
+        self._last_429, self._since_429 = now, 0
         self._last_change = now
 
     def succeeded(self) -> None:
+        self._since_429 += 1
         now = time.monotonic()
-        self._successes.append(now)
-        self._trim(now)
         if now - self._last_change > 60:
             self.rate *= 1.01
             self._last_change = now
-
-    def _trim(self, now: float) -> None:
-        while self._successes and self._successes[0] < now - self.WINDOW:
-            self._successes.popleft()
 
 
 @dataclass(slots=True)

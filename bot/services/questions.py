@@ -64,7 +64,7 @@ async def ask(
     deadlines: Deadlines,
     community_channel: str | None,
 ) -> tuple[Question, list[Notice]]:
-    known = {t for c in await routing.load_candidates(session=session) for t in c.topics}
+    known = await routing.known_topics(session=session)
     question = Question(
         asker_id=asker_id,
         team_id=team_id,
@@ -97,8 +97,8 @@ async def route(
             )
         ).all()
     )
-    choice = routing.choose(
-        await routing.load_candidates(session=session),
+    choice = await routing.pick(
+        session=session,
         asker_id=question.asker_id,
         team_id=question.team_id,
         topics=frozenset(question.topics_text.split()),
@@ -165,6 +165,7 @@ async def claim(
             (col(Question.champion_id) == user_id) | col(Question.champion_id).is_(None),
         )
         .values(status="claimed", claimed_at=now, champion_id=user_id, claim_deadline=None)
+        .execution_options(synchronize_session=False)
     )
     if not changed.rowcount:
         raise _why_not(question, user_id, "claim")
@@ -200,6 +201,7 @@ async def end_assignment(
             col(QuestionAssignment.ended_at).is_(None),
         )
         .values(ended_at=now, outcome=outcome)
+        .execution_options(synchronize_session=False)
     )
 
 

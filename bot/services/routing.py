@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Champion
-from bot.services.champions import open_loads
+from bot.models import Champion, Question
+from bot.services.champions import OPEN_STATUSES, open_loads
 
 _WORD = re.compile(r"[a-z0-9+#.-]+")
 
@@ -52,8 +55,9 @@ def question_topics(text: str, known: Iterable[str]) -> frozenset[str]:
     found = set()
     for topic in known:
         stem = _stem(topic)
-        if stem in words or any(
-            len(w) >= 4 and (stem.startswith(w) or w.startswith(stem)) for w in words
+        if stem in words or any(  # "tests" ~ "testing"; short topics ("go") only exactly
+            min(len(w), len(stem)) >= 4 and (stem.startswith(w) or w.startswith(stem))
+            for w in words
         ):
             found.add(topic)
     return frozenset(found)
@@ -92,18 +96,78 @@ def choose(
     return None
 
 
-async def load_candidates(*, session: AsyncSession) -> list[Candidate]:
-    """Every active champion with their current number of open questions (two queries)."""
-    loads = await open_loads(session=session)
-    rows = (await session.exec(select(Champion).where(col(Champion.active)))).all()
-    return [
-        Candidate(
-            user_id=c.user_id,
-            team_id=c.team_id,
-            topics=frozenset(c.topics),
-            available=c.available,
-            capacity=c.capacity,
-            open=loads.get(c.user_id, 0),
+_COLUMNS = (
+    col(Champion.user_id),
+    col(Champion.team_id),
+    col(Champion.topics_text),
+    col(Champion.available),
+    col(Champion.capacity),
+)
+
+
+def _open_count() -> Any:
+    """A champion's open questions, counted per row through `ix_question_champion_id`."""
+    return (
+        select(func.count())
+        .select_from(Question)
+        .where(
+            col(Question.champion_id) == col(Champion.user_id),
+            col(Question.status).in_(OPEN_STATUSES),
         )
-        for c in rows
-    ]
+        .correlate(Champion)
+        .scalar_subquery()
+    )
+
+
+def _candidate(row: Any, open_count: int) -> Candidate:
+    return Candidate(
+        user_id=row[0],
+        team_id=row[1],
+        topics=frozenset(str(row[2]).split()),
+        available=bool(row[3]),
+        capacity=int(row[4]),
+        open=open_count,
+    )
+
+
+async def _candidates(session: AsyncSession, *where: Any) -> list[Candidate]:
+    query = sa_select(*_COLUMNS, _open_count()).where(
+        col(Champion.active), col(Champion.available), *where
+    )
+    rows = (await (await session.connection()).execute(query)).all()
+    return [_candidate(row, int(row[5])) for row in rows]
+
+
+async def pick(
+    *,
+    session: AsyncSession,
+    asker_id: str,
+    team_id: int | None,
+    topics: frozenset[str],
+    exclude: frozenset[str] = frozenset(),
+) -> Choice | None:
+    """`choose` over only the champions that could win: the asker's team first, then the
+    topic champions of every team (a LIKE narrows, `choose` matches topics exactly)."""
+    if team_id is not None:
+        team = await _candidates(session, col(Champion.team_id) == team_id)
+        choice = choose(team, asker_id=asker_id, team_id=team_id, topics=topics, exclude=exclude)
+        if choice is not None:
+            return choice
+    if not topics:
+        return None
+    like = or_(*(col(Champion.topics_text).contains(t) for t in sorted(topics)))
+    found = await _candidates(session, like)
+    return choose(found, asker_id=asker_id, team_id=team_id, topics=topics, exclude=exclude)
+
+
+async def known_topics(*, session: AsyncSession) -> set[str]:
+    rows = (await session.exec(select(Champion.topics_text).where(col(Champion.active)))).all()
+    return {topic for text in rows for topic in text.split()}
+
+
+async def load_candidates(*, session: AsyncSession) -> dict[str, Candidate]:
+    """Every active champion with their open questions (two queries), by user ID."""
+    loads = await open_loads(session=session)
+    query = sa_select(*_COLUMNS).where(col(Champion.active))
+    rows = (await (await session.connection()).execute(query)).all()
+    return {row[0]: _candidate(row, loads.get(row[0], 0)) for row in rows}
