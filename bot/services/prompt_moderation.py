@@ -35,13 +35,14 @@ async def report(
 ) -> ReportOutcome:
     """One report per person; `threshold` open reports hide the prompt until reviewed."""
     assert prompt.id is not None
+    # Reports of one prompt are counted one transaction at a time: the prompt row is locked
+    # first (before the insert takes its foreign-key lock, which would deadlock), so
+    # simultaneous reports cannot each see fewer than the threshold.
+    await session.exec(select(Prompt.id).where(col(Prompt.id) == prompt.id).with_for_update())
     stmt = insert_for(session, PromptReport).values(
         prompt_id=prompt.id, user_id=user_id, reason=reason, created_at=now
     )
     new = bool((await session.exec(stmt.on_conflict_do_nothing())).rowcount)
-    # Reports of one prompt are counted one transaction at a time (the row lock), so
-    # simultaneous reports cannot each see fewer than the threshold.
-    await session.exec(select(Prompt.id).where(col(Prompt.id) == prompt.id).with_for_update())
     open_reports = (
         await session.exec(
             select(func.count())

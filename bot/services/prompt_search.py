@@ -9,6 +9,7 @@ word. Words that occur in no prompt are corrected against the library's vocabula
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import time
@@ -29,6 +30,20 @@ WEEK = dt.timedelta(days=7)
 _WORD = re.compile(r"[a-z0-9]+")
 _TAG_FILTER = re.compile(r"(?:^|\s)tag:([a-z0-9][a-z0-9+#.-]{0,39})", re.IGNORECASE)
 VOCABULARY_TTL_SECONDS = 300.0
+RANKED_POOL = 1000
+# PostgreSQL's english stop list (Snowball), which its full-text search drops as well.
+STOPWORDS = frozenset(
+    """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will
+    just don should now
+    """.split()
+)
 
 
 @dataclass(slots=True)
@@ -62,12 +77,14 @@ class Vocabulary:
         self._ttl = ttl
         self._words: list[str] = []
         self._known: frozenset[str] = frozenset()
+        self._sorted: list[str] = []
         self._loaded_at = -ttl
 
     async def correct(self, session: AsyncSession, words: list[str]) -> dict[str, str]:
         if time.monotonic() - self._loaded_at > self._ttl:
             self._words = list((await session.exec(select(SearchTerm.term))).all())
             self._known = frozenset(self._words)
+            self._sorted = sorted(self._words)
             self._loaded_at = time.monotonic()
         fixes: dict[str, str] = {}
         for word in words:
@@ -78,6 +95,13 @@ class Vocabulary:
             if best:
                 fixes[word] = str(best[0])
         return fixes
+
+    def knows(self, word: str) -> bool:
+        """A word of the library, or the start of one (after `correct` loaded the words)."""
+        if word in self._known:
+            return True
+        at = bisect.bisect_left(self._sorted, word)
+        return at < len(self._sorted) and self._sorted[at].startswith(word)
 
     def forget(self) -> None:
         self._loaded_at = -self._ttl
@@ -91,22 +115,42 @@ async def search(
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> SearchPage:
-    if not query.words:
+    """All words first; then typos corrected and words the library lacks dropped; any word
+    only as a last resort, and only when two or more words remain."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # a cached generic plan guesses 250 matches for every search: plan each one
+        await session.exec(text("SET LOCAL plan_cache_mode = force_custom_plan"))  # type: ignore[call-overload]
+    words = _meaningful(query.words)
+    if not words:
         return await _by_tags(session, query.tags, offset, limit)
-    for mode in ("all", "any"):
-        ids = await _match(session, query.words, query.tags, mode, offset, limit + 1)
+    ids = await _match(session, words, query.tags, "all", offset, limit + 1)
+    if ids:
+        return await _page(session, ids, limit)
+    fixes = await vocabulary.correct(session, words)
+    kept = [fixes.get(w, w) for w in words]
+    kept = [w for w in kept if vocabulary.knows(w)]
+    if not kept:
+        return SearchPage(prompts=[], has_more=False)
+    for mode in ("all", "any") if len(kept) > 1 else ("all",):
+        ids = await _match(session, kept, query.tags, mode, offset, limit + 1)
         if ids:
-            return await _page(session, ids, limit)
-    fixes = await vocabulary.correct(session, query.words)
-    if fixes:
-        words = [fixes.get(w, w) for w in query.words]
-        for mode in ("all", "any"):
-            ids = await _match(session, words, query.tags, mode, offset, limit + 1)
-            if ids:
-                page = await _page(session, ids, limit)
-                page.corrections = fixes
-                return page
+            page = await _page(session, ids, limit)
+            page.corrections = {a: b for a, b in fixes.items() if b in kept}
+            return page
     return SearchPage(prompts=[], has_more=False)
+
+
+def _meaningful(words: list[str]) -> list[str]:
+    """Stopwords out (unless nothing else is left): "a", "do" would match half the index."""
+    kept = [w for w in words if w not in STOPWORDS]
+    return kept or words
+
+
+def _term(word: str, *, postgres: bool) -> str:
+    prefix = len(word) >= 3  # "go" is a word, not the start of every "good" and "google"
+    if postgres:
+        return f"{word}:*" if prefix else word
+    return f'"{word}"*' if prefix else f'"{word}"'
 
 
 async def _match(
@@ -122,17 +166,21 @@ async def _match(
         )
     if session.get_bind().dialect.name == "postgresql":
         joiner = " & " if mode == "all" else " | "
-        params["q"] = joiner.join(f"{w}:*" for w in words)
+        params["q"] = joiner.join(_term(w, postgres=True) for w in words)
+        params["pool"] = RANKED_POOL
+        # Rank at most RANKED_POOL matches, the most helpful first: a common word matches
+        # most of the library, and ranking every match is what made such searches slow.
         sql = (
-            "SELECT p.id FROM prompt p, to_tsquery('english', :q) q"
-            " WHERE p.search_vector @@ q AND p.status = :published"
+            "SELECT c.id FROM (SELECT p.id, p.score, p.search_vector FROM prompt p"
+            " WHERE p.search_vector @@ to_tsquery('english', :q) AND p.status = :published"
             + tag_filter
-            + " ORDER BY ts_rank_cd(p.search_vector, q) DESC, p.score DESC, p.id"
-            " LIMIT :limit OFFSET :offset"
+            + " ORDER BY p.score DESC LIMIT :pool) c"
+            " ORDER BY ts_rank_cd(c.search_vector, to_tsquery('english', :q)) DESC,"
+            " c.score DESC, c.id LIMIT :limit OFFSET :offset"
         )
     else:
         joiner = " AND " if mode == "all" else " OR "
-        params["q"] = joiner.join(f'"{w}"*' for w in words)
+        params["q"] = joiner.join(_term(w, postgres=False) for w in words)
         sql = (
             "SELECT p.id FROM prompt_fts f JOIN prompt p ON p.id = f.rowid"
             " WHERE prompt_fts MATCH :q AND p.status = :published"
