@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "coe_survey_invite"
 BATCH = 200
 CONCURRENCY = 32
+LOOPS = 2
 PERMANENT = frozenset(
     {
         "user_not_found",
@@ -321,15 +322,18 @@ async def running_delivery(deps: Deps) -> AsyncIterator[asyncio.Task[None]]:
         session=session,
     )
     pacer = Pacer(deps.settings.survey_send_rate)
-    task = asyncio.get_running_loop().create_task(
-        _loop(deps, client, pacer), name="survey-delivery"
-    )
+    loop = asyncio.get_running_loop()
+    # Two loops share one pacer: while one claims or records a batch, the other sends.
+    tasks = [
+        loop.create_task(_loop(deps, client, pacer), name=f"survey-delivery-{n}")
+        for n in range(LOOPS)
+    ]
     try:
-        yield task
+        yield tasks[0]
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await session.close()
 
 
