@@ -347,3 +347,51 @@ async def test_delivery_waits_for_each_persons_local_hour(
     clock.now = dt.datetime(2026, 11, 2, 15, 0, 30, tzinfo=dt.UTC)
     assert await deliver(running) == 1
     assert len(slack.messages("U0ALICE")) == 1
+
+
+async def test_survey_new_modal_saves_a_definition(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    refused = await sender.command("/ai-coe", "survey new", user_id="U0BOB")
+    await running.settle()
+    assert "CoE admins only" in message_text(
+        slack.responses_for(refused.response_url or "")[0].body
+    )
+    await sender.command("/ai-coe", "survey new", user_id="U0ADMIN")
+    await running.settle()
+    [opened] = slack.calls_to("views.open")
+    assert opened.args["view"]["callback_id"] == "survey-new-modal"
+
+    def values(questions: str, audience: str = "users U0ALICE U0BOB") -> dict[str, Any]:
+        text = {
+            "id": "tooling",
+            "title": "Tooling feedback",
+            "intro": "Two minutes.",
+            "audience": audience,
+            "window": "5",
+            "questions": questions,
+        }
+        state = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in text.items()}
+        state["anonymous"] = {"anonymous": {"type": "checkboxes", "selected_options": []}}
+        return state
+
+    bad = await sender.view_submission(
+        "survey-new-modal", values("stars: How good?"), user_id="U0ADMIN"
+    )
+    assert "questions" in bad.json()["errors"]
+    bad_audience = await sender.view_submission(
+        "survey-new-modal", values("likert: How useful?", audience="everyone"), user_id="U0ADMIN"
+    )
+    assert "audience" in bad_audience.json()["errors"]
+    ok = await sender.view_submission(
+        "survey-new-modal",
+        values(
+            "likert: How useful?\nsingle: Which tool? | Copilot | Cursor\ntext: Why? (optional)"
+        ),
+        user_id="U0ADMIN",
+    )
+    assert ok.json()["response_action"] == "update"
+    async with running.deps.sessions() as session:
+        definition = await surveys.get_definition(session=session, survey_id="tooling")
+    assert [q.type.value for q in definition.questions] == ["likert", "single", "text"]
+    assert definition.questions[2].required is False

@@ -12,7 +12,16 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.handlers import admin, events, policy, prompts, prompts_admin, questions, surveys
+from bot.handlers import (
+    admin,
+    events,
+    policy,
+    prompts,
+    prompts_admin,
+    questions,
+    survey_new,
+    surveys,
+)
 from bot.views.common import ephemeral_text
 
 logger = logging.getLogger(__name__)
@@ -26,6 +35,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     prompts_admin.register(app, deps)
     questions.register(app, deps)
     surveys.register(app, deps)
+    survey_new.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

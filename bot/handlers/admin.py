@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.handlers import champions_admin, surveys
+from bot.handlers import champions_admin, survey_new, surveys
 from bot.handlers.common import check_text, guarded, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
@@ -22,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/ai-coe")
-    async def ai_coe(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def ai_coe(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         try:
             text = check_text(command.get("text") or "", allow_empty=True, what="the subcommand")
         except BadInput as problem:
@@ -32,9 +35,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not words or words[0] in {"help", "-h", "--help", "?"}:
             await ack(ephemeral_text(USAGE))
             return
+        if words[:2] == ["survey", "new"]:  # the modal must open within the trigger's 3 s
+            await ack()
+            work = _open_survey_form(deps, command["user_id"], command["trigger_id"], client)
+            deps.background.spawn(guarded(work, respond, what="survey new"), name="survey-new")
+            return
         await ack()
         work = _admin_command(deps, command["user_id"], text, respond)
         deps.background.spawn(guarded(work, respond, what="/ai-coe"), name="ai-coe")
+
+
+async def _open_survey_form(
+    deps: Deps, user_id: str, trigger_id: str, client: AsyncWebClient
+) -> None:
+    await require_admin(deps, user_id)
+    await client.views_open(trigger_id=trigger_id, view=survey_new.modal())
 
 
 async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncRespond) -> None:

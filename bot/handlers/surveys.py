@@ -130,6 +130,8 @@ async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
     verb, rest = (words[1] if len(words) > 1 else ""), words[2:]
     if verb == "load":
         return await _load_all(deps, admin_id)
+    if verb == "new":
+        raise BadInput("Open the form with `/ai-coe survey new` (it needs the command's trigger).")
     if verb == "list":
         return await _list(deps)
     if verb == "send" and len(rest) == 1:
