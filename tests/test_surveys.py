@@ -395,3 +395,44 @@ async def test_survey_new_modal_saves_a_definition(
         definition = await surveys.get_definition(session=session, survey_id="tooling")
     assert [q.type.value for q in definition.questions] == ["likert", "single", "text"]
     assert definition.questions[2].required is False
+
+
+async def test_team_and_recent_users_audiences_and_named_answers(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    from bot.services import teams
+
+    async with running.deps.sessions.begin() as session:
+        payments = await teams.get_or_create(session=session, name="payments", now=clock())
+        for user in ("U0ALICE", "U0BOB"):
+            await teams.set_member(session=session, user_id=user, team=payments, now=clock())
+    await load(
+        running,
+        SMALL.replace("id: check-in", "id: team-survey")
+        .replace("users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "team: payments")
+        .replace("anonymous: true", "anonymous: false"),
+    )
+    run = await survey_jobs.send_survey(running.deps, "team-survey", actor="U0ADMIN")
+    assert run is not None
+    assert sorted(r.user_id for r in await recipients(running)) == ["U0ALICE", "U0BOB"]
+    await sender.view_submission(
+        "survey-answer-modal",
+        answer_values(4, 9),
+        user_id="U0BOB",
+        private_metadata=f'{{"run_id": {run.id}}}',
+    )
+    [named] = await responses(running)
+    assert named.user_id == "U0BOB"  # a named survey keeps who answered
+    assert named.team == "payments"
+
+    await sender.command("/ai-policy", "copilot", user_id="U0CAROL")  # recent bot users
+    await running.settle()
+    await load(
+        running,
+        SMALL.replace("id: check-in", "id: recent").replace(
+            "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "active_days: 30"
+        ),
+    )
+    recent = await survey_jobs.send_survey(running.deps, "recent", actor="U0ADMIN")
+    assert recent is not None
+    assert recent.audience_size == 1
