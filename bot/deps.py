@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cache import TTLCache
 from bot.config import Settings
 from bot.db import Sessions
 from bot.metrics import Metrics
@@ -37,6 +39,10 @@ class Deps:
     batch_delay: float = 0.1  # how long a lookup may wait to be written with others
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     survey_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Rendered /prompts searches, for 15 s or until a prompt changes in this process.
+    prompt_replies: TTLCache[dict[str, Any]] = field(
+        default_factory=lambda: TTLCache(ttl=15.0, size=2048)
+    )
 
     def deadlines(self) -> Deadlines:
         return Deadlines(

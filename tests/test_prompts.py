@@ -391,3 +391,15 @@ async def test_mine_lists_own_prompts_and_edit_opens_a_filled_modal(
     assert values["title"] == "Design review"
     assert values["body"] + values["body_more"] + values["body_rest"] == mine.body
     assert len(values["body"]) <= 3000
+
+
+async def test_a_vote_shows_at_once_in_a_repeated_search(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    prompt = await add_prompt(running, author="U0BOB")
+    before = message_text((await sender.command("/prompts", "unit tests")).json())
+    assert ":thumbsup: 0 helpful" in before
+    await sender.block_action("prompt-helpful", value=str(prompt.id), user_id="U0CAROL")
+    await running.settle()
+    after = message_text((await sender.command("/prompts", "unit tests")).json())
+    assert ":thumbsup: 1 helpful" in after

@@ -32,14 +32,24 @@ UNAVAILABLE = "The prompt library is unavailable right now; please try again in 
 def register(app: AsyncApp, deps: Deps) -> None:
     vocabulary = prompt_search.Vocabulary()
 
-    async def quick(work: Callable[[AsyncSession], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """A read that answers inside the ack, or a friendly message if the database lags."""
+    async def quick(
+        work: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
+        key: tuple[Any, ...] | None = None,
+    ) -> dict[str, Any]:
+        """A read that answers inside the ack, or a friendly message if the database lags.
+        With a `key`, the same search within a few seconds is answered from memory."""
+        cached = deps.prompt_replies.get(key) if key else None
+        if cached is not None:
+            return cached
         try:
             async with asyncio.timeout(QUERY_BUDGET_SECONDS), deps.sessions() as session:
-                return await work(session)
+                reply = await work(session)
         except (TimeoutError, SQLAlchemyError, OSError) as error:
             logger.warning("prompt library read failed: %s", type(error).__name__)
             return ephemeral_text(UNAVAILABLE)
+        if key:
+            deps.prompt_replies.put(key, reply)
+        return reply
 
     async def search_page(session: AsyncSession, query: str, offset: int) -> dict[str, Any]:
         page = await prompt_search.search(
@@ -78,9 +88,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             user = command["user_id"]
             await ack(await quick(lambda s: _mine(s, user)))
         elif verb in {"", "top"}:
-            await ack(await quick(top))
+            await ack(await quick(top, key=("top",)))
         else:
-            await ack(await quick(lambda s: search_page(s, text, 0)))
+            await ack(await quick(lambda s: search_page(s, text, 0), key=("search", verb, 0)))
 
     @app.action(PromptActions.more.value)
     async def more(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
@@ -90,7 +100,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             query, offset = str(state["q"]), max(int(state["o"]), 0)
         except (ValueError, KeyError, TypeError):
             return
-        message = await quick(lambda s: search_page(s, query, offset))
+        message = await quick(
+            lambda s: search_page(s, query, offset), key=("search", query.lower(), offset)
+        )
         deps.background.spawn(
             guarded(_done(respond({**message, "replace_original": True})), respond, what="more"),
             name="prompt-more",
@@ -98,6 +110,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     _register_card_actions(app, deps)
     _register_modal(app, deps, vocabulary)
+
+
+async def _then_forget(deps: Deps, work: Awaitable[None]) -> None:
+    """Counts and statuses may have changed: cached search replies must not show old cards."""
+    try:
+        await work
+    finally:
+        deps.prompt_replies.clear()
 
 
 async def _done(work: Awaitable[Any]) -> None:
@@ -125,7 +145,7 @@ def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
             client: AsyncWebClient,
         ) -> None:
             await ack()
-            job = work(deps, _prompt_id(action), body, respond, client)
+            job = _then_forget(deps, work(deps, _prompt_id(action), body, respond, client))
             deps.background.spawn(guarded(job, respond, what=action_id.value), name=action_id)
 
         app.action(action_id.value)(listener)
@@ -277,6 +297,7 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
             await ack(response_action="errors", errors={PromptModal.heading.value: UNAVAILABLE})
             return
         vocabulary.forget()
+        deps.prompt_replies.clear()
         await ack(
             response_action="update", view=views.saved_view(saved, edited=prompt_id is not None)
         )

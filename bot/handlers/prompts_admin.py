@@ -57,6 +57,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 admin_id=user_id,
                 now=deps.clock(),
             )
+        deps.prompt_replies.clear()
         message = await review_queue_message(deps)
         message["blocks"].insert(0, section(f"{DONE[decision]}: *{escape(prompt.title)}*."))
         await respond({**message, "replace_original": True})
