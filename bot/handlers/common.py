@@ -8,6 +8,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.deps import Deps
 from bot.errors import BadInput, NotAllowed, UserError
 from bot.views.common import ephemeral_text, followup
@@ -57,3 +60,26 @@ async def require_admin(deps: Deps, user_id: str) -> None:
             "Sorry, `/ai-coe` commands are for CoE admins only (set in `COE_ADMINS`). "
             "Nothing was changed."
         )
+
+
+ButtonWork = Callable[
+    [dict[str, Any], dict[str, Any], AsyncRespond, AsyncWebClient], Awaitable[None]
+]
+
+
+def on_button(app: AsyncApp, deps: Deps, action_id: str, work: ButtonWork) -> None:
+    """A button: ack at once, then do `work(action, body, respond, client)` after the ack,
+    with the error boundary that tells the person what went wrong."""
+
+    async def listener(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        job = work(action, body, respond, client)
+        deps.background.spawn(guarded(job, respond, what=action_id), name=action_id)
+
+    app.action(action_id)(listener)

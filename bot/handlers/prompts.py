@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import check_text, guarded
+from bot.handlers.common import check_text, guarded, on_button
 from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
 from bot.services import outbox, prompt_moderation, prompt_search, prompts
@@ -137,18 +137,15 @@ def _prompt_id(action: dict[str, Any]) -> int:
 
 def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
     def on(action_id: PromptActions, work: Callable[..., Awaitable[None]]) -> None:
-        async def listener(
-            ack: AsyncAck,
+        async def run(
             action: dict[str, Any],
             body: dict[str, Any],
             respond: AsyncRespond,
             client: AsyncWebClient,
         ) -> None:
-            await ack()
-            job = _then_forget(deps, work(deps, _prompt_id(action), body, respond, client))
-            deps.background.spawn(guarded(job, respond, what=action_id.value), name=action_id)
+            await _then_forget(deps, work(deps, _prompt_id(action), body, respond, client))
 
-        app.action(action_id.value)(listener)
+        on_button(app, deps, action_id.value, run)
 
     on(PromptActions.use, _use)
     on(PromptActions.helpful, _helpful)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import check_text, guarded
+from bot.handlers.common import check_text, guarded, on_button
 from bot.models import Question
 from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
@@ -130,18 +130,15 @@ def _question_id(action: dict[str, Any]) -> int:
 
 def _register_actions(app: AsyncApp, deps: Deps) -> None:
     def on(action_id: QuestionActions, work: Callable[..., Awaitable[None]]) -> None:
-        async def listener(
-            ack: AsyncAck,
+        async def run(
             action: dict[str, Any],
             body: dict[str, Any],
             respond: AsyncRespond,
             client: AsyncWebClient,
         ) -> None:
-            await ack()
-            job = work(deps, action, body, respond, client)
-            deps.background.spawn(guarded(job, respond, what=action_id.value), name=action_id)
+            await work(deps, action, body, respond, client)
 
-        app.action(action_id.value)(listener)
+        on_button(app, deps, action_id.value, run)
 
     on(QuestionActions.claim, _claim)
     on(QuestionActions.pass_on, _pass)

@@ -26,7 +26,7 @@ from pydantic import (
     ValidationError,
 )
 
-from bot.services.yaml_source import Loc, field_name, line_of
+from bot.services.yaml_source import Loc, SourceErrors, SourceIssue, field_name, line_of
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2500)]
@@ -129,26 +129,11 @@ class PolicyPack(_Strict):
         return next(c for c in self.categories if c.id == category_id)
 
 
-@dataclass(frozen=True, slots=True)
-class PackIssue:
-    """One problem in a pack, where a person can find it."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}"
+PackIssue = SourceIssue
 
 
-class PackError(Exception):
+class PackError(SourceErrors):
     """The pack could not be loaded; `issues` says why, each with file:line and field."""
-
-    def __init__(self, issues: list[PackIssue]) -> None:
-        super().__init__("; ".join(str(i) for i in issues))
-        self.issues = issues
 
 
 @dataclass(frozen=True, slots=True)

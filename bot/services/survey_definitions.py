@@ -8,7 +8,6 @@ a run stays open and when non-respondents get their one reminder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -26,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.services.yaml_source import field_name, line_of
+from bot.services.yaml_source import SourceErrors, SourceIssue, field_name, line_of
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
@@ -190,22 +189,11 @@ class SurveyDefinition(_Strict):
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class DefinitionIssue:
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}"
+DefinitionIssue = SourceIssue
 
 
-class DefinitionError(Exception):
-    def __init__(self, issues: list[DefinitionIssue]) -> None:
-        super().__init__("; ".join(str(i) for i in issues))
-        self.issues = issues
+class DefinitionError(SourceErrors):
+    """A survey definition could not be loaded; `issues` are file:line: field: message."""
 
 
 def templates_dir() -> Path:

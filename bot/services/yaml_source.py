@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 Loc = tuple[int | str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceIssue:
+    """One problem in a YAML file, where a person can find it."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class SourceErrors(Exception):
+    """A file could not be loaded; `issues` says why, each with file:line and field."""
+
+    def __init__(self, issues: list[SourceIssue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
 
 
 def field_name(loc: Loc) -> str:
