@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
 from bot.jobs import escalation, housekeeping, policy_review, surveys
+from bot.jobs.leader import leading
 
 logger = logging.getLogger(__name__)
 
@@ -84,16 +85,23 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
 
 @contextlib.asynccontextmanager
 async def running_scheduler(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
-    """Start the scheduler inside the running loop; stop it (waiting for jobs) on exit."""
+    """The scheduler, started paused inside the running loop; it runs only while this
+    process leads (`bot.jobs.leader`), and is shut down on exit."""
     scheduler = build_scheduler(deps)
-    scheduler.start()
-    # The reminder is idempotent per period, so checking once at start-up is safe.
-    scheduler.add_job(
-        _guard("policy-review", policy_review.remind_if_overdue, deps),
-        id="policy-review-now",
-        name="policy review check at start-up",
-    )
+    scheduler.start(paused=True)
+
+    def lead() -> None:
+        # The reminder is idempotent per period, so checking once on taking over is safe.
+        scheduler.add_job(
+            _guard("policy-review", policy_review.remind_if_overdue, deps),
+            id="policy-review-now",
+            name="policy review check on taking over",
+            replace_existing=True,
+        )
+        scheduler.resume()
+
     try:
-        yield scheduler
+        async with leading(deps.engine, start=lead, stop=scheduler.pause):
+            yield scheduler
     finally:
         scheduler.shutdown(wait=False)
