@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.handlers import (
     admin,
     events,
+    home,
     policy,
     prompts,
     prompts_admin,
@@ -36,6 +37,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     questions.register(app, deps)
     surveys.register(app, deps)
     survey_new.register(app, deps)
+    home.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -1,0 +1,94 @@
+"""What App Home shows: a person's own open questions, surveys and prompts; for CoE
+admins also the open question queue, survey response rates and the policy review date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import Prompt, Question, SurveyRecipient, SurveyResponse, SurveyRun
+from bot.services.prompts import Status
+
+
+@dataclass(slots=True)
+class PersonalHome:
+    my_questions: Sequence[Question]
+    waiting_surveys: Sequence[SurveyRun]
+    my_prompts: Sequence[Prompt]
+
+
+@dataclass(slots=True)
+class RunRate:
+    run: SurveyRun
+    answered: int
+
+
+@dataclass(slots=True)
+class AdminHome:
+    open_questions: Sequence[Question]
+    open_count: int
+    runs: list[RunRate] = field(default_factory=list)
+
+
+async def personal(*, session: AsyncSession, user_id: str, now: dt.datetime) -> PersonalHome:
+    questions = (
+        await session.exec(
+            select(Question)
+            .where(col(Question.asker_id) == user_id, col(Question.status).in_(["open", "claimed"]))
+            .order_by(col(Question.created_at).desc())
+            .limit(5)
+        )
+    ).all()
+    surveys = (
+        await session.exec(
+            select(SurveyRun)
+            .join(SurveyRecipient, col(SurveyRecipient.run_id) == col(SurveyRun.id))
+            .where(
+                col(SurveyRecipient.user_id) == user_id,
+                col(SurveyRecipient.status) == "sent",
+                col(SurveyRun.status) == "open",
+                col(SurveyRun.closes_at) > now,
+            )
+            .limit(5)
+        )
+    ).all()
+    prompts = (
+        await session.exec(
+            select(Prompt)
+            .where(col(Prompt.author_id) == user_id, col(Prompt.status) != Status.deleted)
+            .order_by(col(Prompt.updated_at).desc())
+            .limit(5)
+        )
+    ).all()
+    return PersonalHome(my_questions=questions, waiting_surveys=surveys, my_prompts=prompts)
+
+
+async def admin(*, session: AsyncSession) -> AdminHome:
+    open_filter = col(Question.status).in_(["open", "claimed"])
+    oldest = (
+        await session.exec(
+            select(Question).where(open_filter).order_by(col(Question.created_at)).limit(10)
+        )
+    ).all()
+    count = (
+        await session.exec(select(func.count()).select_from(Question).where(open_filter))
+    ).one()
+    home = AdminHome(open_questions=oldest, open_count=int(count))
+    runs = (
+        await session.exec(select(SurveyRun).order_by(col(SurveyRun.started_at).desc()).limit(5))
+    ).all()
+    for run in runs:
+        answered = (
+            await session.exec(
+                select(func.count())
+                .select_from(SurveyResponse)
+                .where(col(SurveyResponse.run_id) == run.id)
+            )
+        ).one()
+        home.runs.append(RunRate(run=run, answered=int(answered)))
+    return home

@@ -1,0 +1,59 @@
+"""App Home: what a person sees, and what a CoE admin sees besides."""
+
+from __future__ import annotations
+
+from bot.services import prompts
+from bot.standin import FakeSlack, SlackSender
+from tests.conftest import RunningApp
+from tests.helpers import message_text
+
+
+async def test_home_for_everyone_and_for_coe_admins(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    async with running.deps.sessions.begin() as session:
+        await prompts.create(
+            session=session,
+            draft=prompts.PromptDraft(title="<!here> Review a diff", body="Review this diff."),
+            author_id="U0ALICE",
+            team=None,
+            now=running.deps.clock(),
+            needs_review=False,
+        )
+    await sender.command("/ask-champion", "Who can approve a new AI tool?")
+    await running.settle()
+
+    await sender.event(
+        {
+            "type": "app_home_opened",
+            "user": "U0ALICE",
+            "tab": "home",
+            "channel": "D0ALICE",
+            "event_ts": "1.1",
+        }
+    )
+    await running.settle()
+    alice = slack.home_view("U0ALICE")
+    assert alice is not None
+    text = message_text(alice)
+    assert "Your open questions" in text
+    assert "Who can approve a new AI tool?" in text
+    assert "&lt;!here&gt; Review a diff" in text
+    assert "CoE view" not in text
+
+    await sender.event(
+        {
+            "type": "app_home_opened",
+            "user": "U0ADMIN",
+            "tab": "home",
+            "channel": "D0ADMIN",
+            "event_ts": "1.2",
+        }
+    )
+    await running.settle()
+    admin = slack.home_view("U0ADMIN")
+    assert admin is not None
+    admin_text = message_text(admin)
+    assert "CoE view" in admin_text
+    assert "Open questions (1), oldest first" in admin_text
+    assert "Policy pack" in admin_text
