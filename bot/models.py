@@ -416,3 +416,20 @@ class SurveyOptOut(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True, max_length=32)
     created_at: dt.datetime = _ts()
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's weekly digest: when (a weekday and a local time) and which sections."""
+
+    __tablename__ = "digest_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=32, unique=True)
+    weekday: int  # 0 = Monday
+    time_of_day: str = Field(max_length=5)  # "09:00"
+    timezone: str = Field(max_length=60)
+    sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="active", max_length=12)  # active, paused
+    paused_reason: str | None = Field(default=None, max_length=100)
+    created_by: str = Field(max_length=32)
+    created_at: dt.datetime = _ts()

@@ -28,6 +28,7 @@ from bot.standin import FakeSlack, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 TABLES = (
+    "digest_subscription",
     "survey_response",
     "survey_recipient",
     "survey_run",

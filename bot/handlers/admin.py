@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.handlers import champions_admin, survey_new, surveys
+from bot.handlers import champions_admin, digests_admin, survey_new, surveys
 from bot.handlers.common import check_text, guarded, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
@@ -55,6 +55,9 @@ async def _open_survey_form(
 async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncRespond) -> None:
     await require_admin(deps, user_id)
     words = text.lower().split()
+    if words[:1] == ["digest"]:
+        await respond(await digests_admin.run(deps, user_id, text.split()))
+        return
     if words[:1] == ["survey"]:
         await respond(await surveys.admin(deps, user_id, words))
         return

@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.jobs import escalation, housekeeping, policy_review, surveys
+from bot.jobs import digests, escalation, housekeeping, policy_review, surveys
 from bot.jobs.leader import leading
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,13 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         IntervalTrigger(minutes=1),
         id="survey-tick",
         name="survey reminders and closing",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _guard("digests", digests.post_due, deps),
+        IntervalTrigger(minutes=1),
+        id="digests",
+        name="weekly digests",
         replace_existing=True,
     )
     scheduler.add_job(

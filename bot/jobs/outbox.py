@@ -71,6 +71,12 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
                     at=deps.clock() + _delay(error, attempts),
                     error=code,
                 )
+        if code in {"channel_not_found", "not_in_channel", "is_archived"} and (
+            message.kind == "digest"
+        ):
+            from bot.jobs.digests import channel_failed
+
+            await channel_failed(deps, message.channel, code)
         if code in LEAVER_ERRORS and message.kind == "question-champion-dm":
             from bot.jobs.escalation import champion_left
 

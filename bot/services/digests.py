@@ -1,0 +1,364 @@
+"""Weekly digests: subscriptions, when each is due, and what a period's digest says.
+
+A digest is built from what happened in its period: new and top prompts, questions asked
+and answered (with the median time to answer and those still open past their deadline),
+survey participation and headline scores, policy pack changes, thanks to champions whose
+answers were rated helpful, and one policy rule as "did you know". Empty sections are left
+out; a period with nothing at all posts nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import BadInput
+from bot.models import (
+    AuditEvent,
+    DigestSubscription,
+    Prompt,
+    PromptUser,
+    PromptVote,
+    Question,
+    SurveyResponse,
+    SurveyRun,
+)
+from bot.services import audit
+from bot.services.policy_pack import PolicyPack, Rule
+from bot.services.prompts import Status, wilson_lower_bound
+
+SECTIONS = ("prompts", "questions", "surveys", "policy", "champions", "tip")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PERIOD = dt.timedelta(days=7)
+GRACE = dt.timedelta(hours=6)  # a digest missed while the bot was down goes out within this
+
+
+@dataclass(slots=True)
+class Digest:
+    period_start: dt.datetime
+    period_end: dt.datetime
+    new_prompts: list[Prompt] = field(default_factory=list)
+    top_prompts: list[Prompt] = field(default_factory=list)
+    asked: int = 0
+    answered: int = 0
+    median_hours_to_answer: float | None = None
+    overdue: int = 0
+    survey_lines: list[str] = field(default_factory=list)
+    policy_changes: list[str] = field(default_factory=list)
+    thanked: list[tuple[str, int]] = field(default_factory=list)
+    tip: Rule | None = None
+
+    @property
+    def has_news(self) -> bool:
+        """A tip alone is not news: a period with nothing else posts nothing."""
+        return bool(
+            self.new_prompts
+            or self.top_prompts
+            or self.asked
+            or self.answered
+            or self.survey_lines
+            or self.policy_changes
+            or self.thanked
+        )
+
+
+def parse_schedule(words: list[str]) -> tuple[int, str, str, list[str]]:
+    """`weekly mon 09:00 Europe/Paris [sections…]` -> weekday, time, zone, sections."""
+    if len(words) < 4 or words[0] != "weekly":
+        raise BadInput("Say when: `weekly mon 09:00 Europe/Paris [prompts questions …]`.")
+    day, time_text, zone = words[1].lower()[:3], words[2], words[3]
+    if day not in DAYS:
+        raise BadInput(f"“{day}” is not a weekday (mon … sun).")
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", time_text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise BadInput(f"“{time_text[:10]}” is not a time like 09:00.")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput(f"“{zone[:60]}” is not a time zone (like Europe/Paris).") from None
+    sections = [s.lower() for s in words[4:]] or list(SECTIONS)
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise BadInput(f"Unknown section “{unknown[0][:30]}”; choose from {', '.join(SECTIONS)}.")
+    return DAYS.index(day), f"{int(match[1]):02d}:{match[2]}", zone, sections
+
+
+async def subscribe(
+    *, session: AsyncSession, channel_id: str, words: list[str], actor: str, now: dt.datetime
+) -> DigestSubscription:
+    weekday, time_of_day, zone, sections = parse_schedule(words)
+    found = (
+        await session.exec(
+            select(DigestSubscription).where(col(DigestSubscription.channel_id) == channel_id)
+        )
+    ).first()
+    subscription = found or DigestSubscription(
+        channel_id=channel_id,
+        weekday=weekday,
+        time_of_day=time_of_day,
+        timezone=zone,
+        created_by=actor,
+        created_at=now,
+    )
+    subscription.weekday, subscription.time_of_day, subscription.timezone = (
+        weekday,
+        time_of_day,
+        zone,
+    )
+    subscription.sections, subscription.status, subscription.paused_reason = (
+        sections,
+        "active",
+        None,
+    )
+    session.add(subscription)
+    await audit.record(
+        session=session,
+        actor=actor,
+        action="digest.subscribe",
+        subject=channel_id,
+        details={"weekday": weekday, "time": time_of_day, "timezone": zone, "sections": sections},
+        now=now,
+    )
+    await session.flush()
+    return subscription
+
+
+async def unsubscribe(
+    *, session: AsyncSession, channel_id: str, actor: str, now: dt.datetime
+) -> None:
+    found = (
+        await session.exec(
+            select(DigestSubscription).where(col(DigestSubscription.channel_id) == channel_id)
+        )
+    ).first()
+    if found is None:
+        raise BadInput(f"<#{channel_id}> has no digest subscription.")
+    await session.delete(found)
+    await audit.record(
+        session=session, actor=actor, action="digest.unsubscribe", subject=channel_id, now=now
+    )
+
+
+async def pause(*, session: AsyncSession, channel_id: str, reason: str) -> bool:
+    """Pause a channel's digest (it cannot be posted there); True if it was active."""
+    found = (
+        await session.exec(
+            select(DigestSubscription).where(
+                col(DigestSubscription.channel_id) == channel_id,
+                col(DigestSubscription.status) == "active",
+            )
+        )
+    ).first()
+    if found is None:
+        return False
+    found.status, found.paused_reason = "paused", reason[:100]
+    session.add(found)
+    return True
+
+
+async def listing(*, session: AsyncSession) -> Sequence[DigestSubscription]:
+    return (
+        await session.exec(select(DigestSubscription).order_by(col(DigestSubscription.id)))
+    ).all()
+
+
+def due_period(subscription: DigestSubscription, now: dt.datetime) -> dt.datetime | None:
+    """The latest scheduled time at or before `now`, if within the grace window."""
+    zone = ZoneInfo(subscription.timezone)
+    local = now.astimezone(zone)
+    hour, minute = (int(x) for x in subscription.time_of_day.split(":"))
+    days_back = (local.weekday() - subscription.weekday) % 7
+    fire = (local - dt.timedelta(days=days_back)).replace(
+        hour=hour, minute=minute, second=0, microsecond=0
+    )
+    if fire > local:
+        fire -= PERIOD
+    fire_utc = fire.astimezone(dt.UTC)
+    return fire_utc if now - fire_utc <= GRACE else None
+
+
+async def build(
+    *,
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    sections: Sequence[str],
+    pack: PolicyPack,
+) -> Digest:
+    digest = Digest(period_start=start, period_end=end)
+    if "prompts" in sections:
+        await _prompts(session, digest)
+    if "questions" in sections:
+        await _questions(session, digest)
+    if "surveys" in sections:
+        await _surveys(session, digest)
+    if "policy" in sections:
+        await _policy(session, digest)
+    if "champions" in sections:
+        await _champions(session, digest)
+    if "tip" in sections and pack.rules:
+        digest.tip = pack.rules[int(start.timestamp() // PERIOD.total_seconds()) % len(pack.rules)]
+    return digest
+
+
+async def _prompts(session: AsyncSession, digest: Digest) -> None:
+    window = (digest.period_start, digest.period_end)
+    digest.new_prompts = list(
+        (
+            await session.exec(
+                select(Prompt)
+                .where(
+                    col(Prompt.status) == Status.published, col(Prompt.created_at).between(*window)
+                )
+                .order_by(col(Prompt.created_at).desc())
+                .limit(5)
+            )
+        ).all()
+    )
+    people = dict(
+        (
+            await session.exec(
+                select(PromptUser.prompt_id, func.count())
+                .where(col(PromptUser.first_used_at).between(*window))
+                .group_by(col(PromptUser.prompt_id))
+            )
+        ).all()
+    )
+    votes = dict(
+        (
+            await session.exec(
+                select(PromptVote.prompt_id, func.count())
+                .where(col(PromptVote.created_at).between(*window))
+                .group_by(col(PromptVote.prompt_id))
+            )
+        ).all()
+    )
+    ranked = sorted(
+        set(people) | set(votes),
+        key=lambda i: (-wilson_lower_bound(votes.get(i, 0), people.get(i, 0)), i),
+    )[:15]
+    if ranked:
+        found = {
+            p.id: p
+            for p in await session.exec(
+                select(Prompt).where(
+                    col(Prompt.id).in_(ranked), col(Prompt.status) == Status.published
+                )
+            )
+        }
+        digest.top_prompts = [found[i] for i in ranked if i in found][:3]
+
+
+async def _questions(session: AsyncSession, digest: Digest) -> None:
+    window = (digest.period_start, digest.period_end)
+    digest.asked = int(
+        (
+            await session.exec(
+                select(func.count())
+                .select_from(Question)
+                .where(
+                    col(Question.created_at).between(*window), col(Question.reused_from).is_(None)
+                )
+            )
+        ).one()
+    )
+    answered = (
+        await session.exec(
+            select(Question.created_at, Question.answered_at).where(
+                col(Question.answered_at).between(*window)
+            )
+        )
+    ).all()
+    digest.answered = len(answered)
+    hours = [(b - a).total_seconds() / 3600 for a, b in answered if a and b]
+    digest.median_hours_to_answer = statistics.median(hours) if hours else None
+    digest.overdue = int(
+        (
+            await session.exec(
+                select(func.count())
+                .select_from(Question)
+                .where(
+                    col(Question.status).in_(["open", "claimed"]),
+                    col(Question.answer_deadline) < digest.period_end,
+                )
+            )
+        ).one()
+    )
+
+
+async def _surveys(session: AsyncSession, digest: Digest) -> None:
+    runs = (
+        await session.exec(
+            select(SurveyRun).where(
+                col(SurveyRun.started_at) < digest.period_end,
+                col(SurveyRun.closes_at) >= digest.period_start,
+            )
+        )
+    ).all()
+    for run in runs[:3]:
+        answered = int(
+            (
+                await session.exec(
+                    select(func.count())
+                    .select_from(SurveyResponse)
+                    .where(col(SurveyResponse.run_id) == run.id)
+                )
+            ).one()
+        )
+        if run.audience_size:
+            title = str(run.definition.get("title", run.survey_id))
+            digest.survey_lines.append(
+                f"{title}: {answered} of {run.audience_size} answered "
+                f"({100 * answered / run.audience_size:.0f}%)"
+                + (" — still open, your voice counts" if run.status == "open" else "")
+            )
+
+
+async def _policy(session: AsyncSession, digest: Digest) -> None:
+    loads = (
+        await session.exec(
+            select(AuditEvent)
+            .where(
+                col(AuditEvent.action) == "policy.load",
+                col(AuditEvent.at).between(digest.period_start, digest.period_end),
+            )
+            .order_by(col(AuditEvent.at))
+        )
+    ).all()
+    before = (
+        await session.exec(
+            select(AuditEvent)
+            .where(
+                col(AuditEvent.action) == "policy.load", col(AuditEvent.at) < digest.period_start
+            )
+            .order_by(col(AuditEvent.at).desc())
+            .limit(1)
+        )
+    ).first()
+    version = before.details.get("version") if before else None
+    for event in loads:  # the first load ever is no change
+        new = event.details.get("version")
+        if version is not None and new != version:
+            digest.policy_changes.append(f"version {version} → {new}")
+        version = new
+
+
+async def _champions(session: AsyncSession, digest: Digest) -> None:
+    rows = (
+        await session.exec(
+            select(Question.answered_by).where(
+                col(Question.helpful).is_(True),
+                col(Question.answered_at).between(digest.period_start, digest.period_end),
+            )
+        )
+    ).all()
+    digest.thanked = Counter(r for r in rows if r).most_common(5)

@@ -1,0 +1,92 @@
+"""Block Kit for the weekly digest and its subscription list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import DigestSubscription
+from bot.services.digests import DAYS, Digest
+from bot.views.common import Block, clip, context, divider, escape, header, section
+
+
+def digest_message(digest: Digest) -> dict[str, Any]:
+    span = f"{digest.period_start:%d %b} – {digest.period_end:%d %b %Y}"
+    blocks: list[Block] = [header(f"AI-coding community digest · {span}")]
+    if digest.new_prompts or digest.top_prompts:
+        lines = [f"• *New:* {escape(p.title)} (by <@{p.author_id}>)" for p in digest.new_prompts]
+        lines += [
+            f"• *Most helpful:* {escape(p.title)} · :thumbsup: {p.helpful_count}"
+            for p in digest.top_prompts
+        ]
+        blocks.append(section("*Prompts* — find them with `/prompts`\n" + "\n".join(lines)))
+    if digest.asked or digest.answered:
+        median = (
+            f", median time to answer {digest.median_hours_to_answer:.1f} h"
+            if digest.median_hours_to_answer is not None
+            else ""
+        )
+        overdue = (
+            f"\n:hourglass: {digest.overdue} still open past their deadline"
+            if digest.overdue
+            else ""
+        )
+        blocks.append(
+            section(
+                f"*Questions to champions*\n{digest.asked} asked, "
+                f"{digest.answered} answered{median}{overdue}"
+            )
+        )
+    if digest.survey_lines:
+        blocks.append(
+            section("*Feedback*\n" + "\n".join(f"• {escape(x)}" for x in digest.survey_lines))
+        )
+    if digest.policy_changes:
+        blocks.append(
+            section(
+                "*Policy pack updated*: "
+                + "; ".join(escape(c) for c in digest.policy_changes)
+                + " — see `/ai-policy`"
+            )
+        )
+    if digest.thanked:
+        names = ", ".join(f"<@{user}> ({count})" for user, count in digest.thanked)
+        blocks.append(section(f":pray: *Thanks* to the champions whose answers helped: {names}"))
+    if digest.tip is not None:
+        blocks += [
+            divider(),
+            section(
+                f":bulb: *Did you know?* {escape(digest.tip.question)}\n"
+                f"{escape(clip(digest.tip.answer, 600))}"
+            ),
+        ]
+    blocks.append(context("Posted by the AI-coding CoE · `/ai-coe digest` to change it"))
+    return {"text": f"AI-coding community digest, {span}", "blocks": blocks}
+
+
+def subscriptions_message(found: list[DigestSubscription]) -> dict[str, Any]:
+    if not found:
+        return {
+            "response_type": "ephemeral",
+            "text": "No digests",
+            "blocks": [
+                section(
+                    "No channel gets a digest yet: `/ai-coe digest subscribe "
+                    "#channel weekly mon 09:00 Europe/Paris`."
+                )
+            ],
+        }
+    lines = [
+        f"• <#{s.channel_id}> · {DAYS[s.weekday]} {s.time_of_day} {escape(s.timezone)} · "
+        f"{', '.join(s.sections)}"
+        + (
+            f" · :pause_button: paused ({escape(s.paused_reason or '')})"
+            if s.status == "paused"
+            else ""
+        )
+        for s in found
+    ]
+    return {
+        "response_type": "ephemeral",
+        "text": "Digests",
+        "blocks": [section("*Digest subscriptions*\n" + "\n".join(lines))],
+    }

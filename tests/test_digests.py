@@ -1,0 +1,159 @@
+"""Weekly digests: subscriptions, content per section, exactly once, missed fires, pauses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot.jobs.digests import post_due
+from bot.jobs.outbox import send_due
+from bot.services import prompts
+from bot.standin import FakeSlack, SlackSender
+from tests.conftest import Clock, RunningApp
+from tests.helpers import audit_events, message_text, outbox_rows
+
+MONDAY_9_PARIS = dt.datetime(2026, 11, 9, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris
+
+
+async def admin(sender: SlackSender, running: RunningApp, slack: FakeSlack, text: str) -> str:
+    sent = await sender.command("/ai-coe", text, user_id="U0ADMIN")
+    await running.settle()
+    return message_text(slack.responses_for(sent.response_url or "")[0].body)
+
+
+async def activity(sender: SlackSender, running: RunningApp, clock: Clock) -> None:
+    async with running.deps.sessions.begin() as session:
+        prompt = await prompts.create(
+            session=session,
+            draft=prompts.PromptDraft(
+                title="Write tests first", body=f"Write a failing test ({clock():%Y-%m-%d})."
+            ),
+            author_id="U0BOB",
+            team=None,
+            now=clock(),
+            needs_review=False,
+        )
+        await prompts.record_use(
+            session=session, prompt=prompt, user_id="U0CAROL", team=None, now=clock()
+        )
+        await prompts.toggle_helpful(session=session, prompt=prompt, user_id="U0CAROL", now=clock())
+    await sender.command("/ask-champion", "Who approves new AI tools?")
+    await running.settle()
+
+
+async def test_subscribe_and_post_once_per_week(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    clock.now = MONDAY_9_PARIS - dt.timedelta(days=3)
+    reply = await admin(
+        sender,
+        running,
+        slack,
+        "digest subscribe <#C0COMMUNITY|ai-community> weekly mon 09:00 Europe/Paris",
+    )
+    assert "every mon at 09:00 (Europe/Paris)" in reply
+    await activity(sender, running, clock)
+
+    assert await post_due(running.deps) == 0  # Friday: not due
+    clock.now = MONDAY_9_PARIS + dt.timedelta(minutes=1)
+    assert await post_due(running.deps) == 1
+    assert await post_due(running.deps) == 0  # a repeated fire posts nothing more
+    await send_due(running.deps)
+    [posted] = slack.messages("C0COMMUNITY")
+    text = message_text(posted)
+    assert "Write tests first" in text
+    assert "1 asked, 0 answered" in text
+    assert "Did you know?" in text
+    assert [e.action for e in await audit_events(running, "digest.subscribe")]
+
+    clock.advance(days=7)  # the next week, with nothing new: a tip alone posts nothing
+    assert await post_due(running.deps) == 0
+    assert len(slack.messages("C0COMMUNITY")) == 1
+
+
+async def test_a_missed_fire_posts_once_within_the_grace_window(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    clock.now = MONDAY_9_PARIS - dt.timedelta(days=2)
+    await admin(
+        sender, running, slack, "digest subscribe C0COMMUNITY weekly mon 09:00 Europe/Paris"
+    )
+    await activity(sender, running, clock)
+    clock.now = MONDAY_9_PARIS + dt.timedelta(hours=7)  # down over the hour, back too late
+    assert await post_due(running.deps) == 0
+    clock.now = MONDAY_9_PARIS + dt.timedelta(days=3)
+    await activity(sender, running, clock)
+    clock.now = MONDAY_9_PARIS + dt.timedelta(days=7, hours=2)  # next week, back within 6 h
+    assert await post_due(running.deps) == 1
+    assert await post_due(running.deps) == 0
+
+
+async def test_a_channel_that_fails_pauses_its_digest_and_tells_the_coe_once(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    slack.add_channel("C0GONE", "gone", ["U0ADMIN"])
+    clock.now = MONDAY_9_PARIS - dt.timedelta(days=1)
+    await admin(sender, running, slack, "digest subscribe C0GONE weekly mon 09:00 Europe/Paris")
+    await activity(sender, running, clock)
+    slack.workspace.channels["C0GONE"].members.remove("U0BOT")  # the bot was removed
+    clock.now = MONDAY_9_PARIS + dt.timedelta(minutes=5)
+    assert await post_due(running.deps) == 1
+    await send_due(running.deps)
+    await send_due(running.deps)
+    listing = await admin(sender, running, slack, "digest list")
+    assert "paused (not_in_channel)" in listing
+    paused = [m for m in slack.messages("C0COE") if "is paused" in m["text"]]
+    assert len(paused) == 1
+    clock.advance(days=7)
+    assert await post_due(running.deps) == 0  # paused: not every week
+    assert len([r for r in await outbox_rows(running) if r.kind == "digest-paused"]) == 1
+
+
+async def test_bad_subscriptions_are_refused_and_nothing_is_stored(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    for text, expected in (
+        ("digest subscribe C0NOPE weekly mon 09:00 Europe/Paris", "doesn't know that channel"),
+        ("digest subscribe C0COMMUNITY weekly mon 25:00 Europe/Paris", "not a time"),
+        ("digest subscribe C0COMMUNITY weekly mon 09:00 Mars/Olympus", "not a time zone"),
+        ("digest subscribe C0COMMUNITY weekly funday 09:00 UTC", "not a weekday"),
+        ("digest subscribe C0COMMUNITY weekly mon 09:00 UTC gossip", "Unknown section"),
+    ):
+        assert expected in await admin(sender, running, slack, text)
+    assert "No channel gets a digest" in await admin(sender, running, slack, "digest list")
+    refused = await sender.command("/ai-coe", "digest list", user_id="U0BOB")
+    await running.settle()
+    assert "CoE admins only" in message_text(
+        slack.responses_for(refused.response_url or "")[0].body
+    )
+
+
+async def test_preview_shows_this_weeks_digest(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    assert "Nothing happened" in await admin(sender, running, slack, "digest preview")
+    await activity(sender, running, clock)
+    preview = await admin(sender, running, slack, "digest preview prompts")
+    assert "Write tests first" in preview
+    assert "asked" not in preview  # only the prompts section was asked for
+
+
+async def test_policy_changes_since_the_last_digest(
+    settings: Any, clock: Clock, slack: FakeSlack, tmp_path: Any
+) -> None:
+    from bot.services.policy_pack import default_pack_path
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(default_pack_path().read_text())
+    app, runner = await start_app(settings.model_copy(update={"policy_pack": pack}), clock)
+    try:
+        clock.advance(days=1)
+        pack.write_text(pack.read_text().replace('version: "2026.11.0"', 'version: "2026.12.0"'))
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            await sender.command("/ai-coe", "policy reload", user_id="U0ADMIN")
+            await app.settle()
+            preview = await admin(sender, app, slack, "digest preview policy")
+        assert "version 2026.11.0 → 2026.12.0" in preview
+    finally:
+        await runner.cleanup()
