@@ -130,7 +130,10 @@ class Prompt(SQLModel, table=True):
     """
 
     __tablename__ = "prompt"
-    __table_args__ = (Index("ix_prompt_status_score", "status", "score"),)
+    __table_args__ = (
+        Index("ix_prompt_status_score", "status", "score"),
+        Index("ix_prompt_created_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=150)
@@ -199,7 +202,7 @@ class PromptUser(SQLModel, table=True):
 
     prompt_id: int = Field(foreign_key="prompt.id", primary_key=True)
     user_id: str = Field(max_length=32, primary_key=True)
-    first_used_at: dt.datetime = _ts()
+    first_used_at: dt.datetime = _ts(index=True)
 
 
 class PromptUse(SQLModel, table=True):
@@ -290,7 +293,11 @@ class Question(SQLModel, table=True):
     """
 
     __tablename__ = "question"
-    __table_args__ = (Index("ix_question_status_deadline", "status", "claim_deadline"),)
+    __table_args__ = (
+        Index("ix_question_status_deadline", "status", "claim_deadline"),
+        Index("ix_question_created_at", "created_at"),
+        Index("ix_question_answered_at", "answered_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     asker_id: str = Field(max_length=32, index=True)

@@ -1,4 +1,5 @@
-"""Digest subscriptions: which channel gets a weekly digest, when, with which sections.
+"""Digests: which channel gets a weekly digest, when, with which sections; and the
+indexes a digest's period queries use (questions, prompts and first uses by date).
 
 Revision ID: 0005
 Revises: 0004
@@ -32,7 +33,18 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(32), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
+    op.create_index("ix_question_created_at", "question", ["created_at"])
+    op.create_index("ix_question_answered_at", "question", ["answered_at"])
+    op.create_index("ix_prompt_created_at", "prompt", ["created_at"])
+    op.create_index("ix_prompt_user_first_used_at", "prompt_user", ["first_used_at"])
 
 
 def downgrade() -> None:
+    for index, table in (
+        ("ix_prompt_user_first_used_at", "prompt_user"),
+        ("ix_prompt_created_at", "prompt"),
+        ("ix_question_answered_at", "question"),
+        ("ix_question_created_at", "question"),
+    ):
+        op.drop_index(index, table_name=table)
     op.drop_table("digest_subscription")
