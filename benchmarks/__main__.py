@@ -7,7 +7,7 @@ import json
 import platform
 import sys
 
-from benchmarks import champions, http, lookup, prompt_search, surveys
+from benchmarks import champions, digests, http, lookup, prompt_search, surveys
 
 
 def main() -> None:
@@ -22,6 +22,9 @@ def main() -> None:
     if not only or "champions" in only:
         results["champions_1000_champions_10000_questions"] = champions.run()
         print(json.dumps(results["champions_1000_champions_10000_questions"]), flush=True)
+    if not only or "digests" in only:
+        results["digest_and_app_home_one_year"] = digests.run()
+        print(json.dumps(results["digest_and_app_home_one_year"]), flush=True)
     if not only or "surveys" in only:
         results["survey_fan_out_20000"] = asyncio.run(surveys.run())
         print(json.dumps(results["survey_fan_out_20000"]), flush=True)

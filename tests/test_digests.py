@@ -157,3 +157,30 @@ async def test_policy_changes_since_the_last_digest(
         assert "version 2026.11.0 → 2026.12.0" in preview
     finally:
         await runner.cleanup()
+
+
+async def test_two_replicas_firing_together_post_once(
+    settings: Any, clock: Clock, slack: FakeSlack
+) -> None:
+    import asyncio
+
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    first, runner_a = await start_app(settings, clock)
+    second, runner_b = await start_app(settings, clock)  # a restart or another replica
+    try:
+        clock.now = MONDAY_9_PARIS - dt.timedelta(days=2)
+        async with SlackSender(first.events_url, SIGNING_SECRET, slack=slack) as sender:
+            await admin(
+                sender, first, slack, "digest subscribe C0COMMUNITY weekly mon 09:00 Europe/Paris"
+            )
+            await activity(sender, first, clock)
+        clock.now = MONDAY_9_PARIS + dt.timedelta(minutes=1)
+        results = await asyncio.gather(post_due(first.deps), post_due(second.deps))
+        assert sorted(results) == [0, 1]
+        await send_due(first.deps)
+        await send_due(second.deps)
+        assert len(slack.messages("C0COMMUNITY")) == 1
+    finally:
+        await runner_a.cleanup()
+        await runner_b.cleanup()
