@@ -22,6 +22,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot import db, handlers
+from bot.api.routes import create_api
 from bot.config import ConfigError, Settings
 from bot.deps import Deps
 from bot.jobs import running_scheduler
@@ -130,6 +131,8 @@ def create_app(
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
+    if settings.coe_api_token is not None:
+        app.add_subapp("/api/v1", create_api(deps, settings.coe_api_token.get_secret_value()))
     app.cleanup_ctx.append(_lifecycle(run_workers))
     if socket_mode:
         app.cleanup_ctx.append(_socket_mode)

@@ -1,0 +1,157 @@
+"""The CoE review API at /api/v1: bearer tokens, JSON errors, cursor pagination, OpenAPI.
+
+Every route is declared once in `ROUTES` with its parameters; the handlers read their
+parameters through that declaration (unknown or malformed ones answer 422 naming the
+field), and `/api/v1/openapi.json` is generated from the same table, so the document
+cannot drift from the handlers.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+DEPS = web.AppKey("api-deps", Deps)
+CONSUMER = web.RequestKey("api-consumer", str)
+MAX_LIMIT = 500
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, field_name: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field_name
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: str  # "string", "date", "integer", "cursor", "enum"
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+PAGE = (
+    Param("limit", "integer", f"items per page, 1 to {MAX_LIMIT} (default 100)"),
+    Param("cursor", "cursor", "the `next_cursor` of the previous page"),
+)
+WINDOW = (
+    Param("team", "string", "only this team"),
+    Param("since", "date", "from this date (YYYY-MM-DD, inclusive)"),
+    Param("until", "date", "before this date (YYYY-MM-DD, exclusive)"),
+)
+
+Handler = Callable[[web.Request, dict[str, Any]], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class Route:
+    path: str
+    summary: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    path_params: tuple[str, ...] = ()
+    csv: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_tokens(raw: str) -> dict[str, str]:
+    """`COE_API_TOKEN`: one token, or `name=token;name=token` so each can be revoked."""
+    if "=" not in raw:
+        return {"default": raw.strip()}
+    tokens = {}
+    for part in raw.replace(",", ";").split(";"):
+        name, _, token = part.partition("=")
+        if name.strip() and token.strip():
+            tokens[name.strip()] = token.strip()
+    return tokens
+
+
+def consumer_for(tokens: dict[str, str], header: str | None) -> str | None:
+    """The consumer whose token this is (constant-time comparison against each)."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    given = header.removeprefix("Bearer ").strip().encode()
+    found = None
+    for name, token in tokens.items():
+        if hmac.compare_digest(given, token.encode()):
+            found = name
+    return found
+
+
+def read_params(request: web.Request, route: Route) -> dict[str, Any]:
+    known = {p.name: p for p in route.params}
+    if route.csv:
+        known["format"] = Param("format", "enum", "json or csv", ("json", "csv"))
+    values: dict[str, Any] = {}
+    for name, raw in request.query.items():
+        param = known.get(name)
+        if param is None:
+            raise ApiError(422, f"unknown parameter {name!r}", name)
+        values[name] = _convert(param, raw)
+    values.setdefault("limit", 100)
+    for name in route.path_params:
+        values[name] = request.match_info[name]
+    return values
+
+
+def _convert(param: Param, raw: str) -> Any:
+    if param.kind == "integer":
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise ApiError(
+                422, f"{param.name} must be a whole number from 1 to {MAX_LIMIT}", param.name
+            )
+        return int(raw)
+    if param.kind == "date":
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ApiError(
+                422, f"{param.name} must be a date like 2026-11-30", param.name
+            ) from None
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    if param.kind == "cursor":
+        return decode_cursor(raw)
+    if param.kind == "enum" and raw not in param.choices:
+        raise ApiError(422, f"{param.name} must be one of {', '.join(param.choices)}", param.name)
+    if len(raw) > 200:
+        raise ApiError(422, f"{param.name} is too long", param.name)
+    return raw
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode()
+
+
+def decode_cursor(raw: str) -> int:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw.encode()))["after"]
+    except (ValueError, KeyError, TypeError):
+        value = None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ApiError(422, "cursor is not one this API gave out", "cursor")
+    return value
+
+
+def page(items: list[dict[str, Any]], limit: int, key: str = "id") -> dict[str, Any]:
+    more = len(items) > limit
+    shown = items[:limit]
+    return {
+        "items": shown,
+        "next_cursor": encode_cursor(int(shown[-1][key])) if more and shown else None,
+    }
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))

@@ -1,0 +1,338 @@
+"""The API's routes, its middleware, and the OpenAPI 3.1 document built from the routes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.api import (
+    CONSUMER,
+    DEPS,
+    PAGE,
+    WINDOW,
+    ApiError,
+    Route,
+    consumer_for,
+    json_response,
+    page,
+    parse_tokens,
+    read_params,
+)
+from bot.services import audit, review, survey_results
+from bot.services.survey_definitions import SurveyDefinition
+
+
+def _window(params: dict[str, Any]) -> review.Window:
+    return review.Window(
+        after=params.get("cursor", 0),
+        limit=params["limit"],
+        since=params.get("since"),
+        until=params.get("until"),
+        team=params.get("team"),
+    )
+
+
+async def list_surveys(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    async with request.app[DEPS].sessions() as session:
+        return json_response({"items": await review.surveys(session=session)})
+
+
+async def list_runs(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    async with request.app[DEPS].sessions() as session:
+        found = await review.runs(session=session, survey_id=params["survey_id"])
+    if not found:
+        raise ApiError(404, "no such survey, or it has no runs")
+    return json_response({"items": found})
+
+
+def _run_id(params: dict[str, Any]) -> int:
+    raw = str(params["run_id"])
+    if not raw.isdigit():
+        raise ApiError(404, "no such run")
+    return int(raw)
+
+
+async def run_results(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    async with deps.sessions() as session:
+        run = await review.run(session=session, run_id=_run_id(params))
+        if run is None:
+            raise ApiError(404, "no such run")
+        rows = [
+            (r["team"], r["answers"])
+            async for r in review.responses(
+                session=session,
+                run=run,
+                window=review.Window(after=0, limit=10**9),
+                min_group=deps.settings.survey_min_group,
+            )
+        ]
+    definition = SurveyDefinition.model_validate(run.definition)
+    results = survey_results.compute(
+        definition,
+        rows,
+        audience=run.audience_size,
+        min_group=deps.settings.survey_min_group,
+        min_text=deps.settings.survey_min_group_text,
+    )
+    return json_response(
+        {
+            "run_id": run.id,
+            "respondents": results.respondents,
+            "audience": results.audience,
+            "questions": [
+                {
+                    "id": q.question.id,
+                    "answered": q.answered,
+                    "counts": dict(q.counts),
+                    "mean": q.mean,
+                    "nps": q.nps,
+                    "texts": q.texts,
+                    "texts_hidden": q.texts_hidden,
+                }
+                for q in results.questions
+            ],
+            "by_team": results.by_team,
+            "hidden_groups": results.hidden_teams,
+        }
+    )
+
+
+async def run_responses(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    as_csv = params.get("format") == "csv"
+    window = _window(params)
+    if as_csv:
+        window = review.Window(
+            after=window.after, limit=10**9, since=window.since, until=window.until
+        )
+    async with deps.sessions() as session:
+        run = await review.run(session=session, run_id=_run_id(params))
+        if run is None:
+            raise ApiError(404, "no such run")
+        async with deps.sessions.begin() as writer:  # every read of raw responses is audited
+            await audit.record(
+                session=writer,
+                actor=f"api:{request[CONSUMER]}",
+                action="api.read_responses",
+                subject=f"run:{run.id}",
+                details={"format": params.get("format", "json")},
+                now=deps.clock(),
+            )
+        rows = review.responses(
+            session=session,
+            run=run,
+            window=review.Window(
+                after=window.after, limit=window.limit + 1, since=window.since, until=window.until
+            ),
+            min_group=deps.settings.survey_min_group,
+        )
+        if not as_csv:
+            return json_response(page([r async for r in rows], window.limit))
+        return await _stream_csv(request, run.definition, rows)
+
+
+async def _stream_csv(
+    request: web.Request, definition: dict[str, Any], rows: Any
+) -> web.StreamResponse:
+    questions = [q["id"] for q in definition.get("questions", [])]
+    anonymous = definition.get("anonymous", True)
+    columns = ["id", "submitted_at", "team", *([] if anonymous else ["respondent"]), *questions]
+    response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8"})
+    await response.prepare(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    async for row in rows:
+        answers = row["answers"]
+        writer.writerow(
+            [
+                row["id"],
+                row["submitted_at"],
+                row["team"],
+                *([] if anonymous else [row.get("respondent")]),
+                *(_cell(answers.get(q)) for q in questions),
+            ]
+        )
+        if buffer.tell() > 256_000:
+            await response.write(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
+    await response.write(buffer.getvalue().encode())
+    await response.write_eof()
+    return response
+
+
+def _cell(value: Any) -> Any:
+    return ";".join(value) if isinstance(value, list) else value
+
+
+def _lister(reader: Any) -> Any:
+    async def handler(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+        async with request.app[DEPS].sessions() as session:
+            items = await reader(session=session, window=_window(params))
+        return json_response(page(items, params["limit"]))
+
+    return handler
+
+
+async def topics(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    async with request.app[DEPS].sessions() as session:
+        return json_response(await review.lookup_topics(session=session, window=_window(params)))
+
+
+async def openapi(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    return json_response(document())
+
+
+ROUTES = [
+    Route("/surveys", "Survey definitions", list_surveys),
+    Route(
+        "/surveys/{survey_id}/runs",
+        "Runs of a survey, with response counts",
+        list_runs,
+        path_params=("survey_id",),
+    ),
+    Route(
+        "/runs/{run_id}/responses",
+        "A run's responses (anonymity kept); audited",
+        run_responses,
+        params=(*PAGE, *WINDOW[1:]),
+        path_params=("run_id",),
+        csv=True,
+    ),
+    Route(
+        "/runs/{run_id}/results",
+        "A run's aggregated results, group-size rules applied",
+        run_results,
+        path_params=("run_id",),
+    ),
+    Route(
+        "/questions",
+        "Questions to champions with their timings",
+        _lister(review.questions),
+        params=(*PAGE, *WINDOW),
+    ),
+    Route("/prompts", "Prompts with their use", _lister(review.prompts), params=(*PAGE, *WINDOW)),
+    Route("/lookups", "Policy lookups", _lister(review.lookups), params=(*PAGE, *WINDOW[1:])),
+    Route(
+        "/lookups/topics",
+        "Top policy topics and queries that matched nothing",
+        topics,
+        params=WINDOW[1:],
+    ),
+    Route("/audit", "The audit log", _lister(review.audit_log), params=(*PAGE, *WINDOW[1:])),
+]
+
+
+def document() -> dict[str, Any]:
+    """OpenAPI 3.1, generated from ROUTES: it names exactly the parameters handlers accept."""
+    paths: dict[str, Any] = {}
+    for route in ROUTES:
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in route.path_params
+        ] + [
+            {
+                "name": p.name,
+                "in": "query",
+                "required": False,
+                "description": p.description,
+                "schema": _schema(p),
+            }
+            for p in route.params
+        ]
+        if route.csv:
+            parameters.append(
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["json", "csv"]},
+                }
+            )
+        content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
+        if route.csv:
+            content["text/csv"] = {"schema": {"type": "string"}}
+        paths["/api/v1" + route.path] = {
+            "get": {
+                "summary": route.summary,
+                "parameters": parameters,
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {"description": "OK", "content": content},
+                    "401": {"description": "Missing or wrong token", "content": _error()},
+                    "404": {"description": "Not found", "content": _error()},
+                    "422": {"description": "A parameter is wrong", "content": _error()},
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "coe-bot CoE review API", "version": "1"},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    }
+
+
+def _schema(param: Any) -> dict[str, Any]:
+    if param.kind == "integer":
+        return {"type": "integer", "minimum": 1, "maximum": 500}
+    if param.kind == "date":
+        return {"type": "string", "format": "date"}
+    return {"type": "string"}
+
+
+def _error() -> dict[str, Any]:
+    return {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "field": {"type": ["string", "null"]}},
+            }
+        }
+    }
+
+
+def create_api(deps: Any, raw_tokens: str) -> web.Application:
+    tokens = parse_tokens(raw_tokens)
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        consumer = consumer_for(tokens, request.headers.get("Authorization"))
+        if consumer is None and request.path != "/api/v1/openapi.json":
+            return json_response({"error": "unauthorized", "field": None}, status=401)
+        request[CONSUMER] = consumer or "anonymous"
+        try:
+            response: web.StreamResponse = await handler(request)
+        except ApiError as error:
+            return json_response(
+                {"error": error.message, "field": error.field}, status=error.status
+            )
+        except web.HTTPException as error:  # no such path, or a method it does not take
+            return json_response(
+                {"error": error.reason.lower(), "field": None}, status=error.status
+            )
+        except SQLAlchemyError:
+            return json_response(
+                {"error": "the database is unavailable", "field": None}, status=503
+            )
+        return response
+
+    api = web.Application(middlewares=[guard])
+    api[DEPS] = deps
+    for route in [*ROUTES, Route("/openapi.json", "This document", openapi)]:
+        api.router.add_get(route.path, _bind(route))
+    return api
+
+
+def _bind(route: Route) -> Any:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        response: web.StreamResponse = await route.handler(request, read_params(request, route))
+        return response
+
+    return handle

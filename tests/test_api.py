@@ -1,0 +1,200 @@
+"""The CoE review API: tokens, errors, pagination to the end, CSV, anonymity, audit, OpenAPI."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.services import policy, surveys
+from bot.services.policy_search import Outcome, PolicyAnswer
+from bot.services.survey_definitions import parse_definition
+from tests.conftest import Clock, RunningApp, start_app
+from tests.helpers import audit_events
+
+TOKENS = "dashboards=tok-dash;notebooks=tok-note"
+SURVEY = """
+id: pulse
+title: Pulse
+intro: Two questions.
+anonymous: true
+audience: {active_days: 30}
+questions:
+  - id: useful
+    type: likert
+    text: Useful?
+  - id: why
+    type: text
+    text: Why?
+    required: false
+"""
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: Clock) -> AsyncIterator[RunningApp]:
+    app, runner = await start_app(
+        settings.model_copy(update={"coe_api_token": SecretStr(TOKENS)}), clock
+    )
+    try:
+        yield app
+    finally:
+        await runner.cleanup()
+
+
+async def get(app: RunningApp, path: str, token: str | None = "tok-dash") -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{app.url}/api/v1{path}", headers=headers) as response,
+    ):
+        body = await response.text()
+        kind = response.headers.get("Content-Type", "")
+        return response.status, (await response.json() if "json" in kind else body)
+
+
+async def seed_lookups(app: RunningApp, count: int) -> None:
+    async with app.deps.sessions.begin() as session:
+        await policy.record_lookups(
+            session=session,
+            records=[
+                policy.LookupRecord(
+                    request_key=f"t{i}",
+                    user_id="U0ALICE",
+                    team_id=None,
+                    channel_id=None,
+                    answer=PolicyAnswer(
+                        query=f"question {i}",
+                        outcome=Outcome.no_match if i % 2 else Outcome.answered,
+                    ),
+                    pack_version="1",
+                    at=app.deps.clock(),
+                )
+                for i in range(count)
+            ],
+        )
+
+
+async def seed_responses(app: RunningApp, teams: list[str]) -> int:
+    async with app.deps.sessions.begin() as session:
+        definition = parse_definition(SURVEY, source="t")
+        await surveys.save_definition(
+            session=session,
+            definition=definition,
+            source="t",
+            actor="U0ADMIN",
+            now=app.deps.clock(),
+        )
+        people = [f"U0P{i:03d}" for i in range(len(teams))]
+        run = await surveys.start_run(
+            session=session,
+            definition=definition,
+            period="p",
+            audience=people,
+            started_by="U0ADMIN",
+            now=app.deps.clock(),
+        )
+        assert run is not None
+        assert run.id is not None
+        for user, team in zip(people, teams, strict=True):
+            await surveys.submit(
+                session=session,
+                run_id=run.id,
+                user_id=user,
+                answers={"useful": 4, "why": "because"},
+                team=team,
+                secret=b"k",
+                now=app.deps.clock(),
+            )
+        return run.id
+
+
+async def test_tokens(api: RunningApp) -> None:
+    await seed_lookups(api, 3)
+    for token in (None, "wrong", "tok-dash-but-longer"):
+        status, body = await get(api, "/lookups", token)
+        assert status == 401
+        assert body == {"error": "unauthorized", "field": None}  # nothing about the data
+    assert (await get(api, "/lookups", "tok-note"))[0] == 200
+
+
+async def test_pagination_to_the_end_and_bad_parameters(api: RunningApp) -> None:
+    await seed_lookups(api, 25)
+    seen: list[int] = []
+    cursor = ""
+    while True:
+        status, body = await get(api, f"/lookups?limit=10{cursor}")
+        assert status == 200
+        seen += [item["id"] for item in body["items"]]
+        if not body["next_cursor"]:
+            break
+        cursor = f"&cursor={body['next_cursor']}"
+    assert len(seen) == 25
+    assert seen == sorted(set(seen))
+    for query, field in (
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("cursor=!!", "cursor"),
+        ("since=yesterday", "since"),
+        ("colour=red", "colour"),
+    ):
+        status, body = await get(api, f"/lookups?{query}")
+        assert status == 422, query
+        assert body["field"] == field
+    assert (await get(api, "/runs/999/results"))[0] == 404
+    assert (await get(api, "/nope"))[0] == 404
+
+
+async def test_topics_show_what_matched_nothing(api: RunningApp) -> None:
+    await seed_lookups(api, 4)
+    status, body = await get(api, "/lookups/topics")
+    assert status == 200
+    assert {q["query"] for q in body["unanswered_queries"]} == {"question 1", "question 3"}
+
+
+async def test_responses_keep_anonymity_in_json_and_csv_and_reads_are_audited(
+    api: RunningApp,
+) -> None:
+    run_id = await seed_responses(api, ["payments"] * 6 + ["search"] * 2)
+    status, body = await get(api, f"/runs/{run_id}/responses")
+    assert status == 200
+    assert len(body["items"]) == 8
+    assert all("respondent" not in item for item in body["items"])
+    assert {item["team"] for item in body["items"]} == {"payments", "(small group)"}
+    status, text = await get(api, f"/runs/{run_id}/responses?format=csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 8
+    assert "respondent" not in rows[0]
+    assert not any("U0P" in value for row in rows for value in row.values())
+    reads = await audit_events(api, "api.read_responses")
+    assert [e.actor for e in reads] == ["api:dashboards", "api:dashboards"]
+
+    status, results = await get(api, f"/runs/{run_id}/results")
+    assert status == 200
+    assert results["respondents"] == 8
+    assert "search" not in results["by_team"]
+    why = next(q for q in results["questions"] if q["id"] == "why")
+    assert why["texts_hidden"] is True  # 8 texts, fewer than 10
+
+
+async def test_openapi_matches_the_routes(api: RunningApp) -> None:
+    status, document = await get(api, "/openapi.json", token=None)
+    assert status == 200
+    assert document["openapi"].startswith("3.1")
+    from bot.api.routes import ROUTES
+
+    assert set(document["paths"]) == {f"/api/v1{r.path}" for r in ROUTES}
+    for path in ("/api/v1/lookups", "/api/v1/questions", "/api/v1/audit", "/api/v1/prompts"):
+        names = {p["name"] for p in document["paths"][path]["get"]["parameters"]}
+        assert {"limit", "cursor", "since", "until"} <= names
+        status, _ = await get(api, path.removeprefix("/api/v1") + "?limit=5&since=2026-01-01")
+        assert status == 200
+
+
+async def test_the_api_is_off_without_a_token(running: RunningApp) -> None:
+    assert (await get(running, "/lookups"))[0] == 404
