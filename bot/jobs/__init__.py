@@ -81,6 +81,13 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         replace_existing=True,
     )
     scheduler.add_job(
+        _guard("retention", housekeeping.apply_retention, deps),
+        CronTrigger(hour=3, minute=41, timezone="UTC"),
+        id="retention",
+        name="retention purge",
+        replace_existing=True,
+    )
+    scheduler.add_job(
         _guard("housekeeping", housekeeping.forget_old_requests, deps),
         CronTrigger(hour=3, minute=17, timezone="UTC"),
         id="housekeeping",

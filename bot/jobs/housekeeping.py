@@ -15,3 +15,14 @@ async def forget_old_requests(deps: Deps) -> int:
         return await idempotency.forget_requests_before(
             session=session, before=deps.clock() - KEEP_REQUEST_KEYS
         )
+
+
+async def apply_retention(deps: Deps) -> dict[str, int] | None:
+    """Daily, when RETENTION_DAYS is set: purge old free text, keep the numbers."""
+    from bot.services import retention
+
+    days = deps.settings.retention_days
+    if days is None:
+        return None
+    async with deps.sessions.begin() as session:
+        return await retention.purge(session=session, days=days, now=deps.clock())
