@@ -198,3 +198,35 @@ async def test_openapi_matches_the_routes(api: RunningApp) -> None:
 
 async def test_the_api_is_off_without_a_token(running: RunningApp) -> None:
     assert (await get(running, "/lookups"))[0] == 404
+
+
+async def test_metrics_count_distinct_people_beside_impact(api: RunningApp) -> None:
+    from bot.services import teams
+    from bot.services.policy_search import PolicyAnswer
+
+    now = api.deps.clock()
+    async with api.deps.sessions.begin() as session:
+        payments = await teams.get_or_create(session=session, name="payments", now=now)
+        await teams.set_member(session=session, user_id="U0ALICE", team=payments, now=now)
+        await policy.record_lookups(
+            session=session,
+            records=[
+                policy.LookupRecord(
+                    request_key=f"m{i}",
+                    user_id="U0ALICE",
+                    team_id=None,
+                    channel_id=None,
+                    answer=PolicyAnswer(query="q", outcome=Outcome.answered),
+                    pack_version="1",
+                    at=now,
+                )
+                for i in range(50)
+            ],
+        )  # one person looking up 50 times is still one person
+    status, body = await get(api, "/metrics?team=payments")
+    assert status == 200
+    [row] = body["items"]
+    assert row["adoption"]["active_people"] == 1
+    assert row["adoption"]["policy_lookups"] == 50
+    assert row["adoption"]["policy_lookup_people"] == 1
+    assert row["impact"]["impact_hidden"] is True  # no survey group large enough

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.api import (
     parse_tokens,
     read_params,
 )
-from bot.services import audit, review, survey_results
+from bot.services import adoption, audit, review, survey_results
 from bot.services.survey_definitions import SurveyDefinition
 
 
@@ -185,6 +186,19 @@ async def topics(request: web.Request, params: dict[str, Any]) -> web.StreamResp
         return json_response(await review.lookup_topics(session=session, window=_window(params)))
 
 
+async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    until = params.get("until") or deps.clock() + dt.timedelta(days=1)  # today included
+    since = params.get("since") or until - dt.timedelta(weeks=12)
+    async with deps.sessions() as session:
+        rows = await adoption.weekly(
+            session=session, since=since, until=until, min_group=deps.settings.survey_min_group
+        )
+    if params.get("team"):
+        rows = [r for r in rows if r["team"] == params["team"]]
+    return json_response({"items": rows})
+
+
 async def openapi(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
     return json_response(document())
 
@@ -226,6 +240,12 @@ ROUTES = [
         params=WINDOW[1:],
     ),
     Route("/audit", "The audit log", _lister(review.audit_log), params=(*PAGE, *WINDOW[1:])),
+    Route(
+        "/metrics",
+        "Adoption (distinct people) beside impact, per team and week",
+        metrics,
+        params=WINDOW,
+    ),
 ]
 
 
