@@ -55,6 +55,12 @@ def add_parsers(verbs: Any) -> None:
     ex_survey.add_argument("--format", choices=["csv", "json"], default="csv")
     ex_survey.add_argument("--output", "-o", help="file to write (default: standard output)")
     ex_survey.set_defaults(run=_export_survey)
+    for resource in ("lookups", "questions", "prompts", "audit"):
+        sub = ex_verbs.add_parser(resource, help=f"all {resource}, streamed")
+        sub.add_argument("--format", choices=["csv", "json"], default="csv")
+        sub.add_argument("--since", type=_date, help="from this date (YYYY-MM-DD)")
+        sub.add_argument("--output", "-o", help="file to write (default: standard output)")
+        sub.set_defaults(run=_export_resource, resource=resource)
 
 
 def _settings() -> Settings:
@@ -303,6 +309,92 @@ def _export_survey(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {lines} lines to {args.output}", file=sys.stderr)
     return 0
+
+
+def _date(raw: str) -> Any:
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a date like 2026-11-30") from None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _export_resource(args: argparse.Namespace) -> int:
+    """Page through the resource by id and write as we go, so memory stays flat; a
+    progress count goes to a terminal's standard error."""
+    import csv
+    import json
+
+    from bot.services import audit, review
+
+    readers = {
+        "lookups": review.lookups,
+        "questions": review.questions,
+        "prompts": review.prompts,
+        "audit": review.audit_log,
+    }
+    settings = _prepared_settings()
+    show_progress = sys.stderr.isatty()
+
+    async def export(out: Any) -> int:
+        from bot.models import utcnow
+
+        engine = db.create_engine(settings.database_url)
+        written, after, writer = 0, 0, None
+        try:
+            sessions = db.make_sessions(engine)
+            while True:
+                async with sessions() as session:
+                    rows = await readers[args.resource](
+                        session=session,
+                        window=review.Window(after=after, limit=5000, since=args.since),
+                    )
+                rows = rows[:5000]
+                if not rows:
+                    break
+                for row in rows:
+                    if args.format == "json":
+                        out.write(json.dumps(row, default=str) + "\n")
+                    else:
+                        if writer is None:
+                            writer = csv.DictWriter(out, fieldnames=list(row))
+                            writer.writeheader()
+                        writer.writerow({k: _flat(v) for k, v in row.items()})
+                written += len(rows)
+                after = int(rows[-1]["id"])
+                if show_progress:
+                    print(f"\rexported {written:,} {args.resource}", end="", file=sys.stderr)
+            async with sessions.begin() as session:
+                await audit.record(
+                    session=session,
+                    actor="cli",
+                    action=f"export.{args.resource}",
+                    details={"format": args.format, "rows": written},
+                    now=utcnow(),
+                )
+        finally:
+            await engine.dispose()
+        if show_progress:
+            print(file=sys.stderr)
+        return written
+
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        count = asyncio.run(export(out))
+    finally:
+        if args.output:
+            out.close()
+    if args.output:
+        print(f"wrote {count} {args.resource} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _flat(value: Any) -> Any:
+    import json
+
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else value
 
 
 def _prepared_settings() -> Settings:

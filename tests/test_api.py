@@ -230,3 +230,60 @@ async def test_metrics_count_distinct_people_beside_impact(api: RunningApp) -> N
     assert row["adoption"]["policy_lookups"] == 50
     assert row["adoption"]["policy_lookup_people"] == 1
     assert row["impact"]["impact_hidden"] is True  # no survey group large enough
+
+
+async def test_no_request_the_openapi_document_allows_gets_a_500(api: RunningApp) -> None:
+    """Property-based: random values for every parameter of every documented route.
+
+    Hypothesis drives a plain HTTP client in a thread while the server keeps serving here.
+    """
+    import asyncio
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from bot.api.routes import document
+
+    await seed_lookups(api, 3)
+    await seed_responses(api, ["payments"] * 5)
+    paths = sorted(document()["paths"].items())
+    junk = st.one_of(
+        st.text(max_size=40),
+        st.integers(-5, 10**7).map(str),
+        st.dates().map(str),
+        st.sampled_from(["", "0", "-1", "x" * 300, "2026-02-30", "%00", "1e9", "null"]),
+    )
+    seen: list[int] = []
+
+    def status(path: str, query: dict[str, str]) -> int:
+        url = f"{api.url}{urllib.parse.quote(path)}?{urllib.parse.urlencode(query)}"
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer tok-dash"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    @settings(
+        max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    @given(st.sampled_from(paths), st.data())
+    def never_500(route: tuple[str, Any], data: st.DataObject) -> None:
+        path, spec = route
+        query: dict[str, str] = {}
+        for param in spec["get"]["parameters"]:
+            value = data.draw(junk)
+            if param["in"] == "path":
+                path = path.replace("{" + param["name"] + "}", value or "1")
+            elif data.draw(st.booleans()):
+                query[param["name"]] = value
+        code = status(path, query)
+        seen.append(code)
+        assert code != 500, (path, query)
+
+    await asyncio.to_thread(never_500)
+    assert len(seen) >= 150
+    assert {200, 422} <= set(seen)

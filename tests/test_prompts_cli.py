@@ -59,3 +59,15 @@ def test_import_refuses_secrets_and_reports_file_errors(tmp_path: Path) -> None:
     broken = run(tmp_path, "prompts", "import", str(tmp_path / "bad.yaml"))
     assert broken.returncode == 1
     assert "bad.yaml:1: [0].body" in broken.stdout
+
+
+def test_exports_of_lookups_and_the_audit_log_are_audited(tmp_path: Path) -> None:
+    assert run(tmp_path, "try", "/ai-policy copilot").returncode == 0
+    lookups = run(tmp_path, "export", "lookups", "--since", "2020-01-01")
+    assert lookups.returncode == 0, lookups.stderr
+    assert lookups.stdout.splitlines()[0].startswith("id,user,query,outcome")
+    assert ",copilot,answered," in lookups.stdout
+    trail = run(tmp_path, "export", "audit", "--format", "json")
+    actions = [line for line in trail.stdout.splitlines() if '"export.lookups"' in line]
+    assert len(actions) == 1
+    assert run(tmp_path, "export", "lookups", "--since", "yesterday").returncode == 2
