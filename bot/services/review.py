@@ -136,6 +136,45 @@ async def responses(
         yield row
 
 
+def responses_copy_sql(
+    run_id: int, definition: dict[str, Any], window: Window, min_group: int
+) -> tuple[str, list[Any]]:
+    """The PostgreSQL query behind a CSV of one run's responses: the same columns and the
+    same anonymity rules as `responses` (question ids are validated slugs)."""
+    parsed = SurveyDefinition.model_validate(definition)
+    columns = [
+        "r.id",
+        "r.updated_at AS submitted_at",
+        "CASE WHEN r.team IS NULL THEN NULL WHEN t.n >= $2 THEN r.team"
+        f" ELSE '{SMALL_GROUP}' END AS team",
+    ]
+    if not parsed.anonymous:
+        columns.append("r.user_id AS respondent")
+    for question in parsed.questions:
+        quoted = question.id.replace('"', "")
+        if question.type.value == "multi":
+            columns.append(
+                "array_to_string(ARRAY(SELECT json_array_elements_text("
+                f"r.answers->'{quoted}')), ';') AS \"{quoted}\""
+            )
+        else:
+            columns.append(f"r.answers->>'{quoted}' AS \"{quoted}\"")
+    args: list[Any] = [run_id, min_group, window.after]
+    where = ["r.run_id = $1", "r.id > $3"]
+    if window.since:
+        args.append(window.since)
+        where.append(f"r.updated_at >= ${len(args)}")
+    if window.until:
+        args.append(window.until)
+        where.append(f"r.updated_at < ${len(args)}")
+    sql = (
+        f"SELECT {', '.join(columns)} FROM survey_response r LEFT JOIN "
+        "(SELECT team, count(*) AS n FROM survey_response WHERE run_id = $1 GROUP BY team) t"
+        f" ON t.team = r.team WHERE {' AND '.join(where)} ORDER BY r.id"
+    )
+    return sql, args
+
+
 async def questions(*, session: AsyncSession, window: Window) -> list[dict[str, Any]]:
     query = (
         select(Question, Team.name)
