@@ -7,7 +7,7 @@ import json
 import platform
 import sys
 
-from benchmarks import champions, digests, http, lookup, prompt_search, surveys
+from benchmarks import champions, digests, export, http, lookup, prompt_search, surveys
 
 
 def main() -> None:
@@ -25,6 +25,9 @@ def main() -> None:
     if not only or "digests" in only:
         results["digest_and_app_home_one_year"] = digests.run()
         print(json.dumps(results["digest_and_app_home_one_year"]), flush=True)
+    if not only or "export" in only:
+        results["csv_export_1000000_answers"] = export.run()
+        print(json.dumps(results["csv_export_1000000_answers"]), flush=True)
     if not only or "surveys" in only:
         results["survey_fan_out_20000"] = asyncio.run(surveys.run())
         print(json.dumps(results["survey_fan_out_20000"]), flush=True)
