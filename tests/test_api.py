@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import AsyncIterator
 from typing import Any
@@ -287,3 +288,53 @@ async def test_no_request_the_openapi_document_allows_gets_a_500(api: RunningApp
     await asyncio.to_thread(never_500)
     assert len(seen) >= 150
     assert {200, 422} <= set(seen)
+
+
+async def test_each_resource_and_its_filters(api: RunningApp) -> None:
+    from bot.models import Question
+    from bot.services import prompts, teams
+
+    run_id = await seed_responses(api, ["payments"] * 5)
+    now = api.deps.clock()
+    async with api.deps.sessions.begin() as session:
+        payments = await teams.get_or_create(session=session, name="payments", now=now)
+        search = await teams.get_or_create(session=session, name="search", now=now)
+        session.add(
+            Question(
+                asker_id="U0ALICE",
+                team_id=payments.id,
+                text="q1",
+                status="answered",
+                created_at=now,
+                claimed_at=now + dt.timedelta(minutes=5),
+                answered_at=now + dt.timedelta(hours=2),
+            )
+        )
+        session.add(Question(asker_id="U0BOB", team_id=search.id, text="q2", created_at=now))
+        await prompts.create(
+            session=session,
+            draft=prompts.PromptDraft(title="T", body="B"),
+            author_id="U0ALICE",
+            team="payments",
+            now=now,
+            needs_review=False,
+        )
+
+    status, body = await get(api, "/surveys")
+    assert [s["id"] for s in body["items"]] == ["pulse"]
+    status, body = await get(api, "/surveys/pulse/runs")
+    assert body["items"][0]["responses"] == 5
+    assert (await get(api, "/surveys/nothing/runs"))[0] == 404
+    status, body = await get(api, "/questions?team=payments")
+    [question] = body["items"]
+    assert question["seconds_to_claim"] == 300
+    assert question["seconds_to_answer"] == 7200
+    assert (await get(api, "/questions?team=search"))[1]["items"][0]["status"] == "open"
+    assert len((await get(api, "/prompts?team=payments"))[1]["items"]) == 1
+    assert (await get(api, "/prompts?team=search"))[1]["items"] == []
+    day = now.date()
+    assert len((await get(api, f"/questions?since={day}"))[1]["items"]) == 2
+    assert (await get(api, f"/questions?until={day}"))[1]["items"] == []
+    _status, body = await get(api, "/audit?limit=500")
+    assert {"policy.load", "survey.load", "survey.send"} <= {e["action"] for e in body["items"]}
+    assert (await get(api, f"/runs/{run_id}/results"))[0] == 200
