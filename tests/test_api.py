@@ -321,11 +321,14 @@ async def test_each_resource_and_its_filters(api: RunningApp) -> None:
         )
 
     status, body = await get(api, "/surveys")
+    assert status == 200
     assert [s["id"] for s in body["items"]] == ["pulse"]
     status, body = await get(api, "/surveys/pulse/runs")
+    assert status == 200
     assert body["items"][0]["responses"] == 5
     assert (await get(api, "/surveys/nothing/runs"))[0] == 404
     status, body = await get(api, "/questions?team=payments")
+    assert status == 200
     [question] = body["items"]
     assert question["seconds_to_claim"] == 300
     assert question["seconds_to_answer"] == 7200
