@@ -184,3 +184,52 @@ async def test_two_replicas_firing_together_post_once(
     finally:
         await runner_a.cleanup()
         await runner_b.cleanup()
+
+
+async def test_survey_and_champion_sections(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    from bot.models import Question
+    from bot.services import surveys
+    from bot.services.survey_definitions import parse_definition
+    from tests.test_api import SURVEY
+
+    async with running.deps.sessions.begin() as session:
+        session.add(
+            Question(
+                asker_id="U0ALICE",
+                text="q",
+                status="answered",
+                answered_by="U0BOB",
+                helpful=True,
+                created_at=clock(),
+                answered_at=clock(),
+            )
+        )
+        session.add(
+            Question(
+                asker_id="U0CAROL",
+                text="q2",
+                status="answered",
+                answered_by="U0BOB",
+                helpful=False,
+                created_at=clock(),
+                answered_at=clock(),
+            )
+        )
+        definition = parse_definition(SURVEY, source="t")
+        await surveys.save_definition(
+            session=session, definition=definition, source="t", actor="U0ADMIN", now=clock()
+        )
+        await surveys.start_run(
+            session=session,
+            definition=definition,
+            period="p",
+            audience=["U0ALICE", "U0BOB"],
+            started_by="U0ADMIN",
+            now=clock() - dt.timedelta(hours=1),
+        )
+    preview = await admin(sender, running, slack, "digest preview surveys champions questions")
+    assert "Pulse: 0 of 2 answered (0%)" in preview
+    assert "<@U0BOB> (1)" in preview  # one answer rated helpful, one not: thanked once
+    assert "2 answered, median time to answer 0.0 h" in preview
