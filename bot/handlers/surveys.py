@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.errors import BadInput, UserError
 from bot.handlers.common import guarded
 from bot.jobs import surveys as survey_jobs
-from bot.models import SurveyResponse, SurveyRun
+from bot.models import SurveyRun
 from bot.services import survey_results, surveys
 from bot.services.survey_definitions import (
     DefinitionError,
@@ -197,36 +197,14 @@ async def _list(deps: Deps) -> dict[str, Any]:
 
 
 async def results_message(deps: Deps, survey_id: str) -> dict[str, Any]:
-    from sqlmodel import col, select
-
+    min_group, min_text = deps.settings.survey_min_group, deps.settings.survey_min_group_text
     async with deps.sessions() as session:
-        runs = list(await surveys.runs_of(session=session, survey_id=survey_id))
-        if not runs:
-            raise BadInput(f"Survey “{escape(survey_id[:60])}” has no runs yet.")
-        computed = []
-        for run in runs[:2]:
-            rows = (
-                await session.exec(
-                    select(SurveyResponse.team, SurveyResponse.answers).where(
-                        col(SurveyResponse.run_id) == run.id
-                    )
-                )
-            ).all()
-            definition = SurveyDefinition.model_validate(run.definition)
-            computed.append(
-                survey_results.compute(
-                    definition,
-                    [(t, dict(a)) for t, a in rows],
-                    audience=run.audience_size,
-                    min_group=deps.settings.survey_min_group,
-                    min_text=deps.settings.survey_min_group_text,
-                )
-            )
-    lines = survey_results.render_lines(
-        computed[0],
-        computed[1] if len(computed) > 1 else None,
-        min_group=deps.settings.survey_min_group,
-        min_text=deps.settings.survey_min_group_text,
-    )
-    title = f"{runs[0].definition.get('title', survey_id)} (run #{runs[0].id}, {runs[0].status})"
+        latest = await survey_results.latest_runs(
+            session=session, survey_id=survey_id, min_group=min_group, min_text=min_text
+        )
+    if not latest:
+        raise BadInput(f"Survey “{escape(survey_id[:60])}” has no runs yet.")
+    (run, results), previous = latest[0], (latest[1][1] if len(latest) > 1 else None)
+    lines = survey_results.render_lines(results, previous, min_group=min_group, min_text=min_text)
+    title = f"{run.definition.get('title', survey_id)} (run #{run.id}, {run.status})"
     return views.results_message(lines, title)

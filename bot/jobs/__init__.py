@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -45,55 +46,40 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
     )
-    scheduler.add_job(
-        _guard("policy-review", policy_review.remind_if_overdue, deps),
-        CronTrigger(hour=9, minute=0, timezone="UTC"),
-        id="policy-review-reminder",
-        name="policy review reminder",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _guard("escalation", escalation.escalate_overdue, deps),
-        IntervalTrigger(minutes=1),
-        id="question-escalation",
-        name="question escalation sweep",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _guard("survey schedules", surveys.run_schedules, deps),
-        IntervalTrigger(minutes=1),
-        id="survey-schedules",
-        name="scheduled survey runs",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _guard("survey tick", surveys.tick, deps),
-        IntervalTrigger(minutes=1),
-        id="survey-tick",
-        name="survey reminders and closing",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _guard("digests", digests.post_due, deps),
-        IntervalTrigger(minutes=1),
-        id="digests",
-        name="weekly digests",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _guard("retention", housekeeping.apply_retention, deps),
-        CronTrigger(hour=3, minute=41, timezone="UTC"),
-        id="retention",
-        name="retention purge",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _guard("housekeeping", housekeeping.forget_old_requests, deps),
-        CronTrigger(hour=3, minute=17, timezone="UTC"),
-        id="housekeeping",
-        name="housekeeping",
-        replace_existing=True,
-    )
+    every_minute = IntervalTrigger(minutes=1)
+    jobs: list[tuple[str, str, Callable[[Deps], Awaitable[object]], Any]] = [
+        (
+            "policy-review-reminder",
+            "policy review reminder",
+            policy_review.remind_if_overdue,
+            CronTrigger(hour=9, minute=0, timezone="UTC"),
+        ),
+        (
+            "question-escalation",
+            "question escalation sweep",
+            escalation.escalate_overdue,
+            every_minute,
+        ),
+        ("survey-schedules", "scheduled survey runs", surveys.run_schedules, every_minute),
+        ("survey-tick", "survey reminders and closing", surveys.tick, every_minute),
+        ("digests", "weekly digests", digests.post_due, every_minute),
+        (
+            "retention",
+            "retention purge",
+            housekeeping.apply_retention,
+            CronTrigger(hour=3, minute=41, timezone="UTC"),
+        ),
+        (
+            "housekeeping",
+            "housekeeping",
+            housekeeping.forget_old_requests,
+            CronTrigger(hour=3, minute=17, timezone="UTC"),
+        ),
+    ]
+    for job_id, name, job, trigger in jobs:
+        scheduler.add_job(
+            _guard(job_id, job, deps), trigger, id=job_id, name=name, replace_existing=True
+        )
     return scheduler
 
 

@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import SurveyResponse, SurveyRun
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
 
 
@@ -193,3 +197,36 @@ def _headline(result: QuestionResult, before: QuestionResult | None) -> list[str
         )
         return [f"Average *{result.mean:.2f}*{change}"]
     return []
+
+
+async def latest_runs(
+    *, session: AsyncSession, survey_id: str, min_group: int, min_text: int, count: int = 2
+) -> list[tuple[SurveyRun, RunResults]]:
+    """The latest runs of a survey (newest first) with their results."""
+    runs = (
+        await session.exec(
+            select(SurveyRun)
+            .where(col(SurveyRun.survey_id) == survey_id)
+            .order_by(col(SurveyRun.started_at).desc(), col(SurveyRun.id).desc())
+            .limit(count)
+        )
+    ).all()
+    found = []
+    for run in runs:
+        rows = (
+            await session.exec(
+                select(SurveyResponse.team, SurveyResponse.answers).where(
+                    col(SurveyResponse.run_id) == run.id
+                )
+            )
+        ).all()
+        definition = SurveyDefinition.model_validate(run.definition)
+        results = compute(
+            definition,
+            [(t, dict(a)) for t, a in rows],
+            audience=run.audience_size,
+            min_group=min_group,
+            min_text=min_text,
+        )
+        found.append((run, results))
+    return found
