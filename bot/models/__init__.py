@@ -1,0 +1,60 @@
+"""SQLModel tables, by feature. Alembic migrations in `migrations/` create them."""
+
+from bot.models.base import UTCDateTime, utcnow
+from bot.models.champions import (
+    Champion,
+    Question,
+    QuestionAssignment,
+    Team,
+    TeamMember,
+    TeamUsergroup,
+)
+from bot.models.core import AuditEvent, JobRun, OutboxMessage, PolicyLookup, ProcessedRequest
+from bot.models.prompts import (
+    Prompt,
+    PromptReport,
+    PromptTag,
+    PromptUse,
+    PromptUser,
+    PromptVersion,
+    PromptVote,
+    SearchTerm,
+)
+from bot.models.surveys import (
+    DigestSubscription,
+    Survey,
+    SurveyOptOut,
+    SurveyRecipient,
+    SurveyResponse,
+    SurveyRun,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Champion",
+    "DigestSubscription",
+    "JobRun",
+    "OutboxMessage",
+    "PolicyLookup",
+    "ProcessedRequest",
+    "Prompt",
+    "PromptReport",
+    "PromptTag",
+    "PromptUse",
+    "PromptUser",
+    "PromptVersion",
+    "PromptVote",
+    "Question",
+    "QuestionAssignment",
+    "SearchTerm",
+    "Survey",
+    "SurveyOptOut",
+    "SurveyRecipient",
+    "SurveyResponse",
+    "SurveyRun",
+    "Team",
+    "TeamMember",
+    "TeamUsergroup",
+    "UTCDateTime",
+    "utcnow",
+]
