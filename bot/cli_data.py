@@ -345,6 +345,10 @@ def _export_resource(args: argparse.Namespace) -> int:
         written, after, writer = 0, 0, None
         try:
             sessions = db.make_sessions(engine)
+            async with sessions() as session:
+                total = await review.count(
+                    session=session, resource=args.resource, since=args.since
+                )
             while True:
                 async with sessions() as session:
                     rows = await readers[args.resource](
@@ -365,7 +369,7 @@ def _export_resource(args: argparse.Namespace) -> int:
                 written += len(rows)
                 after = int(rows[-1]["id"])
                 if show_progress:
-                    print(f"\rexported {written:,} {args.resource}", end="", file=sys.stderr)
+                    print(f"\r{_bar(written, total)} {args.resource}", end="", file=sys.stderr)
             async with sessions.begin() as session:
                 await audit.record(
                     session=session,
@@ -389,6 +393,12 @@ def _export_resource(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {count} {args.resource} to {args.output}", file=sys.stderr)
     return 0
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    share = done / total if total else 1.0
+    filled = round(width * min(share, 1.0))
+    return f"[{'#' * filled}{'-' * (width - filled)}] {share:4.0%} {done:,}/{total:,}"
 
 
 def _flat(value: Any) -> Any:

@@ -293,3 +293,20 @@ async def audit_log(*, session: AsyncSession, window: Window) -> list[dict[str, 
         }
         for e in rows
     ]
+
+
+COUNTED = {
+    "lookups": (PolicyLookup, "created_at"),
+    "questions": (Question, "created_at"),
+    "prompts": (Prompt, "created_at"),
+    "audit": (AuditEvent, "at"),
+}
+
+
+async def count(*, session: AsyncSession, resource: str, since: dt.datetime | None) -> int:
+    """How many rows an export of `resource` will write (for its progress bar)."""
+    model, column = COUNTED[resource]
+    query = select(func.count()).select_from(model)
+    if since is not None:
+        query = query.where(getattr(model, column) >= since)
+    return int((await session.exec(query)).one())
