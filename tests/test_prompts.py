@@ -403,3 +403,26 @@ async def test_a_vote_shows_at_once_in_a_repeated_search(
     await running.settle()
     after = message_text((await sender.command("/prompts", "unit tests")).json())
     assert ":thumbsup: 1 helpful" in after
+
+
+async def test_uses_and_new_prompts_record_the_persons_team(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from bot.services import teams
+
+    async with running.deps.sessions.begin() as session:
+        payments = await teams.get_or_create(
+            session=session, name="payments", now=running.deps.clock()
+        )
+        await teams.set_member(
+            session=session, user_id="U0ALICE", team=payments, now=running.deps.clock()
+        )
+    prompt = await add_prompt(running, author="U0BOB")
+    await sender.block_action("prompt-use", value=str(prompt.id), user_id="U0ALICE")
+    await sender.view_submission("prompt-modal", form("Team prompt", "Summarise this incident."))
+    await running.settle()
+    async with running.deps.sessions() as session:
+        [use] = (await session.exec(select(PromptUse))).all()
+        added = (await session.exec(select(Prompt).where(Prompt.title == "Team prompt"))).one()
+    assert use.team == "payments"
+    assert added.team == "payments"

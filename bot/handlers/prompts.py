@@ -112,6 +112,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     _register_modal(app, deps, vocabulary)
 
 
+async def _team(deps: Deps, session: AsyncSession, user_id: str) -> str | None:
+    """The person's team name, for the CoE's "which teams use which prompts"."""
+    team = await deps.teams.team_of(session, user_id)
+    return team.name if team else None
+
+
 async def _then_forget(deps: Deps, work: Awaitable[None]) -> None:
     """Counts and statuses may have changed: cached search replies must not show old cards."""
     try:
@@ -162,7 +168,11 @@ async def _use(
     async with deps.sessions.begin() as session:
         prompt = await prompts.get_visible(session=session, prompt_id=prompt_id, user_id=user)
         await prompts.record_use(
-            session=session, prompt=prompt, user_id=user, team=None, now=deps.clock()
+            session=session,
+            prompt=prompt,
+            user_id=user,
+            team=await _team(deps, session, user),
+            now=deps.clock(),
         )
     await respond(followup(views.full_prompt_message(prompt)))
 
@@ -267,7 +277,7 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
                         session=session,
                         draft=submission.draft,
                         author_id=user,
-                        team=None,
+                        team=await _team(deps, session, user),
                         now=deps.clock(),
                         needs_review=deps.settings.prompts_require_review,
                     )
