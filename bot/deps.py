@@ -44,6 +44,10 @@ class Deps:
         default_factory=lambda: TTLCache(ttl=15.0, size=2048)
     )
 
+    def community_channel(self) -> str | None:
+        """Where questions nobody could take go: COMMUNITY_CHANNEL, else the CoE channel."""
+        return self.settings.community_channel or self.settings.coe_channel
+
     def deadlines(self) -> Deadlines:
         return Deadlines(
             hours=self.settings.working_hours(),

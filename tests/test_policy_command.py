@@ -191,11 +191,21 @@ async def test_retried_command_is_recorded_once(sender: SlackSender, running: Ru
     assert len(await lookups(running)) == 1
 
 
-async def test_ask_a_champion_hands_the_question_to_the_coe_channel(
+async def test_ask_a_champion_hands_the_question_to_a_champion(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
 ) -> None:
     from bot.jobs.outbox import send_due
+    from bot.services import champions, teams
 
+    async with running.deps.sessions.begin() as session:
+        team = await teams.get_or_create(session=session, name="platform", now=running.deps.clock())
+        await champions.upsert(
+            session=session,
+            user_id="U0DAVE",
+            team=team,
+            topics=["coffee"],
+            now=running.deps.clock(),
+        )
     asked = await sender.command(
         "/ai-policy", "<!here> is the coffee machine on floor three broken"
     )
@@ -206,19 +216,40 @@ async def test_ask_a_champion_hands_the_question_to_the_coe_channel(
         for e in b["elements"]
         if e["action_id"] == "policy-ask-champion"
     )
-    await sender.block_action(
-        "policy-ask-champion", value=button["value"], response_url=asked.response_url
+    for _ in range(2):  # pressed twice: handed over once
+        await sender.block_action(
+            "policy-ask-champion", value=button["value"], response_url=asked.response_url
+        )
+        await running.settle()
+    while await send_due(running.deps):
+        pass
+
+    [dm] = slack.messages("U0DAVE")  # the coffee champion has it, once
+    assert "&lt;!here&gt;" in message_text(dm)
+    assert "<!here>" not in message_text(dm)
+    confirmations = [message_text(r.body) for r in slack.responses_for(asked.response_url or "")]
+    assert any("passed your question to a champion" in c for c in confirmations)
+    assert any("already passed" in c for c in confirmations)
+
+
+async def test_with_no_champion_the_question_reaches_the_coe_channel(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from bot.jobs.outbox import send_due
+
+    asked = await sender.command("/ai-policy", "is the coffee machine on floor three broken")
+    button = next(
+        e
+        for b in asked.json()["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "policy-ask-champion"
     )
     await sender.block_action(
         "policy-ask-champion", value=button["value"], response_url=asked.response_url
     )
     await running.settle()
-    assert await send_due(running.deps) == 1
-
-    [posted] = slack.messages("C0COE")
-    assert "<@U0ALICE>" in posted["text"]
-    assert "&lt;!here&gt;" in posted["text"]
-    assert "<!here>" not in posted["text"]
-    confirmations = [message_text(r.body) for r in slack.responses_for(asked.response_url or "")]
-    assert any("I've passed your question" in c for c in confirmations)
-    assert any("You already passed" in c for c in confirmations)
+    while await send_due(running.deps):
+        pass
+    [post] = slack.messages("C0COE")  # no COMMUNITY_CHANNEL: the CoE channel stands in
+    assert "needs a champion" in message_text(post)

@@ -14,9 +14,9 @@ from bot.batching import BatchWriter
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.handlers.common import check_text, guarded
-from bot.services import outbox, policy
+from bot.services import idempotency, policy
 from bot.services.policy_search import PolicyAnswer
-from bot.views.common import ephemeral_text, escape, followup
+from bot.views.common import ephemeral_text, followup
 from bot.views.policy import PolicyActions, answer_message, help_message, shared_message
 
 logger = logging.getLogger(__name__)
@@ -116,31 +116,26 @@ def _lookup_writer(deps: Deps) -> BatchWriter[PendingLookup]:
 async def _hand_to_champions(
     deps: Deps, body: dict[str, Any], question: str, respond: AsyncRespond
 ) -> None:
+    """The pack had no answer: the question goes to a champion, as `/ask-champion` would."""
+    from bot.handlers.questions import route_new
+
     user_id = body["user"]["id"]
     if not question:
         raise BadInput("That button has no question attached; please ask again.")
-    channel = deps.settings.coe_channel
-    if not channel:
-        raise BadInput(
-            "No CoE channel is configured yet, so I can't pass this on. "
-            "Please ask your team's AI champion directly."
-        )
-    digest = hashlib.sha256(f"{user_id}:{question}".encode()).hexdigest()[:16]
-    text = (
-        f":raising_hand: <@{user_id}> asked a policy question the pack does not answer:\n"
-        f">{escape(question)[:2900]}"
-    )
+    text = check_text(question, what="your question")
+    digest = hashlib.sha256(f"{user_id}:{text}".encode()).hexdigest()[:16]
     async with deps.sessions.begin() as session:
-        added = await outbox.enqueue(
-            session=session,
-            dedupe_key=f"policy-hand-off:{digest}",
-            kind="policy-hand-off",
-            channel=channel,
-            text=text,
-            now=deps.clock(),
+        first = await idempotency.claim_request(
+            session=session, key=f"policy-hand-off:{digest}", now=deps.clock()
         )
-    deps.outbox_wakeup.set()
-    note = "I've passed" if added else "You already passed"
+    if not first:
+        await respond(followup(ephemeral_text("You already passed this question to a champion.")))
+        return
+    await route_new(deps, user_id, text)
     await respond(
-        followup(ephemeral_text(f"{note} your question to the CoE champions in <#{channel}>."))
+        followup(
+            ephemeral_text(
+                "I've passed your question to a champion; you'll get a DM when someone has it."
+            )
+        )
     )

@@ -46,7 +46,7 @@ async def route_new(deps: Deps, user_id: str, text: str) -> None:
             text_=text,
             now=deps.clock(),
             deadlines=deps.deadlines(),
-            community_channel=deps.settings.community_channel,
+            community_channel=deps.community_channel(),
         )
         return found
 
@@ -188,7 +188,7 @@ async def _pass(
             user_id=user,
             now=deps.clock(),
             deadlines=deps.deadlines(),
-            community_channel=deps.settings.community_channel,
+            community_channel=deps.community_channel(),
         ),
     )
     await respond(followup(ephemeral_text("Passed on. Thanks for letting us know.")))

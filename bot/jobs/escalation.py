@@ -24,7 +24,7 @@ async def escalate_overdue(deps: Deps) -> int:
             session=session,
             now=now,
             deadlines=deps.deadlines(),
-            community_channel=deps.settings.community_channel,
+            community_channel=deps.community_channel(),
             coe_channel=deps.settings.coe_channel,
         )
         queued = await notices.enqueue(session=session, notices=found, now=now)
@@ -43,7 +43,7 @@ async def champion_left(deps: Deps, user_id: str) -> None:
             user_id=user_id,
             now=now,
             deadlines=deps.deadlines(),
-            community_channel=deps.settings.community_channel,
+            community_channel=deps.community_channel(),
         )
         await notices.enqueue(session=session, notices=found, now=now)
     deps.outbox_wakeup.set()
