@@ -35,6 +35,14 @@ def check_text(text: str, *, allow_empty: bool = False, what: str = "your text")
     return stripped
 
 
+def button_id(value: str | None, what: str) -> int:
+    """The numeric ID a button carries in its value, or `BadInput` naming what it lacks."""
+    try:
+        return int(value or "")
+    except ValueError:
+        raise BadInput(f"That button points at no {what}.") from None
+
+
 async def guarded(work: Awaitable[None], respond: Respond, *, what: str) -> None:
     """Run work that follows an ack; tell the person what went wrong instead of going quiet."""
     try:

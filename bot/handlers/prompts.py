@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import check_text, guarded, on_button
+from bot.handlers.common import button_id, check_text, guarded, on_button
 from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
 from bot.services import outbox, prompt_moderation, prompt_search, prompts
@@ -134,13 +134,6 @@ async def _mine(session: AsyncSession, user_id: str) -> dict[str, Any]:
     return views.mine_message(list(await prompts.by_author(session=session, author_id=user_id)))
 
 
-def _prompt_id(action: dict[str, Any]) -> int:
-    try:
-        return int(action.get("value") or "")
-    except ValueError:
-        raise BadInput("That button points at no prompt.") from None
-
-
 def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
     def on(action_id: PromptActions, work: Callable[..., Awaitable[None]]) -> None:
         async def run(
@@ -149,7 +142,9 @@ def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
             respond: AsyncRespond,
             client: AsyncWebClient,
         ) -> None:
-            await _then_forget(deps, work(deps, _prompt_id(action), body, respond, client))
+            await _then_forget(
+                deps, work(deps, button_id(action.get("value"), "prompt"), body, respond, client)
+            )
 
         on_button(app, deps, action_id.value, run)
 

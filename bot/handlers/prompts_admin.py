@@ -8,8 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.errors import BadInput
-from bot.handlers.common import guarded, require_admin
+from bot.handlers.common import button_id, guarded, require_admin
 from bot.services import prompt_moderation
 from bot.views.common import escape, section
 from bot.views.prompts import PromptActions, review_message
@@ -45,10 +44,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps: Deps, user_id: str, value: str | None, decision: str, respond: AsyncRespond
     ) -> None:
         await require_admin(deps, user_id)
-        try:
-            prompt_id = int(value or "")
-        except ValueError:
-            raise BadInput("That button points at no prompt.") from None
+        prompt_id = button_id(value, "prompt")
         async with deps.sessions.begin() as session:
             prompt = await prompt_moderation.moderate(
                 session=session,

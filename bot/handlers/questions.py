@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import check_text, guarded, on_button
+from bot.handlers.common import button_id, check_text, guarded, on_button
 from bot.models import Question
 from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
@@ -121,13 +121,6 @@ async def _similar(deps: Deps, text: str) -> list[Any]:
         return []  # reuse is a nicety: route the question anyway
 
 
-def _question_id(action: dict[str, Any]) -> int:
-    try:
-        return int(action.get("value") or "")
-    except ValueError:
-        raise BadInput("That button points at no question.") from None
-
-
 def _register_actions(app: AsyncApp, deps: Deps) -> None:
     def on(action_id: QuestionActions, work: Callable[..., Awaitable[None]]) -> None:
         async def run(
@@ -156,7 +149,7 @@ async def _claim(
     respond: AsyncRespond,
     _: AsyncWebClient,
 ) -> None:
-    user, question_id = body["user"]["id"], _question_id(action)
+    user, question_id = body["user"]["id"], button_id(action.get("value"), "question")
     await commit_notices(
         deps,
         lambda s: questions.claim(
@@ -179,7 +172,7 @@ async def _pass(
     respond: AsyncRespond,
     _: AsyncWebClient,
 ) -> None:
-    user, question_id = body["user"]["id"], _question_id(action)
+    user, question_id = body["user"]["id"], button_id(action.get("value"), "question")
     await commit_notices(
         deps,
         lambda s: questions.pass_on(
@@ -201,7 +194,7 @@ async def _open_answer(
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
-    question_id = _question_id(action)
+    question_id = button_id(action.get("value"), "question")
     async with deps.sessions() as session:
         question = await session.get(Question, question_id)
     if question is None or question.status not in {"open", "claimed"}:
@@ -221,7 +214,7 @@ def _rate(helpful: bool) -> Callable[..., Awaitable[None]]:
         async with deps.sessions.begin() as session:
             await questions.rate(
                 session=session,
-                question_id=_question_id(action),
+                question_id=button_id(action.get("value"), "question"),
                 user_id=body["user"]["id"],
                 helpful=helpful,
             )

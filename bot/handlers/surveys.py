@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import guarded
+from bot.handlers.common import button_id, guarded
 from bot.jobs import surveys as survey_jobs
 from bot.models import SurveyRun
 from bot.services import survey_results, surveys
@@ -93,10 +93,7 @@ async def _open_modal(
     deps: Deps, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
 ) -> None:
     user = body["user"]["id"]
-    try:
-        run_id = int(action.get("value") or "")
-    except ValueError:
-        raise BadInput("That button points at no survey.") from None
+    run_id = button_id(action.get("value"), "survey")
     async with deps.sessions() as session:
         run = await session.get(SurveyRun, run_id)
         if run is None:
