@@ -115,7 +115,7 @@ async def _api_export(port: int) -> tuple[float, int]:
         aiohttp.ClientSession(timeout=timeout) as session,
         session.get(
             f"http://127.0.0.1:{port}/api/v1/runs/1/responses?format=csv",
-            headers={"Authorization": "Bearer bench-token"},
+            headers={"Authorization": "Bearer bench-token-0123456789"},
         ) as response,
     ):
         assert response.status == 200, response.status
@@ -137,7 +137,7 @@ async def _run() -> dict[str, Any]:
             "SLACK_API_URL": slack.api_url,
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_SIGNING_SECRET": "x",
-            "COE_API_TOKEN": "bench-token",
+            "COE_API_TOKEN": "bench-token-0123456789",
             "LOG_LEVEL": "WARNING",
         }
         port = free_port()

@@ -132,7 +132,7 @@ def create_app(
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     if settings.coe_api_token is not None:
-        app.add_subapp("/api/v1", create_api(deps, settings.coe_api_token.get_secret_value()))
+        app.add_subapp("/api/v1", create_api(deps, settings.api_tokens))
     app.cleanup_ctx.append(_lifecycle(run_workers))
     if socket_mode:
         app.cleanup_ctx.append(_socket_mode)

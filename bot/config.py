@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.api_tokens import ApiToken, parse_tokens
 from bot.services.business_hours import BusinessHours
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./coe-bot.db"
@@ -90,6 +91,20 @@ class Settings(BaseSettings):
         if value and not re.match(r"^[CG][A-Z0-9]{2,}$", value):
             raise ValueError("must be a Slack channel ID such as C0123ABCD")
         return value or None
+
+    @field_validator("coe_api_token")
+    @classmethod
+    def _check_api_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_tokens(value.get_secret_value())  # a ValueError stops start-up, naming it
+        return value
+
+    @property
+    def api_tokens(self) -> tuple[ApiToken, ...]:
+        """The parsed `COE_API_TOKEN` (empty when the API is off)."""
+        if self.coe_api_token is None:
+            return ()
+        return parse_tokens(self.coe_api_token.get_secret_value())
 
     @field_validator("log_level")
     @classmethod

@@ -19,7 +19,12 @@ from bot.services.survey_definitions import parse_definition
 from tests.conftest import Clock, RunningApp, start_app
 from tests.helpers import audit_events
 
-TOKENS = "dashboards=tok-dash;notebooks=tok-note"
+DASH = "tok-dash-0123456789"  # metrics and responses
+NOTE = "tok-note-0123456789"  # metrics and responses
+AGG = "tok-aggregates-only-01"  # metrics only
+TOKENS = (
+    f"dashboards:metrics,responses={DASH};notebooks:metrics,responses={NOTE};board:metrics={AGG}"
+)
 SURVEY = """
 id: pulse
 title: Pulse
@@ -48,7 +53,7 @@ async def api(settings: Settings, clock: Clock) -> AsyncIterator[RunningApp]:
         await runner.cleanup()
 
 
-async def get(app: RunningApp, path: str, token: str | None = "tok-dash") -> tuple[int, Any]:
+async def get(app: RunningApp, path: str, token: str | None = DASH) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
         aiohttp.ClientSession() as session,
@@ -117,11 +122,11 @@ async def seed_responses(app: RunningApp, teams: list[str]) -> int:
 
 async def test_tokens(api: RunningApp) -> None:
     await seed_lookups(api, 3)
-    for token in (None, "wrong", "tok-dash-but-longer"):
+    for token in (None, "wrong", DASH + "-but-longer", DASH[:-1], "=", ""):
         status, body = await get(api, "/lookups", token)
         assert status == 401
         assert body == {"error": "unauthorized", "field": None}  # nothing about the data
-    assert (await get(api, "/lookups", "tok-note"))[0] == 200
+    assert (await get(api, "/lookups", NOTE))[0] == 200
 
 
 async def test_pagination_to_the_end_and_bad_parameters(api: RunningApp) -> None:
@@ -261,7 +266,7 @@ async def test_no_request_the_openapi_document_allows_gets_a_500(api: RunningApp
 
     def status(path: str, query: dict[str, str]) -> int:
         url = f"{api.url}{urllib.parse.quote(path)}?{urllib.parse.urlencode(query)}"
-        request = urllib.request.Request(url, headers={"Authorization": "Bearer tok-dash"})
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {DASH}"})
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return int(response.status)
@@ -341,3 +346,65 @@ async def test_each_resource_and_its_filters(api: RunningApp) -> None:
     _status, body = await get(api, "/audit?limit=500")
     assert {"policy.load", "survey.load", "survey.send"} <= {e["action"] for e in body["items"]}
     assert (await get(api, f"/runs/{run_id}/results"))[0] == 200
+
+
+RESPONSES_ROUTES = {"/runs/{run_id}/responses", "/questions", "/prompts", "/lookups", "/audit"}
+
+
+async def test_each_route_needs_its_scope_and_the_document_says_which(api: RunningApp) -> None:
+    from bot.api.routes import ROUTES
+
+    run_id = await seed_responses(api, ["payments"] * 5)
+    await seed_lookups(api, 2)
+    _, document = await get(api, "/openapi.json", token=None)
+    for route in ROUTES:
+        operation = document["paths"][f"/api/v1{route.path}"]["get"]
+        expected = "responses" if route.path in RESPONSES_ROUTES else "metrics"
+        assert operation["security"] == [{"bearer": [expected]}]
+        assert "403" in operation["responses"]
+        path = route.path.replace("{run_id}", str(run_id)).replace("{survey_id}", "pulse")
+        status, body = await get(api, path, AGG)
+        if expected == "responses":
+            assert status == 403, path
+            assert body == {"error": "this token lacks the 'responses' scope", "field": None}
+        else:
+            assert status == 200, (path, body)
+    assert await audit_events(api, "api.read_responses") == []  # refused reads read nothing
+
+
+async def test_every_read_under_the_responses_scope_is_audited_with_token_and_scope(
+    api: RunningApp,
+) -> None:
+    run_id = await seed_responses(api, ["payments"] * 5)
+    for path in (f"/runs/{run_id}/responses?format=csv", "/questions", "/prompts", "/lookups"):
+        assert (await get(api, path, NOTE))[0] == 200
+    assert (await get(api, "/audit?since=2026-01-01", DASH))[0] == 200
+    assert (await get(api, "/metrics", DASH))[0] == 200  # aggregates: not a read of people
+
+    reads = await audit_events(api, "api.read_responses")
+    assert [(e.actor, e.details["scope"], e.details["route"]) for e in reads] == [
+        ("api:notebooks", "responses", "/runs/{run_id}/responses"),
+        ("api:notebooks", "responses", "/questions"),
+        ("api:notebooks", "responses", "/prompts"),
+        ("api:notebooks", "responses", "/lookups"),
+        ("api:dashboards", "responses", "/audit"),
+    ]
+    assert reads[0].details["format"] == "csv"
+    assert reads[-1].details["params"] == {"since": "2026-01-01 00:00:00+00:00"}
+
+
+async def test_a_base64_token_as_secret_managers_make_it_is_one_bare_token(
+    settings: Settings, clock: Clock
+) -> None:
+    token = "c2VjcmV0dG9rZW4xMjM0NQ=="
+    app, runner = await start_app(
+        settings.model_copy(update={"coe_api_token": SecretStr(token)}), clock
+    )
+    try:
+        await seed_lookups(app, 1)
+        for wrong in ("=", "==", "c2VjcmV0dG9rZW4xMjM0NQ", token + "="):
+            assert (await get(app, "/lookups", wrong))[0] == 401, wrong
+        assert (await get(app, "/lookups", token))[0] == 200
+        assert (await get(app, "/metrics", token))[0] == 200
+    finally:
+        await runner.cleanup()

@@ -1,4 +1,4 @@
-"""The CoE review API at /api/v1: bearer tokens, JSON errors, cursor pagination, OpenAPI.
+"""The CoE review API at /api/v1: scoped bearer tokens, JSON errors, cursor pagination, OpenAPI.
 
 Every route is declared once in `ROUTES` with its parameters; the handlers read their
 parameters through that declaration (unknown or malformed ones answer 422 naming the
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,12 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.api_tokens import METRICS, ApiToken
 from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
 
 DEPS = web.AppKey("api-deps", Deps)
-CONSUMER = web.RequestKey("api-consumer", str)
+CONSUMER = web.RequestKey("api-consumer", ApiToken)
 MAX_LIMIT = 500
 
 
@@ -63,31 +63,8 @@ class Route:
     params: tuple[Param, ...] = ()
     path_params: tuple[str, ...] = ()
     csv: bool = False
+    scope: str = METRICS  # the token scope a consumer needs (bot.api_tokens.SCOPES)
     tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def parse_tokens(raw: str) -> dict[str, str]:
-    """`COE_API_TOKEN`: one token, or `name=token;name=token` so each can be revoked."""
-    if "=" not in raw:
-        return {"default": raw.strip()}
-    tokens = {}
-    for part in raw.replace(",", ";").split(";"):
-        name, _, token = part.partition("=")
-        if name.strip() and token.strip():
-            tokens[name.strip()] = token.strip()
-    return tokens
-
-
-def consumer_for(tokens: dict[str, str], header: str | None) -> str | None:
-    """The consumer whose token this is (constant-time comparison against each)."""
-    if not header or not header.startswith("Bearer "):
-        return None
-    given = header.removeprefix("Bearer ").strip().encode()
-    found = None
-    for name, token in tokens.items():
-        if hmac.compare_digest(given, token.encode()):
-            found = name
-    return found
 
 
 def read_params(request: web.Request, route: Route) -> dict[str, Any]:

@@ -17,12 +17,11 @@ from bot.api import (
     WINDOW,
     ApiError,
     Route,
-    consumer_for,
     json_response,
     page,
-    parse_tokens,
     read_params,
 )
+from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
 from bot.services import adoption, audit, review, survey_results
 from bot.services.survey_definitions import SurveyDefinition
 
@@ -115,15 +114,6 @@ async def run_responses(request: web.Request, params: dict[str, Any]) -> web.Str
         run = await review.run(session=session, run_id=_run_id(params))
         if run is None:
             raise ApiError(404, "no such run")
-        async with deps.sessions.begin() as writer:  # every read of raw responses is audited
-            await audit.record(
-                session=writer,
-                actor=f"api:{request[CONSUMER]}",
-                action="api.read_responses",
-                subject=f"run:{run.id}",
-                details={"format": params.get("format", "json")},
-                now=deps.clock(),
-            )
         rows = review.responses(
             session=session,
             run=run,
@@ -233,10 +223,6 @@ async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamRes
     return json_response({"items": rows})
 
 
-async def openapi(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-    return json_response(document())
-
-
 ROUTES = [
     Route("/surveys", "Survey definitions", list_surveys),
     Route(
@@ -252,6 +238,7 @@ ROUTES = [
         params=(*PAGE, *WINDOW[1:]),
         path_params=("run_id",),
         csv=True,
+        scope=RESPONSES,
     ),
     Route(
         "/runs/{run_id}/results",
@@ -261,19 +248,38 @@ ROUTES = [
     ),
     Route(
         "/questions",
-        "Questions to champions with their timings",
+        "Questions to champions with their timings and routing",
         _lister(review.questions),
         params=(*PAGE, *WINDOW),
+        scope=RESPONSES,
     ),
-    Route("/prompts", "Prompts with their use", _lister(review.prompts), params=(*PAGE, *WINDOW)),
-    Route("/lookups", "Policy lookups", _lister(review.lookups), params=(*PAGE, *WINDOW[1:])),
+    Route(
+        "/prompts",
+        "Prompts with their authors and use",
+        _lister(review.prompts),
+        params=(*PAGE, *WINDOW),
+        scope=RESPONSES,
+    ),
+    Route(
+        "/lookups",
+        "Policy lookups, with who asked",
+        _lister(review.lookups),
+        params=(*PAGE, *WINDOW[1:]),
+        scope=RESPONSES,
+    ),
     Route(
         "/lookups/topics",
         "Top policy topics and queries that matched nothing",
         topics,
         params=WINDOW[1:],
     ),
-    Route("/audit", "The audit log", _lister(review.audit_log), params=(*PAGE, *WINDOW[1:])),
+    Route(
+        "/audit",
+        "The audit log",
+        _lister(review.audit_log),
+        params=(*PAGE, *WINDOW[1:]),
+        scope=RESPONSES,
+    ),
     Route(
         "/metrics",
         "Adoption (distinct people) beside impact, per team and week",
@@ -315,20 +321,35 @@ def document() -> dict[str, Any]:
         paths["/api/v1" + route.path] = {
             "get": {
                 "summary": route.summary,
+                "description": f"Needs a token with the `{route.scope}` scope.",
                 "parameters": parameters,
-                "security": [{"bearer": []}],
+                "security": [{"bearer": [route.scope]}],
+                "x-scope": route.scope,
                 "responses": {
                     "200": {"description": "OK", "content": content},
                     "401": {"description": "Missing or wrong token", "content": _error()},
+                    "403": {
+                        "description": f"The token lacks the `{route.scope}` scope",
+                        "content": _error(),
+                    },
                     "404": {"description": "Not found", "content": _error()},
                     "422": {"description": "A parameter is wrong", "content": _error()},
+                    "503": {"description": "The database is unavailable", "content": _error()},
                 },
             }
         }
     return {
         "openapi": "3.1.0",
         "info": {"title": "coe-bot CoE review API", "version": "1"},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "COE_API_TOKEN; each token has scopes: " + ", ".join(SCOPES),
+                }
+            }
+        },
         "paths": paths,
     }
 
@@ -352,15 +373,17 @@ def _error() -> dict[str, Any]:
     }
 
 
-def create_api(deps: Any, raw_tokens: str) -> web.Application:
-    tokens = parse_tokens(raw_tokens)
+def create_api(deps: Any, tokens: tuple[ApiToken, ...]) -> web.Application:
+    """The /api/v1 sub-application: each request needs one of `tokens`, and the route's
+    scope (401 without a known token, 403 naming the scope it lacks)."""
+    open_paths = {"/api/v1/openapi.json"}
 
     @web.middleware
     async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         consumer = consumer_for(tokens, request.headers.get("Authorization"))
-        if consumer is None and request.path != "/api/v1/openapi.json":
+        if consumer is None and request.path not in open_paths:
             return json_response({"error": "unauthorized", "field": None}, status=401)
-        request[CONSUMER] = consumer or "anonymous"
+        request[CONSUMER] = consumer or ApiToken("anonymous", frozenset())
         try:
             response: web.StreamResponse = await handler(request)
         except ApiError as error:
@@ -379,14 +402,49 @@ def create_api(deps: Any, raw_tokens: str) -> web.Application:
 
     api = web.Application(middlewares=[guard])
     api[DEPS] = deps
-    for route in [*ROUTES, Route("/openapi.json", "This document", openapi)]:
+    for route in ROUTES:
         api.router.add_get(route.path, _bind(route))
+    api.router.add_get("/openapi.json", _openapi)
     return api
+
+
+async def _openapi(request: web.Request) -> web.StreamResponse:
+    return json_response(document())
 
 
 def _bind(route: Route) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
-        response: web.StreamResponse = await route.handler(request, read_params(request, route))
+        consumer = request[CONSUMER]
+        if route.scope not in consumer.scopes:
+            raise ApiError(403, f"this token lacks the {route.scope!r} scope")
+        params = read_params(request, route)
+        if route.scope == RESPONSES:
+            await _audit_read(request, route, params)
+        response: web.StreamResponse = await route.handler(request, params)
         return response
 
     return handle
+
+
+async def _audit_read(request: web.Request, route: Route, params: dict[str, Any]) -> None:
+    """Every read under the `responses` scope is audited before anything is read: which
+    token (name and scope), which route, which parameters (the cursor left out)."""
+    deps = request.app[DEPS]
+    consumer = request[CONSUMER]
+    async with deps.sessions.begin() as session:
+        await audit.record(
+            session=session,
+            actor=f"api:{consumer.name}",
+            action="api.read_responses",
+            subject=request.path[:200],
+            details={
+                "token": consumer.name,
+                "scope": route.scope,
+                "route": route.path,
+                "params": {
+                    k: str(v)[:100] for k, v in params.items() if k not in ("cursor", "limit")
+                },
+                "format": params.get("format", "json"),
+            },
+            now=deps.clock(),
+        )
