@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot import db, handlers
+from bot import db, handlers, ingress
 from bot.api.routes import create_api
 from bot.config import ConfigError, Settings
 from bot.deps import Deps
@@ -194,16 +195,16 @@ def _slack_route(app: web.Application, verifier: SignatureVerifier) -> Callable[
             deps.metrics.request("unsigned", "rejected", time.perf_counter() - started)
             return web.json_response({"error": "invalid request signature"}, status=401)
         try:
-            bolt_request = AsyncBoltRequest(
-                body=body.decode("utf-8"),
-                query=request.query_string,
-                headers=dict(request.headers),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            bolt_request = None
-        if bolt_request is None or not isinstance(bolt_request.body, dict):
+            payload = ingress.read_payload(body, request.headers.get("Content-Type"))
+        except ingress.MalformedPayload as problem:
             deps.metrics.request("malformed", "rejected", time.perf_counter() - started)
-            return web.json_response({"error": "malformed request body"}, status=400)
+            return web.json_response({"error": f"malformed request: {problem}"}, status=400)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+        bolt_request = AsyncBoltRequest(  # the checked payload, as JSON: Bolt reads it as is
+            body=json.dumps(payload),
+            query=request.query_string,
+            headers={**headers, "Content-Type": "application/json"},
+        )
         bolt_response = await app[BOLT].async_dispatch(bolt_request)
         outcome = "ok" if bolt_response.status < 400 else f"http_{bolt_response.status}"
         deps.metrics.request(_label(bolt_request.body), outcome, time.perf_counter() - started)
@@ -213,15 +214,13 @@ def _slack_route(app: web.Application, verifier: SignatureVerifier) -> Callable[
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, headers: Any) -> bool:
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    signature = headers.get("X-Slack-Signature")
+    if not ingress.valid_timestamp(timestamp) or not isinstance(signature, str):
+        return False
     try:
-        return bool(
-            verifier.is_valid(
-                body=body,
-                timestamp=headers.get("X-Slack-Request-Timestamp"),
-                signature=headers.get("X-Slack-Signature"),
-            )
-        )
-    except (ValueError, TypeError, UnicodeError):
+        return bool(verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
+    except (ValueError, TypeError, UnicodeError, OverflowError):
         return False
 
 

@@ -151,6 +151,142 @@ async def test_signed_but_malformed_body_is_a_client_error(
     assert await lookups(running) == []
 
 
+@pytest.mark.parametrize(
+    "bad_timestamp",
+    ["1" + "0" * 309, "9" * 13, "\uff11\uff17\uff10\uff10", " 1700000000", "+1700000000", "0x65"],
+    ids=["309-zeros", "13-digits", "fullwidth-digits", "leading-space", "plus-sign", "hex"],
+)
+async def test_absurd_timestamps_are_refused_not_computed_with(
+    sender: SlackSender, running: RunningApp, bad_timestamp: str
+) -> None:
+    body = _command_body(sender)
+    headers = {"Content-Type": FORM, **sender.sign(body)}
+    headers["X-Slack-Request-Timestamp"] = bad_timestamp
+    sent = await sender.post_raw(body, headers)
+    assert sent.json() == {"error": "invalid request signature"}
+    await _assert_refused(sent.status, running)
+
+
+def _signed_payload(sender: SlackSender, payload: object) -> tuple[bytes, dict[str, str]]:
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return body, {"Content-Type": FORM, **sender.sign(body)}
+
+
+async def _assert_malformed(
+    sender: SlackSender, running: RunningApp, body: bytes, headers: dict[str, str]
+) -> None:
+    sent = await sender.post_raw(body, headers)
+    await running.settle()
+    assert sent.status == 400, (sent.status, sent.text)
+    assert sent.json()["error"].startswith("malformed request")
+    assert await lookups(running) == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000,
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
+        '{"type": "block_actions", "x": ' + "[" * 40 + "]" * 40 + "}",
+    ],
+    ids=["100000-brackets", "50000-objects", "40-deep-but-well-formed"],
+)
+async def test_deeply_nested_payloads_are_a_client_error(
+    sender: SlackSender, running: RunningApp, raw: str
+) -> None:
+    body = urlencode({"payload": raw}).encode()
+    await _assert_malformed(sender, running, body, {"Content-Type": FORM, **sender.sign(body)})
+    as_event = raw.encode()
+    headers = {"Content-Type": "application/json", **sender.sign(as_event)}
+    await _assert_malformed(sender, running, as_event, headers)
+
+
+@pytest.mark.parametrize(
+    "callback_id",
+    ["prompt-modal", "survey-new-modal", "survey-answer-modal", "question-answer-modal"],
+)
+@pytest.mark.parametrize(
+    "breakage",
+    ["no-view-type", "values-a-list", "user-a-string", "view-a-string", "state-missing-values"],
+)
+async def test_view_submissions_of_the_wrong_shape_are_a_client_error(
+    sender: SlackSender, running: RunningApp, callback_id: str, breakage: str
+) -> None:
+    payload = sender.view_submission_payload(callback_id, {})
+    if breakage == "no-view-type":
+        del payload["view"]["type"]
+    elif breakage == "values-a-list":
+        payload["view"]["state"]["values"] = []
+    elif breakage == "user-a-string":
+        payload["user"] = "U0ALICE"
+    elif breakage == "view-a-string":
+        payload["view"] = callback_id
+    else:
+        payload["view"]["state"] = {}
+    await _assert_malformed(sender, running, *_signed_payload(sender, payload))
+
+
+@pytest.mark.parametrize(
+    "breakage", ["actions-a-dict", "no-actions", "action-id-a-number", "user-id-with-nul"]
+)
+async def test_block_actions_of_the_wrong_shape_are_a_client_error(
+    sender: SlackSender, running: RunningApp, breakage: str
+) -> None:
+    payload = sender.block_action_payload("prompt-use", value="1")
+    if breakage == "actions-a-dict":
+        payload["actions"] = payload["actions"][0]
+    elif breakage == "no-actions":
+        payload["actions"] = []
+    elif breakage == "action-id-a-number":
+        payload["actions"][0]["action_id"] = 7
+    else:
+        payload["user"]["id"] = "U0ALICE\x00"
+    await _assert_malformed(sender, running, *_signed_payload(sender, payload))
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["no-event", "event-a-list", "mention-without-user", "url-verification-without-challenge"],
+)
+async def test_events_of_the_wrong_shape_are_a_client_error(
+    sender: SlackSender, running: RunningApp, breakage: str
+) -> None:
+    body = sender.event_body(dict(MENTION))
+    if breakage == "no-event":
+        del body["event"]
+    elif breakage == "event-a-list":
+        body["event"] = [MENTION]
+    elif breakage == "mention-without-user":
+        del body["event"]["user"]
+    else:
+        body = {"type": "url_verification", "token": "x"}
+    raw = json.dumps(body).encode()
+    await _assert_malformed(
+        sender, running, raw, {"Content-Type": "application/json", **sender.sign(raw)}
+    )
+
+
+async def test_a_slash_command_missing_its_fields_is_a_client_error(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    for field in ("user_id", "trigger_id", "response_url"):
+        fields = sender.command_payload("/ai-policy", "copilot")
+        del fields[field]
+        body = urlencode(fields).encode()
+        await _assert_malformed(sender, running, body, {"Content-Type": FORM, **sender.sign(body)})
+
+
+@pytest.mark.parametrize("text", ["can I send a payload with customer data", "payload=1"])
+async def test_the_word_payload_in_a_command_does_not_lose_the_command(
+    sender: SlackSender, running: RunningApp, text: str
+) -> None:
+    """Bolt reads any form body containing "payload" as interactivity; ours are read first."""
+    sent = await sender.command("/ai-policy", text)
+    await running.settle()
+    assert sent.status == 200, sent.text
+    assert [lookup.query for lookup in await lookups(running)] == [text]
+
+
 # -- Events API -----------------------------------------------------------------------
 
 

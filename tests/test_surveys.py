@@ -436,3 +436,56 @@ async def test_team_and_recent_users_audiences_and_named_answers(
     recent = await survey_jobs.send_survey(running.deps, "recent", actor="U0ADMIN")
     assert recent is not None
     assert recent.audience_size == 1
+
+
+@pytest.mark.parametrize(
+    "why",
+    [
+        "fine\x00",
+        "\x00",
+        "tab\there is fine but \x1b[31m is not",
+        "bell\x07",
+        "c1\x85in the middle",
+        "cr\ralone",
+    ],
+    ids=["nul-at-end", "nul-alone", "escape", "bell", "c1-control", "lone-cr"],
+)
+async def test_control_characters_in_a_written_answer_are_refused_on_the_field(
+    sender: SlackSender, running: RunningApp, why: str
+) -> None:
+    await load(running)
+    await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
+    await running.settle()
+    async with running.deps.sessions() as session:
+        [run] = (await session.exec(select(SurveyRun))).all()
+
+    sent = await sender.view_submission(
+        "survey-answer-modal",
+        answer_values(4, 9, why),
+        private_metadata=f'{{"run_id": {run.id}}}',
+    )
+
+    assert sent.status == 200
+    assert sent.json() == {
+        "response_action": "errors",
+        "errors": {"why": "Your answer contains control characters; please retype it."},
+    }
+    assert await responses(running) == []  # nothing stored
+
+
+async def test_a_written_answer_with_windows_newlines_and_tabs_is_kept(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    await load(running)
+    await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
+    await running.settle()
+    async with running.deps.sessions() as session:
+        [run] = (await session.exec(select(SurveyRun))).all()
+    sent = await sender.view_submission(
+        "survey-answer-modal",
+        answer_values(4, 9, "line one\r\nline two\twith a tab"),
+        private_metadata=f'{{"run_id": {run.id}}}',
+    )
+    assert sent.json()["response_action"] == "update"
+    [stored] = await responses(running)
+    assert stored.answers["why"] == "line one\r\nline two\twith a tab"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput, NotAllowed, UserError
+from bot.services.text import control_problem, normalise_newlines
 from bot.views.common import ephemeral_text, followup
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ Respond = Callable[..., Awaitable[Any]]
 
 def check_text(text: str, *, allow_empty: bool = False, what: str = "your text") -> str:
     """Return the stripped text, or raise `BadInput` with a message a person can act on."""
+    text = normalise_newlines(text)
     stripped = text.strip()
     if not stripped and not allow_empty:
         raise BadInput(f"Please add {what} after the command.")
@@ -30,8 +31,9 @@ def check_text(text: str, *, allow_empty: bool = False, what: str = "your text")
         raise BadInput(
             f"That is {len(text):,} characters; please keep {what} under {MAX_TEXT:,} characters."
         )
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in text):
-        raise BadInput(f"{what.capitalize()} contains control characters; please retype it.")
+    problem = control_problem(text, what)
+    if problem:
+        raise BadInput(problem)
     return stripped
 
 

@@ -13,6 +13,7 @@ from bot.errors import UserError
 from bot.handlers.common import require_admin
 from bot.services import surveys
 from bot.services.survey_definitions import SurveyDefinition
+from bot.services.text import control_problem
 from bot.views.common import plain, section
 
 CALLBACK = "survey-new-modal"
@@ -106,6 +107,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         def value(block: str) -> str:
             return str(values.get(block, {}).get(block, {}).get("value") or "")
 
+        typed = {block: value(block) for block in FIELDS}
+        refused = {b: p for b, text in typed.items() if (p := control_problem(text, "this"))}
+        if refused:
+            await ack(response_action="errors", errors=refused)
+            return
         named = values.get("anonymous", {}).get("anonymous", {}).get("selected_options") or []
         data = {
             "id": value("id").strip().lower(),

@@ -31,6 +31,7 @@ from bot.models import (
     SearchTerm,
 )
 from bot.services import audit
+from bot.services.text import CONTROL_MESSAGE, has_control_characters
 
 TITLE_MAX = 150
 BODY_MAX = 8000
@@ -124,13 +125,9 @@ def field_problems(draft: PromptDraft) -> dict[str, str]:
         problems["body"] = f"Prompts are at most {BODY_MAX:,} characters ({len(body):,} now)."
     fields = {"title": title, "body": body, "details": f"{draft.stack}{draft.use_case}{draft.tool}"}
     for name, value in fields.items():
-        if name not in problems and _has_control_characters(value):
-            problems[name] = "This contains control characters; please retype it."
+        if name not in problems and has_control_characters(value):
+            problems[name] = f"This {CONTROL_MESSAGE}"
     return problems
-
-
-def _has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in value)
 
 
 def check_draft(draft: PromptDraft) -> PromptDraft:

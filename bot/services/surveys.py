@@ -23,6 +23,7 @@ from bot.errors import BadInput, NotAllowed
 from bot.models import Survey, SurveyOptOut, SurveyRecipient, SurveyResponse, SurveyRun
 from bot.services import audit
 from bot.services.survey_definitions import QuestionType, SurveyDefinition
+from bot.services.text import CONTROL_MESSAGE, has_control_characters
 
 
 class SurveyClosed(NotAllowed):
@@ -175,8 +176,12 @@ def check_answers(definition: SurveyDefinition, answers: dict[str, Any]) -> dict
             not isinstance(value, list) or not set(value) <= set(question.options)
         ):
             problems[question.id] = "Choose among the options."
-        elif question.type == QuestionType.text and len(str(value)) > 3000:
+        elif question.type == QuestionType.text and not isinstance(value, str):
+            problems[question.id] = "Please write your answer as text."
+        elif question.type == QuestionType.text and len(value) > 3000:
             problems[question.id] = "Please keep it under 3,000 characters."
+        elif question.type == QuestionType.text and has_control_characters(value):
+            problems[question.id] = f"Your answer {CONTROL_MESSAGE}"
     return problems
 
 

@@ -113,18 +113,26 @@ def read_answers(definition: SurveyDefinition, values: dict[str, Any]) -> dict[s
     """The modal's state as answers: ints for scales, strings or lists for choices."""
     answers: dict[str, Any] = {}
     for question in definition.questions:
-        state = values.get(question.id, {}).get(question.id, {})
+        state = _dict(_dict(values.get(question.id)).get(question.id))
         if question.type == QuestionType.multi:
-            answers[question.id] = [o["value"] for o in state.get("selected_options") or []]
+            chosen = state.get("selected_options")
+            answers[question.id] = [
+                _dict(o).get("value") for o in (chosen if isinstance(chosen, list) else [])
+            ]
         elif question.type == QuestionType.text:
-            answers[question.id] = (state.get("value") or "").strip() or None
+            typed = state.get("value")
+            answers[question.id] = typed.strip() or None if isinstance(typed, str) else typed
         else:
-            option = state.get("selected_option") or {}
-            value = option.get("value")
-            if value is not None and question.type in {QuestionType.likert, QuestionType.nps}:
-                value = int(value) if str(value).isdigit() else value
+            value = _dict(state.get("selected_option")).get("value")
+            scale = question.type in {QuestionType.likert, QuestionType.nps}
+            if scale and isinstance(value, str) and value.isascii() and value.isdigit():
+                value = int(value)
             answers[question.id] = value
     return answers
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def thanks_view(definition: SurveyDefinition, *, changed: bool) -> dict[str, Any]:

@@ -1,0 +1,235 @@
+"""What may reach Bolt: the headers and body of a request to `POST /slack/events`, checked.
+
+The aiohttp route verifies the signature, then `read_payload` parses the body the way
+Slack sends it and checks its *shape* against the payload kinds coe-bot handles: the fields
+Bolt and the listeners index must be there with the right types (a `view_submission` has a
+`view` with a `type`, `callback_id` and `state.values`; a slash command has its `command`,
+`user_id`, `trigger_id` …). Anything else raises `MalformedPayload`, which the route answers
+with 400: junk never reaches Bolt, so it can never become a 500.
+
+Shapes follow Slack's reference for each payload (api.slack.com/interactivity/handling#payloads,
+api.slack.com/interactivity/slash-commands, api.slack.com/apis/events-api#callback-field);
+extra fields are always allowed, since Slack adds fields without notice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+MAX_DEPTH = 32  # Block Kit payloads nest about 10 deep; more is not from Slack
+MAX_FIELDS = 100  # form fields in a slash command (Slack sends about 15)
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds, ASCII digits only
+
+
+class MalformedPayload(ValueError):
+    """A signed request whose body is not a Slack payload coe-bot handles (answer 400)."""
+
+
+def valid_timestamp(raw: str | None) -> bool:
+    """`X-Slack-Request-Timestamp` as Slack sends it: ASCII digits of Unix seconds. Checked
+    before the signature, so an absurd value (309 zeros) is refused, not computed with."""
+    return raw is not None and _TIMESTAMP.fullmatch(raw) is not None
+
+
+# -- shapes ---------------------------------------------------------------------------
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Za-z0-9_]{1,39}$")]
+SlackTs = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,9})?$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,2000}$")]
+TriggerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,200}$")]
+Text = Annotated[str, StringConstraints(max_length=40_000)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Ref(_Shape):
+    id: SlackId
+
+
+class SlashCommand(_Shape):
+    command: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_-]{1,32}$")]
+    text: Text = ""
+    user_id: SlackId
+    channel_id: SlackId
+    team_id: SlackId
+    trigger_id: TriggerId
+    response_url: Url
+
+
+class _Action(_Shape):
+    action_id: Name
+    type: Name
+    block_id: Name | None = None
+    value: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    selected_option: dict[str, Any] | None = None
+    selected_options: list[dict[str, Any]] | None = None
+
+
+class _State(_Shape):
+    values: dict[str, dict[str, dict[str, Any]]]
+
+
+class _View(_Shape):
+    id: Name
+    type: Literal["modal", "home"]
+    callback_id: Annotated[str, StringConstraints(max_length=255)] = ""
+    private_metadata: Annotated[str, StringConstraints(max_length=3000)] = ""
+    state: _State = Field(default_factory=lambda: _State(values={}))
+
+
+class BlockActions(_Shape):
+    type: Literal["block_actions"]
+    user: _Ref
+    actions: Annotated[list[_Action], Field(min_length=1, max_length=25)]
+    trigger_id: TriggerId
+    response_url: Url | None = None
+    channel: _Ref | None = None
+    container: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None
+    view: _View | None = None
+    state: _State | None = None
+
+
+class ViewSubmission(_Shape):
+    type: Literal["view_submission", "view_closed"]
+    user: _Ref
+    view: _View
+    trigger_id: TriggerId | None = None
+
+
+class _Event(_Shape):
+    type: Name
+    user: SlackId | None = None
+    channel: SlackId | None = None
+    text: Text | None = None
+    ts: SlackTs | None = None
+    thread_ts: SlackTs | None = None
+    event_ts: SlackTs | None = None
+    channel_type: Name | None = None
+    subtype: Name | None = None
+    bot_id: Name | None = None
+    tab: Name | None = None
+
+
+class EventCallback(_Shape):
+    type: Literal["event_callback"]
+    team_id: SlackId
+    event_id: Annotated[str, StringConstraints(pattern=r"^Ev[A-Za-z0-9]{1,40}$")]
+    event: _Event
+
+
+class UrlVerification(_Shape):
+    type: Literal["url_verification"]
+    challenge: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class AppRateLimited(_Shape):
+    type: Literal["app_rate_limited"]
+
+
+_INTERACTIVE: dict[str, type[_Shape]] = {
+    "block_actions": BlockActions,
+    "view_submission": ViewSubmission,
+    "view_closed": ViewSubmission,
+}
+_EVENTS: dict[str, type[_Shape]] = {
+    "event_callback": EventCallback,
+    "url_verification": UrlVerification,
+    "app_rate_limited": AppRateLimited,
+}
+# Fields an event of this type must carry, because its listener acts on them.
+_EVENT_NEEDS = {"app_mention": ("user", "channel", "ts"), "app_home_opened": ("user",)}
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+def read_payload(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """The payload of a signed request body, shape-checked: a dict as Bolt would parse it.
+
+    Form bodies are slash commands (fields) or interactivity (`payload=` JSON); JSON bodies
+    are the Events API. Raises `MalformedPayload` naming the first problem.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedPayload("the body is not UTF-8") from None
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind == "application/json" or (not kind and text.startswith("{")):
+        payload = _json(text)
+        return _checked(payload, _EVENTS, "Events API type")
+    if kind not in ("application/x-www-form-urlencoded", ""):
+        raise MalformedPayload(f"unsupported content type {kind[:60]!r}")
+    try:
+        fields = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise MalformedPayload("too many form fields") from None
+    form = dict(fields)
+    if len(form) != len(fields):
+        raise MalformedPayload("a form field is repeated")
+    if "payload" in form:
+        return _checked(_json(form["payload"]), _INTERACTIVE, "interaction type")
+    if form.get("ssl_check") == "1":
+        return form  # Slack checking the certificate; Bolt answers it
+    if "command" not in form:
+        raise MalformedPayload("neither a slash command nor an interaction")
+    _validate(SlashCommand, form)
+    return form
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise MalformedPayload("the JSON nests too deeply") from None
+    except ValueError:
+        raise MalformedPayload("the body is not JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedPayload("the JSON is not an object")
+    if _depth(value) > MAX_DEPTH:
+        raise MalformedPayload("the JSON nests too deeply")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deep containers nest, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def _checked(payload: dict[str, Any], kinds: dict[str, type[_Shape]], what: str) -> dict[str, Any]:
+    kind = payload.get("type")
+    shape = kinds.get(kind) if isinstance(kind, str) else None
+    if shape is None:
+        raise MalformedPayload(f"unknown {what}")
+    _validate(shape, payload)
+    if shape is EventCallback:
+        event = payload["event"]
+        missing = [f for f in _EVENT_NEEDS.get(event["type"], ()) if event.get(f) is None]
+        if missing:
+            raise MalformedPayload(f"a {event['type'][:40]} event without {missing[0]}")
+    return payload
+
+
+def _validate(shape: type[_Shape], payload: dict[str, Any]) -> None:
+    try:
+        shape.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])[:80] or "the payload"
+        raise MalformedPayload(f"{where}: {first['msg']}") from None
