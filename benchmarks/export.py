@@ -1,4 +1,5 @@
-"""1,000,000 survey answers as CSV over the API, side by side with `psql \\copy`.
+"""1,000,000 survey answers as CSV over the API (defused, anonymity applied), beside `psql
+\\copy` of the same query and of the bare columns (no rule applied at all).
 
 The real `coe-bot serve` (its own process, PostgreSQL) streams
 `/api/v1/runs/{id}/responses?format=csv`; psql copies the same query to /dev/null. The
@@ -75,12 +76,22 @@ async def _seed(url: str) -> None:
     await engine.dispose()
 
 
-def _psql_copy() -> float:
+RAW = (
+    "SELECT id, updated_at, team, answers->>'useful', answers->>'recommend', answers->>'why'"
+    " FROM survey_response WHERE run_id = 1 ORDER BY id"
+)
+
+
+def _psql_copy(raw: bool = False) -> float:
+    """psql copying the API's own query (defused, anonymity applied), or with `raw` the bare
+    columns: what a CSV of the table costs with no rule applied at all."""
     sql, args = review.responses_copy_sql(
         1, __import__("json").loads(DEFINITION), review.Window(after=0, limit=0), 5
     )
     for number, value in sorted(enumerate(args, start=1), reverse=True):
         sql = sql.replace(f"${number}", str(value))
+    if raw:
+        sql = RAW
     started = time.perf_counter()
     subprocess.run(
         [
@@ -151,17 +162,18 @@ async def _run() -> dict[str, Any]:
         try:
             await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             base_rss = _peak_rss_mb(server.pid)
-            copies, exports = [], []
+            copies, raw_copies, exports = [], [], []
             size = 0
-            for _ in range(2):
+            for _ in range(3):
                 copies.append(await asyncio.to_thread(_psql_copy))
+                raw_copies.append(await asyncio.to_thread(_psql_copy, True))
                 seconds, size = await _api_export(port)
                 exports.append(seconds)
             peak = _peak_rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=15)
-    api_s, psql_s = min(exports), min(copies)
+    api_s, psql_s, raw_s = min(exports), min(copies), min(raw_copies)
     return {
         "rows": ROWS,
         "seed_seconds": round(seeded, 1),
@@ -171,6 +183,8 @@ async def _run() -> dict[str, Any]:
         "api_rows_per_second": round(ROWS / api_s),
         "psql_rows_per_second": round(ROWS / psql_s),
         "throughput_ratio_api_over_psql": round(psql_s / api_s, 2),
+        "psql_raw_columns_seconds": [round(x, 2) for x in raw_copies],
+        "throughput_ratio_api_over_psql_raw_columns": round(raw_s / api_s, 2),
         "server_peak_rss_mb": round(peak, 1),
         "server_rss_before_mb": round(base_rss, 1),
     }

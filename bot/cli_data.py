@@ -324,9 +324,9 @@ def _date(raw: str) -> Any:
 def _export_resource(args: argparse.Namespace) -> int:
     """Page through the resource by id and write as we go, so memory stays flat; a
     progress count goes to a terminal's standard error."""
-    import csv
     import json
 
+    from bot import csvsafe
     from bot.services import audit, review
 
     readers = {
@@ -363,7 +363,7 @@ def _export_resource(args: argparse.Namespace) -> int:
                         out.write(json.dumps(row, default=str) + "\n")
                     else:
                         if writer is None:
-                            writer = csv.DictWriter(out, fieldnames=list(row))
+                            writer = csvsafe.DictWriter(out, fieldnames=list(row))
                             writer.writeheader()
                         writer.writerow({k: _flat(v) for k, v in row.items()})
                 written += len(rows)

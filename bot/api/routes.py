@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import csvsafe
 from bot.api import (
     CONSUMER,
     DEPS,
@@ -170,7 +170,7 @@ async def _stream_csv(
     response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8"})
     await response.prepare(request)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(columns)
     async for row in rows:
         answers = row["answers"]

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.csvsafe import defuse_sql
 from bot.models import (
     AuditEvent,
     PolicyLookup,
@@ -140,25 +141,33 @@ def responses_copy_sql(
     run_id: int, definition: dict[str, Any], window: Window, min_group: int
 ) -> tuple[str, list[Any]]:
     """The PostgreSQL query behind a CSV of one run's responses: the same columns and the
-    same anonymity rules as `responses` (question ids are validated slugs)."""
+    same anonymity rules as `responses` (question ids are validated slugs), every text cell
+    defused by `csvsafe.defuse_sql` exactly as the Python writer does.
+
+    The raw values are read in an inner query fenced with `OFFSET 0`, so each JSON field is
+    extracted once per row, not once per use in the defusing expression."""
     parsed = SurveyDefinition.model_validate(definition)
-    columns = [
+    inner = [
         "r.id",
         "r.updated_at AS submitted_at",
         "CASE WHEN r.team IS NULL THEN NULL WHEN t.n >= $2 THEN r.team"
         f" ELSE '{SMALL_GROUP}' END AS team",
     ]
+    outer = ["id", "submitted_at", f"{defuse_sql('team')} AS team"]
     if not parsed.anonymous:
-        columns.append("r.user_id AS respondent")
+        inner.append("r.user_id AS respondent")
+        outer.append(f"{defuse_sql('respondent')} AS respondent")
     for question in parsed.questions:
         quoted = question.id.replace('"', "")
         if question.type.value == "multi":
-            columns.append(
+            inner.append(
                 "array_to_string(ARRAY(SELECT json_array_elements_text("
                 f"r.answers->'{quoted}')), ';') AS \"{quoted}\""
             )
         else:
-            columns.append(f"r.answers->>'{quoted}' AS \"{quoted}\"")
+            inner.append(f"r.answers->>'{quoted}' AS \"{quoted}\"")
+        column = f's."{quoted}"'
+        outer.append(f'{defuse_sql(column)} AS "{quoted}"')
     args: list[Any] = [run_id, min_group, window.after]
     where = ["r.run_id = $1", "r.id > $3"]
     if window.since:
@@ -168,9 +177,10 @@ def responses_copy_sql(
         args.append(window.until)
         where.append(f"r.updated_at < ${len(args)}")
     sql = (
-        f"SELECT {', '.join(columns)} FROM survey_response r LEFT JOIN "
-        "(SELECT team, count(*) AS n FROM survey_response WHERE run_id = $1 GROUP BY team) t"
-        f" ON t.team = r.team WHERE {' AND '.join(where)} ORDER BY r.id"
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM survey_response r"
+        " LEFT JOIN (SELECT team, count(*) AS n FROM survey_response WHERE run_id = $1"
+        f" GROUP BY team) t ON t.team = r.team WHERE {' AND '.join(where)} ORDER BY r.id"
+        " OFFSET 0) s ORDER BY id"
     )
     return sql, args
 

@@ -6,7 +6,6 @@ that team has at least `min_group` responses in the run, else it reads "(small g
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -16,6 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import csvsafe
 from bot.errors import BadInput
 from bot.models import SurveyResponse, SurveyRun
 from bot.services.survey_definitions import SurveyDefinition
@@ -77,7 +77,7 @@ async def export_rows(
 
 async def to_csv(columns: list[str], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer = csvsafe.DictWriter(buffer, fieldnames=columns)
     writer.writeheader()
     async for row in rows:
         writer.writerow(row)
