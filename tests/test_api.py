@@ -408,3 +408,27 @@ async def test_a_base64_token_as_secret_managers_make_it_is_one_bare_token(
         assert (await get(app, "/metrics", token))[0] == 200
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/runs/%C2%B9/results", 404, None),  # "¹" passes str.isdigit()
+        ("/runs/%D9%A1/results", 404, None),  # an Arabic-Indic one is not run 1
+        ("/runs/%C2%B9/responses", 404, None),
+        ("/runs/9223372036854775808/results", 404, None),
+        ("/runs/2147483648/responses", 404, None),
+        ("/questions?cursor=eyJhZnRlciI6IDk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTl9", 422, "cursor"),
+        ("/metrics?until=0001-01-01", 422, "until"),
+        ("/metrics?since=9999-12-31", 422, "since"),
+        ("/questions?team=%00", 422, "team"),
+        ("/prompts?team=a%1Bb", 422, "team"),
+        ("/surveys/%00/runs", 422, "survey_id"),
+    ],
+)
+async def test_out_of_range_and_control_character_parameters_are_client_errors(
+    api: RunningApp, path: str, status: int, field: str | None
+) -> None:
+    await seed_responses(api, ["payments"] * 5)
+    got, body = await get(api, path)
+    assert (got, body["field"]) == (status, field), body

@@ -20,12 +20,15 @@ from aiohttp import web
 
 from bot.api_tokens import METRICS, ApiToken
 from bot.deps import Deps
+from bot.services.text import has_control_characters
 
 logger = logging.getLogger(__name__)
 
 DEPS = web.AppKey("api-deps", Deps)
 CONSUMER = web.RequestKey("api-consumer", ApiToken)
 MAX_LIMIT = 500
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: larger ones name nothing
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9998, 12, 31)  # room for date arithmetic
 
 
 class ApiError(Exception):
@@ -79,7 +82,7 @@ def read_params(request: web.Request, route: Route) -> dict[str, Any]:
         values[name] = _convert(param, raw)
     values.setdefault("limit", 100)
     for name in route.path_params:
-        values[name] = request.match_info[name]
+        values[name] = _text(name, request.match_info[name])
     return values
 
 
@@ -94,16 +97,25 @@ def _convert(param: Param, raw: str) -> Any:
         try:
             day = dt.date.fromisoformat(raw)
         except ValueError:
+            day = None
+        if day is None or not FIRST_DAY <= day <= LAST_DAY:
             raise ApiError(
-                422, f"{param.name} must be a date like 2026-11-30", param.name
-            ) from None
+                422, f"{param.name} must be a date like 2026-11-30, from 1970 on", param.name
+            )
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     if param.kind == "cursor":
         return decode_cursor(raw)
     if param.kind == "enum" and raw not in param.choices:
         raise ApiError(422, f"{param.name} must be one of {', '.join(param.choices)}", param.name)
+    return _text(param.name, raw)
+
+
+def _text(name: str, raw: str) -> str:
+    """A free-text parameter: at most 200 characters, none of them a control character."""
     if len(raw) > 200:
-        raise ApiError(422, f"{param.name} is too long", param.name)
+        raise ApiError(422, f"{name} is too long", name)
+    if has_control_characters(raw):
+        raise ApiError(422, f"{name} contains control characters", name)
     return raw
 
 
@@ -116,7 +128,7 @@ def decode_cursor(raw: str) -> int:
         value = json.loads(base64.urlsafe_b64decode(raw.encode()))["after"]
     except (ValueError, KeyError, TypeError):
         value = None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
         raise ApiError(422, "cursor is not one this API gave out", "cursor")
     return value
 

@@ -7,12 +7,13 @@ import io
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from bot import csvsafe
 from bot.api import (
     CONSUMER,
     DEPS,
+    MAX_ID,
     PAGE,
     WINDOW,
     ApiError,
@@ -51,7 +52,7 @@ async def list_runs(request: web.Request, params: dict[str, Any]) -> web.StreamR
 
 def _run_id(params: dict[str, Any]) -> int:
     raw = str(params["run_id"])
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:  # "¹" is a digit, too
         raise ApiError(404, "no such run")
     return int(raw)
 
@@ -394,6 +395,8 @@ def create_api(deps: Any, tokens: tuple[ApiToken, ...]) -> web.Application:
             return json_response(
                 {"error": error.reason.lower(), "field": None}, status=error.status
             )
+        except DataError:  # a value the database's types cannot hold
+            return json_response({"error": "a value is out of range", "field": None}, status=422)
         except SQLAlchemyError:
             return json_response(
                 {"error": "the database is unavailable", "field": None}, status=503
