@@ -14,6 +14,8 @@ extra fields are always allowed, since Slack adds fields without notice.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from typing import Annotated, Any, Literal
@@ -24,16 +26,32 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 MAX_DEPTH = 32  # Block Kit payloads nest about 10 deep; more is not from Slack
 MAX_FIELDS = 100  # form fields in a slash command (Slack sends about 15)
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds, ASCII digits only
+MAX_AGE_SECONDS = 300  # Slack's replay window
 
 
 class MalformedPayload(ValueError):
     """A signed request whose body is not a Slack payload coe-bot handles (answer 400)."""
 
 
-def valid_timestamp(raw: str | None) -> bool:
-    """`X-Slack-Request-Timestamp` as Slack sends it: ASCII digits of Unix seconds. Checked
-    before the signature, so an absurd value (309 zeros) is refused, not computed with."""
-    return raw is not None and _TIMESTAMP.fullmatch(raw) is not None
+def signed(
+    secret: bytes, body: bytes, timestamp: str | None, signature: str | None, now: float
+) -> bool:
+    """True when Slack signed `body` (api.slack.com/authentication/verifying-requests-from-slack):
+    `X-Slack-Signature` is `v0=` + hex HMAC-SHA256(signing secret, `v0:{timestamp}:{body}`)
+    and the timestamp (Unix seconds) is within 5 minutes of `now`.
+
+    The timestamp must be ASCII digits before any arithmetic (an absurd value such as 309
+    zeros is refused, not computed with), and the HMAC is taken over the raw bytes, so a
+    signed body that is not UTF-8 is still recognised as signed (and then refused as
+    malformed, 400) — `slack_sdk.signature.SignatureVerifier` decodes the body first.
+    """
+    if timestamp is None or signature is None or not _TIMESTAMP.fullmatch(timestamp):
+        return False
+    if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 # -- shapes ---------------------------------------------------------------------------
@@ -50,11 +68,55 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
 
+class _Org(_Shape):
+    id: str | None = None
+    enterprise_id: str | None = None
+
+
+class _Person(_Shape):
+    id: str | None = None
+    team_id: str | None = None
+
+
+class _ResponseUrl(_Shape):
+    response_url: Url | None = None
+
+
+class _Common(_Shape):
+    """Fields Bolt reads from any payload, and from its `event`, `message`, `authorizations`
+    … when they are there (`slack_bolt.request.internals.build_context`): optional, but of
+    the type Bolt expects when present, so building the request context cannot fail."""
+
+    enterprise: str | _Org | None = None
+    enterprise_id: str | None = None
+    team: str | _Org | None = None
+    team_id: str | None = None
+    user: str | _Person | None = None
+    user_id: str | None = None
+    user_team: str | None = None
+    channel: str | _Org | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    is_enterprise_install: bool | str | None = None
+    is_ext_shared_channel: bool | None = None
+    authorizations: list[_Common] | None = None
+    event: _Common | None = None
+    message: _Common | None = None
+    previous_message: _Common | None = None
+    item: _Common | None = None
+    assistant_thread: _Common | None = None
+    function_execution_id: str | None = None
+    function_data: dict[str, Any] | None = None
+    bot_access_token: str | None = None
+    response_url: Url | None = None
+    response_urls: list[_ResponseUrl] = Field(default_factory=list)  # Bolt takes its len()
+
+
 class _Ref(_Shape):
     id: SlackId
 
 
-class SlashCommand(_Shape):
+class SlashCommand(_Common):
     command: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_-]{1,32}$")]
     text: Text = ""
     user_id: SlackId
@@ -80,34 +142,37 @@ class _State(_Shape):
 class _View(_Shape):
     id: Name
     type: Literal["modal", "home"]
-    callback_id: Annotated[str, StringConstraints(max_length=255)] = ""
+    callback_id: Annotated[str, StringConstraints(max_length=255)]
     private_metadata: Annotated[str, StringConstraints(max_length=3000)] = ""
-    state: _State = Field(default_factory=lambda: _State(values={}))
+    state: _State
+    app_installed_team_id: str | None = None
+    team_id: str | None = None
 
 
-class BlockActions(_Shape):
+class _Container(_Shape):
+    type: Name
+
+
+class BlockActions(_Common):
     type: Literal["block_actions"]
-    user: _Ref
+    user: _Ref  # type: ignore[assignment]  # required here, and an object
     actions: Annotated[list[_Action], Field(min_length=1, max_length=25)]
     trigger_id: TriggerId
-    response_url: Url | None = None
-    channel: _Ref | None = None
-    container: dict[str, Any] | None = None
-    message: dict[str, Any] | None = None
+    container: _Container | None = None
     view: _View | None = None
     state: _State | None = None
 
 
-class ViewSubmission(_Shape):
+class ViewSubmission(_Common):
     type: Literal["view_submission", "view_closed"]
-    user: _Ref
+    user: _Ref  # type: ignore[assignment]  # required here, and an object
     view: _View
     trigger_id: TriggerId | None = None
 
 
-class _Event(_Shape):
+class _Event(_Common):
     type: Name
-    user: SlackId | None = None
+    user: SlackId | None = None  # events carry IDs here, not objects
     channel: SlackId | None = None
     text: Text | None = None
     ts: SlackTs | None = None
@@ -119,19 +184,19 @@ class _Event(_Shape):
     tab: Name | None = None
 
 
-class EventCallback(_Shape):
+class EventCallback(_Common):
     type: Literal["event_callback"]
     team_id: SlackId
     event_id: Annotated[str, StringConstraints(pattern=r"^Ev[A-Za-z0-9]{1,40}$")]
     event: _Event
 
 
-class UrlVerification(_Shape):
+class UrlVerification(_Common):
     type: Literal["url_verification"]
     challenge: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
-class AppRateLimited(_Shape):
+class AppRateLimited(_Common):
     type: Literal["app_rate_limited"]
 
 
@@ -218,6 +283,9 @@ def _checked(payload: dict[str, Any], kinds: dict[str, type[_Shape]], what: str)
     if shape is None:
         raise MalformedPayload(f"unknown {what}")
     _validate(shape, payload)
+    on_message = shape is BlockActions and (payload.get("container") or {}).get("type") == "message"
+    if on_message and payload.get("response_url") is None:
+        raise MalformedPayload("a block action on a message without its response_url")
     if shape is EventCallback:
         event = payload["event"]
         missing = [f for f in _EVENT_NEEDS.get(event["type"], ()) if event.get(f) is None]

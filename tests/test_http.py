@@ -513,3 +513,51 @@ async def test_coe_bot_serve_answers_a_signed_command_and_stops_cleanly_on_sigte
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_signed_body_that_is_not_utf8_is_malformed_not_unsigned(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    body = b"\x80payload=\xff"
+    await _assert_malformed(sender, running, body, {"Content-Type": FORM, **sender.sign(body)})
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "authorizations-null-entry",
+        "authorizations-a-string",
+        "enterprise-a-number",
+        "team-a-number",
+        "response-urls-null",
+        "view-without-callback-id",
+        "action-on-a-message-without-response-url",
+    ],
+)
+async def test_fields_bolt_reads_must_have_the_type_bolt_expects(
+    sender: SlackSender, running: RunningApp, breakage: str
+) -> None:
+    """Optional fields Bolt reads while building its context (it would crash on them)."""
+    if breakage.startswith("authorizations"):
+        event = sender.event_body(dict(MENTION))
+        event["authorizations"] = [None] if breakage.endswith("entry") else "x"
+        raw = json.dumps(event).encode()
+        headers = {"Content-Type": "application/json", **sender.sign(raw)}
+        await _assert_malformed(sender, running, raw, headers)
+        return
+    payload: dict[str, object]
+    if breakage in ("response-urls-null", "view-without-callback-id"):
+        payload = sender.view_submission_payload("prompt-modal", {})
+        if breakage == "response-urls-null":
+            payload["response_urls"] = None
+        else:
+            del payload["view"]["callback_id"]  # type: ignore[attr-defined]
+    else:
+        payload = sender.block_action_payload("prompt-use", value="1")
+        if breakage == "enterprise-a-number":
+            payload["enterprise"] = 5
+        elif breakage == "team-a-number":
+            payload["team"] = 5
+        else:
+            del payload["response_url"]
+    await _assert_malformed(sender, running, *_signed_payload(sender, payload))

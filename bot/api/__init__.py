@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.api_tokens import METRICS, ApiToken
 from bot.deps import Deps
+from bot.models import MAX_ID
 from bot.services.text import has_control_characters
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 DEPS = web.AppKey("api-deps", Deps)
 CONSUMER = web.RequestKey("api-consumer", ApiToken)
 MAX_LIMIT = 500
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: larger ones name nothing
 FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9998, 12, 31)  # room for date arithmetic
 
 

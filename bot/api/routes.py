@@ -13,7 +13,6 @@ from bot import csvsafe
 from bot.api import (
     CONSUMER,
     DEPS,
-    MAX_ID,
     PAGE,
     WINDOW,
     ApiError,
@@ -23,6 +22,7 @@ from bot.api import (
     read_params,
 )
 from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
+from bot.models import parse_id
 from bot.services import adoption, audit, review, survey_results
 from bot.services.survey_definitions import SurveyDefinition
 
@@ -51,10 +51,10 @@ async def list_runs(request: web.Request, params: dict[str, Any]) -> web.StreamR
 
 
 def _run_id(params: dict[str, Any]) -> int:
-    raw = str(params["run_id"])
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:  # "¹" is a digit, too
+    run_id = parse_id(params["run_id"])
+    if run_id is None:
         raise ApiError(404, "no such run")
-    return int(raw)
+    return run_id
 
 
 async def run_results(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput, NotAllowed, UserError
+from bot.models import parse_id
 from bot.services.text import control_problem, normalise_newlines
 from bot.views.common import ephemeral_text, followup
 
@@ -39,10 +41,28 @@ def check_text(text: str, *, allow_empty: bool = False, what: str = "your text")
 
 def button_id(value: str | None, what: str) -> int:
     """The numeric ID a button carries in its value, or `BadInput` naming what it lacks."""
+    found = parse_id(value)
+    if found is None:
+        raise BadInput(f"That button points at no {what}.")
+    return found
+
+
+def metadata_id(view: dict[str, Any], key: str) -> int | None:
+    """The row id a modal keeps in its `private_metadata` JSON under `key`, or None."""
     try:
-        return int(value or "")
+        metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
-        raise BadInput(f"That button points at no {what}.") from None
+        return None
+    return parse_id(metadata.get(key)) if isinstance(metadata, dict) else None
+
+
+async def tell(respond: Respond, message: dict[str, Any]) -> None:
+    """Reply through the request's response_url. Actions in a modal or on App Home have none;
+    then the reply is logged instead of failing the work it reports on."""
+    try:
+        await respond(message)
+    except ValueError:  # Bolt: "respond is unsupported here as there is no response_url"
+        logger.info("no response_url to reply through: %s", str(message.get("text"))[:200])
 
 
 async def guarded(work: Awaitable[None], respond: Respond, *, what: str) -> None:
@@ -50,17 +70,18 @@ async def guarded(work: Awaitable[None], respond: Respond, *, what: str) -> None
     try:
         await work
     except UserError as error:
-        await respond(followup(ephemeral_text(str(error))))
+        await tell(respond, followup(ephemeral_text(str(error))))
     except Exception:
         reference = uuid.uuid4().hex[:8]
         logger.exception("%s failed (reference %s)", what, reference)
-        await respond(
+        await tell(
+            respond,
             followup(
                 ephemeral_text(
                     f"Sorry, something went wrong on our side. If it keeps happening, "
                     f"tell the CoE and quote reference `{reference}`."
                 )
-            )
+            ),
         )
 
 

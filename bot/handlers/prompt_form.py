@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import BadInput
+from bot.handlers.common import metadata_id
 from bot.services import prompt_safety
 from bot.services.prompts import PromptDraft, field_problems, parse_tags
 from bot.views.prompts import CONFIRM_EXAMPLE_DATA, PromptModal
@@ -27,16 +27,15 @@ def _value(values: dict[str, Any], block: PromptModal) -> str:
 
 def _confirmed(values: dict[str, Any]) -> bool:
     element = values.get(PromptModal.confirm.value, {}).get(PromptModal.confirm.value, {})
-    return any(o.get("value") == CONFIRM_EXAMPLE_DATA for o in element.get("selected_options", []))
+    chosen = element.get("selected_options")
+    return isinstance(chosen, list) and any(
+        isinstance(o, dict) and o.get("value") == CONFIRM_EXAMPLE_DATA for o in chosen
+    )
 
 
 async def read_submission(view: dict[str, Any]) -> Submission:
     values = view.get("state", {}).get("values", {})
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        prompt_id = int(metadata["prompt_id"]) if metadata.get("prompt_id") else None
-    except (ValueError, TypeError, KeyError):
-        prompt_id = None
+    prompt_id = metadata_id(view, "prompt_id")
     body_parts = [_value(values, b) for b in (PromptModal.body, PromptModal.body_more)]
     body_parts.append(_value(values, PromptModal.body_rest))
     draft = PromptDraft(

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, check_text, guarded, on_button
+from bot.handlers.common import button_id, check_text, guarded, metadata_id, on_button
 from bot.models import Question
 from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
@@ -281,8 +281,13 @@ def _register_answers(app: AsyncApp, deps: Deps) -> None:
     async def on_answer(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
         text = str(values.get(ANSWER_BLOCK, {}).get(ANSWER_BLOCK, {}).get("value") or "").strip()
+        question_id = metadata_id(view, "question_id")
+        if question_id is None:
+            await ack(
+                response_action="errors", errors={ANSWER_BLOCK: "This form lost its question."}
+            )
+            return
         try:
-            question_id = int(json.loads(view.get("private_metadata") or "{}")["question_id"])
             check_text(text, what="your answer")
             await commit_notices(
                 deps,
@@ -296,11 +301,6 @@ def _register_answers(app: AsyncApp, deps: Deps) -> None:
             )
         except UserError as problem:
             await ack(response_action="errors", errors={ANSWER_BLOCK: str(problem)})
-            return
-        except (KeyError, ValueError, TypeError):
-            await ack(
-                response_action="errors", errors={ANSWER_BLOCK: "This form lost its question."}
-            )
             return
         await ack()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -11,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, guarded
+from bot.handlers.common import button_id, guarded, metadata_id, tell
 from bot.jobs import surveys as survey_jobs
 from bot.models import SurveyRun
 from bot.services import survey_results, surveys
@@ -55,14 +54,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(views.ANSWER_MODAL)
     async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        try:
-            run_id = int(json.loads(view.get("private_metadata") or "{}")["run_id"])
-        except (KeyError, ValueError, TypeError):
-            await ack(response_action="errors", errors={})
-            return
+        run_id = metadata_id(view, "run_id")
         async with deps.sessions.begin() as session:
-            run = await session.get(SurveyRun, run_id)
-            if run is None:
+            run = await session.get(SurveyRun, run_id) if run_id is not None else None
+            if run is None or run_id is None:
                 await ack(response_action="clear")
                 return
             definition = SurveyDefinition.model_validate(run.definition)
@@ -112,13 +107,14 @@ async def _open_modal(
 async def _stop(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
     async with deps.sessions.begin() as session:
         await surveys.opt_out(session=session, user_id=user_id, now=deps.clock())
-    await respond(
+    await tell(
+        respond,
         followup(
             ephemeral_text(
                 "Done: you won't be asked to answer CoE surveys again. Tell the CoE if you change "
                 "your mind."
             )
-        )
+        ),
     )
 
 

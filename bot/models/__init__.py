@@ -1,6 +1,6 @@
 """SQLModel tables, by feature. Alembic migrations in `migrations/` create them."""
 
-from bot.models.base import UTCDateTime, utcnow
+from bot.models.base import MAX_ID, UTCDateTime, parse_id, utcnow
 from bot.models.champions import (
     Champion,
     Question,
@@ -30,6 +30,7 @@ from bot.models.surveys import (
 )
 
 __all__ = [
+    "MAX_ID",
     "AuditEvent",
     "Champion",
     "DigestSubscription",
@@ -56,5 +57,6 @@ __all__ = [
     "TeamMember",
     "TeamUsergroup",
     "UTCDateTime",
+    "parse_id",
     "utcnow",
 ]

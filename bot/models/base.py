@@ -44,3 +44,16 @@ def ts(*, index: bool = False, nullable: bool = False) -> Any:
 
 def json_column() -> Any:
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+MAX_ID = 2**31 - 1  # primary keys are 32-bit integers on PostgreSQL
+
+
+def parse_id(value: object) -> int | None:
+    """A row id from outside (a button value, modal metadata, a URL): an int, or a string of
+    ASCII digits (`int()` also takes "١" and fullwidth digits), from 1 to `MAX_ID`; else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
+        return value
+    return None
