@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.http import free_port, wait_healthy
 from bot import db
-from bot.services import review
+from bot.models import SurveyRun
+from bot.services import survey_disclosure
 from bot.standin import FakeSlack
 
 SERVER = os.environ.get("BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -59,7 +60,7 @@ async def _seed(url: str) -> None:
             text(
                 "INSERT INTO survey_run (survey_id, period, definition, status, started_by,"
                 " started_at, closes_at, audience_size) VALUES ('pulse', 'p', CAST(:d AS json),"
-                " 'open', 'bench', now(), now() + interval '7 days', 1200000)"
+                " 'closed', 'bench', now(), now() + interval '7 days', 1200000)"
             ),
             {"d": DEFINITION},
         )
@@ -82,16 +83,37 @@ RAW = (
 )
 
 
-def _psql_copy(raw: bool = False) -> float:
-    """psql copying the API's own query (defused, anonymity applied), or with `raw` the bare
-    columns: what a CSV of the table costs with no rule applied at all."""
-    sql, args = review.responses_copy_sql(
-        1, __import__("json").loads(DEFINITION), review.Window(after=0, limit=0), 5
-    )
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]::text[]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def _api_query(url: str) -> str:
+    """The API's own query for run 1 (released, labelled, defused), parameters inlined."""
+    engine = db.create_engine(url)
+    try:
+        async with db.make_sessions(engine)() as session:
+            run = await session.get(SurveyRun, 1)
+            assert run is not None
+            released = await survey_disclosure.release(
+                session=session, run=run, rules=survey_disclosure.Rules(5, 10)
+            )
+    finally:
+        await engine.dispose()
+    sql, args = survey_disclosure.copy_sql(released)
     for number, value in sorted(enumerate(args, start=1), reverse=True):
-        sql = sql.replace(f"${number}", str(value))
-    if raw:
-        sql = RAW
+        sql = sql.replace(f"${number}", _literal(value))
+    return sql
+
+
+def _psql_copy(sql: str) -> float:
+    """psql copying `sql`: the API's own query (defused, anonymity applied), or `RAW`, the
+    bare columns: what a CSV of the table costs with no rule applied at all."""
     started = time.perf_counter()
     subprocess.run(
         [
@@ -140,6 +162,7 @@ async def _run() -> dict[str, Any]:
     started = time.perf_counter()
     await _seed(url)
     seeded = time.perf_counter() - started
+    api_sql = await _api_query(url)
     work = Path(tempfile.mkdtemp(prefix="coe-export-"))
     async with FakeSlack() as slack:
         env = {
@@ -165,8 +188,8 @@ async def _run() -> dict[str, Any]:
             copies, raw_copies, exports = [], [], []
             size = 0
             for _ in range(3):
-                copies.append(await asyncio.to_thread(_psql_copy))
-                raw_copies.append(await asyncio.to_thread(_psql_copy, True))
+                copies.append(await asyncio.to_thread(_psql_copy, api_sql))
+                raw_copies.append(await asyncio.to_thread(_psql_copy, RAW))
                 seconds, size = await _api_export(port)
                 exports.append(seconds)
             peak = _peak_rss_mb(server.pid)

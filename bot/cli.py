@@ -121,10 +121,11 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
     """No Slack credentials: run against the local stand-in, and say how to go further."""
     from bot.app import create_app
     from bot.standin import FakeSlack
+    from bot.survey_secret import with_local_secret
 
     async with FakeSlack() as slack:
         secret = secrets.token_hex(16)
-        local = settings.model_copy(
+        local = with_local_secret(settings).model_copy(
             update={
                 "slack_api_url": slack.api_url,
                 "slack_bot_token": SecretStr(slack.bot_token),

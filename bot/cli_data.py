@@ -47,6 +47,16 @@ def add_parsers(verbs: Any) -> None:
     sv_send = sv_verbs.add_parser("send", help="start a run now (the serving app delivers it)")
     sv_send.add_argument("survey_id")
     sv_send.set_defaults(run=_surveys_send)
+    sv_secret = sv_verbs.add_parser(
+        "secret", help="the survey key: print the derived one for runs still open under it"
+    )
+    sv_secret.add_argument(
+        "--show-derived",
+        action="store_true",
+        required=True,
+        help="print the key derived from SLACK_SIGNING_SECRET, as a SURVEY_SECRET value",
+    )
+    sv_secret.set_defaults(run=_surveys_secret)
 
     ex = verbs.add_parser("export", help="export data for the CoE")
     ex_verbs = ex.add_subparsers(dest="export_verb", required=True)
@@ -265,6 +275,49 @@ def _surveys_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def _surveys_secret(_: argparse.Namespace) -> int:
+    """Print the derived key once, so runs opened under it can still be answered after
+    SURVEY_SECRET becomes required: set SURVEY_SECRET to the printed value."""
+    from bot.config import secret_bytes
+    from bot.models import SurveyRun, utcnow
+    from bot.services import audit
+
+    settings = _prepared_settings()
+    if settings.slack_signing_secret is None:
+        print("coe-bot: SLACK_SIGNING_SECRET is not set: no key was derived", file=sys.stderr)
+        return 1
+    derived = settings.derived_survey_key()
+    current = settings.survey_secret
+    if current is not None and secret_bytes(current.get_secret_value()) == derived:
+        print("SURVEY_SECRET is already set to the derived key.", file=sys.stderr)
+        return 0
+
+    async def record() -> int:
+        from sqlmodel import col, select
+
+        async with _session(settings) as session:
+            runs = (
+                await session.exec(select(SurveyRun).where(col(SurveyRun.status) == "open"))
+            ).all()
+            await audit.record(
+                session=session,
+                actor="cli",
+                action="survey.secret_shown",
+                details={"open_runs": len(runs)},
+                now=utcnow(),
+            )
+            return len(runs)
+
+    open_runs = asyncio.run(record())
+    print(f"SURVEY_SECRET=hex:{derived.hex()}")
+    print(
+        f"Set this as SURVEY_SECRET so the {open_runs} open run(s) keyed with it can still be "
+        "answered; keep it in your secret store, not in .env. Showing it was audited.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _export_survey(args: argparse.Namespace) -> int:
     from bot.errors import UserError
     from bot.services import audit, survey_export
@@ -276,9 +329,11 @@ def _export_survey(args: argparse.Namespace) -> int:
 
         count = 0
         async with _session(settings) as session:
-            columns, rows = await survey_export.export_rows(
-                session=session, survey_id=args.survey_id, min_group=settings.survey_min_group
+            columns, rows, notes = await survey_export.export_rows(
+                session=session, survey_id=args.survey_id, rules=settings.survey_rules()
             )
+            for note in notes:
+                print(f"coe-bot: {note}", file=sys.stderr)
             chunks = (
                 survey_export.to_csv(columns, rows)
                 if args.format == "csv"

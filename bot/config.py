@@ -5,20 +5,37 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.api_tokens import ApiToken, parse_tokens
+from bot.errors import BadInput
 from bot.services.business_hours import BusinessHours
 
+if TYPE_CHECKING:
+    from bot.services.survey_disclosure import Rules
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./coe-bot.db"
+MIN_SURVEY_SECRET = 32  # bytes
 _ADMIN_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+class MissingSurveySecret(BadInput):
+    """An anonymous survey was to be sent or answered without SURVEY_SECRET."""
+
+
+def secret_bytes(value: str) -> bytes:
+    """A secret's bytes: `hex:…` is decoded (how `surveys secret --show-derived` prints a
+    raw key), anything else is its UTF-8 text. Raises `ValueError` for bad hex."""
+    if value.startswith("hex:"):
+        return bytes.fromhex(value.removeprefix("hex:"))
+    return value.encode()
 
 
 class Settings(BaseSettings):
@@ -92,6 +109,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a Slack channel ID such as C0123ABCD")
         return value or None
 
+    @field_validator("survey_secret")
+    @classmethod
+    def _check_survey_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(secret_bytes(value.get_secret_value())) < MIN_SURVEY_SECRET:
+            raise ValueError(
+                f"needs at least {MIN_SURVEY_SECRET} bytes; make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
+
     @field_validator("coe_api_token")
     @classmethod
     def _check_api_tokens(cls, value: SecretStr | None) -> SecretStr | None:
@@ -124,11 +151,28 @@ class Settings(BaseSettings):
     def working_hours(self) -> BusinessHours:
         return BusinessHours.parse(self.business_hours, self.business_days, self.business_timezone)
 
-    def survey_key(self) -> bytes:
-        """The HMAC key for anonymous answers: SURVEY_SECRET, else derived from the signing
-        secret (set SURVEY_SECRET explicitly before rotating the signing secret)."""
+    def survey_rules(self) -> Rules:
+        """The minimum group sizes every survey output obeys (`services/survey_disclosure`)."""
+        from bot.services.survey_disclosure import Rules
+
+        return Rules(min_group=self.survey_min_group, min_text=self.survey_min_group_text)
+
+    def survey_key(self, *, anonymous: bool = True) -> bytes:
+        """The HMAC key of respondent keys while a run is open (`SURVEY_SECRET`). Anonymous
+        surveys need it set: raises `MissingSurveySecret` (a friendly `BadInput`) when it is
+        not. Named surveys store who answered anyway and fall back to the derived key."""
         if self.survey_secret is not None:
-            return self.survey_secret.get_secret_value().encode()
+            return secret_bytes(self.survey_secret.get_secret_value())
+        if anonymous:
+            raise MissingSurveySecret(
+                "Anonymous surveys need SURVEY_SECRET (32 or more random bytes) set by the "
+                "CoE's operator; nothing was sent or saved."
+            )
+        return self.derived_survey_key()
+
+    def derived_survey_key(self) -> bytes:
+        """The key earlier versions derived from the signing secret when SURVEY_SECRET was
+        unset; `coe-bot surveys secret --show-derived` prints it for runs still open under it."""
         base = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
         return hashlib.sha256(f"coe-bot survey key:{base}".encode()).digest()
 

@@ -17,6 +17,7 @@ from bot.app import DEPS, create_app
 from bot.config import Settings
 from bot.errors import BadInput
 from bot.standin import FakeSlack, SlackSender
+from bot.survey_secret import with_local_secret
 from bot.views.text import render_message
 
 COMMANDS = ("/ai-policy", "/prompts", "/ask-champion", "/ai-coe")
@@ -41,7 +42,7 @@ async def run_command(
         if user_id not in slack.workspace.users:
             slack.add_user(user_id, user_id.lower())
         secret = secrets.token_hex(16)
-        local = settings.model_copy(
+        local = with_local_secret(settings).model_copy(
             update={
                 "slack_api_url": slack.api_url,
                 "slack_bot_token": SecretStr(slack.bot_token),

@@ -27,6 +27,7 @@ from bot.deps import Deps
 from bot.standin import FakeSlack, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
+SURVEY_SECRET = "test-survey-secret-of-at-least-32-bytes"
 TABLES = (
     "digest_subscription",
     "survey_response",
@@ -138,6 +139,7 @@ def settings(database_url: str, slack: FakeSlack) -> Settings:
         slack_signing_secret=SecretStr(SIGNING_SECRET),
         coe_admins=("U0ADMIN",),
         coe_channel="C0COE",
+        survey_secret=SecretStr(SURVEY_SECRET),
     )
 
 

@@ -185,16 +185,37 @@ async def test_send_deliver_answer_change_and_results(
     assert all(r.user_id is None for r in stored)  # anonymous: no Slack ID kept
     assert all(len(r.respondent_key) == 64 for r in stored)
 
-    results = await sender.command("/ai-coe", "survey results check-in", user_id="U0ADMIN")
-    await running.settle()
-    text = message_text(slack.responses_for(results.response_url or "")[0].body)
+    async def results_text() -> str:
+        results = await sender.command("/ai-coe", "survey results check-in", user_id="U0ADMIN")
+        await running.settle()
+        return message_text(slack.responses_for(results.response_url or "")[0].body)
+
+    text = await results_text()  # while open: participation only
+    assert "5 of 6 (83%)" in text
+    assert "Results are withheld" in text
+    assert "NPS" not in text
+
+    keys_while_open = {r.respondent_key for r in await responses(running)}
+    clock.advance(days=8)
+    await survey_jobs.tick(running.deps)
+    text = await results_text()
     assert "5 of 6 (83%)" in text
     assert "NPS *+80*" in text  # 4 promoters (10, 9, 10, 9), 1 passive (8), no detractor
     assert "Average *4.20*" in text
     assert "written answers hidden" in text  # 5 texts is below the 10 needed
 
-    clock.advance(days=8)
-    await survey_jobs.tick(running.deps)
+    sealed = await responses(running)  # nobody, the operator included, can re-link now
+    assert len(sealed) == 5
+    assert not {r.respondent_key for r in sealed} & keys_while_open
+    key = running.deps.settings.survey_key()
+    assert not {surveys.respondent_key(key, run_id, u) for u in invited} & {
+        r.respondent_key for r in sealed
+    }
+    assert {r.updated_at for r in sealed} == {dt.datetime(2026, 11, 2, tzinfo=dt.UTC)}
+    async with running.deps.sessions() as session:
+        marks = (await session.exec(select(SurveyRecipient.status))).all()
+    assert "answered" not in marks
+
     late = await sender.view_submission(
         "survey-answer-modal",
         answer_values(1, 0),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import io
 import json
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from bot import db
 from bot.models import utcnow
 from bot.services import surveys
+from bot.services.survey_disclosure import Rules
 from tests.helpers import clean_env, coe_bot_command
 from tests.test_surveys import SMALL
 
@@ -23,6 +25,16 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+async def _close(path: Path) -> None:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with db.make_sessions(engine).begin() as session:
+            later = utcnow() + dt.timedelta(days=30)
+            await surveys.close_due(session=session, now=later, rules=Rules(5, 10))
+    finally:
+        await engine.dispose()
+
+
 async def _answers(path: Path) -> None:
     engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
     try:
@@ -32,20 +44,20 @@ async def _answers(path: Path) -> None:
                 session=session,
                 definition=definition,
                 period="p1",
-                audience=[f"U0P{i:03d}" for i in range(8)],
+                audience=[f"U0P{i:03d}" for i in range(13)],
                 started_by="U0ADMIN",
                 now=utcnow(),
             )
             assert run is not None
             assert run.id is not None
-            for i in range(8):
+            for i, team in enumerate(["payments"] * 7 + ["search"] * 5 + ["growth"]):
                 await surveys.submit(
                     session=session,
                     run_id=run.id,
                     user_id=f"U0P{i:03d}",
                     answers={"useful": 4, "recommend": 9, "why": f"note {i}"},
-                    team="payments" if i < 6 else "search",
-                    secret=b"k",
+                    team=team,
+                    secret=b"k" * 32,
                     now=utcnow(),
                 )
     finally:
@@ -69,13 +81,21 @@ def test_load_list_and_export_keep_anonymity(tmp_path: Path) -> None:
     assert f"{broken}:15: questions[1].type" in refused.stdout
 
     asyncio.run(_answers(tmp_path / "s.db"))
+    while_open = run(tmp_path, "export", "survey", "check-in", "--format", "csv")
+    assert while_open.returncode == 0, while_open.stderr
+    assert list(csv.DictReader(io.StringIO(while_open.stdout))) == []
+    assert "leave only after it closes" in while_open.stderr
+
+    asyncio.run(_close(tmp_path / "s.db"))
     exported = run(tmp_path, "export", "survey", "check-in", "--format", "csv")
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
-    assert len(rows) == 8
+    assert len(rows) == 13
+    assert list(rows[0])[:4] == ["run", "period", "run_date", "team"]  # no id, no time
     assert "respondent" not in rows[0]
     assert not any(v.startswith("U0P") for row in rows for v in row.values() if v)
-    assert {row["team"] for row in rows} == {"payments", "(small group)"}
+    assert {row["team"] for row in rows} == {"payments", "(other teams)"}  # growth's 1 merged
+    assert {row["why"] for row in rows} == {f"note {i}" for i in range(13)}  # 13 texts: shown
     as_json = run(tmp_path, "export", "survey", "check-in", "--format", "json")
     assert json.loads(as_json.stdout.splitlines()[0])["useful"] == 4
     missing = run(tmp_path, "export", "survey", "monthly-pulse")

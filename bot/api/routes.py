@@ -17,14 +17,14 @@ from bot.api import (
     WINDOW,
     ApiError,
     Route,
+    encode_cursor,
     json_response,
     page,
     read_params,
 )
 from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
 from bot.models import parse_id
-from bot.services import adoption, audit, review, survey_results
-from bot.services.survey_definitions import SurveyDefinition
+from bot.services import adoption, audit, review, survey_disclosure, survey_results
 
 
 def _window(params: dict[str, Any]) -> review.Window:
@@ -59,32 +59,27 @@ def _run_id(params: dict[str, Any]) -> int:
 
 async def run_results(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
     deps = request.app[DEPS]
+    rules = deps.settings.survey_rules()
     async with deps.sessions() as session:
         run = await review.run(session=session, run_id=_run_id(params))
         if run is None:
             raise ApiError(404, "no such run")
-        rows = [
-            (r["team"], r["answers"])
-            async for r in review.responses(
-                session=session,
-                run=run,
-                window=review.Window(after=0, limit=10**9),
-                min_group=deps.settings.survey_min_group,
-            )
-        ]
-    definition = SurveyDefinition.model_validate(run.definition)
+        released = await survey_disclosure.release(session=session, run=run, rules=rules)
+        rows = await survey_disclosure.team_answers(session=session, released=released)
     results = survey_results.compute(
-        definition,
+        released.definition,
         rows,
         audience=run.audience_size,
-        min_group=deps.settings.survey_min_group,
-        min_text=deps.settings.survey_min_group_text,
+        min_group=rules.min_group,
+        min_text=rules.min_text,
     )
     return json_response(
         {
             "run_id": run.id,
-            "respondents": results.respondents,
+            "status": run.status,
+            "respondents": released.respondents,
             "audience": results.audience,
+            "withheld": released.withheld,
             "questions": [
                 {
                     "id": q.question.id,
@@ -104,50 +99,55 @@ async def run_results(request: web.Request, params: dict[str, Any]) -> web.Strea
 
 
 async def run_responses(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    """A run's rows as `survey_disclosure` releases them: an anonymous run's only once it has
+    closed (409 before), as one whole-run set (`since`/`until` answer 422), pages by offset
+    in the released order; a named run's with respondents, filterable by time."""
     deps = request.app[DEPS]
     as_csv = params.get("format") == "csv"
-    window = _window(params)
-    if as_csv:
-        window = review.Window(
-            after=window.after, limit=10**9, since=window.since, until=window.until
-        )
+    span = survey_disclosure.Span(since=params.get("since"), until=params.get("until"))
     async with deps.sessions() as session:
         run = await review.run(session=session, run_id=_run_id(params))
         if run is None:
             raise ApiError(404, "no such run")
-        rows = review.responses(
-            session=session,
-            run=run,
-            window=review.Window(
-                after=window.after, limit=window.limit + 1, since=window.since, until=window.until
-            ),
-            min_group=deps.settings.survey_min_group,
+        released = await survey_disclosure.release(
+            session=session, run=run, rules=deps.settings.survey_rules()
         )
-        if not as_csv:
-            return json_response(page([r async for r in rows], window.limit))
-        if session.get_bind().dialect.name == "postgresql":
-            return await _copy_csv(
-                request,
-                session,
-                run.id or 0,
-                run.definition,
-                window,
-                deps.settings.survey_min_group,
+        if released.anonymous and (span.since or span.until):
+            field_name = "since" if span.since else "until"
+            raise ApiError(
+                422, "an anonymous run's answers leave only as one whole-run set", field_name
             )
-        return await _stream_csv(request, run.definition, rows)
+        if released.anonymous and run.status != "closed":
+            raise ApiError(409, released.withheld or "the run is still open")
+        offset = params.get("cursor", 0)
+        if as_csv and session.get_bind().dialect.name == "postgresql":
+            return await _copy_csv(request, session, released, span)
+        rows = survey_disclosure.rows(
+            session=session,
+            released=released,
+            offset=0 if as_csv else offset,
+            limit=None if as_csv else params["limit"] + 1,
+            span=span,
+        )
+        if as_csv:
+            return await _stream_csv(request, survey_disclosure.columns(released), rows)
+        items = [r async for r in rows]
+    more = len(items) > params["limit"]
+    return json_response(
+        {
+            "items": items[: params["limit"]],
+            "next_cursor": encode_cursor(offset + params["limit"]) if more else None,
+            "withheld": released.withheld,
+        }
+    )
 
 
 async def _copy_csv(
-    request: web.Request,
-    session: Any,
-    run_id: int,
-    definition: dict[str, Any],
-    window: review.Window,
-    min_group: int,
+    request: web.Request, session: Any, released: Any, span: Any
 ) -> web.StreamResponse:
     """On PostgreSQL the database writes the CSV itself (COPY … TO STDOUT), streamed chunk
     by chunk to the client: as fast as `psql \\copy`, memory flat, same columns and rules."""
-    sql, args = review.responses_copy_sql(run_id, definition, window, min_group)
+    sql, args = survey_disclosure.copy_sql(released, span=span)
     response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8"})
     await response.prepare(request)
     connection = await (await session.connection()).get_raw_connection()
@@ -162,28 +162,14 @@ async def _copy_csv(
     return response
 
 
-async def _stream_csv(
-    request: web.Request, definition: dict[str, Any], rows: Any
-) -> web.StreamResponse:
-    questions = [q["id"] for q in definition.get("questions", [])]
-    anonymous = definition.get("anonymous", True)
-    columns = ["id", "submitted_at", "team", *([] if anonymous else ["respondent"]), *questions]
+async def _stream_csv(request: web.Request, columns: list[str], rows: Any) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8"})
     await response.prepare(request)
     buffer = io.StringIO()
-    writer = csvsafe.writer(buffer)
-    writer.writerow(columns)
+    writer = csvsafe.DictWriter(buffer, columns)
+    writer.writeheader()
     async for row in rows:
-        answers = row["answers"]
-        writer.writerow(
-            [
-                row["id"],
-                row["submitted_at"],
-                row["team"],
-                *([] if anonymous else [row.get("respondent")]),
-                *(_cell(answers.get(q)) for q in questions),
-            ]
-        )
+        writer.writerow(row)
         if buffer.tell() > 256_000:
             await response.write(buffer.getvalue().encode())
             buffer.seek(0)
@@ -191,10 +177,6 @@ async def _stream_csv(
     await response.write(buffer.getvalue().encode())
     await response.write_eof()
     return response
-
-
-def _cell(value: Any) -> Any:
-    return ";".join(value) if isinstance(value, list) else value
 
 
 def _lister(reader: Any) -> Any:
@@ -217,7 +199,7 @@ async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamRes
     since = params.get("since") or until - dt.timedelta(weeks=12)
     async with deps.sessions() as session:
         rows = await adoption.weekly(
-            session=session, since=since, until=until, min_group=deps.settings.survey_min_group
+            session=session, since=since, until=until, rules=deps.settings.survey_rules()
         )
     if params.get("team"):
         rows = [r for r in rows if r["team"] == params["team"]]
@@ -234,7 +216,7 @@ ROUTES = [
     ),
     Route(
         "/runs/{run_id}/responses",
-        "A run's responses (anonymity kept); audited",
+        "A closed run's responses as one whole-run set (anonymity kept); audited",
         run_responses,
         params=(*PAGE, *WINDOW[1:]),
         path_params=("run_id",),
@@ -334,6 +316,10 @@ def document() -> dict[str, Any]:
                         "content": _error(),
                     },
                     "404": {"description": "Not found", "content": _error()},
+                    "409": {
+                        "description": "An anonymous run's answers leave only once it has closed",
+                        "content": _error(),
+                    },
                     "422": {"description": "A parameter is wrong", "content": _error()},
                     "503": {"description": "The database is unavailable", "content": _error()},
                 },

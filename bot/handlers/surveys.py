@@ -74,7 +74,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     user_id=user,
                     answers=answers,
                     team=team.name if team else None,
-                    secret=deps.settings.survey_key(),
+                    secret=deps.settings.survey_key(anonymous=definition.anonymous),
                     now=deps.clock(),
                 )
             except UserError as problem:
@@ -95,10 +95,13 @@ async def _open_modal(
             raise BadInput("That survey no longer exists.")
         if run.status != "open" or deps.clock() >= run.closes_at:
             raise surveys.SurveyClosed(run.closes_at)
+        definition = SurveyDefinition.model_validate(run.definition)
         previous = await surveys.previous_answers(
-            session=session, run_id=run_id, user_id=user, secret=deps.settings.survey_key()
+            session=session,
+            run_id=run_id,
+            user_id=user,
+            secret=deps.settings.survey_key(anonymous=definition.anonymous),
         )
-    definition = SurveyDefinition.model_validate(run.definition)
     await client.views_open(
         trigger_id=body["trigger_id"], view=views.answer_modal(definition, run_id, previous)
     )
@@ -190,14 +193,20 @@ async def _list(deps: Deps) -> dict[str, Any]:
 
 
 async def results_message(deps: Deps, survey_id: str) -> dict[str, Any]:
-    min_group, min_text = deps.settings.survey_min_group, deps.settings.survey_min_group_text
+    rules = deps.settings.survey_rules()
     async with deps.sessions() as session:
-        latest = await survey_results.latest_runs(
-            session=session, survey_id=survey_id, min_group=min_group, min_text=min_text
-        )
+        latest = await survey_results.latest_runs(session=session, survey_id=survey_id, rules=rules)
     if not latest:
         raise BadInput(f"Survey “{escape(survey_id[:60])}” has no runs yet.")
-    (run, results), previous = latest[0], (latest[1][1] if len(latest) > 1 else None)
-    lines = survey_results.render_lines(results, previous, min_group=min_group, min_text=min_text)
+    (released, results) = latest[0]
+    previous = latest[1][1] if len(latest) > 1 and latest[1][0].withheld is None else None
+    lines = views.result_lines(
+        results,
+        previous,
+        withheld=released.withheld,
+        min_group=rules.min_group,
+        min_text=rules.min_text,
+    )
+    run = released.run
     title = f"{run.definition.get('title', survey_id)} (run #{run.id}, {run.status})"
     return views.results_message(lines, title)

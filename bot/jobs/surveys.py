@@ -111,6 +111,8 @@ async def send_survey(
     now = deps.clock()
     async with deps.sessions() as session:
         definition = await surveys.get_definition(session=session, survey_id=survey_id)
+    if definition.anonymous:
+        deps.settings.survey_key()  # raises MissingSurveySecret before anyone is asked
     people = await resolve_audience(deps, definition.audience)
     async with deps.sessions.begin() as session:
         run = await surveys.start_run(
@@ -168,7 +170,9 @@ async def tick(deps: Deps) -> tuple[int, int]:
     """Close runs whose window ended; queue the one reminder for runs that are due."""
     now = deps.clock()
     async with deps.sessions.begin() as session:
-        closed = await surveys.close_due(session=session, now=now)
+        closed = await surveys.close_due(
+            session=session, now=now, rules=deps.settings.survey_rules()
+        )
         reminded = await surveys.start_reminders(session=session, now=now)
     if reminded:
         deps.survey_wakeup.set()

@@ -17,7 +17,9 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import PolicyLookup, PromptUse, Question, SurveyResponse, Team, TeamMember
+from bot.models import PolicyLookup, PromptUse, Question, SurveyRun, Team, TeamMember
+from bot.services import survey_disclosure
+from bot.services.survey_disclosure import Rules
 
 NO_TEAM = "no team"
 PRODUCTIVITY = {  # the DORA 7-point impact scale, as -3 .. +3
@@ -38,8 +40,12 @@ def week_of(moment: dt.datetime) -> str:
 
 
 async def weekly(
-    *, session: AsyncSession, since: dt.datetime, until: dt.datetime, min_group: int
+    *, session: AsyncSession, since: dt.datetime, until: dt.datetime, rules: Rules
 ) -> list[dict[str, Any]]:
+    """Rows per (ISO week, team) from `since` to `until` (UTC, exclusive). Survey figures
+    come from runs started in the window, counted in the week the run started, from what
+    `survey_disclosure` releases (closed runs, merged team labels)."""
+    min_group = rules.min_group
     teams = dict(
         (
             await session.exec(
@@ -59,7 +65,7 @@ async def weekly(
             "lookup": set(),
             "prompt": set(),
             "asked": set(),
-            "surveyed": set(),
+            "surveyed": 0,
             "lookups": 0,
             "answered": 0,
             "rated": 0,
@@ -96,20 +102,21 @@ async def weekly(
         if helpful is not None:
             cell["rated"] += 1
             cell["helpful"] += int(helpful)
-    responses = (
+    runs = (
         await session.exec(
-            select(
-                SurveyResponse.team,
-                SurveyResponse.updated_at,
-                SurveyResponse.answers,
-                SurveyResponse.respondent_key,
-            ).where(col(SurveyResponse.updated_at) >= since, col(SurveyResponse.updated_at) < until)
+            select(SurveyRun).where(
+                col(SurveyRun.started_at) >= since, col(SurveyRun.started_at) < until
+            )
         )
     ).all()
-    for group, at, answers, key in responses:
-        cell = cells[(week_of(at), group or NO_TEAM)]
-        cell["surveyed"].add(key)  # a keyed hash: people are counted, never named
-        _impact(cell["scores"], dict(answers))
+    for run in runs:  # survey answers only as survey_disclosure releases them
+        released = await survey_disclosure.release(session=session, run=run, rules=rules)
+        for label, answers in await survey_disclosure.team_answers(
+            session=session, released=released
+        ):
+            cell = cells[(week_of(run.started_at), label or NO_TEAM)]
+            cell["surveyed"] += 1  # one response per person per run
+            _impact(cell["scores"], answers)
     return [_row(week, name, cell, min_group) for (week, name), cell in sorted(cells.items())]
 
 
@@ -135,7 +142,7 @@ def _impact(scores: dict[str, list[float]], answers: dict[str, Any]) -> None:
 
 
 def _row(week: str, team: str, cell: dict[str, Any], min_group: int) -> dict[str, Any]:
-    enough = len(cell["surveyed"]) >= min_group
+    enough = cell["surveyed"] >= min_group
     impact = {
         name: (round(sum(v) / len(v), 2) if enough and v else None)
         for name in ("satisfaction", "perceived_productivity", "hours_saved")
@@ -151,7 +158,7 @@ def _row(week: str, team: str, cell: dict[str, Any], min_group: int) -> dict[str
             "prompt_people": len(cell["prompt"]),
             "askers": len(cell["asked"]),
             "questions_answered": cell["answered"],
-            "survey_respondents": len(cell["surveyed"]),
+            "survey_respondents": cell["surveyed"],
         },
         "impact": {
             **impact,

@@ -29,10 +29,9 @@ from bot.models import (
     PromptUser,
     PromptVote,
     Question,
-    SurveyResponse,
     SurveyRun,
 )
-from bot.services import audit
+from bot.services import audit, survey_disclosure
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
 
@@ -305,15 +304,7 @@ async def _surveys(session: AsyncSession, digest: Digest) -> None:
         )
     ).all()
     for run in runs[:3]:
-        answered = int(
-            (
-                await session.exec(
-                    select(func.count())
-                    .select_from(SurveyResponse)
-                    .where(col(SurveyResponse.run_id) == run.id)
-                )
-            ).one()
-        )
+        answered = await survey_disclosure.participation(session=session, run=run)
         if run.audience_size:
             title = str(run.definition.get("title", run.survey_id))
             digest.survey_lines.append(

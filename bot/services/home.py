@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Prompt, Question, SurveyRecipient, SurveyResponse, SurveyRun
+from bot.models import Prompt, Question, SurveyRecipient, SurveyRun
+from bot.services import survey_disclosure
 from bot.services.prompts import Status
 
 
@@ -83,12 +84,6 @@ async def admin(*, session: AsyncSession) -> AdminHome:
         await session.exec(select(SurveyRun).order_by(col(SurveyRun.started_at).desc()).limit(5))
     ).all()
     for run in runs:
-        answered = (
-            await session.exec(
-                select(func.count())
-                .select_from(SurveyResponse)
-                .where(col(SurveyResponse.run_id) == run.id)
-            )
-        ).one()
-        home.runs.append(RunRate(run=run, answered=int(answered)))
+        answered = await survey_disclosure.participation(session=session, run=run)
+        home.runs.append(RunRate(run=run, answered=answered))
     return home

@@ -1,14 +1,12 @@
 """Read models for the CoE review API: keyset pages of what the CoE may see.
 
-Anonymity holds here too: responses of an anonymous survey carry no respondent, and a
-team with fewer responses than the minimum group size reads "(small group)".
+Survey answers are not read here: `survey_disclosure` decides what may leave about a run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +14,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.csvsafe import defuse_sql
 from bot.models import (
     AuditEvent,
     PolicyLookup,
@@ -27,8 +24,6 @@ from bot.models import (
     SurveyRun,
     Team,
 )
-from bot.services.survey_definitions import SurveyDefinition
-from bot.services.survey_export import SMALL_GROUP
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,93 +91,6 @@ async def runs(*, session: AsyncSession, survey_id: str) -> list[dict[str, Any]]
 
 async def run(*, session: AsyncSession, run_id: int) -> SurveyRun | None:
     return await session.get(SurveyRun, run_id)
-
-
-async def responses(
-    *, session: AsyncSession, run: SurveyRun, window: Window, min_group: int
-) -> AsyncIterator[dict[str, Any]]:
-    """One run's responses in id order from `window.after`, anonymity applied."""
-    anonymous = SurveyDefinition.model_validate(run.definition).anonymous
-    teams = Counter(
-        (
-            await session.exec(
-                select(SurveyResponse.team).where(col(SurveyResponse.run_id) == run.id)
-            )
-        ).all()
-    )
-    query = (
-        _span(
-            select(SurveyResponse).where(
-                col(SurveyResponse.run_id) == run.id, col(SurveyResponse.id) > window.after
-            ),
-            col(SurveyResponse.updated_at),
-            window,
-        )
-        .order_by(col(SurveyResponse.id))
-        .limit(window.limit)
-        .execution_options(yield_per=2000)
-    )
-    stream = await session.stream_scalars(query)
-    async for response in stream:
-        team = response.team if teams[response.team] >= min_group else SMALL_GROUP
-        row: dict[str, Any] = {
-            "id": response.id,
-            "run_id": run.id,
-            "submitted_at": response.updated_at,
-            "team": team if response.team else None,
-            "answers": response.answers,
-        }
-        if not anonymous:
-            row["respondent"] = response.user_id
-        yield row
-
-
-def responses_copy_sql(
-    run_id: int, definition: dict[str, Any], window: Window, min_group: int
-) -> tuple[str, list[Any]]:
-    """The PostgreSQL query behind a CSV of one run's responses: the same columns and the
-    same anonymity rules as `responses` (question ids are validated slugs), every text cell
-    defused by `csvsafe.defuse_sql` exactly as the Python writer does.
-
-    The raw values are read in an inner query fenced with `OFFSET 0`, so each JSON field is
-    extracted once per row, not once per use in the defusing expression."""
-    parsed = SurveyDefinition.model_validate(definition)
-    inner = [
-        "r.id",
-        "r.updated_at AS submitted_at",
-        "CASE WHEN r.team IS NULL THEN NULL WHEN t.n >= $2 THEN r.team"
-        f" ELSE '{SMALL_GROUP}' END AS team",
-    ]
-    outer = ["id", "submitted_at", f"{defuse_sql('team')} AS team"]
-    if not parsed.anonymous:
-        inner.append("r.user_id AS respondent")
-        outer.append(f"{defuse_sql('respondent')} AS respondent")
-    for question in parsed.questions:
-        quoted = question.id.replace('"', "")
-        if question.type.value == "multi":
-            inner.append(
-                "array_to_string(ARRAY(SELECT json_array_elements_text("
-                f"r.answers->'{quoted}')), ';') AS \"{quoted}\""
-            )
-        else:
-            inner.append(f"r.answers->>'{quoted}' AS \"{quoted}\"")
-        column = f's."{quoted}"'
-        outer.append(f'{defuse_sql(column)} AS "{quoted}"')
-    args: list[Any] = [run_id, min_group, window.after]
-    where = ["r.run_id = $1", "r.id > $3"]
-    if window.since:
-        args.append(window.since)
-        where.append(f"r.updated_at >= ${len(args)}")
-    if window.until:
-        args.append(window.until)
-        where.append(f"r.updated_at < ${len(args)}")
-    sql = (
-        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM survey_response r"
-        " LEFT JOIN (SELECT team, count(*) AS n FROM survey_response WHERE run_id = $1"
-        f" GROUP BY team) t ON t.team = r.team WHERE {' AND '.join(where)} ORDER BY r.id"
-        " OFFSET 0) s ORDER BY id"
-    )
-    return sql, args
 
 
 async def questions(*, session: AsyncSession, window: Window) -> list[dict[str, Any]]:

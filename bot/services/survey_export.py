@@ -1,14 +1,13 @@
-"""Survey exports (CSV or JSON lines), streamed, with the anonymity rules applied.
+"""Survey exports (CSV or JSON lines), streamed: every row as `survey_disclosure` releases it.
 
-An anonymous survey's export has no respondent column at all; a team is shown only when
-that team has at least `min_group` responses in the run, else it reads "(small group)".
+An anonymous survey's export has no respondent, id or time column (the run's date only) and
+only closed runs with enough respondents; teams are the released labels.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,15 +16,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import csvsafe
 from bot.errors import BadInput
-from bot.models import SurveyResponse, SurveyRun
+from bot.models import SurveyRun
+from bot.services import survey_disclosure
 from bot.services.survey_definitions import SurveyDefinition
-
-SMALL_GROUP = "(small group)"
+from bot.services.survey_disclosure import Rules
 
 
 async def export_rows(
-    *, session: AsyncSession, survey_id: str, min_group: int
-) -> tuple[list[str], AsyncIterator[dict[str, Any]]]:
+    *, session: AsyncSession, survey_id: str, rules: Rules
+) -> tuple[list[str], AsyncIterator[dict[str, Any]], list[str]]:
+    """Columns, rows and notes of every run of a survey, as `survey_disclosure` releases
+    them: a run whose answers may not leave (an open or too small anonymous run) gives no
+    rows and a note saying why. Raises `BadInput` when the survey has no runs."""
     runs = (
         await session.exec(
             select(SurveyRun)
@@ -35,44 +37,23 @@ async def export_rows(
     ).all()
     if not runs:
         raise BadInput(f"Survey “{survey_id[:60]}” has no runs to export.")
+    released = [
+        await survey_disclosure.release(session=session, run=run, rules=rules) for run in runs
+    ]
+    notes = [f"run #{r.run.id}: {r.withheld}" for r in released if r.withheld]
     latest = SurveyDefinition.model_validate(runs[-1].definition)
-    anonymous = any(SurveyDefinition.model_validate(r.definition).anonymous for r in runs)
-    columns = ["run", "period", "submitted_at", "team"]
+    anonymous = any(r.anonymous for r in released)
+    head = ["run", "period", "run_date", "team"] if anonymous else ["run", "period"]
     if not anonymous:
-        columns.insert(2, "respondent")
-    columns += [q.id for q in latest.questions]
+        head += ["id", "submitted_at", "team", "respondent"]
+    columns = head + [q.id for q in latest.questions]
 
     async def rows() -> AsyncIterator[dict[str, Any]]:
-        for run in runs:
-            teams = Counter(
-                (
-                    await session.exec(
-                        select(SurveyResponse.team).where(col(SurveyResponse.run_id) == run.id)
-                    )
-                ).all()
-            )
-            stream = await session.stream_scalars(
-                select(SurveyResponse)
-                .where(col(SurveyResponse.run_id) == run.id)
-                .order_by(col(SurveyResponse.id))
-                .execution_options(yield_per=1000)
-            )
-            async for response in stream:
-                team = response.team if teams[response.team] >= min_group else SMALL_GROUP
-                row: dict[str, Any] = {
-                    "run": run.id,
-                    "period": run.period,
-                    "submitted_at": response.updated_at.isoformat(),
-                    "team": team if response.team else None,
-                }
-                if not anonymous:
-                    row["respondent"] = response.user_id
-                for question in latest.questions:
-                    value = response.answers.get(question.id)
-                    row[question.id] = ";".join(value) if isinstance(value, list) else value
-                yield row
+        for one in released:
+            async for row in survey_disclosure.rows(session=session, released=one):
+                yield {"run": one.run.id, "period": one.run.period, **row}
 
-    return columns, rows()
+    return columns, rows(), notes
 
 
 async def to_csv(columns: list[str], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:

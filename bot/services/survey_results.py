@@ -1,23 +1,24 @@
 """Survey results: rates, distributions, averages, NPS, change against the previous run.
 
-Group-size rules hold everywhere results leave the database (Slack, exports, the API):
-scores for a group are shown only from `min_group` respondents, free text of an anonymous
-survey only from `min_text`, and a breakdown never leaves a hidden remainder small enough
-to be worked out by subtracting the shown groups from the total.
+Computed only from what `survey_disclosure.release` lets leave (its labels, its texts);
+on top of that, scores for a group are shown only from `min_group` respondents, and a
+breakdown never leaves a hidden remainder small enough to be worked out by subtraction.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import SurveyResponse, SurveyRun
+from bot.models import SurveyRun
+from bot.services import survey_disclosure
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
+from bot.services.survey_disclosure import Released, Rules
 
 
 @dataclass(slots=True)
@@ -88,12 +89,17 @@ def compute(
     audience: int,
     min_group: int,
     min_text: int,
+    texts: Collection[str] | None = None,
 ) -> RunResults:
-    """`responses` are (team, answers) pairs; nothing here knows who answered."""
+    """`responses` are (team, answers) pairs; nothing here knows who answered. `texts`
+    names the free-text questions whose answers may be shown (`Released.texts`)."""
     answers = [a for _, a in responses]
     enough_for_text = not definition.anonymous or len(answers) >= min_text
     enough = len(answers) >= min_group or not definition.anonymous
-    questions = [summarise(q, answers, show_text=enough_for_text) for q in definition.questions]
+    questions = [
+        summarise(q, answers, show_text=enough_for_text if texts is None else q.id in texts)
+        for q in definition.questions
+    ]
     if not enough:
         for result in questions:
             result.counts, result.mean, result.nps = Counter(), None, None
@@ -115,6 +121,8 @@ def _breakdown(
     groups: dict[str, list[dict[str, Any]]] = {}
     for team, answers in responses:
         groups.setdefault(team or "no team", []).append(answers)
+    if len(groups) < 2:  # one group is the whole run: a breakdown would only repeat it
+        return {}, 0
     shown = sorted(
         (t for t, g in groups.items() if len(g) >= min_group), key=lambda t: len(groups[t])
     )
@@ -132,77 +140,11 @@ def _breakdown(
     return table, len(groups) - len(table)
 
 
-def render_lines(
-    results: RunResults, previous: RunResults | None, *, min_group: int, min_text: int
-) -> list[str]:
-    """Results as mrkdwn lines with text bars (user text escaped by the caller's view)."""
-    from bot.views.common import escape
-
-    lines = [
-        f"*Response rate:* {results.respondents} of {results.audience} "
-        f"({100 * results.response_rate:.0f}%)"
-    ]
-    if results.respondents and not any(r.counts or r.texts for r in results.questions):
-        lines.append(f"_Scores are shown from {min_group} respondents._")
-    before = {r.question.id: r for r in previous.questions} if previous else {}
-    for result in results.questions:
-        lines.append(f"\n*{escape(result.question.text)}* ({result.answered} answered)")
-        lines += _distribution(result)
-        lines += _headline(result, before.get(result.question.id))
-        if result.texts_hidden and result.answered:
-            lines.append(f"_{result.answered} written answers hidden: shown from {min_text}._")
-        lines += [f"> {escape(t[:300])}" for t in result.texts[:20]]
-    if results.by_team:
-        lines.append("\n*By team*")
-        for team, row in results.by_team.items():
-            cells = ", ".join(f"{k} {v:.1f}" for k, v in row.items() if v is not None)
-            lines.append(f"• {escape(team)}: {cells}")
-    if results.hidden_teams:
-        lines.append(f"_{results.hidden_teams} group(s) hidden: fewer than {min_group} answers._")
-    return lines
-
-
-def _distribution(result: QuestionResult) -> list[str]:
-    if not result.counts:
-        return []
-    total = sum(result.counts.values())
-    keys = (
-        [str(v) for v in range(0, 11)]
-        if result.question.type == QuestionType.nps
-        else [str(v) for v in range(1, 6)]
-        if result.question.type == QuestionType.likert
-        else list(result.question.options)
-    )
-    lines = []
-    for key in keys:
-        count = result.counts.get(key, 0)
-        bar = "█" * round(20 * count / total) if total else ""
-        lines.append(f"`{key[:28]:<28}` {bar} {count}")
-    return lines
-
-
-def _headline(result: QuestionResult, before: QuestionResult | None) -> list[str]:
-    if result.nps is not None:
-        change = (
-            f" ({result.nps - before.nps:+.0f} since last run)"
-            if before and before.nps is not None
-            else ""
-        )
-        return [f"NPS *{result.nps:+.0f}*{change}"]
-    if result.mean is not None:
-        change = (
-            f" ({result.mean - before.mean:+.2f} since last run)"
-            if before and before.mean is not None
-            else ""
-        )
-        return [f"Average *{result.mean:.2f}*{change}"]
-    return []
-
-
 async def latest_runs(
-    *, session: AsyncSession, survey_id: str, min_group: int, min_text: int, count: int = 2
-) -> list[tuple[SurveyRun, RunResults]]:
-    """The latest runs of a survey (newest first) with their results."""
+    *, session: AsyncSession, survey_id: str, rules: Rules, count: int = 2
+) -> list[tuple[Released, RunResults]]:
+    """The latest runs of a survey (newest first) with what `survey_disclosure` releases of
+    each and the results computed from that alone."""
     runs = (
         await session.exec(
             select(SurveyRun)
@@ -213,20 +155,16 @@ async def latest_runs(
     ).all()
     found = []
     for run in runs:
-        rows = (
-            await session.exec(
-                select(SurveyResponse.team, SurveyResponse.answers).where(
-                    col(SurveyResponse.run_id) == run.id
-                )
-            )
-        ).all()
-        definition = SurveyDefinition.model_validate(run.definition)
+        released = await survey_disclosure.release(session=session, run=run, rules=rules)
+        rows = await survey_disclosure.team_answers(session=session, released=released)
         results = compute(
-            definition,
-            [(t, dict(a)) for t, a in rows],
+            released.definition,
+            rows,
             audience=run.audience_size,
-            min_group=min_group,
-            min_text=min_text,
+            min_group=rules.min_group,
+            min_text=rules.min_text,
+            texts=released.texts,
         )
-        found.append((run, results))
+        results.respondents = released.respondents
+        found.append((released, results))
     return found

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import insert_for
 from bot.errors import BadInput, NotAllowed
 from bot.models import Survey, SurveyOptOut, SurveyRecipient, SurveyResponse, SurveyRun
-from bot.services import audit
+from bot.services import audit, survey_disclosure
 from bot.services.survey_definitions import QuestionType, SurveyDefinition
 from bot.services.text import CONTROL_MESSAGE, has_control_characters
 
@@ -261,7 +261,11 @@ async def opt_out(*, session: AsyncSession, user_id: str, now: dt.datetime) -> N
     )
 
 
-async def close_due(*, session: AsyncSession, now: dt.datetime) -> list[SurveyRun]:
+async def close_due(
+    *, session: AsyncSession, now: dt.datetime, rules: survey_disclosure.Rules
+) -> list[SurveyRun]:
+    """Close the runs whose window has ended, and seal each anonymous one
+    (`survey_disclosure.seal`: nobody can link its answers to people after this)."""
     due = (
         await session.exec(
             select(SurveyRun).where(
@@ -278,6 +282,7 @@ async def close_due(*, session: AsyncSession, now: dt.datetime) -> list[SurveyRu
         )
         if changed.rowcount:
             closed.append(run)
+            await survey_disclosure.seal(session=session, run=run, rules=rules)
             await audit.record(
                 session=session,
                 actor="system",

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
+from bot.services.survey_results import QuestionResult, RunResults
 from bot.views.common import Block, actions, button, clip, context, escape, header, plain, section
 
 
@@ -162,3 +163,76 @@ def results_message(lines: list[str], title: str) -> dict[str, Any]:
         "text": f"Results: {escape(title)}",
         "blocks": blocks[:50],
     }
+
+
+def result_lines(
+    results: RunResults,
+    previous: RunResults | None,
+    *,
+    withheld: str | None,
+    min_group: int,
+    min_text: int,
+) -> list[str]:
+    """Results as mrkdwn lines with text bars, user text escaped; `withheld` (why answers
+    may not leave yet, from `survey_disclosure`) replaces everything but participation."""
+    lines = [
+        f"*Response rate:* {results.respondents} of {results.audience} "
+        f"({100 * results.response_rate:.0f}%)"
+    ]
+    if withheld:
+        return [*lines, f"_Results are withheld: {escape(withheld)}._"]
+    if results.respondents and not any(r.counts or r.texts for r in results.questions):
+        lines.append(f"_Scores are shown from {min_group} respondents._")
+    before = {r.question.id: r for r in previous.questions} if previous else {}
+    for result in results.questions:
+        lines.append(f"\n*{escape(result.question.text)}* ({result.answered} answered)")
+        lines += _distribution(result)
+        lines += _headline(result, before.get(result.question.id))
+        if result.texts_hidden and result.answered:
+            lines.append(f"_{result.answered} written answers hidden: shown from {min_text}._")
+        lines += [f"> {escape(t[:300])}" for t in result.texts[:20]]
+    if results.by_team:
+        lines.append("\n*By team*")
+        for team, row in results.by_team.items():
+            cells = ", ".join(f"{k} {v:.1f}" for k, v in row.items() if v is not None)
+            lines.append(f"• {escape(team)}: {cells}")
+    if results.hidden_teams:
+        lines.append(f"_{results.hidden_teams} group(s) hidden: fewer than {min_group} answers._")
+    return lines
+
+
+def _distribution(result: QuestionResult) -> list[str]:
+    if not result.counts:
+        return []
+    total = sum(result.counts.values())
+    keys = (
+        [str(v) for v in range(0, 11)]
+        if result.question.type == QuestionType.nps
+        else [str(v) for v in range(1, 6)]
+        if result.question.type == QuestionType.likert
+        else list(result.question.options)
+    )
+    lines = []
+    for key in keys:
+        count = result.counts.get(key, 0)
+        bar = "█" * round(20 * count / total) if total else ""
+        lines.append(f"`{key[:28]:<28}` {bar} {count}")
+    return lines
+
+
+def _headline(result: QuestionResult, before: QuestionResult | None) -> list[str]:
+    if result.nps is not None:
+        change = (
+            f" ({result.nps - before.nps:+.0f} since last run)"
+            if before and before.nps is not None
+            else ""
+        )
+        return [f"NPS *{result.nps:+.0f}*{change}"]
+    if result.mean is not None:
+        change = (
+            f" ({result.mean - before.mean:+.2f} since last run)"
+            if before and before.mean is not None
+            else ""
+        )
+        return [f"Average *{result.mean:.2f}*{change}"]
+    return []
