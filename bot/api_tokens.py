@@ -7,9 +7,10 @@ Syntax (`docs/architecture.md`, "The CoE review API"):
   Everything after the first `=` of an entry is its token, which may hold any character but
   `;` (so base64 padding such as `…NQ==` is part of the token).
 
-A value counts as named only when it starts with `name:scopes=`; anything else is one bare
-token. Names are `[A-Za-z0-9_.-]`, scopes come from `SCOPES`, tokens are at least
-`MIN_TOKEN_LENGTH` characters, and names and tokens are unique. Errors never quote a token.
+A value is named when it holds `;` or a `:` before its first `=` (base64 and hex tokens hold
+neither); anything else is one bare token. Names are `[A-Za-z0-9_.-]`, scopes come from
+`SCOPES`, tokens are at least `MIN_TOKEN_LENGTH` characters, and names and tokens are
+unique. Errors never quote a token.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ SCOPES = (METRICS, RESPONSES)
 MIN_TOKEN_LENGTH = 16
 BARE_NAME = "default"
 
-_NAMED = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+):(?P<scopes>[A-Za-z0-9_,\s]+)=(?P<token>.*)$", re.S)
+_NAMED = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+):(?P<scopes>[^=]*)=(?P<token>.*)$", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ def parse_tokens(raw: str) -> tuple[ApiToken, ...]:
     value = raw.strip()
     if not value:
         raise ValueError("is empty; unset it to turn the API off")
-    if ";" not in value and not _NAMED.match(value):
+    if ";" not in value and ":" not in value.partition("=")[0]:
         _check_secret(value, "the token")
         return (ApiToken(BARE_NAME, frozenset(SCOPES), value),)
     tokens: list[ApiToken] = []
@@ -100,9 +101,9 @@ def consumer_for(tokens: tuple[ApiToken, ...], header: str | None) -> ApiToken |
     given = given.strip()
     if scheme.lower() != "bearer" or not given:
         return None
-    presented = given.encode()
+    presented = given.encode("utf-8", "surrogateescape")  # aiohttp keeps odd bytes that way
     found = None
     for token in tokens:
-        if hmac.compare_digest(presented, token.secret.encode()):
+        if hmac.compare_digest(presented, token.secret.encode("utf-8", "surrogateescape")):
             found = token
     return found

@@ -210,6 +210,13 @@ def _slack_route(app: web.Application, secret: bytes) -> Callable[[web.Request],
             headers={**passed, "Content-Type": "application/json"},
         )
         bolt_response = await app[BOLT].async_dispatch(bolt_request)
+        if bolt_response.status == 404:  # no listener takes it
+            deps.metrics.request(_label(payload), "unhandled", time.perf_counter() - started)
+            if payload.get("type") == "event_callback":  # acknowledged, or Slack retries it
+                return web.Response(status=200)
+            return web.json_response(
+                {"error": "malformed request: nothing in coe-bot handles this"}, status=400
+            )
         outcome = "ok" if bolt_response.status < 400 else f"http_{bolt_response.status}"
         deps.metrics.request(_label(bolt_request.body), outcome, time.perf_counter() - started)
         return await to_aiohttp_response(bolt_response)

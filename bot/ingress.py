@@ -126,17 +126,36 @@ class SlashCommand(_Common):
     response_url: Url
 
 
+class _Option(_Shape):
+    value: Annotated[str, StringConstraints(max_length=2000)]
+
+
+class _Input(_Shape):
+    """One input's state in `view.state.values`: what Slack sends, typed as Slack types it."""
+
+    type: Name | None = None
+    value: Text | None = None
+    selected_option: _Option | None = None
+    selected_options: list[_Option] | None = None
+    selected_date: Name | None = None
+    selected_time: Name | None = None
+    selected_user: SlackId | None = None
+    selected_users: list[SlackId] | None = None
+    selected_channel: SlackId | None = None
+    selected_conversation: SlackId | None = None
+
+
 class _Action(_Shape):
     action_id: Name
     type: Name
     block_id: Name | None = None
     value: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    selected_option: dict[str, Any] | None = None
-    selected_options: list[dict[str, Any]] | None = None
+    selected_option: _Option | None = None
+    selected_options: list[_Option] | None = None
 
 
 class _State(_Shape):
-    values: dict[str, dict[str, dict[str, Any]]]
+    values: dict[str, dict[str, _Input]]
 
 
 class _View(_Shape):

@@ -394,7 +394,7 @@ async def test_every_read_under_the_responses_scope_is_audited_with_token_and_sc
         ("api:dashboards", "responses", "/audit"),
     ]
     assert reads[0].details["format"] == "csv"
-    assert reads[-1].details["params"] == {"since": "2026-01-01 00:00:00+00:00"}
+    assert reads[-1].details["params"] == {"since": "2026-01-01 00:00:00+00:00", "limit": "100"}
 
 
 async def test_a_base64_token_as_secret_managers_make_it_is_one_bare_token(
@@ -428,6 +428,9 @@ async def test_a_base64_token_as_secret_managers_make_it_is_one_bare_token(
         ("/questions?team=%00", 422, "team"),
         ("/prompts?team=a%1Bb", 422, "team"),
         ("/surveys/%00/runs", 422, "survey_id"),
+        ("/lookups?limit=%EF%BC%91", 422, "limit"),  # a full-width one
+        ("/lookups?limit=5&limit=6", 422, "limit"),
+        ("/runs/1/responses?format=csv&format=json", 422, "format"),
     ],
 )
 async def test_out_of_range_and_control_character_parameters_are_client_errors(
@@ -436,3 +439,25 @@ async def test_out_of_range_and_control_character_parameters_are_client_errors(
     await seed_responses(api, ["payments"] * 5)
     got, body = await get(api, path)
     assert (got, body["field"]) == (status, field), body
+
+
+async def test_a_metrics_token_reads_no_typed_text_and_no_audience_names(api: RunningApp) -> None:
+    await seed_lookups(api, 4)
+    async with api.deps.sessions.begin() as session:
+        definition = parse_definition(
+            SURVEY.replace("{active_days: 30}", "{users: [U0ALICE, U0BOB]}"), source="t"
+        )
+        await surveys.save_definition(
+            session=session,
+            definition=definition,
+            source="t",
+            actor="U0ADMIN",
+            now=api.deps.clock(),
+        )
+    _, topics = await get(api, "/lookups/topics", AGG)
+    assert topics["unanswered_queries"] is None
+    _, full = await get(api, "/lookups/topics", DASH)
+    assert full["unanswered_queries"]
+    _, listed = await get(api, "/surveys", AGG)
+    assert listed["items"][0]["definition"]["audience"]["users"] == 2
+    assert "U0ALICE" not in str(listed)

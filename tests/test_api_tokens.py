@@ -50,6 +50,9 @@ def test_named_tokens_take_everything_after_the_first_equals_sign() -> None:
         (f"dash:metrics={BASE64};{'z' * 20}", "entry 2 is not name:scope=token"),
         (f"dash={BASE64};raw:responses={'y' * 20}", "entry 1 is not name:scope=token"),
         (";;", "names no token"),
+        ("dash:=abcdefghijklmnopq", "entry 1 (dash): unknown scope (none)"),
+        (":metrics=abcdefghijklmnopq", "entry 1 is not name:scope=token"),
+        ("dash:METRICS=abcdefghijklmnopq", "unknown scope METRICS"),
     ],
 )
 def test_a_value_that_does_not_parse_stops_start_up_naming_the_variable(
@@ -71,3 +74,8 @@ def test_settings_hand_the_parsed_tokens_to_the_api() -> None:
     [token] = settings.api_tokens
     assert (token.name, token.scopes) == ("board", {METRICS})
     assert load_settings(_env_file=None).api_tokens == ()
+
+
+def test_a_header_with_bytes_that_are_not_utf8_is_no_token() -> None:
+    tokens = parse_tokens(BASE64)
+    assert consumer_for(tokens, "Bearer \udcff\udcfe") is None  # as aiohttp decodes \xff\xfe

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from bot.app import create_app
 from bot.config import ConfigError, Settings
@@ -561,3 +562,30 @@ async def test_fields_bolt_reads_must_have_the_type_bolt_expects(
         else:
             del payload["response_url"]
     await _assert_malformed(sender, running, *_signed_payload(sender, payload))
+
+
+async def test_what_no_listener_handles_is_refused_but_unknown_events_are_acknowledged(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    for command in ("/foo", "/AI-POLICY"):
+        fields = sender.command_payload(command, "copilot")
+        body = urlencode(fields).encode()
+        await _assert_malformed(sender, running, body, {"Content-Type": FORM, **sender.sign(body)})
+    payload = sender.block_action_payload("prompt-helpful ", value="1")  # trailing space
+    await _assert_malformed(sender, running, *_signed_payload(sender, payload))
+    sent = await sender.event({"type": "reaction_added", "user": "U0ALICE"})
+    assert sent.status == 200  # else Slack retries it, and counts a failure
+
+
+@pytest.mark.parametrize("value", [7, 10**40, 1.5, True, ["a"]])
+async def test_a_modal_value_of_the_wrong_type_is_refused_and_nothing_is_stored(
+    sender: SlackSender, running: RunningApp, value: object
+) -> None:
+    values = {
+        "title": {"title": {"type": "plain_text_input", "value": "A title"}},
+        "body": {"body": {"type": "plain_text_input", "value": value}},
+    }
+    payload = sender.view_submission_payload("prompt-modal", values)
+    await _assert_malformed(sender, running, *_signed_payload(sender, payload))
+    async with running.deps.sessions() as session:
+        assert (await session.exec(text("SELECT count(*) FROM prompt"))).one()[0] == 0  # type: ignore[call-overload]

@@ -436,3 +436,62 @@ def test_merge_labels_property() -> None:
             assert total - n == 0 or total - n >= minimum or total < minimum
 
     holds()
+
+
+NAMED = SURVEY.replace("anonymous: true", "anonymous: false").replace("id: pulse", "id: named")
+
+
+async def test_the_csv_of_every_path_is_the_same_bytes(api: RunningApp) -> None:
+    """COPY on PostgreSQL and the Python writer give one CSV for the same released rows,
+    anonymous and named runs alike (on SQLite both sides are the Python writer)."""
+    from bot import csvsafe
+
+    anonymous = await answered(api, ["alpha"] * 6 + ["beta"] * 5 + [None] * 3)
+    async with api.deps.sessions.begin() as session:
+        definition = parse_definition(NAMED, source="t")
+        await surveys.save_definition(
+            session=session, definition=definition, source="t", actor="U0ADMIN", now=_now()
+        )
+        run = await surveys.start_run(
+            session=session,
+            definition=definition,
+            period="n",
+            audience=["U0A", "U0B"],
+            started_by="U0ADMIN",
+            now=_now(),
+        )
+        assert run is not None
+        assert run.id is not None
+        for user in ("U0A", "U0B"):
+            await surveys.submit(
+                session=session,
+                run_id=run.id,
+                user_id=user,
+                answers={"useful": 2, "why": f"=named {user}"},
+                team="alpha",
+                secret=b"k" * 32,
+                now=_now(),
+            )
+        named = run.id
+    for run_id in (anonymous, named):
+        status, served = await get(api, f"/runs/{run_id}/responses?format=csv")
+        assert status == 200, served
+        async with api.deps.sessions() as session:
+            from bot.models import SurveyRun
+
+            stored = await session.get(SurveyRun, run_id)
+            assert stored is not None
+            released = await survey_disclosure.release(
+                session=session, run=stored, rules=api.deps.settings.survey_rules()
+            )
+            out = io.StringIO()
+            writer = csvsafe.DictWriter(out, survey_disclosure.columns(released))
+            writer.writeheader()
+            async for row in survey_disclosure.rows(session=session, released=released):
+                writer.writerow(row)
+        if run_id == anonymous:  # key order: compare as sets of lines, header first
+            assert served.splitlines()[0] == out.getvalue().splitlines()[0]
+            assert sorted(served.splitlines()) == sorted(out.getvalue().splitlines())
+        else:
+            assert served == out.getvalue()
+            assert "'=named U0A" in served

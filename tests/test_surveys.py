@@ -510,3 +510,10 @@ async def test_a_written_answer_with_windows_newlines_and_tabs_is_kept(
     assert sent.json()["response_action"] == "update"
     [stored] = await responses(running)
     assert stored.answers["why"] == "line one\r\nline two\twith a tab"
+
+
+def test_control_characters_in_a_definition_are_refused_at_their_line() -> None:
+    broken = SMALL.replace("title: Quick check-in", 'title: "Quick \\0 check-in"')
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(broken, source="c.yaml")
+    assert any("title: contains control characters" in str(i) for i in caught.value.issues)

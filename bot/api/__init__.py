@@ -76,6 +76,8 @@ def read_params(request: web.Request, route: Route) -> dict[str, Any]:
         known["format"] = Param("format", "enum", "json or csv", ("json", "csv"))
     values: dict[str, Any] = {}
     for name, raw in request.query.items():
+        if name in values:
+            raise ApiError(422, f"{name} is given more than once", name)
         param = known.get(name)
         if param is None:
             raise ApiError(422, f"unknown parameter {name!r}", name)
@@ -88,7 +90,7 @@ def read_params(request: web.Request, route: Route) -> dict[str, Any]:
 
 def _convert(param: Param, raw: str) -> Any:
     if param.kind == "integer":
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
             raise ApiError(
                 422, f"{param.name} must be a whole number from 1 to {MAX_LIMIT}", param.name
             )

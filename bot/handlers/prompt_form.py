@@ -50,9 +50,9 @@ async def read_submission(view: dict[str, Any]) -> Submission:
         draft.tags = parse_tags(_value(values, PromptModal.tags))
     except BadInput as error:
         submission.errors[PromptModal.tags.value] = str(error)
-    where = {"title": PromptModal.heading, "body": PromptModal.body, "details": PromptModal.stack}
+    where = {"title": PromptModal.heading.value}  # a field's problem shows on its own input
     for name, message in field_problems(draft).items():
-        submission.errors[where[name].value] = message
+        submission.errors[where.get(name, name)] = message
     if PromptModal.body.value not in submission.errors:
         unsafe = await _safety_problem(draft.body, confirmed=_confirmed(values))
         if unsafe:

@@ -112,7 +112,8 @@ def wilson_lower_bound(helpful: int, people: int, z: float = WILSON_Z) -> float:
 
 
 def field_problems(draft: PromptDraft) -> dict[str, str]:
-    """What is wrong with each field ("title", "body", "details"), for a form to show."""
+    """What is wrong with each field ("title", "body", "stack", "use_case", "tool"), for a form
+    to show."""
     problems: dict[str, str] = {}
     title, body = draft.title.strip(), draft.body.strip("\n")
     if not title:
@@ -123,7 +124,13 @@ def field_problems(draft: PromptDraft) -> dict[str, str]:
         problems["body"] = "Please write the prompt itself."
     elif len(body) > BODY_MAX:
         problems["body"] = f"Prompts are at most {BODY_MAX:,} characters ({len(body):,} now)."
-    fields = {"title": title, "body": body, "details": f"{draft.stack}{draft.use_case}{draft.tool}"}
+    fields = {
+        "title": title,
+        "body": body,
+        "stack": draft.stack or "",
+        "use_case": draft.use_case or "",
+        "tool": draft.tool or "",
+    }
     for name, value in fields.items():
         if name not in problems and has_control_characters(value):
             problems[name] = f"This {CONTROL_MESSAGE}"

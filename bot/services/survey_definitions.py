@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,11 +26,28 @@ from pydantic import (
     model_validator,
 )
 
+from bot.services.text import CONTROL_MESSAGE, has_control_characters
 from bot.services.yaml_source import SourceErrors, SourceIssue, field_name, line_of
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$")]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+def _no_controls(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError(CONTROL_MESSAGE)
+    return value
+
+
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=75),
+    AfterValidator(_no_controls),
+]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_no_controls),
+]
 
 
 class QuestionType(StrEnum):
@@ -170,7 +188,11 @@ def _day_number(token: str) -> int:
 
 class SurveyDefinition(_Strict):
     id: Slug
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+    title: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=150),
+        AfterValidator(_no_controls),
+    ]
     intro: Text
     anonymous: bool = True
     audience: Audience

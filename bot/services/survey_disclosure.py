@@ -41,6 +41,7 @@ from bot.services.survey_definitions import QuestionType, SurveyDefinition
 OTHER_TEAMS = "(other teams)"
 ALL_TEAMS = "(all teams)"
 NO_TEAM = "(no team)"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # a named run's answer times, in UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,7 @@ async def rows(
         else:
             yield {
                 "id": response.id,
-                "submitted_at": response.updated_at.isoformat(),
+                "submitted_at": response.updated_at.astimezone(dt.UTC).strftime(TIME_FORMAT),
                 "team": response.team,
                 "respondent": response.user_id,
                 **answers,
@@ -267,31 +268,27 @@ def copy_sql(released: Released, offset: int = 0, span: Span = Span()) -> tuple[
     validated slugs; labels travel as parameters."""
     if released.withheld is not None:
         return "SELECT " + ", ".join(f'NULL AS "{c}"' for c in columns(released)) + " LIMIT 0", []
-    teams = [t for t in released.labels if t is not None]
-    args: list[Any] = [
-        released.run.id,
-        teams,
-        [released.labels[t] for t in teams],
-        released.labels.get(None),
-        offset,
-    ]
+    args: list[Any] = [released.run.id, offset]  # $1, $2
     if released.anonymous:
+        teams = [t for t in released.labels if t is not None]
+        args += [teams, [released.labels[t] for t in teams], released.labels.get(None)]
         inner = [
             f"'{released.run_date.isoformat()}' AS run_date",
-            "COALESCE((SELECT l.label FROM unnest($2::text[], $3::text[]) AS l(team, label)"
-            " WHERE l.team = r.team), $4) AS team",
+            "COALESCE(l.label, $5::text) AS team",
         ]
         outer = ["run_date", f"{defuse_sql('team')} AS team"]
-        order = "r.respondent_key"
+        order = 'r.respondent_key COLLATE "C"'  # a sort in memory, not 1M random heap reads
+        join = " LEFT JOIN unnest($3::text[], $4::text[]) AS l(team, label) ON l.team = r.team"
     else:
         inner = [
             "r.id",
-            "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') AS at",
+            "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at",
             "r.team",
             "r.user_id AS respondent",
         ]
         outer = ["id", "at AS submitted_at", f"{defuse_sql('team')} AS team", "respondent"]
         order = "r.id"
+        join = ""
     for question in released.definition.questions:
         quoted = question.id.replace('"', "")
         if question.type == QuestionType.text and question.id not in released.texts:
@@ -314,8 +311,8 @@ def copy_sql(released: Released, offset: int = 0, span: Span = Span()) -> tuple[
             where.append(f"r.updated_at {op} ${len(args)}")
     sql = (
         f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)}, {order} AS sort_key"
-        f" FROM survey_response r WHERE {' AND '.join(where)} ORDER BY {order} OFFSET $5) s"
-        " ORDER BY s.sort_key"
+        f" FROM survey_response r{join} WHERE {' AND '.join(where)} ORDER BY {order}"
+        " OFFSET $2) s ORDER BY s.sort_key"
     )
     return sql, args
 
