@@ -63,6 +63,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # replaced rows (sealed survey keys) are zeroed
     cursor.close()
 
 
@@ -119,3 +120,16 @@ def insert_for(session: AsyncSession, model: type[Any]) -> Any:
     """The dialect's INSERT, which has `on_conflict_do_nothing` on both back ends."""
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+async def vacuum(engine: AsyncEngine, *tables: str) -> None:
+    """PostgreSQL: VACUUM `tables` (outside a transaction), so the row versions an update
+    replaced (a sealed survey run's old respondent keys) are no longer readable as rows.
+    Not WAL or backups: see docs/architecture.md. A no-op on SQLite, whose `secure_delete`
+    overwrites them at once."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            await autocommit.exec_driver_sql(f"VACUUM {table}")

@@ -495,3 +495,88 @@ async def test_the_csv_of_every_path_is_the_same_bytes(api: RunningApp) -> None:
         else:
             assert served == out.getvalue()
             assert "'=named U0A" in served
+
+
+OPTIONAL = SURVEY.replace(
+    "    required: false\n",
+    "    required: false\n  - id: rare\n    type: likert\n    text: Only if you lead a team\n"
+    "    required: false\n",
+)
+
+
+async def test_a_question_few_answered_shows_nothing_of_its_answers(api: RunningApp) -> None:
+    """12 answered the run; 1 answered the optional scale, 3 the free text."""
+    async with api.deps.sessions.begin() as session:
+        definition = parse_definition(OPTIONAL, source="t")
+        await surveys.save_definition(
+            session=session, definition=definition, source="t", actor="U0ADMIN", now=_now()
+        )
+        people = [f"U0P{i:03d}" for i in range(12)]
+        run = await surveys.start_run(
+            session=session,
+            definition=definition,
+            period="opt",
+            audience=people,
+            started_by="U0ADMIN",
+            now=_now(),
+        )
+        assert run is not None
+        assert run.id is not None
+        for i, person in enumerate(people):
+            answers: dict[str, Any] = {"useful": 3}
+            if i == 0:
+                answers["rare"] = 1
+            if i < 3:
+                answers["why"] = f"I sit by the window {i}"
+            await surveys.submit(
+                session=session,
+                run_id=run.id,
+                user_id=person,
+                answers=answers,
+                team="alpha" if i < 6 else "beta",
+                secret=b"k" * 32,
+                now=_now(),
+            )
+        await surveys.close_due(
+            session=session, now=run.closes_at, rules=api.deps.settings.survey_rules()
+        )
+        run_id = run.id
+    _, results = await get(api, f"/runs/{run_id}/results")
+    by_id = {q["id"]: q for q in results["questions"]}
+    assert by_id["why"]["texts"] == []
+    assert by_id["why"]["texts_hidden"] is True
+    assert by_id["rare"]["counts"] == {}
+    assert by_id["rare"]["mean"] is None
+    assert all(row.get("rare") is None for row in results["by_team"].values())
+    assert by_id["useful"]["mean"] == 3.0
+    _, body = await get(api, f"/runs/{run_id}/responses?limit=500")
+    assert {item["rare"] for item in body["items"]} == {None}
+    assert {item["why"] for item in body["items"]} == {None}
+    _, csv_text = await get(api, f"/runs/{run_id}/responses?format=csv")
+    assert "window" not in csv_text
+
+
+async def test_sealing_shuffles_ids_and_clears_who_was_reminded(api: RunningApp) -> None:
+    run_id = await answered(api, ["alpha"] * 30, close=False)
+    async with api.deps.sessions.begin() as session:
+        await session.exec(  # type: ignore[call-overload]
+            text("UPDATE survey_recipient SET reminder_status = 'sent', attempts = 2")
+        )
+        from bot.models import SurveyRun
+
+        run = await session.get(SurveyRun, run_id)
+        assert run is not None
+        await surveys.close_due(
+            session=session, now=run.closes_at, rules=api.deps.settings.survey_rules()
+        )
+    async with api.deps.sessions() as session:
+        stored = (await session.exec(select(SurveyResponse).order_by(SurveyResponse.id))).all()  # type: ignore[arg-type]
+        marks = (
+            await session.exec(
+                text("SELECT reminder_status, attempts, status FROM survey_recipient")
+            )
+        ).all()  # type: ignore[call-overload]
+    order = [int(r.answers["why"].split()[1]) for r in stored]
+    assert sorted(order) == list(range(30))
+    assert order != list(range(30))  # ids no longer follow the order people answered in
+    assert {tuple(m) for m in marks} <= {(None, 0, "sent"), (None, 0, "pending")}

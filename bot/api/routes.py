@@ -79,6 +79,7 @@ async def run_results(request: web.Request, params: dict[str, Any]) -> web.Strea
         audience=run.audience_size,
         min_group=rules.min_group,
         min_text=rules.min_text,
+        shown=released.shown,
     )
     return json_response(
         {

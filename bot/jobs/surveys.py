@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot import db
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.models import (
@@ -174,6 +175,8 @@ async def tick(deps: Deps) -> tuple[int, int]:
             session=session, now=now, rules=deps.settings.survey_rules()
         )
         reminded = await surveys.start_reminders(session=session, now=now)
+    if closed:
+        await db.vacuum(deps.engine, "survey_response", "survey_recipient")
     if reminded:
         deps.survey_wakeup.set()
     return len(closed), reminded

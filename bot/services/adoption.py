@@ -116,7 +116,7 @@ async def weekly(
         ):
             cell = cells[(week_of(run.started_at), label or NO_TEAM)]
             cell["surveyed"] += 1  # one response per person per run
-            _impact(cell["scores"], answers)
+            _impact(cell["scores"], {k: v for k, v in answers.items() if k in released.shown})
     return [_row(week, name, cell, min_group) for (week, name), cell in sorted(cells.items())]
 
 
@@ -144,7 +144,7 @@ def _impact(scores: dict[str, list[float]], answers: dict[str, Any]) -> None:
 def _row(week: str, team: str, cell: dict[str, Any], min_group: int) -> dict[str, Any]:
     enough = cell["surveyed"] >= min_group
     impact = {
-        name: (round(sum(v) / len(v), 2) if enough and v else None)
+        name: (round(sum(v) / len(v), 2) if enough and len(v) >= min_group else None)
         for name in ("satisfaction", "perceived_productivity", "hours_saved")
         for v in [cell["scores"].get(name, [])]
     }

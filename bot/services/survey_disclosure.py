@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, case, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,14 +56,15 @@ class Rules:
 class Released:
     """What `release` decided about one run. `withheld` says why answers may not leave
     (None when they may); `labels` maps each stored team to the label that may be shown;
-    `texts` names the free-text questions whose answers may be shown."""
+    `shown` names the questions whose answers may be shown: on an anonymous run, those answered
+    by at least `min_group` people (`min_text` for free text)."""
 
     run: SurveyRun
     definition: SurveyDefinition
     respondents: int
     withheld: str | None = None
     labels: dict[str | None, str | None] = field(default_factory=dict)
-    texts: frozenset[str] = frozenset()
+    shown: frozenset[str] = frozenset()
 
     @property
     def anonymous(self) -> bool:
@@ -128,9 +129,7 @@ async def release(*, session: AsyncSession, run: SurveyRun, rules: Rules) -> Rel
     released = Released(run=run, definition=definition, respondents=sum(sizes.values()))
     if not definition.anonymous:
         released.labels = {t: t for t in sizes}
-        released.texts = frozenset(
-            q.id for q in definition.questions if q.type == QuestionType.text
-        )
+        released.shown = frozenset(q.id for q in definition.questions)
         return released
     if run.status != "closed":
         released.withheld = (
@@ -144,26 +143,29 @@ async def release(*, session: AsyncSession, run: SurveyRun, rules: Rules) -> Rel
         )
         return released
     released.labels = dict(merge_labels(sizes, rules.min_group))
-    released.texts = frozenset(await _texts_shown(session, run, definition, rules.min_text))
+    released.shown = frozenset(await _questions_shown(session, run, definition, rules))
     return released
 
 
-async def _texts_shown(
-    session: AsyncSession, run: SurveyRun, definition: SurveyDefinition, min_text: int
+async def _questions_shown(
+    session: AsyncSession, run: SurveyRun, definition: SurveyDefinition, rules: Rules
 ) -> list[str]:
+    """Questions answered by enough people: a rarely answered (optional, conditional)
+    question would otherwise show a few people's answers beside their team."""
     shown = []
     for question in definition.questions:
-        if question.type != QuestionType.text:
-            continue
         answer = SurveyResponse.answers[question.id].as_string()
         answered = (
             await session.exec(
                 select(func.count()).where(
-                    col(SurveyResponse.run_id) == run.id, answer.is_not(None), answer != ""
+                    col(SurveyResponse.run_id) == run.id,
+                    answer.is_not(None),
+                    answer.not_in(["", "[]"]),
                 )
             )
         ).one()
-        if answered >= min_text:
+        needed = rules.min_text if question.type == QuestionType.text else rules.min_group
+        if answered >= needed:
             shown.append(question.id)
     return shown
 
@@ -196,7 +198,7 @@ async def rows(
     span: Span = Span(),
 ) -> AsyncIterator[dict[str, Any]]:
     """The run's rows as they may leave: nothing when withheld; anonymous rows in key order
-    with labels, the run's date and only the shown texts; named rows in id order. Raises
+    with labels, the run's date and only the shown questions; named rows in id order. Raises
     `ValueError` for a `span` on an anonymous run."""
     if released.anonymous and (span.since or span.until):
         raise ValueError("an anonymous run's answers leave only as one whole-run set")
@@ -212,11 +214,7 @@ async def rows(
     if limit is not None:
         query = query.limit(limit)
     stream = await session.stream_scalars(query.execution_options(yield_per=2000))
-    hidden = {
-        q.id
-        for q in released.definition.questions
-        if q.type == QuestionType.text and q.id not in released.texts
-    }
+    hidden = {q.id for q in released.definition.questions if q.id not in released.shown}
     async for response in stream:
         answers = {
             q.id: (None if q.id in hidden else _flat(response.answers.get(q.id)))
@@ -246,7 +244,7 @@ async def team_answers(
     *, session: AsyncSession, released: Released
 ) -> list[tuple[str | None, dict[str, Any]]]:
     """(label, answers) of every row of a released run, for `survey_results.compute` (which
-    shows free text only for `released.texts`); empty when withheld."""
+    shows only the questions in `released.shown`); empty when withheld."""
     if released.withheld is not None:
         return []
     found = (
@@ -261,7 +259,7 @@ async def team_answers(
 
 def copy_sql(released: Released, offset: int = 0, span: Span = Span()) -> tuple[str, list[Any]]:
     """The PostgreSQL query behind the CSV of `rows` (same columns, order, labels and hidden
-    texts), every text cell defused by `csvsafe.defuse_sql` as the Python writer does.
+    questions), every text cell defused by `csvsafe.defuse_sql` as the Python writer does.
 
     The raw values are read in an inner query fenced with `OFFSET`, so each JSON field is
     extracted once per row, not once per use in the defusing expression. Question ids are
@@ -291,7 +289,7 @@ def copy_sql(released: Released, offset: int = 0, span: Span = Span()) -> tuple[
         join = ""
     for question in released.definition.questions:
         quoted = question.id.replace('"', "")
-        if question.type == QuestionType.text and question.id not in released.texts:
+        if question.id not in released.shown:
             inner.append(f'NULL::text AS "{quoted}"')
         elif question.type == QuestionType.multi:
             inner.append(
@@ -321,40 +319,69 @@ async def seal(*, session: AsyncSession, run: SurveyRun, rules: Rules) -> None:
     """At close, make an anonymous run's answers unlinkable for good, the operator included:
     each respondent key (an HMAC of the person while the run was open, so they could change
     their answers) becomes a random value, times become the run's date, stored teams become
-    their released labels, and the recipients' "answered" marks are cleared."""
+    their released labels, ids are shuffled, and the recipients' "answered" and reminder
+    marks are cleared (who was reminded says who had not answered yet)."""
     definition = SurveyDefinition.model_validate(run.definition)
     if not definition.anonymous:
         return
     day = dt.datetime.combine(run.started_at.date(), dt.time(), tzinfo=dt.UTC)
-    found = (
-        await session.exec(
-            select(SurveyResponse.id, SurveyResponse.team).where(
-                col(SurveyResponse.run_id) == run.id
+    found: list[tuple[int, str | None]] = [
+        (int(response_id or 0), team)
+        for response_id, team in (
+            await session.exec(
+                select(SurveyResponse.id, SurveyResponse.team).where(
+                    col(SurveyResponse.run_id) == run.id
+                )
             )
-        )
-    ).all()
+        ).all()
+    ]
     sizes: dict[str | None, int] = {}
     for _, team in found:
         sizes[team] = sizes.get(team, 0) + 1
     labels = merge_labels(sizes, rules.min_group)
     if found:
+        # New ids too, a random permutation of the old, written in the new order: ids (and on
+        # PostgreSQL the rows' physical order) kept the order people answered in.
+        old_ids = [response_id for response_id, _ in found]
+        new_ids = list(old_ids)
+        secrets.SystemRandom().shuffle(new_ids)
         connection = await session.connection()
         await connection.execute(
             update(SurveyResponse)
             .where(col(SurveyResponse.id) == bindparam("row"))
             .values(
+                id=bindparam("parked"),
                 respondent_key=bindparam("key"),
                 team=bindparam("label"),
                 submitted_at=day,
                 updated_at=day,
             ),
             [
-                {"row": response_id, "key": secrets.token_hex(32), "label": labels[team][:80]}
+                {
+                    "row": response_id,
+                    "parked": -response_id,
+                    "key": secrets.token_hex(32),
+                    "label": labels[team][:80],
+                }
                 for response_id, team in found
             ],
         )
+        moves = sorted(zip(new_ids, old_ids, strict=True))
+        await connection.execute(
+            update(SurveyResponse)
+            .where(col(SurveyResponse.id) == bindparam("parked"))
+            .values(id=bindparam("new")),
+            [{"parked": -old, "new": new} for new, old in moves],
+        )
     await session.exec(
         update(SurveyRecipient)
-        .where(col(SurveyRecipient.run_id) == run.id, col(SurveyRecipient.status) == "answered")
-        .values(status="sent")
+        .where(col(SurveyRecipient.run_id) == run.id)
+        .values(
+            status=case(
+                (col(SurveyRecipient.status) == "answered", "sent"),
+                else_=col(SurveyRecipient.status),
+            ),
+            reminder_status=None,
+            attempts=0,
+        )
     )

@@ -89,21 +89,24 @@ def compute(
     audience: int,
     min_group: int,
     min_text: int,
-    texts: Collection[str] | None = None,
+    shown: Collection[str] | None = None,
 ) -> RunResults:
-    """`responses` are (team, answers) pairs; nothing here knows who answered. `texts`
-    names the free-text questions whose answers may be shown (`Released.texts`)."""
+    """`responses` are (team, answers) pairs; nothing here knows who answered. `shown`
+    names the questions whose answers may be shown (`Released.shown`); a question not in it
+    keeps only how many answered it."""
     answers = [a for _, a in responses]
     enough_for_text = not definition.anonymous or len(answers) >= min_text
     enough = len(answers) >= min_group or not definition.anonymous
     questions = [
-        summarise(q, answers, show_text=enough_for_text if texts is None else q.id in texts)
+        summarise(q, answers, show_text=enough_for_text if shown is None else q.id in shown)
         for q in definition.questions
     ]
-    if not enough:
-        for result in questions:
+    for result in questions:
+        if not enough or (shown is not None and result.question.id not in shown):
             result.counts, result.mean, result.nps = Counter(), None, None
-    by_team, hidden = _breakdown(definition, responses, min_group)
+            result.texts_hidden = result.texts_hidden or bool(result.texts)
+            result.texts = []
+    by_team, hidden = _breakdown(definition, responses, min_group, shown)
     return RunResults(
         respondents=len(answers),
         audience=audience,
@@ -117,6 +120,7 @@ def _breakdown(
     definition: SurveyDefinition,
     responses: Sequence[tuple[str | None, dict[str, Any]]],
     min_group: int,
+    shown: Collection[str] | None = None,
 ) -> tuple[dict[str, dict[str, float | None]], int]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for team, answers in responses:
@@ -135,6 +139,10 @@ def _breakdown(
         row: dict[str, float | None] = {}
         for question in scored:
             result = summarise(question, groups[team], show_text=False)
+            few = definition.anonymous and result.answered < min_group  # per question, too
+            if few or (shown is not None and question.id not in shown):
+                row[question.id] = None
+                continue
             row[question.id] = result.nps if question.type == QuestionType.nps else result.mean
         table[team] = row
     return table, len(groups) - len(table)
@@ -163,7 +171,7 @@ async def latest_runs(
             audience=run.audience_size,
             min_group=rules.min_group,
             min_text=rules.min_text,
-            texts=released.texts,
+            shown=released.shown,
         )
         results.respondents = released.respondents
         found.append((released, results))
