@@ -126,6 +126,8 @@ def _psql_copy(sql: str) -> float:
             DATABASE,
             "-q",
             "-c",
+            "SET jit = off",  # as the API runs it
+            "-c",
             f"\\copy ({sql}) TO '/dev/null' WITH (FORMAT csv, HEADER)",
         ],
         check=True,

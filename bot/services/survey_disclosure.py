@@ -115,7 +115,8 @@ async def participation(*, session: AsyncSession, run: SurveyRun) -> int:
 
 
 async def release(*, session: AsyncSession, run: SurveyRun, rules: Rules) -> Released:
-    """Decide what may leave about `run` (counts read with two aggregate queries)."""
+    """Decide what may leave about `run`: the rules of the module docstring, from two
+    aggregate queries (people per team; answers per question)."""
     definition = SurveyDefinition.model_validate(run.definition)
     sizes: dict[str | None, int] = dict(
         (
@@ -151,23 +152,25 @@ async def _questions_shown(
     session: AsyncSession, run: SurveyRun, definition: SurveyDefinition, rules: Rules
 ) -> list[str]:
     """Questions answered by enough people: a rarely answered (optional, conditional)
-    question would otherwise show a few people's answers beside their team."""
-    shown = []
+    question would otherwise show a few people's answers beside their team. One scan:
+    a filtered count per question."""
+    counts = []
     for question in definition.questions:
         answer = SurveyResponse.answers[question.id].as_string()
-        answered = (
-            await session.exec(
-                select(func.count()).where(
-                    col(SurveyResponse.run_id) == run.id,
-                    answer.is_not(None),
-                    answer.not_in(["", "[]"]),
-                )
-            )
+        counts.append(func.count().filter(answer.is_not(None), answer.not_in(["", "[]"])))
+    if not counts:
+        return []
+    connection = await session.connection()
+    answered: tuple[int, ...] = tuple(
+        (
+            await connection.execute(select(*counts).where(col(SurveyResponse.run_id) == run.id))
         ).one()
-        needed = rules.min_text if question.type == QuestionType.text else rules.min_group
-        if answered >= needed:
-            shown.append(question.id)
-    return shown
+    )
+    return [
+        q.id
+        for q, n in zip(definition.questions, answered, strict=True)
+        if n >= (rules.min_text if q.type == QuestionType.text else rules.min_group)
+    ]
 
 
 def columns(released: Released) -> list[str]:
