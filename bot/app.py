@@ -69,7 +69,17 @@ def build_deps(
         response = await client.usergroups_users_list(usergroup=group_id)
         return list(response.get("users") or [])
 
-    engine = db.create_engine(settings.database_url)
+    engine = db.create_engine(
+        settings.database_url,
+        **(
+            {}
+            if db.is_sqlite(settings.database_url)
+            else {
+                "pool_size": settings.database_pool_size,
+                "max_overflow": settings.database_max_overflow,
+            }
+        ),
+    )
     return Deps(
         settings=settings,
         engine=engine,

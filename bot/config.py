@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL connections per replica: (pool + overflow) × replicas + 1 (the scheduler
+    # leader's lock) must stay within the server's max_connections (docs/architecture.md).
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
     coe_api_token: SecretStr | None = None
     policy_pack: Path | None = None
     coe_admins: Annotated[tuple[str, ...], NoDecode] = ()

@@ -21,9 +21,10 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.config import ConfigError, Settings
+from bot.jobs.outbox import send_due
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
-from tests.helpers import clean_env, coe_bot_command, lookups, message_text
+from tests.helpers import clean_env, coe_bot_command, lookups, message_text, outbox_rows
 
 FORM = "application/x-www-form-urlencoded"
 MENTION = {
@@ -307,6 +308,9 @@ async def test_mention_gets_one_threaded_reply_even_when_slack_retries(
 
     assert first.status == 200
     assert retry.status == 200
+    assert [r.kind for r in await outbox_rows(running)] == ["mention-reply"]  # before the 200
+    await send_due(running.deps)
+    await send_due(running.deps)
     [reply] = slack.messages("C0GENERAL")
     assert reply["thread_ts"] == MENTION["ts"]
     assert "Security-critical" in message_text(reply)
@@ -384,6 +388,22 @@ async def test_database_down_still_answers_and_says_the_lookup_was_not_kept(
         status, text = await _get(f"{app.url}/readyz")
         assert status == 503, text
         assert json.loads(text)["status"] == "not ready"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_mention_that_cannot_be_recorded_is_503_so_slack_sends_it_again(
+    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+) -> None:
+    app, runner = await start_app(
+        settings.model_copy(update={"database_url": unreachable_database}), clock
+    )
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            sent = await sender.event(dict(MENTION), event_id="Ev0DOWN1")
+        await app.settle()
+        assert sent.status == 503  # not acknowledged: Slack retries it
+        assert slack.messages("C0GENERAL") == []
     finally:
         await runner.cleanup()
 

@@ -11,7 +11,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.errors import UserError
+from bot.errors import NotRecorded, UserError
 from bot.handlers import (
     admin,
     events,
@@ -44,6 +44,9 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
         """The one error handler for listeners: friendly for UserError, logged otherwise."""
         if isinstance(error, UserError):
             return _json_reply(ephemeral_text(str(error)))
+        if isinstance(error, NotRecorded):  # nothing acknowledged that is not durable
+            logger.warning("event %s not recorded; Slack will retry: %r", error, error.__cause__)
+            return BoltResponse(status=503, body="")
         reference = uuid.uuid4().hex[:8]
         kind = body.get("command") or body.get("type") or "request"
         logger.error("%s failed (reference %s)", kind, reference, exc_info=error)

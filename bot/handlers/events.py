@@ -2,57 +2,86 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
-from bot.errors import BadInput
+from bot.errors import BadInput, NotRecorded
 from bot.handlers.common import check_text
-from bot.services import idempotency, policy
+from bot.services import idempotency, outbox, policy
 from bot.views.policy import mention_reply
 
 logger = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 
 
+RECORD_SECONDS = 2.0  # how long a mention may wait for the database before Slack is told 503
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.event("app_mention")
-    async def app_mention(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def app_mention(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Acknowledged means durable: the event's claim, its lookup and the reply (an outbox
+        row) are written in one transaction before the 200. If that cannot happen in
+        `RECORD_SECONDS`, `NotRecorded` makes the answer 503 and Slack delivers it again."""
+        try:
+            async with asyncio.timeout(RECORD_SECONDS):
+                queued = await _queue_mention_reply(deps, body)
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            raise NotRecorded(str(body.get("event_id"))) from error
         await ack()
-        deps.background.spawn(_answer_mention(deps, body, client), name="app-mention")
+        if queued:
+            deps.outbox_wakeup.set()
 
 
-async def _answer_mention(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def _queue_mention_reply(deps: Deps, body: dict[str, Any]) -> bool:
+    """Claim the event and queue its threaded answer; False for a retried delivery."""
     event = body["event"]
     key = f"event:{body.get('event_id') or event.get('event_ts')}"
+    question = _MENTION.sub("", event.get("text") or "")
+    thread = event.get("thread_ts") or event["ts"]
+    active = deps.policy.active
+    answer = None
+    try:
+        text = check_text(question, allow_empty=True, what="your question")
+        answer = active.index.answer(text)
+        message = mention_reply(answer, active.loaded.pack)
+    except BadInput as problem:
+        message = {"text": str(problem), "blocks": None}
     async with deps.sessions.begin() as session:
         if not await idempotency.claim_request(session=session, key=key, now=deps.clock()):
             logger.info("skipping a retried delivery of %s", key)
-            return
-    question = _MENTION.sub("", event.get("text") or "")
-    thread = event.get("thread_ts") or event["ts"]
-    try:
-        text = check_text(question, allow_empty=True, what="your question")
-    except BadInput as problem:
-        await client.chat_postMessage(channel=event["channel"], thread_ts=thread, text=str(problem))
-        return
-    active = deps.policy.active
-    answer = active.index.answer(text)
-    message = mention_reply(answer, active.loaded.pack)
-    await client.chat_postMessage(channel=event["channel"], thread_ts=thread, **message)
-    deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
-    async with deps.sessions.begin() as session:
-        record = policy.LookupRecord(
-            request_key=key,
-            user_id=event.get("user") or "unknown",
-            team_id=body.get("team_id"),
-            channel_id=event["channel"],
-            answer=answer,
-            pack_version=active.version,
-            at=deps.clock(),
+            return False
+        await outbox.enqueue(
+            session=session,
+            dedupe_key=f"mention-reply:{key}",
+            kind="mention-reply",
+            channel=event["channel"],
+            text=str(message.get("text") or ""),
+            blocks=message.get("blocks"),
+            thread_ts=thread,
+            now=deps.clock(),
         )
-        await policy.record_lookups(session=session, records=[record])
+        if answer is not None:
+            await policy.record_lookups(
+                session=session,
+                records=[
+                    policy.LookupRecord(
+                        request_key=key,
+                        user_id=event.get("user") or "unknown",
+                        team_id=body.get("team_id"),
+                        channel_id=event["channel"],
+                        answer=answer,
+                        pack_version=active.version,
+                        at=deps.clock(),
+                    )
+                ],
+            )
+    if answer is not None:
+        deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
+    return True

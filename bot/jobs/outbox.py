@@ -54,7 +54,10 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
     attempts = message.attempts + 1
     try:
         response = await client.chat_postMessage(
-            channel=message.channel, text=message.text, blocks=message.blocks
+            channel=message.channel,
+            text=message.text,
+            blocks=message.blocks,
+            thread_ts=message.thread_ts,
         )
     except SlackApiError as error:
         code = str(error.response.get("error") or f"http_{error.response.status_code}")

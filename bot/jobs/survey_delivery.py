@@ -146,7 +146,12 @@ async def claim(
                 expect = col(SurveyRecipient.reminder_status) == "pending"
             else:
                 values["status"] = "sending"
-                expect = col(SurveyRecipient.status) == recipient.status
+                expect = (col(SurveyRecipient.status) == recipient.status) & (
+                    # a lease that ran out is taken by one loop: the one that saw it first
+                    col(SurveyRecipient.claimed_until).is_(None)
+                    if recipient.claimed_until is None
+                    else col(SurveyRecipient.claimed_until) == recipient.claimed_until
+                )
             result = await session.exec(
                 update(SurveyRecipient)
                 .where(col(SurveyRecipient.id) == recipient.id, expect)

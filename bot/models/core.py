@@ -85,3 +85,4 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: dt.datetime | None = ts(nullable=True)
     message_ts: str | None = Field(default=None, max_length=40)
     ref: str | None = Field(default=None, max_length=80, index=True)  # e.g. "question:12"
+    thread_ts: str | None = Field(default=None, max_length=40)  # a reply in this thread

@@ -34,6 +34,7 @@ async def enqueue(
     blocks: list[dict[str, Any]] | None = None,
     not_before: dt.datetime | None = None,
     ref: str | None = None,
+    thread_ts: str | None = None,
 ) -> bool:
     """Add a message unless one with the same key exists; True when it was added."""
     stmt = (
@@ -49,6 +50,7 @@ async def enqueue(
             next_attempt_at=not_before or now,
             created_at=now,
             ref=ref,
+            thread_ts=thread_ts,
         )
         .on_conflict_do_nothing()
     )
@@ -76,7 +78,14 @@ async def claim_due(
     for row in rows:
         result = await session.exec(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == row.status)
+            .where(
+                col(OutboxMessage.id) == row.id,
+                col(OutboxMessage.status) == row.status,
+                # a lease that ran out is taken by one worker: the one that saw it first
+                col(OutboxMessage.claimed_until).is_(None)
+                if row.claimed_until is None
+                else col(OutboxMessage.claimed_until) == row.claimed_until,
+            )
             .values(status="sending", claimed_until=now + LEASE, attempts=row.attempts + 1)
         )
         if result.rowcount:
