@@ -123,13 +123,15 @@ def insert_for(session: AsyncSession, model: type[Any]) -> Any:
 
 
 async def vacuum(engine: AsyncEngine, *tables: str) -> None:
-    """PostgreSQL: VACUUM `tables` (outside a transaction), so the row versions an update
-    replaced (a sealed survey run's old respondent keys) are no longer readable as rows.
-    Not WAL or backups: see docs/architecture.md. A no-op on SQLite, whose `secure_delete`
-    overwrites them at once."""
-    if engine.dialect.name != "postgresql":
-        return
+    """After rows were rewritten to forget something (a sealed survey run's keys and order):
+    PostgreSQL VACUUMs `tables`, so the replaced row versions are no longer rows; SQLite
+    (whose `secure_delete` zeroes freed pages) checkpoints and truncates its WAL file, which
+    still held the pages as they were. Not PostgreSQL's WAL, the bytes VACUUM frees without
+    zeroing (readable to a superuser), nor backups: see docs/architecture.md."""
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        for table in tables:
-            await autocommit.exec_driver_sql(f"VACUUM {table}")
+        if engine.dialect.name == "postgresql":
+            for table in tables:
+                await autocommit.exec_driver_sql(f"VACUUM {table}")
+        elif engine.dialect.name == "sqlite":
+            await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

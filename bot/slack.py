@@ -55,16 +55,16 @@ def build_client(
 ) -> AsyncWebClient:
     """An AsyncWebClient with retries for 429 `Retry-After`, 5xx and connection errors.
 
-    Background senders pass `wait_on_rate_limit=False` and retry only connection errors:
-    they reschedule the row for after `Retry-After` (or a backoff) instead of sleeping
-    while they hold a claim.
+    Background senders pass `wait_on_rate_limit=False` and retry nothing here: they
+    reschedule the row for after `Retry-After` (or a backoff) instead of sleeping while
+    they hold a claim, and a connection error or timeout is an *unknown outcome* (Slack may
+    have posted the message) that they settle from the conversation's history before any
+    resend — a blind retry here could post it twice.
     """
-    handlers: list[AsyncRetryHandler] = [
-        _CountFailures(metrics),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-    ]
+    handlers: list[AsyncRetryHandler] = [_CountFailures(metrics)]
     if wait_on_rate_limit:
         handlers += [
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ]

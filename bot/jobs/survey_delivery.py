@@ -37,6 +37,8 @@ from bot.views.surveys import invitation
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "coe_survey_invite"
+UNKNOWN_OUTCOME = "unknown_outcome"  # could not learn whether Slack posted it: never resent
+SETTLE_TRIES = 8
 BATCH = 200
 CONCURRENCY = 32
 LOOPS = 2
@@ -118,7 +120,7 @@ async def claim(
     lease = now + dt.timedelta(seconds=deps.settings.survey_lease_seconds)
     due: ColumnElement[bool]
     if reminders:
-        due = (col(SurveyRecipient.reminder_status) == "pending") & (
+        due = col(SurveyRecipient.reminder_status).in_(["pending", "unknown"]) & (
             col(SurveyRecipient.next_attempt_at) <= now
         )
     else:
@@ -142,8 +144,10 @@ async def claim(
         for recipient, run in rows:
             values: dict[str, Any] = {"claimed_until": lease, "attempts": recipient.attempts + 1}
             if reminders:
-                values["reminder_status"] = "sending"
-                expect = col(SurveyRecipient.reminder_status) == "pending"
+                values["reminder_status"] = (
+                    "unknown" if recipient.reminder_status == "unknown" else "sending"
+                )
+                expect = col(SurveyRecipient.reminder_status) == recipient.reminder_status
             else:
                 values["status"] = "sending"
                 expect = (col(SurveyRecipient.status) == recipient.status) & (
@@ -156,6 +160,9 @@ async def claim(
                 update(SurveyRecipient)
                 .where(col(SurveyRecipient.id) == recipient.id, expect)
                 .values(**values)
+                # the object keeps the state it was claimed in: `_send` settles a row that
+                # was "sending" (a crash, a lost answer) before anything is sent again
+                .execution_options(synchronize_session=False)
             )
             if result.rowcount:
                 taken.append((recipient, run))
@@ -163,9 +170,10 @@ async def claim(
 
 
 async def _already_delivered(
-    client: AsyncWebClient, recipient: SurveyRecipient
+    client: AsyncWebClient, recipient: SurveyRecipient, *, reminder: bool = False
 ) -> tuple[str, str] | None:
-    """After a crash: is our invitation already in this person's DM? (ts, channel)"""
+    """After a crash or an unknown outcome: is our invitation (or reminder) already in this
+    person's DM? (ts, channel) Raises what the Web API raises when history is unreadable."""
     channel = recipient.dm_channel
     if channel is None:
         opened = await client.conversations_open(users=recipient.user_id)
@@ -176,7 +184,11 @@ async def _already_delivered(
     for message in history.get("messages") or []:
         meta = message.get("metadata") or {}
         payload = meta.get("event_payload") or {}
-        if meta.get("event_type") == EVENT_TYPE and payload.get("recipient") == recipient.id:
+        if (
+            meta.get("event_type") == EVENT_TYPE
+            and payload.get("recipient") == recipient.id
+            and bool(payload.get("reminder")) == reminder
+        ):
             return str(message["ts"]), channel
     return None
 
@@ -218,11 +230,21 @@ async def _send(
     reminder: bool,
 ) -> Outcome:
     assert recipient.id is not None
+    unsettled = (
+        recipient.reminder_status == "unknown" if reminder else recipient.status == "sending"
+    )
+    if unsettled:  # a crash or a lost answer: Slack may have it already
+        try:
+            found = await _already_delivered(client, recipient, reminder=reminder)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as error:
+            if recipient.attempts >= SETTLE_TRIES:
+                return Outcome(recipient.id, "failed", UNKNOWN_OUTCOME)
+            backoff = dt.timedelta(seconds=min(2**recipient.attempts, 600))
+            reason = f"history unreadable: {type(error).__name__}"
+            return Outcome(recipient.id, "unknown", reason, retry_at=deps.clock() + backoff)
+        if found:
+            return Outcome(recipient.id, "sent", ts=found[0], channel=found[1])
     try:
-        if not reminder and recipient.status == "sending":
-            found = await _already_delivered(client, recipient)
-            if found:
-                return Outcome(recipient.id, "sent", ts=found[0], channel=found[1])
         definition = SurveyDefinition.model_validate(run.definition)
         later = await _local_hour(deps, client, definition, recipient, reminder=reminder)
         if later is not None:
@@ -253,10 +275,10 @@ async def _send(
             return Outcome(recipient.id, "failed", code)
         backoff = dt.timedelta(seconds=min(2**recipient.attempts, 600))
         return Outcome(recipient.id, "pending", code, retry_at=deps.clock() + backoff)
-    except (TimeoutError, aiohttp.ClientError, OSError) as error:
-        backoff = dt.timedelta(seconds=min(2**recipient.attempts, 600))
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:  # posted, or not: unknown
+        backoff = dt.timedelta(seconds=min(2**recipient.attempts, 60))
         return Outcome(
-            recipient.id, "pending", type(error).__name__, retry_at=deps.clock() + backoff
+            recipient.id, "unknown", type(error).__name__, retry_at=deps.clock() + backoff
         )
 
 
@@ -265,8 +287,12 @@ async def _record(deps: Deps, outcomes: list[Outcome], *, reminders: bool) -> No
     async with deps.sessions.begin() as session:
         for o in outcomes:
             if reminders:
-                status = {"sent": "sent", "failed": "failed"}.get(o.status, "pending")
+                status = {"sent": "sent", "failed": "failed", "unknown": "unknown"}.get(
+                    o.status, "pending"
+                )
                 values: dict[str, Any] = {"reminder_status": status, "claimed_until": None}
+            elif o.status == "unknown":  # settled from the DM's history when the lease ends
+                values = {"status": "sending", "last_error": o.error, "claimed_until": o.retry_at}
             elif o.status == "sent":
                 values = {
                     "status": "sent",

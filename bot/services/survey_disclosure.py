@@ -376,15 +376,29 @@ async def seal(*, session: AsyncSession, run: SurveyRun, rules: Rules) -> None:
             .values(id=bindparam("new")),
             [{"parked": -old, "new": new} for new, old in moves],
         )
-    await session.exec(
-        update(SurveyRecipient)
-        .where(col(SurveyRecipient.run_id) == run.id)
-        .values(
-            status=case(
-                (col(SurveyRecipient.status) == "answered", "sent"),
-                else_=col(SurveyRecipient.status),
+    # Recipients too are rewritten one by one in a random order: on PostgreSQL a row's
+    # position (ctid) moved to the end when its person answered, in answer order.
+    recipients = [
+        int(rid or 0)
+        for rid in (
+            await session.exec(
+                select(SurveyRecipient.id).where(col(SurveyRecipient.run_id) == run.id)
+            )
+        ).all()
+    ]
+    secrets.SystemRandom().shuffle(recipients)
+    if recipients:
+        connection = await session.connection()
+        await connection.execute(
+            update(SurveyRecipient)
+            .where(col(SurveyRecipient.id) == bindparam("row"))
+            .values(
+                status=case(
+                    (col(SurveyRecipient.status) == "answered", "sent"),
+                    else_=col(SurveyRecipient.status),
+                ),
+                reminder_status=None,
+                attempts=0,
             ),
-            reminder_status=None,
-            attempts=0,
+            [{"row": rid} for rid in recipients],
         )
-    )

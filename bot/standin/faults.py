@@ -59,12 +59,28 @@ class TokenBucket:
         return max(1, math.ceil((1.0 - self._tokens) / self.per_second))
 
 
+LOST_ANSWERS = ("reset", "timeout")  # Slack did the work; the answer never arrives
+
+
 class FaultBook:
     """Per-method queued faults and token buckets."""
 
     def __init__(self) -> None:
         self._faults: dict[str, deque[Fault]] = {}
         self._buckets: dict[str, TokenBucket] = {}
+        self._lost: dict[str, deque[str]] = {}
+
+    def lose_answer(self, method: str, how: str, *, times: int = 1) -> None:
+        """The next `times` calls to `method` are carried out (a message is posted), but the
+        answer is lost: "reset" closes the connection, "timeout" answers only after the
+        client has given up (`LOST_ANSWER_SECONDS`). The outcome is unknown to the caller."""
+        if how not in LOST_ANSWERS:
+            raise ValueError(f"how must be one of {LOST_ANSWERS}")
+        self._lost.setdefault(method, deque()).extend([how] * times)
+
+    def take_lost(self, method: str) -> str | None:
+        queue = self._lost.get(method)
+        return queue.popleft() if queue else None
 
     def fail(
         self,
@@ -86,6 +102,7 @@ class FaultBook:
     def clear(self) -> None:
         self._faults.clear()
         self._buckets.clear()
+        self._lost.clear()
 
     def take(self, method: str) -> Answer | None:
         """The answer of a queued fault for this call, if any (it is used up)."""

@@ -10,6 +10,7 @@ call, lets tests inject faults and rate limits, and keeps a small editable works
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -124,6 +125,7 @@ class FakeSlack:
             self.workspace.seed()
         self.calls: list[RecordedCall] = []
         self.faults = FaultBook()
+        self.lost_answer_seconds = 3.0  # a "timeout" answer comes this late
         self.socket = SocketModeServer(app_id=app_id)
         self._handlers: dict[str, Handler] = {
             **api_directory.METHODS,
@@ -274,6 +276,10 @@ class FakeSlack:
     def rate_limit(self, method: str, *, per_second: float, burst: int = 1) -> None:
         self.faults.rate_limit(method, per_second=per_second, burst=burst)
 
+    def lose_answer(self, method: str, how: str, *, times: int = 1) -> None:
+        """Carry out the next `times` calls but lose the answer ("reset" or "timeout")."""
+        self.faults.lose_answer(method, how, times=times)
+
     def clear_faults(self) -> None:
         self.faults.clear()
 
@@ -304,6 +310,11 @@ class FakeSlack:
             answer = self._answer(method, args, _token(request, args))
         status, body, headers = answer
         self._record(request, method, args, answer)
+        lost = self.faults.take_lost(method)
+        if lost == "reset" and request.transport is not None:
+            request.transport.close()  # done, but the caller hears nothing
+        elif lost == "timeout":
+            await asyncio.sleep(self.lost_answer_seconds)
         return web.json_response(body, status=status, headers=headers)
 
     def _record(
