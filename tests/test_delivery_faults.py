@@ -179,3 +179,108 @@ async def _reset(app: RunningApp) -> None:
     async with app.deps.sessions.begin() as session:
         for table in ("survey_recipient", "survey_response", "survey_run"):
             await session.exec(text(f"DELETE FROM {table}"))  # type: ignore[call-overload]
+
+
+# -- the generic outbox: hand-offs, question DMs, digests, mention replies --------------------
+
+OUTBOX_FAULTS = {k: v for k, v in FAULTS.items() if k != "history-500"} | {
+    "replies-500": lambda s: s.fail("conversations.replies", status=500),
+    "open-500": lambda s: s.fail("conversations.open", status=500),
+}
+
+
+async def _queue(app: RunningApp) -> None:
+    """A DM to a person, a channel post, and a threaded reply, as the features queue them."""
+    from bot.services import outbox
+
+    async with app.deps.sessions.begin() as session:
+        for key, channel, thread in (
+            ("dm", "U0ALICE", None),
+            ("post", "C0GENERAL", None),
+            ("reply", "C0GENERAL", "1700000000.000100"),
+        ):
+            await outbox.enqueue(
+                session=session,
+                dedupe_key=f"fault-{key}",
+                kind="test",
+                channel=channel,
+                text=f"outbox {key}",
+                thread_ts=thread,
+                now=app.deps.clock(),
+            )
+
+
+async def _send_all(app: RunningApp, clock: Clock, passes: int = 30) -> None:
+    from bot.jobs.outbox import send_due
+    from bot.models import OutboxMessage
+
+    async with aiohttp.ClientSession() as session:
+        client = build_client(
+            token=app.deps.client.token,
+            base_url=app.deps.settings.slack_api_url,
+            metrics=app.deps.metrics,
+            wait_on_rate_limit=False,
+            session=session,
+            timeout=1,
+        )
+        for _ in range(passes):
+            await send_due(app.deps, client=client)
+            clock.advance(minutes=15)
+            async with app.deps.sessions() as db_session:
+                rows = (await db_session.exec(select(OutboxMessage))).all()
+            if all(r.status in ("sent", "failed") for r in rows):
+                return
+
+
+def _posts(slack: FakeSlack) -> dict[str, int]:
+    texts = [
+        str(m.get("text")) for channel in ("U0ALICE", "C0GENERAL") for m in slack.messages(channel)
+    ]
+    return {k: sum(t == f"outbox {k}" for t in texts) for k in ("dm", "post", "reply")}
+
+
+async def test_outbox_messages_reach_slack_exactly_once_under_any_fault_order(
+    running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    slack.lost_answer_seconds = 1.5
+    general = slack.workspace.conversation_id("C0GENERAL")
+    slack.workspace.messages.setdefault(general, []).append(
+        {"type": "message", "text": "a question", "user": "U0BOB", "ts": "1700000000.000100"}
+    )
+    loop = asyncio.get_running_loop()
+    checked: list[int] = []
+
+    def run(coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(120)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.lists(st.sampled_from(sorted(OUTBOX_FAULTS)), max_size=8))
+    def holds(order: list[str]) -> None:
+        slack.clear_faults()
+        for channel in ("U0ALICE", "C0GENERAL"):
+            slack.workspace.messages[slack.workspace.conversation_id(channel)] = [
+                m for m in slack.messages(channel) if not str(m.get("text")).startswith("outbox")
+            ]
+        run(_reset_outbox(running))
+        run(_queue(running))
+        for fault in order:
+            OUTBOX_FAULTS[fault](slack)
+        run(_send_all(running, clock))
+        assert _posts(slack) == {"dm": 1, "post": 1, "reply": 1}, order
+        checked.append(len(order))
+
+    await asyncio.to_thread(holds)
+    assert checked
+
+
+async def _reset_outbox(app: RunningApp) -> None:
+    from sqlalchemy import text
+
+    async with app.deps.sessions.begin() as session:
+        await session.exec(text("DELETE FROM outbox_message"))  # type: ignore[call-overload]

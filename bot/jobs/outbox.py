@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -39,25 +40,48 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-async def send_due(deps: Deps, *, limit: int = 50) -> int:
-    """Claim and send one batch; returns how many were claimed."""
+async def send_due(deps: Deps, *, limit: int = 50, client: AsyncWebClient | None = None) -> int:
+    """Claim and send one batch (with `deps.sender`, or `client`); how many were claimed."""
     now = deps.clock()
     async with deps.sessions.begin() as session:
         batch = list(await outbox.claim_due(session=session, now=now, limit=limit))
     for message in batch:
-        await _send(deps, deps.sender, message)
+        await _send(deps, client or deps.sender, message)
     return len(batch)
 
 
 async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> None:
+    """Post one row. A row claimed in `sending` (a crash, or an answer lost to a timeout or
+    a reset) is first looked for in the conversation's history by its metadata: found, it
+    is marked sent; unreadable, it waits (`mark_unknown`); absent, it is posted."""
     assert message.id is not None
     attempts = message.attempts + 1
+    if message.status == "sending":
+        try:
+            found = await _already_posted(client, message)
+        except (SlackApiError, TimeoutError, OSError, aiohttp.ClientError) as error:
+            async with deps.sessions.begin() as session:
+                await outbox.mark_unknown(
+                    session=session,
+                    message_id=message.id,
+                    attempts=attempts,
+                    at=deps.clock() + _backoff(attempts),
+                    error=f"history unreadable: {type(error).__name__}",
+                )
+            return
+        if found is not None:
+            async with deps.sessions.begin() as session:
+                await outbox.mark_sent(
+                    session=session, message_id=message.id, now=deps.clock(), message_ts=found
+                )
+            return
     try:
         response = await client.chat_postMessage(
             channel=message.channel,
             text=message.text,
             blocks=message.blocks,
             thread_ts=message.thread_ts,
+            metadata={"event_type": outbox.EVENT_TYPE, "event_payload": {"row": message.id}},
         )
     except SlackApiError as error:
         code = str(error.response.get("error") or f"http_{error.response.status_code}")
@@ -85,9 +109,9 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
 
             await champion_left(deps, message.channel)
         return
-    except (TimeoutError, OSError) as error:
+    except (TimeoutError, OSError, aiohttp.ClientError) as error:  # posted, or not: unknown
         async with deps.sessions.begin() as session:
-            await outbox.mark_retry(
+            await outbox.mark_unknown(
                 session=session,
                 message_id=message.id,
                 attempts=attempts,
@@ -99,6 +123,31 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
         await outbox.mark_sent(
             session=session, message_id=message.id, now=deps.clock(), message_ts=response.get("ts")
         )
+
+
+async def _already_posted(client: AsyncWebClient, message: OutboxMessage) -> str | None:
+    """The ts of this row's message in its conversation (by metadata), or None. A DM to a
+    user is read in the DM (`conversations.open`); a thread reply in its thread."""
+    channel = message.channel
+    if channel.startswith(("U", "W")):
+        opened = await client.conversations_open(users=channel)
+        channel = str(opened["channel"]["id"])
+    if message.thread_ts:
+        found = await client.conversations_replies(
+            channel=channel, ts=message.thread_ts, limit=100, include_all_metadata=True
+        )
+    else:
+        found = await client.conversations_history(
+            channel=channel, limit=50, include_all_metadata=True
+        )
+    for posted in found.get("messages") or []:
+        meta = posted.get("metadata") or {}
+        if (
+            meta.get("event_type") == outbox.EVENT_TYPE
+            and (meta.get("event_payload") or {}).get("row") == message.id
+        ):
+            return str(posted["ts"])
+    return None
 
 
 def _delay(error: SlackApiError, attempts: int) -> dt.timedelta:

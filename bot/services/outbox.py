@@ -21,6 +21,8 @@ from bot.models import OutboxMessage
 
 LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 8
+UNKNOWN_OUTCOME = "unknown_outcome"  # could not learn whether Slack posted it
+EVENT_TYPE = "coe_outbox"  # message metadata naming the row, for settling from history
 
 
 async def enqueue(
@@ -87,6 +89,9 @@ async def claim_due(
                 else col(OutboxMessage.claimed_until) == row.claimed_until,
             )
             .values(status="sending", claimed_until=now + LEASE, attempts=row.attempts + 1)
+            # the row keeps the state it was claimed in: one that was "sending" (a crash, a
+            # lost answer) is settled from the conversation's history before any resend
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount:
             claimed.append(row)
@@ -112,6 +117,21 @@ async def mark_retry(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id)
         .values(status=status, next_attempt_at=at, last_error=error[:200], claimed_until=None)
+    )
+
+
+async def mark_unknown(
+    *, session: AsyncSession, message_id: int, attempts: int, at: dt.datetime, error: str
+) -> None:
+    """Slack may or may not have posted it: keep it `sending` until `at`, when the worker
+    settles it from history; after MAX_ATTEMPTS it fails as `unknown_outcome`, never resent."""
+    values: dict[str, Any] = (
+        {"status": "failed", "last_error": UNKNOWN_OUTCOME, "claimed_until": None}
+        if attempts >= MAX_ATTEMPTS
+        else {"status": "sending", "last_error": error[:200], "claimed_until": at}
+    )
+    await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
     )
 
 

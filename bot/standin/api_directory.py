@@ -122,6 +122,28 @@ def _in_window(ts: float, latest: float | None, oldest: float | None, inclusive:
     return not (oldest is not None and (ts < oldest or (ts == oldest and not inclusive)))
 
 
+def conversations_replies(ws: Workspace, args: Args) -> dict[str, Any]:
+    """A thread: its parent and replies, oldest first (`ts` names the parent)."""
+    channel = ws.channel(args.need("channel", "channel_not_found"))
+    if ws.bot_user_id not in channel.members:
+        raise ApiError("not_in_channel")
+    parent = args.need("ts", "thread_not_found")
+    thread = [
+        m
+        for m in ws.messages.get(channel.id, [])
+        if m["ts"] == parent or m.get("thread_ts") == parent
+    ]
+    if not thread:
+        raise ApiError("thread_not_found")
+    limit = min(args.get_int("limit", 100), 999)
+    with_metadata = args.get_bool("include_all_metadata")
+    return {
+        "messages": [_history_view(m, with_metadata) for m in thread[:limit]],
+        "has_more": len(thread) > limit,
+        "response_metadata": {"next_cursor": ""},
+    }
+
+
 def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
     channel = ws.channel(args.need("channel", "channel_not_found"))
     if ws.bot_user_id not in channel.members:
@@ -162,5 +184,6 @@ METHODS: dict[str, Handler] = {
     "conversations.info": conversations_info,
     "conversations.members": conversations_members,
     "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
     "usergroups.users.list": usergroups_users_list,
 }
