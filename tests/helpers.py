@@ -80,3 +80,18 @@ def clean_env(**variables: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
     env.update(variables)
     return env
+
+
+def generated(examples: int) -> Any:
+    """Hypothesis settings for tests that drive the real app: a fixed, derandomized count in
+    `make test`, 20 times more with HYPOTHESIS_PROFILE=long; no deadline (real I/O)."""
+    from hypothesis import HealthCheck, settings
+
+    scale = 20 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 1
+    return settings(
+        max_examples=examples * scale,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )

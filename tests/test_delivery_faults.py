@@ -9,12 +9,11 @@ clock is moved, not slept: each pass runs when every retry and lease is due.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
@@ -26,6 +25,7 @@ from bot.services.survey_definitions import parse_definition
 from bot.slack import build_client
 from bot.standin import FakeSlack
 from tests.conftest import Clock, RunningApp
+from tests.helpers import generated
 
 PEOPLE = [f"U0P{i:03d}" for i in range(20)]
 SURVEY = """
@@ -39,7 +39,6 @@ questions:
     type: likert
     text: Useful?
 """
-EXAMPLES = 200 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 12
 
 
 @pytest.fixture
@@ -150,13 +149,7 @@ async def test_any_fault_order_gives_exactly_one_invitation_each(
     def run(coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(120)
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    @generated(12)
     @given(st.lists(st.sampled_from(sorted(FAULTS)), max_size=8))
     def holds(order: list[str]) -> None:
         slack.clear_faults()
@@ -253,13 +246,7 @@ async def test_outbox_messages_reach_slack_exactly_once_under_any_fault_order(
     def run(coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(120)
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    @generated(12)
     @given(st.lists(st.sampled_from(sorted(OUTBOX_FAULTS)), max_size=8))
     def holds(order: list[str]) -> None:
         slack.clear_faults()

@@ -13,7 +13,6 @@ import asyncio
 import csv
 import io
 import json
-import os
 import stat
 import subprocess
 import uuid
@@ -24,7 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -38,7 +37,7 @@ from bot.services.survey_definitions import parse_definition
 from bot.standin import SlackSender
 from bot.survey_secret import secret_file, with_local_secret
 from tests.conftest import Clock, RunningApp, start_app
-from tests.helpers import clean_env, coe_bot_command, message_text
+from tests.helpers import clean_env, coe_bot_command, generated, message_text
 
 TOKEN = "anonymity-test-token-0123456789"
 SURVEY = """
@@ -56,7 +55,6 @@ questions:
     text: Why?
     required: false
 """
-EXAMPLES = 400 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 25
 
 
 @pytest.fixture
@@ -376,13 +374,7 @@ async def test_no_two_outputs_differ_by_fewer_than_the_minimum(api: RunningApp) 
     def run(coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(60)
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    @generated(25)
     @given(TEAMS)
     def holds(teams: list[str | None]) -> None:
         run(_empty(api))
@@ -423,7 +415,7 @@ async def _empty(app: RunningApp) -> None:
 def test_merge_labels_property() -> None:
     """The pure rule, over many more shapes than the end-to-end test can afford."""
 
-    @settings(max_examples=EXAMPLES * 20, deadline=None, database=None, derandomize=True)
+    @generated(500)
     @given(st.dictionaries(st.text(max_size=3), st.integers(1, 40), max_size=8), st.integers(2, 10))
     def holds(sizes: dict[str, int], minimum: int) -> None:
         labels = survey_disclosure.merge_labels(sizes, minimum)

@@ -60,14 +60,9 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
         try:
             found = await _already_posted(client, message)
         except (SlackApiError, TimeoutError, OSError, aiohttp.ClientError) as error:
-            async with deps.sessions.begin() as session:
-                await outbox.mark_unknown(
-                    session=session,
-                    message_id=message.id,
-                    attempts=attempts,
-                    at=deps.clock() + _backoff(attempts),
-                    error=f"history unreadable: {type(error).__name__}",
-                )
+            await _unknown(
+                deps, message.id, attempts, f"history unreadable: {type(error).__name__}"
+            )
             return
         if found is not None:
             async with deps.sessions.begin() as session:
@@ -110,18 +105,22 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
             await champion_left(deps, message.channel)
         return
     except (TimeoutError, OSError, aiohttp.ClientError) as error:  # posted, or not: unknown
-        async with deps.sessions.begin() as session:
-            await outbox.mark_unknown(
-                session=session,
-                message_id=message.id,
-                attempts=attempts,
-                at=deps.clock() + _backoff(attempts),
-                error=type(error).__name__,
-            )
+        await _unknown(deps, message.id, attempts, type(error).__name__)
         return
     async with deps.sessions.begin() as session:
         await outbox.mark_sent(
             session=session, message_id=message.id, now=deps.clock(), message_ts=response.get("ts")
+        )
+
+
+async def _unknown(deps: Deps, message_id: int, attempts: int, error: str) -> None:
+    async with deps.sessions.begin() as session:
+        await outbox.mark_unknown(
+            session=session,
+            message_id=message_id,
+            attempts=attempts,
+            at=deps.clock() + _backoff(attempts),
+            error=error,
         )
 
 
