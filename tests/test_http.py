@@ -609,3 +609,20 @@ async def test_a_modal_value_of_the_wrong_type_is_refused_and_nothing_is_stored(
     await _assert_malformed(sender, running, *_signed_payload(sender, payload))
     async with running.deps.sessions() as session:
         assert (await session.exec(text("SELECT count(*) FROM prompt"))).one()[0] == 0  # type: ignore[call-overload]
+
+
+async def test_a_question_that_cannot_be_recorded_says_so_in_the_ack(
+    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+) -> None:
+    app, runner = await start_app(
+        settings.model_copy(update={"database_url": unreachable_database}), clock
+    )
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            sent = await sender.command("/ask-champion", "how do I set up copilot for java?")
+        await app.settle()
+        assert sent.status == 200
+        assert "not recorded" in message_text(sent.json())
+        assert "Finding a champion" not in message_text(sent.json())
+    finally:
+        await runner.cleanup()

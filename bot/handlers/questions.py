@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, check_text, guarded, metadata_id, on_button
+from bot.handlers.common import button_id, check_text, metadata_id, on_button
 from bot.models import Question
 from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
@@ -53,6 +53,13 @@ async def route_new(deps: Deps, user_id: str, text: str) -> None:
     await commit_notices(deps, work)
 
 
+RECORD_SECONDS = 1.5  # to store and route a question inside Slack's 3 s, connection included
+NOT_RECORDED = (
+    ":warning: Sorry, your question was *not recorded*: coe-bot is too busy right now. "
+    "Please send it again in a minute."
+)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/ask-champion")
     async def ask_champion(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -78,9 +85,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if matches:
                 await ack(views.reuse_message(text, matches))
                 return
+            try:  # recorded before the ack, or the ack says it was not
+                async with asyncio.timeout(RECORD_SECONDS):
+                    await route_new(deps, user, text)
+            except (TimeoutError, SQLAlchemyError, OSError) as error:
+                logger.warning("ask-champion not recorded: %r", error)
+                await ack(ephemeral_text(NOT_RECORDED))
+                return
             await ack(ephemeral_text("Thanks! Finding a champion for your question…"))
-            work = route_new(deps, user, text)
-            deps.background.spawn(guarded(work, respond, what="ask-champion"), name="route")
 
     _register_actions(app, deps)
     _register_answers(app, deps)
