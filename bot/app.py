@@ -35,6 +35,7 @@ from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
 from bot.services.teams import TeamDirectory
 from bot.slack import build_client
+from bot.tasks import Background
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def build_deps(
         teams=TeamDirectory(group_members),
         clock=clock,
         batch_delay=batch_delay,
+        # background work may hold at most half the pool; the rest stays for the acks
+        background=Background(slots=max(2, settings.database_pool_size // 2)),
     )
 
 

@@ -11,16 +11,25 @@ logger = logging.getLogger(__name__)
 
 
 class Background:
-    """A set of running tasks; failures are logged, never lost silently."""
+    """A set of running tasks; failures are logged, never lost silently.
 
-    def __init__(self) -> None:
+    At most `slots` run at once (the rest wait their turn, in order): background work uses
+    database connections, and a burst of it must queue here rather than empty the pool that
+    the acks need (`DATABASE_POOL_SIZE`; see docs/architecture.md)."""
+
+    def __init__(self, slots: int = 8) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(slots)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(work, name=name)
+        task = asyncio.get_running_loop().create_task(self._in_turn(work), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    async def _in_turn(self, work: Coroutine[Any, Any, None]) -> None:
+        async with self._slots:
+            await work
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
