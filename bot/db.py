@@ -122,16 +122,18 @@ def insert_for(session: AsyncSession, model: type[Any]) -> Any:
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
-async def vacuum(engine: AsyncEngine, *tables: str) -> None:
+async def vacuum(engine: AsyncEngine, *tables: str) -> bool:
     """After rows were rewritten to forget something (a sealed survey run's keys and order):
     PostgreSQL VACUUMs `tables`, so the replaced row versions are no longer rows; SQLite
     (whose `secure_delete` zeroes freed pages) checkpoints and truncates its WAL file, which
-    still held the pages as they were. Not PostgreSQL's WAL, the bytes VACUUM frees without
-    zeroing (readable to a superuser), nor backups: see docs/architecture.md."""
+    still held the pages as they were. False when SQLite could not truncate yet (a reader
+    holds an older snapshot): call again later. Not PostgreSQL's WAL, the bytes VACUUM frees
+    without zeroing (readable to a superuser), nor backups: see docs/architecture.md."""
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         if engine.dialect.name == "postgresql":
             for table in tables:
                 await autocommit.exec_driver_sql(f"VACUUM {table}")
-        elif engine.dialect.name == "sqlite":
-            await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return True
+        busy, *_ = (await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        return int(busy) == 0

@@ -35,6 +35,7 @@ class Deps:
     admins: AdminDirectory
     teams: TeamDirectory
     background: Background = field(default_factory=Background)
+    scrub_pending: bool = True  # sealed survey rows may still be in the WAL: scrub next tick
     clock: Callable[[], dt.datetime] = utcnow
     batch_delay: float = 0.1  # how long a lookup may wait to be written with others
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)

@@ -572,3 +572,32 @@ async def test_sealing_shuffles_ids_and_clears_who_was_reminded(api: RunningApp)
     assert sorted(order) == list(range(30))
     assert order != list(range(30))  # ids no longer follow the order people answered in
     assert {tuple(m) for m in marks} <= {(None, 0, "sent"), (None, 0, "pending")}
+
+
+async def test_sealed_pages_leave_the_sqlite_wal_once_no_reader_holds_it(
+    api: RunningApp, database_url: str, is_postgres: bool, clock: Clock
+) -> None:
+    if is_postgres:
+        pytest.skip("SQLite's WAL file; PostgreSQL is vacuumed (its WAL is a documented limit)")
+    import sqlite3
+
+    from bot.jobs import surveys as survey_jobs
+
+    path = Path(database_url.split("///", 1)[1])
+    wal = path.with_name(path.name + "-wal")
+    await answered(api, ["alpha"] * 6, close=False)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM survey_response").fetchone()  # an old snapshot
+    try:
+        clock.advance(days=30)
+        closed, _ = await survey_jobs.tick(api.deps)
+        assert closed == 1
+        assert api.deps.scrub_pending  # could not truncate: it will try again
+        assert wal.stat().st_size > 0
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    await survey_jobs.tick(api.deps)
+    assert not api.deps.scrub_pending
+    assert wal.stat().st_size == 0  # the pages as they were before sealing are gone

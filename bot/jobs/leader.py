@@ -56,6 +56,9 @@ class Leadership:
                 self._conn = await self._engine.connect()
             if self.leading:
                 await self._conn.execute(text("SELECT 1"))
+                # end the transaction SELECT began: left open, it would hold back every
+                # VACUUM on the database (no dead row could be removed while we lead)
+                await self._conn.commit()
                 return True
             got = (
                 await self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})

@@ -175,8 +175,10 @@ async def tick(deps: Deps) -> tuple[int, int]:
             session=session, now=now, rules=deps.settings.survey_rules()
         )
         reminded = await surveys.start_reminders(session=session, now=now)
-    if closed:
-        await db.vacuum(deps.engine, "survey_response", "survey_recipient")
+    if closed or deps.scrub_pending:  # and once after every start, in case it was cut short
+        deps.scrub_pending = not await db.vacuum(deps.engine, "survey_response", "survey_recipient")
+        if deps.scrub_pending:
+            logger.warning("sealed survey pages are still in the WAL (a reader holds it); retrying")
     if reminded:
         deps.survey_wakeup.set()
     return len(closed), reminded
