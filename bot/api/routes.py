@@ -151,7 +151,10 @@ async def run_responses(request: web.Request, params: dict[str, Any]) -> web.Str
 
 
 async def _copy_csv(
-    request: web.Request, session: Any, released: Any, span: Any
+    request: web.Request,
+    session: Any,
+    released: survey_disclosure.Released,
+    span: survey_disclosure.Span,
 ) -> web.StreamResponse:
     """On PostgreSQL the database writes the CSV itself (COPY … TO STDOUT), streamed chunk
     by chunk to the client: as fast as `psql \\copy`, memory flat, same columns and rules."""
