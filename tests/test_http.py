@@ -626,3 +626,27 @@ async def test_a_question_that_cannot_be_recorded_says_so_in_the_ack(
         assert "Finding a champion" not in message_text(sent.json())
     finally:
         await runner.cleanup()
+
+
+async def test_a_thread_answer_that_cannot_be_recorded_is_503(
+    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+) -> None:
+    app, runner = await start_app(
+        settings.model_copy(update={"database_url": unreachable_database}), clock
+    )
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0BOB",
+        "user": "U0BOB",
+        "text": "Use recorded fixtures.",
+        "ts": "1800000000.000200",
+        "thread_ts": "1800000000.000100",
+    }
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            sent = await sender.event(event, event_id="Ev0THREAD1")
+        await app.settle()
+        assert sent.status == 503
+    finally:
+        await runner.cleanup()

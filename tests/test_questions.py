@@ -189,6 +189,8 @@ async def test_answer_by_thread_reply_once(
     answers = [m for m in slack.messages("U0ALICE") if "answered your question" in m["text"]]
     assert len(answers) == 1
     assert "&amp; assert" in message_text(answers[0])
+    thanks = [m for m in slack.messages("U0BOB") if "Your answer was sent" in m["text"]]
+    assert [m.get("thread_ts") for m in thanks] == [dm["ts"]]  # once, in the thread
 
 
 async def test_reuse_shows_earlier_answers_first(

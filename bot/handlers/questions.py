@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import notices
 from bot.deps import Deps
-from bot.errors import BadInput, UserError
+from bot.errors import BadInput, NotRecorded, UserError
 from bot.handlers.common import button_id, check_text, metadata_id, on_button
 from bot.models import Question
 from bot.services import champions, idempotency, outbox, questions
@@ -317,20 +317,30 @@ def _register_answers(app: AsyncApp, deps: Deps) -> None:
         await ack()
 
     @app.event("message")
-    async def dm_message(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    async def dm_message(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """A champion's reply in a question DM's thread is their answer. Acknowledged means
+        durable: the claim, the answer and the reply to the thread (an outbox row) commit
+        before the 200; if they cannot, `NotRecorded` answers 503 and Slack sends it again."""
         event = body.get("event", {})
-        if (
+        if not (
             event.get("channel_type") == "im"
             and event.get("thread_ts")
             and event.get("user")
             and not event.get("subtype")
             and not event.get("bot_id")
         ):
-            deps.background.spawn(_thread_answer(deps, body, client), name="thread-answer")
+            await ack()
+            return
+        try:
+            async with asyncio.timeout(RECORD_SECONDS):
+                await _record_thread_answer(deps, body)
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            raise NotRecorded(str(body.get("event_id"))) from error
+        await ack()
+        deps.outbox_wakeup.set()
 
 
-async def _thread_answer(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def _record_thread_answer(deps: Deps, body: dict[str, Any]) -> None:
     event = body["event"]
     key = f"event:{body.get('event_id') or event.get('ts')}"
     async with deps.sessions.begin() as session:
@@ -339,24 +349,28 @@ async def _thread_answer(deps: Deps, body: dict[str, Any], client: AsyncWebClien
         dm = await outbox.find_sent(
             session=session, message_ts=event["thread_ts"], kind_prefix="question-champion-dm"
         )
-    if dm is None or not (dm.ref or "").startswith("question:"):
-        return
-    question_id = int((dm.ref or "").split(":", 1)[1])
-    try:
-        text = check_text(event.get("text") or "", what="your answer")
-        await commit_notices(
-            deps,
-            lambda s: questions.answer(
-                session=s,
+        if dm is None or not (dm.ref or "").startswith("question:"):
+            return
+        question_id = int((dm.ref or "").split(":", 1)[1])
+        try:
+            text = check_text(event.get("text") or "", what="your answer")
+            found = await questions.answer(
+                session=session,
                 question_id=question_id,
                 user_id=event["user"],
                 text_=text,
                 now=deps.clock(),
-            ),
+            )
+            await notices.enqueue(session=session, notices=found, now=deps.clock())
+            reply = ":white_check_mark: Thanks! Your answer was sent."
+        except UserError as problem:  # refused before anything was written
+            reply = str(problem)
+        await outbox.enqueue(
+            session=session,
+            dedupe_key=f"thread-answer-reply:{key}",
+            kind="thread-answer-reply",
+            channel=event["channel"],
+            text=reply,
+            thread_ts=event["thread_ts"],
+            now=deps.clock(),
         )
-        reply = ":white_check_mark: Thanks! Your answer was sent."
-    except UserError as problem:
-        reply = str(problem)
-    await client.chat_postMessage(
-        channel=event["channel"], thread_ts=event["thread_ts"], text=reply
-    )
