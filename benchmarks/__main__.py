@@ -7,7 +7,7 @@ import json
 import platform
 import sys
 
-from benchmarks import champions, digests, export, http, lookup, prompt_search, surveys
+from benchmarks import champions, digests, export, http, load, lookup, prompt_search, surveys
 
 
 def main() -> None:
@@ -31,6 +31,9 @@ def main() -> None:
     if not only or "surveys" in only:
         results["survey_fan_out_20000"] = asyncio.run(surveys.run())
         print(json.dumps(results["survey_fan_out_20000"]), flush=True)
+    if not only or "load" in only:
+        results["sustained_mixed_load"] = load.run()
+        print(json.dumps(results["sustained_mixed_load"]), flush=True)
     if not only or "http" in only:
         results["ai_policy_http"] = asyncio.run(http.run())
     print(json.dumps(results, indent=2))
