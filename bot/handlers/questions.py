@@ -28,15 +28,30 @@ logger = logging.getLogger(__name__)
 BUDGET_SECONDS = 1.5
 
 
-async def commit_notices(deps: Deps, work: Callable[[Any], Awaitable[list[Notice]]]) -> None:
-    """Run a question change and queue what it says, in one transaction; wake the sender."""
-    async with deps.sessions.begin() as session:
+async def commit_notices(
+    deps: Deps,
+    work: Callable[[Any], Awaitable[list[Notice]]],
+    *,
+    connect_within: float | None = None,
+) -> None:
+    """Run a question change and queue what it says, in one transaction; wake the sender.
+
+    With `connect_within` (seconds), only getting a connection is bounded: `TimeoutError`
+    then means nothing was written. Once connected the transaction runs to its end, so a
+    timeout can never hide a commit that went through."""
+    async with deps.sessions() as session:
+        if connect_within is not None:
+            async with asyncio.timeout(connect_within):
+                await session.connection()
         found = await work(session)
         await notices.enqueue(session=session, notices=found, now=deps.clock())
+        await session.commit()
     deps.outbox_wakeup.set()
 
 
-async def route_new(deps: Deps, user_id: str, text: str) -> None:
+async def route_new(
+    deps: Deps, user_id: str, text: str, *, connect_within: float | None = None
+) -> None:
     async def work(session: Any) -> list[Notice]:
         team = await deps.teams.team_of(session, user_id)
         _, found = await questions.ask(
@@ -50,10 +65,11 @@ async def route_new(deps: Deps, user_id: str, text: str) -> None:
         )
         return found
 
-    await commit_notices(deps, work)
+    await commit_notices(deps, work, connect_within=connect_within)
 
 
-RECORD_SECONDS = 1.5  # to store and route a question inside Slack's 3 s, connection included
+CONNECT_SECONDS = 1.0  # to get a connection in the ack path; then the question is stored
+EVENT_RECORD_SECONDS = 2.0  # an event not durable by then is answered 503 (Slack retries)
 NOT_RECORDED = (
     ":warning: Sorry, your question was *not recorded*: coe-bot is too busy right now. "
     "Please send it again in a minute."
@@ -86,8 +102,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await ack(views.reuse_message(text, matches))
                 return
             try:  # recorded before the ack, or the ack says it was not
-                async with asyncio.timeout(RECORD_SECONDS):
-                    await route_new(deps, user, text)
+                await route_new(deps, user, text, connect_within=CONNECT_SECONDS)
             except (TimeoutError, SQLAlchemyError, OSError) as error:
                 logger.warning("ask-champion not recorded: %r", error)
                 await ack(ephemeral_text(NOT_RECORDED))
@@ -332,7 +347,7 @@ def _register_answers(app: AsyncApp, deps: Deps) -> None:
             await ack()
             return
         try:
-            async with asyncio.timeout(RECORD_SECONDS):
+            async with asyncio.timeout(EVENT_RECORD_SECONDS):
                 await _record_thread_answer(deps, body)
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             raise NotRecorded(str(body.get("event_id"))) from error
