@@ -71,16 +71,9 @@ async def run_results(request: web.Request, params: dict[str, Any]) -> web.Strea
         run = await review.run(session=session, run_id=_run_id(params))
         if run is None:
             raise ApiError(404, "no such run")
-        released = await survey_disclosure.release(session=session, run=run, rules=rules)
-        rows = await survey_disclosure.team_answers(session=session, released=released)
-    results = survey_results.compute(
-        released.definition,
-        rows,
-        audience=run.audience_size,
-        min_group=rules.min_group,
-        min_text=rules.min_text,
-        shown=released.shown,
-    )
+        released, results = await survey_results.released_results(
+            session=session, run=run, rules=rules
+        )
     return json_response(
         {
             "run_id": run.id,

@@ -161,18 +161,23 @@ async def latest_runs(
             .limit(count)
         )
     ).all()
-    found = []
-    for run in runs:
-        released = await survey_disclosure.release(session=session, run=run, rules=rules)
-        rows = await survey_disclosure.team_answers(session=session, released=released)
-        results = compute(
-            released.definition,
-            rows,
-            audience=run.audience_size,
-            min_group=rules.min_group,
-            min_text=rules.min_text,
-            shown=released.shown,
-        )
-        results.respondents = released.respondents
-        found.append((released, results))
-    return found
+    return [await released_results(session=session, run=run, rules=rules) for run in runs]
+
+
+async def released_results(
+    *, session: AsyncSession, run: SurveyRun, rules: Rules
+) -> tuple[Released, RunResults]:
+    """One run's results, computed only from what `survey_disclosure.release` lets leave;
+    `respondents` counts everyone who answered, even when the answers are withheld."""
+    released = await survey_disclosure.release(session=session, run=run, rules=rules)
+    rows = await survey_disclosure.team_answers(session=session, released=released)
+    results = compute(
+        released.definition,
+        rows,
+        audience=run.audience_size,
+        min_group=rules.min_group,
+        min_text=rules.min_text,
+        shown=released.shown,
+    )
+    results.respondents = released.respondents
+    return released, results
