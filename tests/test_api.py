@@ -17,7 +17,7 @@ from bot.services import policy, surveys
 from bot.services.policy_search import Outcome, PolicyAnswer
 from bot.services.survey_definitions import parse_definition
 from tests.conftest import Clock, RunningApp, start_app
-from tests.helpers import audit_events
+from tests.helpers import answered_run, audit_events
 
 DASH = "tok-dash-0123456789"  # metrics and responses
 NOTE = "tok-note-0123456789"  # metrics and responses
@@ -87,41 +87,8 @@ async def seed_lookups(app: RunningApp, count: int) -> None:
 
 
 async def seed_responses(app: RunningApp, teams: list[str], *, close: bool = True) -> int:
-    async with app.deps.sessions.begin() as session:
-        definition = parse_definition(SURVEY, source="t")
-        await surveys.save_definition(
-            session=session,
-            definition=definition,
-            source="t",
-            actor="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        people = [f"U0P{i:03d}" for i in range(len(teams))]
-        run = await surveys.start_run(
-            session=session,
-            definition=definition,
-            period="p",
-            audience=people,
-            started_by="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        assert run is not None
-        assert run.id is not None
-        for user, team in zip(people, teams, strict=True):
-            await surveys.submit(
-                session=session,
-                run_id=run.id,
-                user_id=user,
-                answers={"useful": 4, "why": "because"},
-                team=team,
-                secret=b"k" * 32,
-                now=app.deps.clock(),
-            )
-        if close:
-            await surveys.close_due(
-                session=session, now=run.closes_at, rules=app.deps.settings.survey_rules()
-            )
-        return run.id
+    responses = [(team, {"useful": 4, "why": "because"}) for team in teams]
+    return await answered_run(app, SURVEY, responses, close=close)
 
 
 async def test_tokens(api: RunningApp) -> None:

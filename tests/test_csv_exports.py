@@ -19,11 +19,9 @@ from pydantic import SecretStr
 
 from bot import csvsafe
 from bot.config import Settings
-from bot.services import surveys
-from bot.services.survey_definitions import parse_definition
 from bot.standin import SlackSender
 from tests.conftest import Clock, RunningApp, start_app
-from tests.helpers import clean_env, coe_bot_command
+from tests.helpers import answered_run, clean_env, coe_bot_command
 from tests.test_prompts import form
 
 TOKEN = "csv-test-token-0123456789"
@@ -90,40 +88,12 @@ def _defused(typed: str) -> str:
 
 
 async def _answers(app: RunningApp, texts: list[str]) -> int:
-    """A closed-enough run: one response per text (and a plain negative number)."""
-    async with app.deps.sessions.begin() as session:
-        definition = parse_definition(SURVEY, source="t")
-        await surveys.save_definition(
-            session=session,
-            definition=definition,
-            source="t",
-            actor="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        people = [f"U0P{i:03d}" for i in range(len(texts))]
-        run = await surveys.start_run(
-            session=session,
-            definition=definition,
-            period="p",
-            audience=people,
-            started_by="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        assert run is not None
-        assert run.id is not None
-        for user, text in zip(people, texts, strict=True):
-            await surveys.submit(
-                session=session,
-                run_id=run.id,
-                user_id=user,
-                answers={"score": 9, "why": text},
-                team="=cmd|' /C calc'!A0" if text.startswith("=") else "payments",
-                secret=b"k" * 32,
-                now=app.deps.clock(),
-            )
-        rules = app.deps.settings.survey_rules()
-        await surveys.close_due(session=session, now=run.closes_at, rules=rules)
-        return run.id
+    """A closed run: one response per text, with a team name that is a formula too."""
+    team = "=cmd|' /C calc'!A0"
+    responses = [
+        (team if text.startswith("=") else "payments", {"score": 9, "why": text}) for text in texts
+    ]
+    return await answered_run(app, SURVEY, responses)
 
 
 async def test_formulas_typed_in_slack_come_out_as_text_in_every_csv_export(

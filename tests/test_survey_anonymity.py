@@ -15,7 +15,6 @@ import io
 import json
 import stat
 import subprocess
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,7 +36,7 @@ from bot.services.survey_definitions import parse_definition
 from bot.standin import SlackSender
 from bot.survey_secret import secret_file, with_local_secret
 from tests.conftest import Clock, RunningApp, start_app
-from tests.helpers import clean_env, coe_bot_command, generated, message_text
+from tests.helpers import answered_run, clean_env, coe_bot_command, generated, message_text
 
 TOKEN = "anonymity-test-token-0123456789"
 SURVEY = """
@@ -82,41 +81,10 @@ async def get(app: RunningApp, path: str) -> tuple[int, Any]:
 
 async def answered(app: RunningApp, teams: list[str | None], *, close: bool = True) -> int:
     """A run of the anonymous pulse answered by one person per entry of `teams`."""
-    async with app.deps.sessions.begin() as session:
-        definition = parse_definition(SURVEY, source="t")
-        await surveys.save_definition(
-            session=session,
-            definition=definition,
-            source="t",
-            actor="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        people = [f"U0P{i:03d}" for i in range(len(teams))]
-        run = await surveys.start_run(
-            session=session,
-            definition=definition,
-            period=f"p-{uuid.uuid4().hex[:12]}",
-            audience=people or ["U0NOBODY"],
-            started_by="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        assert run is not None
-        assert run.id is not None
-        for i, (user, team) in enumerate(zip(people, teams, strict=True)):
-            await surveys.submit(
-                session=session,
-                run_id=run.id,
-                user_id=user,
-                answers={"useful": 1 + i % 5, "why": f"reason {i}"},
-                team=team,
-                secret=app.deps.settings.survey_key(),
-                now=app.deps.clock(),
-            )
-        if close:
-            await surveys.close_due(
-                session=session, now=run.closes_at, rules=app.deps.settings.survey_rules()
-            )
-        return run.id
+    responses = [
+        (team, {"useful": 1 + i % 5, "why": f"reason {i}"}) for i, team in enumerate(teams)
+    ]
+    return await answered_run(app, SURVEY, responses, close=close)
 
 
 def export(
@@ -498,41 +466,15 @@ OPTIONAL = SURVEY.replace(
 
 async def test_a_question_few_answered_shows_nothing_of_its_answers(api: RunningApp) -> None:
     """12 answered the run; 1 answered the optional scale, 3 the free text."""
-    async with api.deps.sessions.begin() as session:
-        definition = parse_definition(OPTIONAL, source="t")
-        await surveys.save_definition(
-            session=session, definition=definition, source="t", actor="U0ADMIN", now=_now()
-        )
-        people = [f"U0P{i:03d}" for i in range(12)]
-        run = await surveys.start_run(
-            session=session,
-            definition=definition,
-            period="opt",
-            audience=people,
-            started_by="U0ADMIN",
-            now=_now(),
-        )
-        assert run is not None
-        assert run.id is not None
-        for i, person in enumerate(people):
-            answers: dict[str, Any] = {"useful": 3}
-            if i == 0:
-                answers["rare"] = 1
-            if i < 3:
-                answers["why"] = f"I sit by the window {i}"
-            await surveys.submit(
-                session=session,
-                run_id=run.id,
-                user_id=person,
-                answers=answers,
-                team="alpha" if i < 6 else "beta",
-                secret=b"k" * 32,
-                now=_now(),
-            )
-        await surveys.close_due(
-            session=session, now=run.closes_at, rules=api.deps.settings.survey_rules()
-        )
-        run_id = run.id
+    responses: list[tuple[str | None, dict[str, Any]]] = []
+    for i in range(12):
+        answers: dict[str, Any] = {"useful": 3}
+        if i == 0:
+            answers["rare"] = 1
+        if i < 3:
+            answers["why"] = f"I sit by the window {i}"
+        responses.append(("alpha" if i < 6 else "beta", answers))
+    run_id = await answered_run(api, OPTIONAL, responses)
     _, results = await get(api, f"/runs/{run_id}/results")
     by_id = {q["id"]: q for q in results["questions"]}
     assert by_id["why"]["texts"] == []
