@@ -35,7 +35,8 @@ from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
 from bot.services.teams import TeamDirectory
 from bot.slack import build_client
-from bot.tasks import Background
+from bot.tasks import Admission, Background, Shed
+from bot.views.common import escape
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ def build_deps(
         response = await client.usergroups_users_list(usergroup=group_id)
         return list(response.get("users") or [])
 
+    # Background work may hold at most half the pool; the rest is for requests, admitted
+    # only as many at once as can hold a connection (docs/architecture.md, "Load").
+    background_slots = max(2, settings.database_pool_size // 2)
+    connections = settings.database_pool_size + settings.database_max_overflow
     engine = db.create_engine(
         settings.database_url,
         **(
@@ -93,8 +98,8 @@ def build_deps(
         teams=TeamDirectory(group_members),
         clock=clock,
         batch_delay=batch_delay,
-        # background work may hold at most half the pool; the rest stays for the acks
-        background=Background(slots=max(2, settings.database_pool_size // 2)),
+        background=Background(slots=background_slots),
+        admission=Admission(limit=max(4, connections - background_slots)),
     )
 
 
@@ -222,7 +227,12 @@ def _slack_route(app: web.Application, secret: bytes) -> Callable[[web.Request],
             query=request.query_string,
             headers={**passed, "Content-Type": "application/json"},
         )
-        bolt_response = await app[BOLT].async_dispatch(bolt_request)
+        try:
+            async with deps.admission.turn():
+                bolt_response = await app[BOLT].async_dispatch(bolt_request)
+        except Shed:
+            deps.metrics.request(_label(payload), "shed", time.perf_counter() - started)
+            return _busy(payload)
         if bolt_response.status == 404:  # no listener takes it
             deps.metrics.request(_label(payload), "unhandled", time.perf_counter() - started)
             if payload.get("type") == "event_callback":  # acknowledged, or Slack retries it
@@ -235,6 +245,21 @@ def _slack_route(app: web.Application, secret: bytes) -> Callable[[web.Request],
         return await to_aiohttp_response(bolt_response)
 
     return slack_events
+
+
+def _busy(payload: dict[str, Any]) -> web.Response:
+    """The answer to a request shed unworked: a command's user reads that nothing ran; an
+    event or interaction gets 503, so Slack sends the event again (or shows its error)."""
+    if payload.get("command"):
+        command = escape(str(payload["command"])[:40])
+        return web.json_response(
+            {
+                "response_type": "ephemeral",
+                "text": f":warning: coe-bot is too busy right now: `{command}` did *not run* "
+                "and nothing was recorded. Please try again in a minute.",
+            }
+        )
+    return web.Response(status=503, text="busy: send again later")
 
 
 def _label(body: dict[str, Any]) -> str:

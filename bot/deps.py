@@ -20,7 +20,7 @@ from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
 from bot.services.questions import Deadlines
 from bot.services.teams import TeamDirectory
-from bot.tasks import Background
+from bot.tasks import Admission, Background
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Deps:
     admins: AdminDirectory
     teams: TeamDirectory
     background: Background = field(default_factory=Background)
+    admission: Admission = field(default_factory=lambda: Admission(limit=16))
     scrub_pending: bool = True  # sealed survey rows may still be in the WAL: scrub next tick
     clock: Callable[[], dt.datetime] = utcnow
     batch_delay: float = 0.1  # how long a lookup may wait to be written with others

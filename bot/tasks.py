@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -52,3 +53,40 @@ class Background:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
                 return
             await asyncio.wait(list(self._tasks), timeout=remaining)
+
+
+class Shed(Exception):
+    """A request waited its whole turn budget for a place: answer it busy, do no work."""
+
+
+class Admission:
+    """At most `limit` Slack requests are worked on at once; the rest wait in arrival order.
+
+    A CPU-bound process that lets 200 requests interleave makes every one of them slow, and
+    each holds its database connection across many turns of the loop, so the pool empties
+    and writes are refused. Admitting a few at a time keeps each request short and the pool
+    calm; the rest queue here, where waiting costs nothing. A request that has waited
+    `shed_after` seconds is shed (`Shed`): Slack's 3 s deadline would pass before it could be
+    answered, and an event answered 503 is sent again (docs/architecture.md, "Load")."""
+
+    def __init__(self, limit: int, shed_after: float = 2.0) -> None:
+        self.limit = limit
+        self._places = asyncio.Semaphore(limit)
+        self._shed_after = shed_after
+        self.waiting = 0
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold a place while the body runs; raises `Shed` after `shed_after` s of waiting."""
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self._shed_after):
+                await self._places.acquire()
+        except TimeoutError:
+            raise Shed from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._places.release()
