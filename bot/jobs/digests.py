@@ -26,17 +26,21 @@ async def post_due(deps: Deps) -> int:
         fire = digests.due_period(subscription, now)
         if fire is None:
             continue
-        period = fire.isoformat()
+        period = fire.key
         async with deps.sessions.begin() as session:
             job = f"digest:{subscription.id}"
             if not await idempotency.claim_job_period(
-                session=session, job=job, period=period, now=now
+                session=session,
+                job=job,
+                period=period,
+                now=now,
+                formerly=[fire.at.isoformat()],  # the key before it named the local time
             ):
                 continue
             digest = await digests.build(
                 session=session,
-                start=fire - digests.PERIOD,
-                end=fire,
+                start=fire.at - digests.PERIOD,
+                end=fire.at,
                 sections=subscription.sections,
                 pack=deps.policy.active.loaded.pack,
             )

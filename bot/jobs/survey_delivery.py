@@ -30,6 +30,7 @@ from sqlmodel import col, select
 
 from bot.deps import Deps
 from bot.models import SurveyRecipient, SurveyRun
+from bot.schedules import wall_to_utc
 from bot.services.survey_definitions import SurveyDefinition
 from bot.slack import build_client
 from bot.views.surveys import invitation
@@ -213,11 +214,11 @@ async def _local_hour(
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     now = deps.clock()
-    local = now.astimezone(zone)
-    target = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if target < local - dt.timedelta(hours=1):
-        target += dt.timedelta(days=1)
-    return target.astimezone(dt.UTC) if target > local else None
+    today = now.astimezone(zone).date()
+    target = wall_to_utc(dt.datetime.combine(today, dt.time(hour)), zone)
+    if target < now - dt.timedelta(hours=1):  # today's hour is past: tomorrow's
+        target = wall_to_utc(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(hour)), zone)
+    return target if target > now else None
 
 
 async def _send(

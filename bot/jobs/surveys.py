@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot import db
+from bot import db, schedules
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.models import (
@@ -128,21 +127,26 @@ async def send_survey(
     return run
 
 
-def due_period(definition: SurveyDefinition, now: dt.datetime) -> str | None:
-    """The latest scheduled fire at or before `now`, if within the grace window."""
+def due_fire(definition: SurveyDefinition, now: dt.datetime) -> schedules.Fire | None:
+    """The latest scheduled occurrence at or before `now`, if within the grace window."""
     if definition.schedule is None:
         return None
-    trigger = definition.schedule.trigger()
-    start = now - SCHEDULE_GRACE
-    fire: dt.datetime | None = trigger.get_next_fire_time(None, start)
-    latest: dt.datetime | None = None
-    while fire is not None and fire <= now:
-        latest = fire
-        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
-    if latest is None:
-        return None
-    local = latest.astimezone(ZoneInfo(definition.schedule.timezone))
-    return f"cron:{local.isoformat()}"
+    return schedules.latest_fire(
+        definition.schedule.cron, definition.schedule.zone(), now, SCHEDULE_GRACE
+    )
+
+
+def run_period(fire: schedules.Fire) -> str:
+    """A scheduled run's key: `cron:` and the occurrence's local time and zone."""
+    return f"cron:{fire.key}"
+
+
+def legacy_periods(fire: schedules.Fire) -> list[str]:
+    """The keys runs of the same occurrence had before keys named the local time and zone
+    (`cron:` + the local time with its UTC offset): both offsets of a repeated hour, so an
+    occurrence that ran under the old key, or twice under it, does not run again."""
+    forms = {fire.local.replace(tzinfo=fire.zone, fold=fold).isoformat() for fold in (0, 1)}
+    return [f"cron:{form}" for form in sorted(forms)]
 
 
 async def run_schedules(deps: Deps) -> list[int]:
@@ -154,9 +158,14 @@ async def run_schedules(deps: Deps) -> list[int]:
     for survey_id in loaded:
         async with deps.sessions() as session:
             definition = await surveys.get_definition(session=session, survey_id=survey_id)
-        period = due_period(definition, now)
-        if period is None:
+        fire = due_fire(definition, now)
+        if fire is None:
             continue
+        async with deps.sessions() as session:
+            period = run_period(fire)  # and the keys it had before they named the zone:
+            keys = [period, *legacy_periods(fire)]
+            if await surveys.has_run(session=session, survey_id=survey_id, periods=keys):
+                continue  # ran already: no need to ask Slack who the audience is
         try:
             run = await send_survey(deps, survey_id, actor="schedule", period=period)
         except BadInput as problem:

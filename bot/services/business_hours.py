@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.schedules import wall_to_utc
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -34,25 +36,23 @@ class BusinessHours:
         return cls(start=start, end=end, weekdays=_parse_days(days), zone=zone)
 
     def add(self, moment: dt.datetime, duration: dt.timedelta) -> dt.datetime:
-        """`moment` plus `duration` of working time (time outside business hours is skipped)."""
-        local = moment.astimezone(self.zone)
+        """`moment` plus `duration` of working time (time outside business hours is skipped),
+        as a UTC instant. Each day's opening and closing are local wall times read the way
+        cron reads them (`bot.schedules.wall_to_utc`), and working time is counted in real
+        elapsed time, so a day with a clock change has its true length."""
+        at = moment.astimezone(dt.UTC)
+        day = at.astimezone(self.zone).date()
         remaining = duration
         for _ in range(3660):  # at most ten years of days: a guard, never reached in practice
-            day_start = local.replace(
-                hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0
-            )
-            day_end = local.replace(
-                hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0
-            )
-            if local.weekday() in self.weekdays and local < day_end:
-                begin = max(local, day_start)
-                available = day_end - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(dt.UTC)
-                remaining -= available
-            local = (local + dt.timedelta(days=1)).replace(
-                hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0
-            )
+            if day.weekday() in self.weekdays:
+                opens = wall_to_utc(dt.datetime.combine(day, self.start), self.zone)
+                closes = wall_to_utc(dt.datetime.combine(day, self.end), self.zone)
+                begin = max(at, opens)
+                if begin < closes:
+                    if remaining <= closes - begin:
+                        return begin + remaining
+                    remaining -= closes - begin
+            day += dt.timedelta(days=1)
         raise ValueError("no business hours in the next ten years")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import schedules
 from bot.errors import BadInput
 from bot.models import (
     AuditEvent,
@@ -170,19 +171,12 @@ async def listing(*, session: AsyncSession) -> Sequence[DigestSubscription]:
     ).all()
 
 
-def due_period(subscription: DigestSubscription, now: dt.datetime) -> dt.datetime | None:
-    """The latest scheduled time at or before `now`, if within the grace window."""
-    zone = ZoneInfo(subscription.timezone)
-    local = now.astimezone(zone)
+def due_period(subscription: DigestSubscription, now: dt.datetime) -> schedules.Fire | None:
+    """The latest weekly occurrence (weekday and local time in the subscription's zone) at
+    or before `now`, if within the grace window; cron's rules across clock changes."""
     hour, minute = (int(x) for x in subscription.time_of_day.split(":"))
-    days_back = (local.weekday() - subscription.weekday) % 7
-    fire = (local - dt.timedelta(days=days_back)).replace(
-        hour=hour, minute=minute, second=0, microsecond=0
-    )
-    if fire > local:
-        fire -= PERIOD
-    fire_utc = fire.astimezone(dt.UTC)
-    return fire_utc if now - fire_utc <= GRACE else None
+    cron = schedules.weekly_cron(subscription.weekday, hour, minute)
+    return schedules.latest_fire(cron, ZoneInfo(subscription.timezone), now, GRACE)
 
 
 async def build(

@@ -8,10 +8,11 @@ PostgreSQL and SQLite alike this is an `INSERT ... ON CONFLICT DO NOTHING`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import insert_for
@@ -32,8 +33,17 @@ async def claim_job_period(
     period: str,
     now: dt.datetime,
     result: dict[str, Any] | None = None,
+    formerly: Sequence[str] = (),
 ) -> bool:
-    """True when this (job, period) had not run yet; the row is the proof it has now."""
+    """True when this (job, period) had not run yet; the row is the proof it has now.
+    `formerly`: keys the same period had under an earlier key scheme; any of them claimed
+    means it ran."""
+    if formerly:
+        earlier = await session.exec(
+            select(JobRun.id).where(col(JobRun.job) == job, col(JobRun.period).in_(list(formerly)))
+        )
+        if earlier.first() is not None:
+            return False
     stmt = insert_for(session, JobRun).values(
         job=job, period=period, started_at=now, result=result or {}
     )

@@ -12,9 +12,9 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.schedules import check_cron
 from bot.services.text import CONTROL_MESSAGE, has_control_characters
 from bot.services.yaml_source import SourceErrors, SourceIssue, field_name, line_of
 
@@ -116,7 +117,7 @@ class Schedule(_Strict):
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         try:
-            cron_trigger(value, "UTC")
+            check_cron(value)
         except ValueError as error:
             raise ValueError(f"not a cron expression ({error})") from None
         return value
@@ -124,66 +125,14 @@ class Schedule(_Strict):
     @field_validator("timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    def trigger(self) -> CronTrigger:
-        return cron_trigger(self.cron, self.timezone)
-
-
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A standard five-field cron expression, read the way cron reads it.
-
-    APScheduler's `from_crontab` counts weekday 0 as Monday; in cron 0 (and 7) is Sunday,
-    so the weekday field is translated to day names first.
-    """
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError("a cron expression has five fields: minute hour day month weekday")
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=_weekdays(weekday),
-        timezone=timezone,
-    )
-
-
-def _weekdays(field: str) -> str:
-    if field in {"*", "?"}:
-        return "*"
-    days: set[int] = set()
-    for item in field.lower().split(","):
-        part, _, step_text = item.partition("/")
-        step = int(step_text) if step_text else 1
-        if part == "*":
-            first, last = 0, 6
-        else:
-            low, _, high = part.partition("-")
-            first = _day_number(low)
-            last = _day_number(high) if high else (6 if step_text else first)
-        if step < 1 or first > last + (7 if last < first else 0):
-            raise ValueError(f"bad weekday field {field!r}")
-        days.update(d % 7 for d in range(first, (last if last >= first else last + 7) + 1, step))
-    return ",".join(_CRON_DAYS[d] for d in sorted(days))
-
-
-def _day_number(token: str) -> int:
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token) % 7 if int(token) != 7 else 7
-    if token[:3] in _CRON_DAYS:
-        return _CRON_DAYS.index(token[:3])
-    raise ValueError(f"{token!r} is not a weekday")
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class SurveyDefinition(_Strict):

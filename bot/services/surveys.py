@@ -62,6 +62,18 @@ async def save_definition(
     return survey
 
 
+async def has_run(*, session: AsyncSession, survey_id: str, periods: Sequence[str]) -> bool:
+    """Whether a run of `survey_id` exists under any of `periods` (run keys)."""
+    if not periods:
+        return False
+    found = await session.exec(
+        select(SurveyRun.id).where(
+            col(SurveyRun.survey_id) == survey_id, col(SurveyRun.period).in_(list(periods))
+        )
+    )
+    return found.first() is not None
+
+
 async def get_definition(*, session: AsyncSession, survey_id: str) -> SurveyDefinition:
     survey = await session.get(Survey, survey_id)
     if survey is None:
