@@ -37,6 +37,7 @@ from bot.services.teams import TeamDirectory
 from bot.slack import build_client
 from bot.tasks import Admission, Background, Shed
 from bot.views.common import escape
+from bot.words import real_words
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def build_deps(
     # only as many at once as can hold a connection (docs/architecture.md, "Load").
     background_slots = max(2, settings.database_pool_size // 2)
     connections = settings.database_pool_size + settings.database_max_overflow
+    real_words()  # the dictionaries typo correction consults, read before the first question
     engine = db.create_engine(
         settings.database_url,
         **(

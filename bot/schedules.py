@@ -25,8 +25,10 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
 
-# Wider than any daylight-saving shift in the tz database (1 h; 2 h historically):
-# wall times this far past `now` cannot have happened yet.
+# Wider than any clock change in the tz database since 1994 (daylight saving is 1 h, 30 min
+# on Lord Howe; 2 h historically): wall times this far past `now` cannot have happened yet.
+# A change of more than 3 h backwards (Antarctica/Vostok 1994, Kwajalein 1969) could miss a
+# fire in the hours just after it.
 SHIFT_MARGIN = dt.timedelta(hours=3)
 MAX_STEPS = 20_000  # a walk over a window of a few hours of a minutely schedule is ~600
 

@@ -213,3 +213,23 @@ def test_cron_reads_weekdays_and_day_fields_as_cron_does() -> None:
     either = latest_fire("0 9 1 * 1", utc, now, dt.timedelta(days=40))  # 1st, or a Monday
     assert either is not None
     assert either.at == dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("hours", "days"),
+    [("09:00-24:00", "mon-fri"), ("09:00-17:60", "mon-fri"), ("09:00-17:00", "monkey")],
+)
+def test_business_hours_that_are_not_hours_or_days_are_refused_plainly(
+    hours: str, days: str
+) -> None:
+    with pytest.raises(ValueError, match=r"business (hours|days)"):
+        BusinessHours.parse(hours, days, "Europe/Paris")
+
+
+def test_business_hours_refuse_a_naive_moment_and_a_negative_duration() -> None:
+    hours = BusinessHours.parse("09:00-17:00", "Monday-Friday", "Europe/Paris")
+    assert hours.weekdays == frozenset(range(5))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        hours.add(dt.datetime(2026, 3, 4, 10), dt.timedelta(hours=1))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="negative"):
+        hours.add(dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC), dt.timedelta(days=-5))

@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.schedules import wall_to_utc
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 
 @dataclass(frozen=True, slots=True)
 class BusinessHours:
@@ -26,6 +24,8 @@ class BusinessHours:
         if not match:
             raise ValueError(f"business hours {hours!r} are not like 09:00-17:00")
         h1, m1, h2, m2 = (int(x) for x in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"business hours {hours!r} are not times of day (00:00 to 23:59)")
         start, end = dt.time(h1, m1), dt.time(h2, m2)
         if not start < end:
             raise ValueError("business hours must start before they end")
@@ -40,6 +40,10 @@ class BusinessHours:
         as a UTC instant. Each day's opening and closing are local wall times read the way
         cron reads them (`bot.schedules.wall_to_utc`), and working time is counted in real
         elapsed time, so a day with a clock change has its true length."""
+        if moment.tzinfo is None:
+            raise ValueError("moment must be timezone-aware")
+        if duration < dt.timedelta():
+            raise ValueError("duration must not be negative")
         at = moment.astimezone(dt.UTC)
         day = at.astimezone(self.zone).date()
         remaining = duration
@@ -56,19 +60,25 @@ class BusinessHours:
         raise ValueError("no business hours in the next ten years")
 
 
+_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _day(token: str, days: str) -> int:
+    """`mon` or `monday` (any case) → 0; anything else is refused."""
+    token = token.strip()
+    for number, name in enumerate(_NAMES):
+        if token in (name, name[:3]):
+            return number
+    raise ValueError(f"business days {days!r} are not like mon-fri")
+
+
 def _parse_days(days: str) -> frozenset[int]:
-    text = days.strip().lower()
     found: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
+    for part in days.strip().lower().split(","):
         if "-" in part:
-            first, last = (p.strip()[:3] for p in part.split("-", 1))
-            if first not in DAYS or last not in DAYS:
-                raise ValueError(f"business days {days!r} are not like mon-fri")
-            i, j = DAYS.index(first), DAYS.index(last)
+            first, last = part.split("-", 1)
+            i, j = _day(first, days), _day(last, days)
             found.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
-        elif part[:3] in DAYS:
-            found.add(DAYS.index(part[:3]))
         else:
-            raise ValueError(f"business days {days!r} are not like mon-fri")
+            found.add(_day(part, days))
     return frozenset(found)

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tier, Tool
+from bot.words import is_real
 
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_PHRASE = 4
@@ -188,7 +189,7 @@ class PolicyIndex:
             if raw in self._synonyms:
                 tokens.extend(self._synonyms[raw])
                 continue
-            if raw in self._known or len(raw) < 4 or raw.isdigit():
+            if raw in self._known or len(raw) < 4 or raw.isdigit() or is_real(raw):
                 tokens.append(raw)
                 continue
             fixed = self._correct(raw)

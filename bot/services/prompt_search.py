@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import Prompt, PromptTag, PromptUser, PromptVote, SearchTerm
 from bot.services.prompts import Status, wilson_lower_bound
+from bot.words import is_real
 
 PAGE_SIZE = 5
 WEEK = dt.timedelta(days=7)
@@ -88,7 +89,7 @@ class Vocabulary:
             self._loaded_at = time.monotonic()
         fixes: dict[str, str] = {}
         for word in words:
-            if word in self._known or len(word) < 4 or word.isdigit():
+            if word in self._known or len(word) < 4 or word.isdigit() or is_real(word):
                 continue
             cutoff = 1 if len(word) < 8 else 2
             best = process.extractOne(word, self._words, scorer=OSA.distance, score_cutoff=cutoff)
