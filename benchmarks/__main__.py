@@ -7,7 +7,17 @@ import json
 import platform
 import sys
 
-from benchmarks import champions, digests, export, http, load, lookup, prompt_search, surveys
+from benchmarks import (
+    champions,
+    digests,
+    export,
+    http,
+    load,
+    lookup,
+    policy_eval,
+    prompt_search,
+    surveys,
+)
 
 
 def main() -> None:
@@ -16,6 +26,9 @@ def main() -> None:
     if not only or "lookup" in only:
         results["policy_lookup_1000_rules"] = lookup.run()
         print(json.dumps(results["policy_lookup_1000_rules"]), flush=True)
+    if not only or "policy-eval" in only:
+        results["policy_eval"] = policy_eval.run()
+        print(json.dumps(results["policy_eval"]), flush=True)
     if not only or "prompts" in only:
         results["prompt_search_50000_prompts"] = prompt_search.run()
         print(json.dumps(results["prompt_search_50000_prompts"]), flush=True)
