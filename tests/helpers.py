@@ -148,3 +148,13 @@ async def answered_run(
                 session=session, now=run.closes_at, rules=app.deps.settings.survey_rules()
             )
         return run.id
+
+
+MENTION = {  # an @-mention of the bot, as Slack sends it (copy it before changing it)
+    "type": "app_mention",
+    "user": "U0ALICE",
+    "text": "<@U0BOT> can I use copilot for auth code",
+    "ts": "1700000000.000100",
+    "channel": "C0GENERAL",
+    "event_ts": "1700000000.000100",
+}

@@ -11,16 +11,7 @@ from bot.models import Question
 from bot.standin import SlackSender
 from bot.tasks import Admission
 from tests.conftest import RunningApp
-from tests.helpers import lookups, message_text, outbox_rows
-
-MENTION = {
-    "type": "app_mention",
-    "user": "U0ALICE",
-    "text": "<@U0BOT> can I use copilot for auth code",
-    "ts": "1700000000.000100",
-    "channel": "C0GENERAL",
-    "event_ts": "1700000000.000100",
-}
+from tests.helpers import MENTION, lookups, message_text, outbox_rows
 
 
 async def _questions(running: RunningApp) -> list[Question]:

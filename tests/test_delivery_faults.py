@@ -9,12 +9,15 @@ clock is moved, not slept: each pass runs when every retry and lease is due.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 from hypothesis import strategies as st
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
 from bot.jobs.survey_delivery import SETTLE_TRIES, UNKNOWN_OUTCOME, Pacer, deliver_once
@@ -57,10 +60,11 @@ async def surveyed(running: RunningApp, slack: FakeSlack) -> RunningApp:
     return running
 
 
-async def drain(app: RunningApp, clock: Clock, passes: int = 40) -> None:
-    """Run the delivery loop pass after pass, moving the clock past every retry and lease."""
+@contextlib.asynccontextmanager
+async def fresh_client(app: RunningApp) -> AsyncIterator[AsyncWebClient]:
+    """A client as a newly started process builds it: no sleeping on 429, a 1 s timeout."""
     async with aiohttp.ClientSession() as session:
-        client = build_client(
+        yield build_client(
             token=app.deps.client.token,
             base_url=app.deps.settings.slack_api_url,
             metrics=app.deps.metrics,
@@ -68,6 +72,11 @@ async def drain(app: RunningApp, clock: Clock, passes: int = 40) -> None:
             session=session,
             timeout=1,
         )
+
+
+async def drain(app: RunningApp, clock: Clock, passes: int = 40) -> None:
+    """Run the delivery loop pass after pass, moving the clock past every retry and lease."""
+    async with fresh_client(app) as client:
         for _ in range(passes):
             await deliver_once(app.deps, client, Pacer(10_000))
             clock.advance(minutes=15)
@@ -179,15 +188,7 @@ async def _send_all(app: RunningApp, clock: Clock, passes: int = 30) -> None:
     from bot.jobs.outbox import send_due
     from bot.models import OutboxMessage
 
-    async with aiohttp.ClientSession() as session:
-        client = build_client(
-            token=app.deps.client.token,
-            base_url=app.deps.settings.slack_api_url,
-            metrics=app.deps.metrics,
-            wait_on_rate_limit=False,
-            session=session,
-            timeout=1,
-        )
+    async with fresh_client(app) as client:
         for _ in range(passes):
             await send_due(app.deps, client=client)
             clock.advance(minutes=15)
@@ -309,15 +310,7 @@ async def test_both_delivery_loops_send_exactly_once_under_generated_faults_and_
 async def _one_pass(app: RunningApp, loop_name: str) -> None:
     from bot.jobs.outbox import send_due
 
-    async with aiohttp.ClientSession() as session:
-        client = build_client(
-            token=app.deps.client.token,
-            base_url=app.deps.settings.slack_api_url,
-            metrics=app.deps.metrics,
-            wait_on_rate_limit=False,
-            session=session,
-            timeout=1,
-        )
+    async with fresh_client(app) as client:
         if loop_name == "survey":
             await deliver_once(app.deps, client, Pacer(10_000))
         else:

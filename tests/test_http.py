@@ -24,17 +24,9 @@ from bot.config import ConfigError, Settings
 from bot.jobs.outbox import send_due
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
-from tests.helpers import clean_env, coe_bot_command, lookups, message_text, outbox_rows
+from tests.helpers import MENTION, clean_env, coe_bot_command, lookups, message_text, outbox_rows
 
 FORM = "application/x-www-form-urlencoded"
-MENTION = {
-    "type": "app_mention",
-    "user": "U0ALICE",
-    "text": "<@U0BOT> can I use copilot for auth code",
-    "ts": "1700000000.000100",
-    "channel": "C0GENERAL",
-    "event_ts": "1700000000.000100",
-}
 
 
 def _command_body(sender: SlackSender, text: str = "copilot for auth code") -> bytes:
