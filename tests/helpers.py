@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -98,6 +99,50 @@ def generated(examples: int) -> Any:
     )
 
 
+async def seed_answered_run(
+    session: Any,
+    definition_yaml: str,
+    responses: Sequence[tuple[str, str | None, dict[str, Any]]],
+    *,
+    secret: bytes,
+    now: dt.datetime,
+    period: str | None = None,
+) -> Any:
+    """Store the survey in `definition_yaml`, start a run for the people in `responses`
+    and submit each (user, team, answers), in `session`; the open run."""
+    import uuid
+
+    from bot.services import surveys
+    from bot.services.survey_definitions import parse_definition
+
+    definition = parse_definition(definition_yaml, source="t")
+    await surveys.save_definition(
+        session=session, definition=definition, source="t", actor="U0ADMIN", now=now
+    )
+    people = [user for user, _, _ in responses]
+    run = await surveys.start_run(
+        session=session,
+        definition=definition,
+        period=period or f"p-{uuid.uuid4().hex[:12]}",
+        audience=people or ["U0NOBODY"],
+        started_by="U0ADMIN",
+        now=now,
+    )
+    assert run is not None
+    assert run.id is not None
+    for user, team, answers in responses:
+        await surveys.submit(
+            session=session,
+            run_id=run.id,
+            user_id=user,
+            answers=answers,
+            team=team,
+            secret=secret,
+            now=now,
+        )
+    return run
+
+
 async def answered_run(
     app: RunningApp,
     definition_yaml: str,
@@ -108,46 +153,21 @@ async def answered_run(
     """A run of the survey in `definition_yaml`, answered once per (team, answers) by
     U0P000, U0P001, … (keyed with the app's SURVEY_SECRET); closed, so sealed, unless
     `close` is False. Returns the run's id."""
-    import uuid
-
     from bot.services import surveys
-    from bot.services.survey_definitions import parse_definition
 
     async with app.deps.sessions.begin() as session:
-        definition = parse_definition(definition_yaml, source="t")
-        await surveys.save_definition(
-            session=session,
-            definition=definition,
-            source="t",
-            actor="U0ADMIN",
+        run = await seed_answered_run(
+            session,
+            definition_yaml,
+            [(f"U0P{i:03d}", team, answers) for i, (team, answers) in enumerate(responses)],
+            secret=app.deps.settings.survey_key(),
             now=app.deps.clock(),
         )
-        people = [f"U0P{i:03d}" for i in range(len(responses))]
-        run = await surveys.start_run(
-            session=session,
-            definition=definition,
-            period=f"p-{uuid.uuid4().hex[:12]}",
-            audience=people or ["U0NOBODY"],
-            started_by="U0ADMIN",
-            now=app.deps.clock(),
-        )
-        assert run is not None
-        assert run.id is not None
-        for user, (team, answers) in zip(people, responses, strict=True):
-            await surveys.submit(
-                session=session,
-                run_id=run.id,
-                user_id=user,
-                answers=answers,
-                team=team,
-                secret=app.deps.settings.survey_key(),
-                now=app.deps.clock(),
-            )
         if close:
             await surveys.close_due(
                 session=session, now=run.closes_at, rules=app.deps.settings.survey_rules()
             )
-        return run.id
+        return int(run.id)
 
 
 MENTION = {  # an @-mention of the bot, as Slack sends it (copy it before changing it)

@@ -355,49 +355,49 @@ async def test_metrics_count_commands_latency_lookups_and_rejections(
 
 
 @pytest.fixture
-def unreachable_database(is_postgres: bool) -> str:
-    if is_postgres:
-        return "postgresql+asyncpg://postgres@127.0.0.1:1/test"
-    return "sqlite+aiosqlite:////nonexistent-dir/x/y.db"
+async def database_down(
+    settings: Settings, clock: Clock, is_postgres: bool
+) -> AsyncIterator[RunningApp]:
+    """The app, serving, with a database it cannot reach."""
+    unreachable = (
+        "postgresql+asyncpg://postgres@127.0.0.1:1/test"
+        if is_postgres
+        else "sqlite+aiosqlite:////nonexistent-dir/x/y.db"
+    )
+    app, runner = await start_app(settings.model_copy(update={"database_url": unreachable}), clock)
+    try:
+        yield app
+    finally:
+        await runner.cleanup()
 
 
 async def test_database_down_still_answers_and_says_the_lookup_was_not_kept(
-    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+    database_down: RunningApp, slack: FakeSlack
 ) -> None:
-    app, runner = await start_app(
-        settings.model_copy(update={"database_url": unreachable_database}), clock
-    )
-    try:
-        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
-            sent = await sender.command("/ai-policy", "copilot")
-        await app.settle()
+    app = database_down
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        sent = await sender.command("/ai-policy", "copilot")
+    await app.settle()
 
-        assert sent.status == 200
-        assert "GitHub Copilot" in message_text(sent.json())
-        [followup] = [message_text(r.body) for r in slack.responses_for(sent.response_url)]
-        assert "not recorded" in followup
+    assert sent.status == 200
+    assert "GitHub Copilot" in message_text(sent.json())
+    [followup] = [message_text(r.body) for r in slack.responses_for(sent.response_url)]
+    assert "not recorded" in followup
 
-        status, text = await _get(f"{app.url}/readyz")
-        assert status == 503, text
-        assert json.loads(text)["status"] == "not ready"
-    finally:
-        await runner.cleanup()
+    status, text = await _get(f"{app.url}/readyz")
+    assert status == 503, text
+    assert json.loads(text)["status"] == "not ready"
 
 
 async def test_a_mention_that_cannot_be_recorded_is_503_so_slack_sends_it_again(
-    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+    database_down: RunningApp, slack: FakeSlack
 ) -> None:
-    app, runner = await start_app(
-        settings.model_copy(update={"database_url": unreachable_database}), clock
-    )
-    try:
-        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
-            sent = await sender.event(dict(MENTION), event_id="Ev0DOWN1")
-        await app.settle()
-        assert sent.status == 503  # not acknowledged: Slack retries it
-        assert slack.messages("C0GENERAL") == []
-    finally:
-        await runner.cleanup()
+    app = database_down
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        sent = await sender.event(dict(MENTION), event_id="Ev0DOWN1")
+    await app.settle()
+    assert sent.status == 503  # not acknowledged: Slack retries it
+    assert slack.messages("C0GENERAL") == []
 
 
 async def test_readyz_is_503_when_the_schema_is_not_migrated(
@@ -604,28 +604,21 @@ async def test_a_modal_value_of_the_wrong_type_is_refused_and_nothing_is_stored(
 
 
 async def test_a_question_that_cannot_be_recorded_says_so_in_the_ack(
-    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+    database_down: RunningApp, slack: FakeSlack
 ) -> None:
-    app, runner = await start_app(
-        settings.model_copy(update={"database_url": unreachable_database}), clock
-    )
-    try:
-        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
-            sent = await sender.command("/ask-champion", "how do I set up copilot for java?")
-        await app.settle()
-        assert sent.status == 200
-        assert "not recorded" in message_text(sent.json())
-        assert "Finding a champion" not in message_text(sent.json())
-    finally:
-        await runner.cleanup()
+    app = database_down
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        sent = await sender.command("/ask-champion", "how do I set up copilot for java?")
+    await app.settle()
+    assert sent.status == 200
+    assert "not recorded" in message_text(sent.json())
+    assert "Finding a champion" not in message_text(sent.json())
 
 
 async def test_a_thread_answer_that_cannot_be_recorded_is_503(
-    settings: Settings, clock: Clock, slack: FakeSlack, unreachable_database: str
+    database_down: RunningApp, slack: FakeSlack
 ) -> None:
-    app, runner = await start_app(
-        settings.model_copy(update={"database_url": unreachable_database}), clock
-    )
+    app = database_down
     event = {
         "type": "message",
         "channel_type": "im",
@@ -635,10 +628,7 @@ async def test_a_thread_answer_that_cannot_be_recorded_is_503(
         "ts": "1800000000.000200",
         "thread_ts": "1800000000.000100",
     }
-    try:
-        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
-            sent = await sender.event(event, event_id="Ev0THREAD1")
-        await app.settle()
-        assert sent.status == 503
-    finally:
-        await runner.cleanup()
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        sent = await sender.event(event, event_id="Ev0THREAD1")
+    await app.settle()
+    assert sent.status == 503

@@ -36,7 +36,14 @@ from bot.services.survey_definitions import parse_definition
 from bot.standin import SlackSender
 from bot.survey_secret import secret_file, with_local_secret
 from tests.conftest import Clock, RunningApp, start_app
-from tests.helpers import answered_run, clean_env, coe_bot_command, generated, message_text
+from tests.helpers import (
+    answered_run,
+    clean_env,
+    coe_bot_command,
+    generated,
+    message_text,
+    seed_answered_run,
+)
 
 TOKEN = "anonymity-test-token-0123456789"
 SURVEY = """
@@ -204,30 +211,14 @@ async def test_seal_migration_seals_runs_closed_before_it(
     engine = db.create_engine(url)
     try:
         async with db.make_sessions(engine).begin() as session:
-            definition = parse_definition(SURVEY, source="t")
-            await surveys.save_definition(
-                session=session, definition=definition, source="t", actor="U0ADMIN", now=_now()
-            )
-            run = await surveys.start_run(
-                session=session,
-                definition=definition,
-                period="old",
-                audience=["U0A", "U0B"],
-                started_by="U0ADMIN",
+            run = await seed_answered_run(
+                session,
+                SURVEY,
+                [(user, "alpha", {"useful": 3}) for user in ("U0A", "U0B")],
+                secret=b"k" * 32,
                 now=_now(),
+                period="old",
             )
-            assert run is not None
-            assert run.id is not None
-            for user in ("U0A", "U0B"):
-                await surveys.submit(
-                    session=session,
-                    run_id=run.id,
-                    user_id=user,
-                    answers={"useful": 3},
-                    team="alpha",
-                    secret=b"k" * 32,
-                    now=_now(),
-                )
             await session.exec(text("UPDATE survey_run SET status = 'closed'"))  # type: ignore[call-overload]
         await asyncio.to_thread(db.migrate, url)
         async with db.make_sessions(engine)() as session:
@@ -408,30 +399,14 @@ async def test_the_csv_of_every_path_is_the_same_bytes(api: RunningApp) -> None:
 
     anonymous = await answered(api, ["alpha"] * 6 + ["beta"] * 5 + [None] * 3)
     async with api.deps.sessions.begin() as session:
-        definition = parse_definition(NAMED, source="t")
-        await surveys.save_definition(
-            session=session, definition=definition, source="t", actor="U0ADMIN", now=_now()
-        )
-        run = await surveys.start_run(
-            session=session,
-            definition=definition,
-            period="n",
-            audience=["U0A", "U0B"],
-            started_by="U0ADMIN",
+        run = await seed_answered_run(
+            session,
+            NAMED,
+            [(user, "alpha", {"useful": 2, "why": f"=named {user}"}) for user in ("U0A", "U0B")],
+            secret=b"k" * 32,
             now=_now(),
+            period="n",
         )
-        assert run is not None
-        assert run.id is not None
-        for user in ("U0A", "U0B"):
-            await surveys.submit(
-                session=session,
-                run_id=run.id,
-                user_id=user,
-                answers={"useful": 2, "why": f"=named {user}"},
-                team="alpha",
-                secret=b"k" * 32,
-                now=_now(),
-            )
         named = run.id
     for run_id in (anonymous, named):
         status, served = await get(api, f"/runs/{run_id}/responses?format=csv")
