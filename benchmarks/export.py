@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from benchmarks.http import free_port, wait_healthy
+from benchmarks.http import free_port, serve, stand_in_env, wait_healthy
 from bot import db
 from bot.models import SurveyRun
 from bot.services import survey_disclosure
@@ -167,23 +166,9 @@ async def _run() -> dict[str, Any]:
     api_sql = await _api_query(url)
     work = Path(tempfile.mkdtemp(prefix="coe-export-"))
     async with FakeSlack() as slack:
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": "x",
-            "COE_API_TOKEN": "bench-token-0123456789",
-            "LOG_LEVEL": "WARNING",
-        }
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        env = stand_in_env(slack, url, "x", COE_API_TOKEN="bench-token-0123456789")
+        server = serve(env, port, work)
         try:
             await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             base_rss = _peak_rss_mb(server.pid)

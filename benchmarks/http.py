@@ -107,6 +107,30 @@ def _text(command: str, i: int, distinct: bool) -> str:
     return QUERIES[i % len(QUERIES)] + (f" team{i}" if distinct else "")
 
 
+def stand_in_env(slack: FakeSlack, database_url: str, secret: str, **extra: str) -> dict[str, str]:
+    """`coe-bot serve`'s environment against the Slack stand-in, quiet logs, plus `extra`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": slack.api_url,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": secret,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def serve(env: dict[str, str], port: int, work: Path) -> subprocess.Popen[bytes]:
+    """The real `coe-bot serve` in its own process, output discarded."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def wait_healthy(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession() as session:
@@ -149,16 +173,8 @@ async def run(seconds: int = 10, rounds: int = 2, connections: int = 32) -> dict
         raise SystemExit("wrk is needed for the HTTP benchmark: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="coe-bench-"))
     async with FakeSlack() as slack:
-        env = {
-            **os.environ,
-            "DATABASE_URL": os.environ.get(
-                "BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{work / 'bench.db'}"
-            ),
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "LOG_LEVEL": "WARNING",
-        }
+        url = os.environ.get("BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{work / 'bench.db'}")
+        env = stand_in_env(slack, url, SECRET)
         coe_port, bare_port, inline_port = free_port(), free_port(), free_port()
         seeded = subprocess.run(  # the shipped starter library, so searches find prompts
             [sys.executable, "-m", "bot", "prompts", "import", "--starter"],

@@ -17,8 +17,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -30,7 +28,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from benchmarks.http import free_port, wait_healthy
+from benchmarks.http import free_port, serve, stand_in_env, wait_healthy
 from bot.standin import FakeSlack
 from bot.standin.sender import signature
 
@@ -190,22 +188,8 @@ async def _run() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="coe-load-"))
     results: dict[str, Any] = {}
     async with FakeSlack() as slack:
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "LOG_LEVEL": "WARNING",
-        }
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = serve(stand_in_env(slack, url, SECRET), port, work)
         try:
             await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             start = 0

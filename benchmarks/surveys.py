@@ -8,17 +8,14 @@ killed with SIGKILL mid-run and started again: every person gets exactly one DM.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.http import free_port, wait_healthy
+from benchmarks.http import free_port, serve, stand_in_env, wait_healthy
 from bot import db
 from bot.models import utcnow
 from bot.services import surveys
@@ -68,16 +65,6 @@ async def _seed(url: str, people: list[str]) -> None:
         await engine.dispose()
 
 
-def _serve(env: dict[str, str], port: int, work: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _delivered(slack: FakeSlack) -> int:
     return len(slack.calls_to("chat.postMessage"))
 
@@ -101,18 +88,9 @@ async def one(mode: str, count: int, limit: float) -> dict[str, Any]:
             slack.add_user(user, user.lower())
         if mode == "limited":
             slack.rate_limit("chat.postMessage", per_second=limit, burst=int(limit))
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "LOG_LEVEL": "WARNING",
-            "SURVEY_SEND_RATE": "1000",
-            "SURVEY_LEASE_SECONDS": "5",
-        }
+        env = stand_in_env(slack, url, SECRET, SURVEY_SEND_RATE="1000", SURVEY_LEASE_SECONDS="5")
         port = free_port()
-        process = _serve(env, port, work)
+        process = serve(env, port, work)
         kills = 0
         try:
             await wait_healthy(f"http://127.0.0.1:{port}/healthz")
@@ -121,7 +99,7 @@ async def one(mode: str, count: int, limit: float) -> dict[str, Any]:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills = 1
-                process = _serve(env, port, work)
+                process = serve(env, port, work)
                 await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             await _until(slack, count, 900 if mode == "limited" else 300)
             await asyncio.sleep(2 if mode != "kill" else 8)  # anything late would show now
