@@ -33,20 +33,21 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 # From most permissive to strictest; "ask" and "none" are not verdicts on screen.
 ORDER = ["allowed", "allowed with review", "not allowed", "incident: act now"]
 LABELS = [  # what the rendered reply says, mapped to a verdict
-    (":no_entry: Not allowed", "not allowed"),
-    ("Not approved for", "not allowed"),
-    (":large_orange_diamond: Allowed with review", "allowed with review"),
-    (":white_check_mark: Allowed", "allowed"),
+    (":rotating_light: *Incident: act now*", "incident: act now"),
+    (":no_entry: *Not allowed*", "not allowed"),
+    (":large_orange_diamond: *Allowed with review*", "allowed with review"),
+    (":white_check_mark: *Allowed*", "allowed"),
+    (":question: *Which", "ask"),
+    (":question: *What does", "ask"),
 ]
 
 
 def first_verdict(rendered: str) -> str:
-    """The verdict a developer who stops at the first one reads."""
-    found = [(rendered.find(label), verdict) for label, verdict in LABELS if label in rendered]
-    if found:
-        return min(found)[1]
-    if "more than one case" in rendered or "Which" in rendered:
-        return "ask"
+    """The verdict on the reply's first line: what a developer who reads one line reads."""
+    first = rendered.split("\n", 1)[0]
+    for label, verdict in LABELS:
+        if first.startswith(label):
+            return verdict
     return "none"
 
 

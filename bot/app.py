@@ -7,12 +7,13 @@ running loop and stops them, waiting for in-flight work, on shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +34,7 @@ from bot.models import utcnow
 from bot.services import policy
 from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
-from bot.services.teams import TeamDirectory
+from bot.services.teams import TEAM_TIERS_REFRESH, TeamDirectory
 from bot.slack import build_client
 from bot.tasks import Admission, Background, Shed
 from bot.views.common import escape
@@ -179,7 +180,9 @@ def _lifecycle(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         deps = app[DEPS]
         await _audit_startup_load(deps)
+        await _load_team_tiers(deps)
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(_refreshing_team_tiers(deps))
             if run_workers:
                 await stack.enter_async_context(running_worker(deps))
                 await stack.enter_async_context(running_delivery(deps))
@@ -203,6 +206,31 @@ async def _audit_startup_load(deps: Deps) -> None:
             )
     except Exception as exc:  # the service still answers from memory; readiness reports it
         logger.warning("could not audit the policy load at start-up: %s", type(exc).__name__)
+
+
+async def _load_team_tiers(deps: Deps) -> None:
+    try:
+        async with deps.sessions() as session:
+            await deps.team_tiers.load(session)
+    except Exception as exc:  # answers go on without team defaults until the next refresh
+        logger.warning("could not load team tiers: %s", type(exc).__name__)
+
+
+@contextlib.contextmanager
+def _refreshing_team_tiers(deps: Deps) -> Iterator[None]:
+    """Reload team tiers every `TEAM_TIERS_REFRESH` s: another replica's `teams map` or a
+    CLI import reaches this process within that time."""
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(TEAM_TIERS_REFRESH)
+            await _load_team_tiers(deps)
+
+    task = asyncio.get_running_loop().create_task(refresh(), name="team-tiers")
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def _slack_route(app: web.Application, secret: bytes) -> Callable[[web.Request], Any]:

@@ -169,6 +169,13 @@ def _teams_import(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings.is_default_database:
         db.migrate(settings.database_url)
+    from bot.services.policy_pack import PackError, load_pack
+
+    try:
+        known_tiers = [t.id for t in load_pack(settings.policy_pack).pack.tiers]
+    except PackError as error:
+        print(f"coe-bot: the policy pack does not load, so tiers cannot be checked:\n{error}")
+        return 1
 
     async def work() -> teams.ImportReport:
         from bot.models import utcnow
@@ -177,7 +184,7 @@ def _teams_import(args: argparse.Namespace) -> int:
         try:
             async with db.make_sessions(engine).begin() as session:
                 return await teams.import_rows(
-                    session=session, rows=rows, actor="cli", now=utcnow()
+                    session=session, rows=rows, actor="cli", now=utcnow(), known_tiers=known_tiers
                 )
         finally:
             await engine.dispose()
@@ -185,7 +192,10 @@ def _teams_import(args: argparse.Namespace) -> int:
     report = asyncio.run(work())
     for problem in report.problems:
         print(f"{args.file}: {problem}")
-    print(f"{report.members} people mapped to teams, {report.champions} champions")
+    print(
+        f"{report.members} people mapped to teams, {report.champions} champions, "
+        f"{report.tiers} teams given a default tier"
+    )
     return 1 if report.problems else 0
 
 

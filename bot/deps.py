@@ -19,7 +19,7 @@ from bot.models import utcnow
 from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
 from bot.services.questions import Deadlines
-from bot.services.teams import TeamDirectory
+from bot.services.teams import TeamDirectory, TeamTiers
 from bot.tasks import Admission, Background
 
 
@@ -34,6 +34,7 @@ class Deps:
     sender: AsyncWebClient  # for the outbox worker: no sleeping on 429, see bot.slack
     admins: AdminDirectory
     teams: TeamDirectory
+    team_tiers: TeamTiers = field(default_factory=TeamTiers)
     background: Background = field(default_factory=Background)
     admission: Admission = field(default_factory=lambda: Admission(limit=16))
     scrub_pending: bool = True  # sealed survey rows may still be in the WAL: scrub next tick

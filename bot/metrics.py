@@ -38,6 +38,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.policy_feedback = Counter(
+            "coe_bot_policy_feedback",
+            "Votes on /ai-policy answers: up (right) or down (wrong).",
+            ["vote"],
+            registry=self.registry,
+        )
 
     def request(self, command: str, outcome: str, seconds: float) -> None:
         self.requests.labels(command=command, outcome=outcome).inc()

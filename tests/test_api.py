@@ -319,7 +319,14 @@ async def test_each_resource_and_its_filters(api: RunningApp) -> None:
     assert (await get(api, f"/runs/{run_id}/results"))[0] == 200
 
 
-RESPONSES_ROUTES = {"/runs/{run_id}/responses", "/questions", "/prompts", "/lookups", "/audit"}
+RESPONSES_ROUTES = {
+    "/runs/{run_id}/responses",
+    "/questions",
+    "/prompts",
+    "/lookups",
+    "/lookups/votes",
+    "/audit",
+}
 
 
 async def test_each_route_needs_its_scope_and_the_document_says_which(api: RunningApp) -> None:
@@ -428,3 +435,52 @@ async def test_a_metrics_token_reads_no_typed_text_and_no_audience_names(api: Ru
     _, listed = await get(api, "/surveys", AGG)
     assert listed["items"][0]["definition"]["audience"]["users"] == 2
     assert "U0ALICE" not in str(listed)
+
+
+async def test_topics_show_asked_back_and_voted_wrong_questions_only_with_responses(
+    api: RunningApp,
+) -> None:
+    from bot.services import policy
+
+    index = api.deps.policy.active.index
+    asked = index.answer("cursor for the payments api")
+    chosen = index.answer("cursor for the payments api", tier="regulated")
+    now = api.deps.clock()
+    async with api.deps.sessions.begin() as session:
+        await policy.record_lookups(
+            session=session,
+            records=[
+                policy.LookupRecord(f"k{n}", "U0ALICE", None, None, answer, "1", now)
+                for n, answer in enumerate([asked, chosen])
+            ],
+        )
+        for user, helpful in (("U0ALICE", False), ("U0BOB", False), ("U0CAROL", True)):
+            await policy.record_feedback(
+                session=session,
+                user_id=user,
+                answer=chosen,
+                helpful=helpful,
+                pack_version="1",
+                at=now,
+            )
+
+    _, full = await get(api, "/lookups/topics", DASH)
+    assert full["asked_back"] == [
+        {"query": "cursor for the payments api", "lookups": 1, "chosen": {"tier:regulated": 1}}
+    ]
+    assert full["voted_wrong"] == [
+        {"query": "cursor for the payments api", "verdict": "not_allowed", "votes": 2}
+    ]
+    assert full["votes"] == {"right": 1, "wrong": 2, "asked_back": 1}
+    _, counts = await get(api, "/lookups/topics", AGG)
+    assert counts["asked_back"] is None
+    assert counts["voted_wrong"] is None
+    assert counts["votes"] == {"right": 1, "wrong": 2, "asked_back": 1}
+    status, _ = await get(api, "/lookups/votes", AGG)
+    assert status == 403
+    _, votes = await get(api, "/lookups/votes", DASH)
+    assert [(v["user"], v["helpful"], v["tier_source"]) for v in votes["items"]] == [
+        ("U0ALICE", False, "chosen"),
+        ("U0BOB", False, "chosen"),
+        ("U0CAROL", True, "chosen"),
+    ]

@@ -165,8 +165,10 @@ def test_try_answers_a_policy_question(tmp_path: Path) -> None:
     done = run(tmp_path, "try", REGULATED_QUESTION, DATABASE_URL=_sqlite_url(tmp_path / "t.db"))
 
     assert done.returncode == 0, done.stderr
-    for shown in ("Security-critical", "Regulated", "Review required", "[ Share in channel ]"):
-        assert shown in done.stdout
+    reply = done.stdout.split("── reply, visible to only you ──", 1)[1].strip()
+    assert reply.startswith(":large_orange_diamond: *Allowed with review* — *Security-critical*")
+    for shown in ("Regulated", "• Review:", "[ Details ]", "[ Share in channel ]"):
+        assert shown in reply
 
 
 def test_try_without_a_question_shows_the_overview(tmp_path: Path) -> None:

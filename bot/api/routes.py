@@ -198,7 +198,7 @@ async def topics(request: web.Request, params: dict[str, Any]) -> web.StreamResp
     async with request.app[DEPS].sessions() as session:
         found = await review.lookup_topics(session=session, window=_window(params))
     if RESPONSES not in request[CONSUMER].scopes:  # what people typed may name anyone
-        found["unanswered_queries"] = None
+        found["unanswered_queries"] = found["asked_back"] = found["voted_wrong"] = None
     return json_response(found)
 
 
@@ -260,8 +260,15 @@ ROUTES = [
         scope=RESPONSES,
     ),
     Route(
+        "/lookups/votes",
+        "Votes on /ai-policy answers (right or wrong), with who voted",
+        _lister(review.policy_votes),
+        params=(*PAGE, *WINDOW[1:]),
+        scope=RESPONSES,
+    ),
+    Route(
         "/lookups/topics",
-        "Top policy topics and queries that matched nothing",
+        "Top policy topics; questions that matched nothing, were asked back or voted wrong",
         topics,
         params=WINDOW[1:],
     ),

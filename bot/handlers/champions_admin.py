@@ -15,7 +15,7 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$
 USAGE = (
     "Usage: `/ai-coe champions add @user team=<team> topics=python,testing [capacity=5]`, "
     "`/ai-coe champions remove @user`, `/ai-coe champions list`, "
-    "`/ai-coe teams map <usergroup-id> <team>`."
+    "`/ai-coe teams map <usergroup-id> <team>`, `/ai-coe teams map <team> tier=<tier|none>`."
 )
 
 
@@ -77,6 +77,28 @@ async def run(deps: Deps, admin_id: str, text: str) -> dict[str, Any]:
             return ephemeral_text(
                 f"<@{user}> is no longer a champion. Their open questions "
                 "stay with them until they pass or the deadline moves them."
+            )
+        if verb == "teams map" and len(tokens) == 4 and tokens[3].lower().startswith("tier="):
+            tier = tokens[3].partition("=")[2].strip().lower()
+            known = [t.id for t in deps.policy.active.loaded.pack.tiers]
+            team = await teams.set_tier(
+                session=session,
+                team=tokens[2],
+                tier=None if tier in {"none", ""} else tier,
+                known_tiers=known,
+                actor=admin_id,
+                now=now,
+            )
+            await deps.team_tiers.load(session)
+            if team.tier is None:
+                return ephemeral_text(
+                    f"Team *{escape(team.name)}* has no default tier now: `/ai-policy` asks "
+                    "when a question doesn't say."
+                )
+            name = deps.policy.active.loaded.pack.tier(team.tier).name
+            return ephemeral_text(
+                f"Questions from team *{escape(team.name)}* are now answered for "
+                f"*{escape(name)}* systems unless they say otherwise."
             )
         if verb == "teams map" and len(tokens) == 4:
             team = await teams.map_usergroup(

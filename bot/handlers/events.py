@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.errors import BadInput, NotRecorded
 from bot.handlers.common import check_text
 from bot.services import idempotency, outbox, policy
+from bot.services.policy_search import Outcome
 from bot.views.policy import mention_reply
 
 logger = logging.getLogger(__name__)
@@ -47,12 +48,18 @@ async def _queue_mention_reply(deps: Deps, body: dict[str, Any]) -> bool:
     thread = event.get("thread_ts") or event["ts"]
     active = deps.policy.active
     answer = None
+    asker = event.get("user")
+    team = deps.team_tiers.of(asker) if asker else None
     try:
         text = check_text(question, allow_empty=True, what="your question")
-        answer = active.index.answer(text)
-        message = mention_reply(answer, active.loaded.pack)
+        answer = active.index.answer(text, team_tier=team[1] if team else None)
+        message = mention_reply(
+            answer, active.loaded.pack, asker=asker, team=team[0] if team else None
+        )
     except BadInput as problem:
         message = {"text": str(problem), "blocks": None}
+    # An ask-back is for the asker alone (only they can choose): ephemeral, in the thread.
+    ask_back = answer is not None and answer.outcome is Outcome.ambiguous and asker is not None
     async with deps.sessions.begin() as session:
         if not await idempotency.claim_request(session=session, key=key, now=deps.clock()):
             logger.info("skipping a retried delivery of %s", key)
@@ -60,12 +67,13 @@ async def _queue_mention_reply(deps: Deps, body: dict[str, Any]) -> bool:
         await outbox.enqueue(
             session=session,
             dedupe_key=f"mention-reply:{key}",
-            kind="mention-reply",
+            kind="mention-ask" if ask_back else "mention-reply",
             channel=event["channel"],
             text=str(message.get("text") or ""),
             blocks=message.get("blocks"),
             thread_ts=thread,
             now=deps.clock(),
+            ref=f"{outbox.EPHEMERAL}{asker}" if ask_back else None,
         )
         if answer is not None:
             await policy.record_lookups(

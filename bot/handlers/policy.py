@@ -6,9 +6,12 @@ import asyncio
 import functools
 import hashlib
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.batching import BatchWriter
 from bot.deps import Deps
@@ -17,7 +20,14 @@ from bot.handlers.common import check_text, guarded
 from bot.services import idempotency, policy
 from bot.services.policy_search import PolicyAnswer
 from bot.views.common import ephemeral_text, followup
-from bot.views.policy import PolicyActions, answer_message, help_message, shared_message
+from bot.views.policy import (
+    Choice,
+    PolicyActions,
+    answer_message,
+    details_view,
+    help_message,
+    shared_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +41,33 @@ def register(app: AsyncApp, deps: Deps) -> None:
     lookups = _lookup_writer(deps)
 
     @functools.lru_cache(maxsize=4096)
-    def reply_to(pack_sha256: str, text: str) -> tuple[PolicyAnswer, dict[str, Any]]:
-        """Answers are pure in (pack, question): the same question is rendered once."""
+    def reply_to(
+        pack_sha256: str, text: str, team: tuple[str, str] | None
+    ) -> tuple[PolicyAnswer, dict[str, Any]]:
+        """Answers are pure in (pack, question, the asker's team default tier): each is
+        understood and rendered once."""
         active = deps.policy.active
-        answer = active.index.answer(text)
-        return answer, answer_message(answer, active.loaded.pack)
+        answer = active.index.answer(text, team_tier=team[1] if team else None)
+        message = answer_message(answer, active.loaded.pack, team=team[0] if team else None)
+        return answer, message
+
+    def record(
+        body: dict[str, Any], answer: PolicyAnswer, key: str | None, respond: AsyncRespond
+    ) -> None:
+        deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        team = body.get("team_id") or (body.get("team") or {}).get("id")
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or "unknown"
+        entry = policy.LookupRecord(
+            request_key=key,
+            user_id=user,
+            team_id=team,
+            channel_id=channel,
+            answer=answer,
+            pack_version=deps.policy.active.version,
+            at=deps.clock(),
+        )
+        lookups.add((entry, respond))
 
     @app.command("/ai-policy")
     async def ai_policy(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -49,29 +81,71 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if text.lower() in {"help", "-h", "--help", "?"}:
             await ack(help_message())
             return
-        active = deps.policy.active
-        answer, message = reply_to(active.loaded.sha256, text)
+        team = deps.team_tiers.of(command["user_id"])
+        answer, message = reply_to(deps.policy.active.loaded.sha256, text, team)
         await ack(message)
-        deps.metrics.policy_lookups.labels(outcome=answer.outcome.value).inc()
-        record = policy.LookupRecord(
-            request_key=command.get("trigger_id"),
-            user_id=command["user_id"],
-            team_id=command.get("team_id"),
-            channel_id=command.get("channel_id"),
-            answer=answer,
-            pack_version=active.version,
-            at=deps.clock(),
+        record(command, answer, command.get("trigger_id"), respond)
+
+    @app.action(re.compile(rf"^{PolicyActions.choose.value}-\d+$"))
+    async def choose(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A tier or category pressed on an ask-back: the answer replaces the question."""
+        await ack()
+        choice, _ = Choice.decode(action.get("value"))
+        user = body["user"]["id"]
+        if choice.asker and choice.asker != user:
+            await respond(followup(ephemeral_text(ONLY_ASKER.format(asker=choice.asker))))
+            return
+        answer = _answer(deps, choice, user)
+        team = deps.team_tiers.of(user)
+        pack = deps.policy.active.loaded.pack
+        message = answer_message(
+            answer,
+            pack,
+            asker=choice.asker,
+            team=team[0] if team else None,
+            shareable=choice.asker is None,
         )
-        lookups.add((record, respond))
+        await respond({**message, "replace_original": True})
+        record(body, answer, f"choose:{action.get('action_ts') or body.get('trigger_id')}", respond)
+
+    @app.action(PolicyActions.details.value)
+    async def details(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The full cell, tool configuration and sources, in a modal for whoever pressed."""
+        await ack()
+        choice, _ = Choice.decode(action.get("value"))
+        answer = _answer(deps, choice, choice.asker or body["user"]["id"])
+        view = details_view(answer, deps.policy.active.loaded.pack)
+        deps.background.spawn(_open(client, body["trigger_id"], view), name="policy-details")
+
+    @app.action(re.compile(rf"^{PolicyActions.feedback.value}-(up|down)$"))
+    async def feedback(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """👍 / 👎: stored for the CoE (one vote per person and answer), thanked privately."""
+        await ack()
+        choice, vote = Choice.decode(action.get("value"))
+        if vote not in {"up", "down"} or not choice.query:
+            await respond(followup(ephemeral_text("That button has no answer attached.")))
+            return
+        user = body["user"]["id"]
+        answer = _answer(deps, choice, choice.asker or user)
+        deps.background.spawn(
+            guarded(_vote(deps, user, answer, vote == "up", respond), respond, what="feedback"),
+            name="policy-feedback",
+        )
 
     @app.action(PolicyActions.share.value)
     async def share(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        active = deps.policy.active
-        answer = active.index.answer((action.get("value") or "").strip())
-        message = shared_message(answer, active.loaded.pack, body["user"]["id"])
+        choice, _ = Choice.decode(action.get("value"))
+        answer = _answer(deps, choice, body["user"]["id"])
+        message = shared_message(answer, deps.policy.active.loaded.pack, body["user"]["id"])
         deps.background.spawn(
             guarded(_post(respond, message), respond, what="policy share"),
             name="policy-share",
@@ -86,6 +160,51 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.background.spawn(
             guarded(work, respond, what="policy hand-off"), name="policy-hand-off"
         )
+
+
+ONLY_ASKER = (
+    "Only <@{asker}> can choose here, as it's their question. "
+    "Ask your own with `/ai-policy`, or mention me."
+)
+THANKS = {
+    True: "Thanks: noted that this answer was right.",
+    False: "Thanks: the CoE reviews every answer marked wrong, and it helps them fix the policy "
+    "or how I read questions. If you need an answer now, `/ask-champion`.",
+}
+
+
+def _answer(deps: Deps, choice: Choice, user_id: str) -> PolicyAnswer:
+    """Answer a question carried by a button, as its asker's team would get it."""
+    team = deps.team_tiers.of(user_id)
+    return deps.policy.active.index.answer(
+        choice.query,
+        tier=choice.tier,
+        category=choice.category,
+        team_tier=team[1] if team else None,
+    )
+
+
+async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:  # e.g. expired_trigger_id: the click is simply lost
+        logger.warning("could not open policy details: %s", error.response.get("error"))
+
+
+async def _vote(
+    deps: Deps, user: str, answer: PolicyAnswer, helpful: bool, respond: AsyncRespond
+) -> None:
+    async with deps.sessions.begin() as session:
+        await policy.record_feedback(
+            session=session,
+            user_id=user,
+            answer=answer,
+            helpful=helpful,
+            pack_version=deps.policy.active.version,
+            at=deps.clock(),
+        )
+    deps.metrics.policy_feedback.labels(vote="up" if helpful else "down").inc()
+    await respond(followup(ephemeral_text(THANKS[helpful])))
 
 
 async def _post(respond: AsyncRespond, message: dict[str, Any]) -> None:

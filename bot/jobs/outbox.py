@@ -56,7 +56,8 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
     is marked sent; unreadable, it waits (`mark_unknown`); absent, it is posted."""
     assert message.id is not None
     attempts = message.attempts + 1
-    if message.status == "sending":
+    ephemeral_to = ephemeral_user(message)
+    if message.status == "sending" and ephemeral_to is None:
         try:
             found = await _already_posted(client, message)
         except (SlackApiError, TimeoutError, OSError, aiohttp.ClientError) as error:
@@ -70,17 +71,29 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
                     session=session, message_id=message.id, now=deps.clock(), message_ts=found
                 )
             return
+    method = "chat.postMessage" if ephemeral_to is None else "chat.postEphemeral"
     try:
-        response = await client.chat_postMessage(
-            channel=message.channel,
-            text=message.text,
-            blocks=message.blocks,
-            thread_ts=message.thread_ts,
-            metadata={"event_type": outbox.EVENT_TYPE, "event_payload": {"row": message.id}},
-        )
+        if ephemeral_to is None:
+            response = await client.chat_postMessage(
+                channel=message.channel,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=message.thread_ts,
+                metadata={"event_type": outbox.EVENT_TYPE, "event_payload": {"row": message.id}},
+            )
+        else:
+            # Only `user` sees it, and Slack keeps no history of it to check against: a
+            # row whose outcome was lost is sent again, and they may see it twice.
+            response = await client.chat_postEphemeral(
+                channel=message.channel,
+                user=ephemeral_to,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=message.thread_ts,
+            )
     except SlackApiError as error:
         code = str(error.response.get("error") or f"http_{error.response.status_code}")
-        deps.metrics.slack_api_error("chat.postMessage", code)
+        deps.metrics.slack_api_error(method, code)
         async with deps.sessions.begin() as session:
             if code in PERMANENT_ERRORS:
                 logger.warning("outbox message %s failed for good: %s", message.id, code)
@@ -109,8 +122,17 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
         return
     async with deps.sessions.begin() as session:
         await outbox.mark_sent(
-            session=session, message_id=message.id, now=deps.clock(), message_ts=response.get("ts")
+            session=session,
+            message_id=message.id,
+            now=deps.clock(),
+            message_ts=response.get("ts") or response.get("message_ts"),
         )
+
+
+def ephemeral_user(message: OutboxMessage) -> str | None:
+    """The one person an ephemeral row is for (`ref` "ephemeral:U…"), else None."""
+    ref = message.ref or ""
+    return ref.removeprefix(outbox.EPHEMERAL) if ref.startswith(outbox.EPHEMERAL) else None
 
 
 async def _unknown(deps: Deps, message_id: int, attempts: int, error: str) -> None:

@@ -9,7 +9,14 @@ from bot.models.champions import (
     TeamMember,
     TeamUsergroup,
 )
-from bot.models.core import AuditEvent, JobRun, OutboxMessage, PolicyLookup, ProcessedRequest
+from bot.models.core import (
+    AuditEvent,
+    JobRun,
+    OutboxMessage,
+    PolicyFeedback,
+    PolicyLookup,
+    ProcessedRequest,
+)
 from bot.models.prompts import (
     Prompt,
     PromptReport,
@@ -36,6 +43,7 @@ __all__ = [
     "DigestSubscription",
     "JobRun",
     "OutboxMessage",
+    "PolicyFeedback",
     "PolicyLookup",
     "ProcessedRequest",
     "Prompt",

@@ -16,6 +16,9 @@ class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, unique=True)
     created_at: dt.datetime = ts()
+    # The policy tier this team's code is in unless a question says otherwise (a pack
+    # tier id; one the pack no longer has is ignored).
+    tier: str | None = Field(default=None, max_length=60)
 
 
 class TeamUsergroup(SQLModel, table=True):

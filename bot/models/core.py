@@ -29,6 +29,27 @@ class PolicyLookup(SQLModel, table=True):
     created_at: dt.datetime = ts()
 
 
+class PolicyFeedback(SQLModel, table=True):
+    """A 👍 or 👎 on one `/ai-policy` answer: one vote per person and answer (the last
+    one counts), so the CoE can grow the evaluation set from real questions."""
+
+    __tablename__ = "policy_feedback"
+    __table_args__ = (Index("ix_policy_feedback_created_at", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vote_key: str = Field(max_length=120, unique=True)  # person + question + choices
+    user_id: str = Field(max_length=32, index=True)
+    query: str = Field(max_length=3000)
+    intent: str = Field(max_length=20)
+    verdict: str = Field(max_length=24)  # what the answer's first line said, or "ask"
+    tier: str | None = Field(default=None, max_length=60)
+    tier_source: str | None = Field(default=None, max_length=12)  # asked, team, chosen
+    category: str | None = Field(default=None, max_length=60)
+    helpful: bool
+    pack_version: str = Field(max_length=40)
+    created_at: dt.datetime = ts()
+
+
 class AuditEvent(SQLModel, table=True):
     """The append-only audit trail: code only ever inserts here."""
 

@@ -23,6 +23,7 @@ LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 UNKNOWN_OUTCOME = "unknown_outcome"  # could not learn whether Slack posted it
 EVENT_TYPE = "coe_outbox"  # message metadata naming the row, for settling from history
+EPHEMERAL = "ephemeral:"  # a row whose `ref` is "ephemeral:U…" is shown to that user only
 
 
 async def enqueue(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import insert_for
-from bot.models import PolicyLookup
+from bot.models import PolicyFeedback, PolicyLookup
 from bot.services import audit
 from bot.services.policy_pack import LoadedPack, load_pack
 from bot.services.policy_search import PolicyAnswer, PolicyIndex
@@ -91,6 +92,41 @@ async def record_lookups(*, session: AsyncSession, records: Sequence[LookupRecor
     # multi-row VALUES would be compiled afresh for every batch size, on the event loop.
     stmt = insert_for(session, PolicyLookup).on_conflict_do_nothing()
     await session.exec(stmt, params=list(rows.values()))
+
+
+async def record_feedback(
+    *,
+    session: AsyncSession,
+    user_id: str,
+    answer: PolicyAnswer,
+    helpful: bool,
+    pack_version: str,
+    at: dt.datetime,
+) -> None:
+    """Store one 👍 / 👎 on an answer; the same person voting on the same answer again
+    changes their vote rather than adding one."""
+    ruling = answer.ruling
+    chosen = ",".join(f"{k}={v}" for k, v in sorted(answer.chosen.items()))
+    digest = hashlib.sha256(f"{answer.query}|{chosen}".encode()).hexdigest()[:32]
+    values = {
+        "vote_key": f"{user_id}:{digest}",
+        "user_id": user_id,
+        "query": answer.query[:3000],
+        "intent": answer.intent.value,
+        "verdict": answer.verdict,
+        "tier": ruling.tier.id if ruling and ruling.tier else None,
+        "tier_source": ruling.tier_source if ruling else None,
+        "category": ruling.category.id if ruling and ruling.category else None,
+        "helpful": helpful,
+        "pack_version": pack_version,
+        "created_at": at,
+    }
+    stmt = insert_for(session, PolicyFeedback).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["vote_key"],
+        set_={"helpful": helpful, "created_at": at, "pack_version": pack_version},
+    )
+    await session.exec(stmt)
 
 
 async def audit_load(

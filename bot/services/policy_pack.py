@@ -49,6 +49,22 @@ class Decision(StrEnum):
     not_allowed = "not_allowed"
 
 
+class Verdict(StrEnum):
+    """What an answer's first line says, from most permissive to strictest."""
+
+    allowed = "allowed"
+    allowed_with_review = "allowed_with_review"
+    not_allowed = "not_allowed"
+    incident = "incident"
+
+    @property
+    def rank(self) -> int:
+        return list(Verdict).index(self)
+
+
+Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class Link(_Strict):
     title: Name
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
@@ -71,6 +87,9 @@ class Tier(_Strict):
     name: Name
     description: Text
     keywords: list[Name] = []
+    # Words that make this tier possible without settling it ("payments" may be PCI):
+    # when a question names no tier, a hinted tier is asked about if it changes the answer.
+    hints: list[Name] = []
 
 
 class Category(_Strict):
@@ -100,6 +119,7 @@ class MatrixCell(_Strict):
     review: Text
     label_required: bool = False
     notes: Text | None = None
+    summary: Step | None = None  # the review in one line, under the verdict
 
 
 class Rule(_Strict):
@@ -108,6 +128,34 @@ class Rule(_Strict):
     answer: Text
     keywords: list[Name] = []
     links: list[Link] = []
+    # What the rule decides when a question triggers it: any phrase of `triggers` present
+    # makes `verdict` apply (and outrank a more permissive matrix cell), unless a phrase
+    # of `unless` is present too, when the rule's permissive case (`allowed`) applies.
+    verdict: Verdict | None = None
+    triggers: list[Name] = []
+    unless: list[Name] = []
+    # At most three short lines of what to do, shown under the verdict.
+    steps: Annotated[list[Step], Field(max_length=3)] = []
+
+
+class DataClass(_Strict):
+    """A kind of data a question may put into a prompt (secrets, personal data, ...)."""
+
+    id: Slug
+    name: Name
+    keywords: Annotated[list[Name], Field(min_length=1)]
+    in_prompt: Verdict
+    on_code: Verdict | None = None  # None: code touching it follows the matrix
+    rule: Slug
+    incident_rule: Slug | None = None  # what to do once it has been pasted
+    neutralises: list[Slug] = []  # "synthetic" customer data is not personal data
+
+
+class UnlistedTools(_Strict):
+    """AI tools people ask about that are not in `tools`: answered by `rule`."""
+
+    names: Annotated[list[Name], Field(min_length=1)]
+    rule: Slug
 
 
 class PolicyPack(_Strict):
@@ -117,6 +165,10 @@ class PolicyPack(_Strict):
     tools: list[Tool] = []
     matrix: list[MatrixCell]
     rules: list[Rule] = []
+    data_classes: list[DataClass] = []
+    unlisted_tools: list[UnlistedTools] = []
+    # The rule that answers for a tool the pack does not name at all.
+    unknown_tool_rule: Slug | None = None
     synonyms: dict[Name, Name] = {}
 
     def cell(self, category_id: str, tier_id: str) -> MatrixCell:
@@ -127,6 +179,9 @@ class PolicyPack(_Strict):
 
     def category(self, category_id: str) -> Category:
         return next(c for c in self.categories if c.id == category_id)
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
 
 
 PackIssue = SourceIssue
@@ -211,6 +266,7 @@ def cross_check(pack: PolicyPack) -> list[tuple[Loc, str]]:
         for position, tier in enumerate(tool.tiers):
             if tier not in tier_ids:
                 problems.append((("tools", number, "tiers", position), f"unknown tier {tier!r}"))
+    problems += _check_rule_references(pack)
     cells: set[tuple[str, str]] = set()
     for number, cell in enumerate(pack.matrix):
         if cell.category not in category_ids:
@@ -226,4 +282,29 @@ def cross_check(pack: PolicyPack) -> list[tuple[Loc, str]]:
         for tier in sorted(tier_ids):
             if (category, tier) not in cells:
                 problems.append((("matrix",), f"no cell for {category!r} x {tier!r}"))
+    return problems
+
+
+def _check_rule_references(pack: PolicyPack) -> list[tuple[Loc, str]]:
+    problems: list[tuple[Loc, str]] = []
+    rule_ids = {r.id for r in pack.rules}
+    class_ids = {d.id for d in pack.data_classes}
+    for number, data in enumerate(pack.data_classes):
+        for name in ("rule", "incident_rule"):
+            ref = getattr(data, name)
+            if ref is not None and ref not in rule_ids:
+                problems.append((("data_classes", number, name), f"unknown rule {ref!r}"))
+        for position, other in enumerate(data.neutralises):
+            if other not in class_ids:
+                problems.append(
+                    (("data_classes", number, "neutralises", position), f"unknown class {other!r}")
+                )
+    for number, group in enumerate(pack.unlisted_tools):
+        if group.rule not in rule_ids:
+            problems.append((("unlisted_tools", number, "rule"), f"unknown rule {group.rule!r}"))
+    if pack.unknown_tool_rule is not None and pack.unknown_tool_rule not in rule_ids:
+        problems.append((("unknown_tool_rule",), f"unknown rule {pack.unknown_tool_rule!r}"))
+    for number, rule in enumerate(pack.rules):
+        if rule.triggers and rule.verdict is None:
+            problems.append((("rules", number, "verdict"), "a rule with triggers needs a verdict"))
     return problems

@@ -16,11 +16,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.services.policy_decide import Facts, Intent, Reader, Ruling, decide, negated
 from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tier, Tool
+from bot.views.common import escape
 from bot.words import is_real
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -76,15 +79,53 @@ class PolicyAnswer:
     rules: list[Rule] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
+    ruling: Ruling | None = None
+    facts: Facts | None = None
+    chosen: dict[str, str] = field(default_factory=dict)  # tier / category pressed
 
-    def summary(self) -> dict[str, list[str]]:
-        """What matched, by id: the shape stored with each lookup."""
+    @property
+    def intent(self) -> Intent:
+        return self.ruling.intent if self.ruling else Intent.overview
+
+    @property
+    def verdict(self) -> str:
+        """What the first line says: a `Verdict` value, "ask", or "none" (no ruling)."""
+        if self.ruling is None:
+            return "none"
+        if self.ruling.ask:
+            return "ask"
+        return self.ruling.verdict.value if self.ruling.verdict else "none"
+
+    def summary(self) -> dict[str, Any]:
+        """What matched and what was decided, by id: the shape stored with each lookup."""
+        ruling = self.ruling
+        lead = ruling.lead if ruling else None
+        decided_by = None
+        if lead is not None:
+            decided_by = (
+                lead.rule.id
+                if lead.rule
+                else f"cell:{lead.cell.category}x{lead.cell.tier}"
+                if lead.cell
+                else f"tool:{lead.tool.id}"
+                if lead.tool
+                else None
+            )
         return {
             "categories": [c.id for c in self.categories],
             "tiers": [t.id for t in self.tiers],
             "tools": [t.id for t in self.tools],
             "rules": [r.id for r in self.rules],
             "corrections": [f"{a}->{b}" for a, b in self.corrections.items()],
+            "unlisted_tools": [name for name, _ in self.facts.unlisted] if self.facts else [],
+            "data_classes": list(self.facts.data) if self.facts else [],
+            "intent": self.intent.value,
+            "verdict": self.verdict,
+            "decided_by": decided_by,
+            "tier": ruling.tier.id if ruling and ruling.tier else None,
+            "tier_source": ruling.tier_source if ruling else None,
+            "asked_for": ruling.ask[0].kind if ruling and ruling.ask else None,
+            "chosen": dict(self.chosen),
         }
 
 
@@ -104,8 +145,13 @@ class PolicyIndex:
         }
         self._keyword_vocab = sorted({t for p in self._phrases for t in p if len(t) >= 3})
         self._build_rule_index(pack.rules)
+        self._reader = Reader(pack, tokenize)
         self._known = (
-            set(self._keyword_vocab) | set(self._rule_postings) | STOP_WORDS | set(self._synonyms)
+            set(self._keyword_vocab)
+            | set(self._rule_postings)
+            | STOP_WORDS
+            | set(self._synonyms)
+            | self._reader.vocabulary
         )
         topics = [c.name for c in pack.categories] + [t.name for t in pack.tiers]
         topics += [t.name for t in pack.tools] + [r.question for r in pack.rules]
@@ -151,7 +197,16 @@ class PolicyIndex:
 
     # -- answering --------------------------------------------------------------------
 
-    def answer(self, query: str) -> PolicyAnswer:
+    def answer(
+        self,
+        query: str,
+        *,
+        tier: str | None = None,
+        category: str | None = None,
+        team_tier: str | None = None,
+    ) -> PolicyAnswer:
+        """Understand `query` and rule on it. `tier`/`category`: a choice pressed on an
+        ask-back (ids; unknown ids are ignored); `team_tier`: the asker's team default."""
         text = query.strip()
         if not text:
             return PolicyAnswer(query=query, outcome=Outcome.overview)
@@ -173,13 +228,36 @@ class PolicyIndex:
             corrections=corrections,
         )
         answer.cells = self._cells(answer)
-        if len(answer.categories) > 1 or len(answer.tiers) > 1:
+        facts = self._reader.read(
+            text,
+            tokens,
+            tools=answer.tools,
+            tiers=answer.tiers,
+            categories=answer.categories,
+            known=lambda word: normalise(word) in self._known or is_real(word),
+        )
+        tier_ids = {t.id for t in pack.tiers}
+        category_ids = {c.id for c in pack.categories}
+        ruling = decide(
+            pack,
+            facts,
+            escape=escape,
+            tier=tier if tier in tier_ids else None,
+            category=category if category in category_ids else None,
+            team_tier=team_tier,
+            ranked=rules,
+        )
+        answer.facts, answer.ruling = facts, ruling
+        answer.chosen = {
+            key: value
+            for key, value in (("tier", tier), ("category", category))
+            if value in (tier_ids if key == "tier" else category_ids)
+        }
+        if ruling.ask:
             answer.outcome = Outcome.ambiguous
-        elif not hits and not rules:
+        elif ruling.intent is Intent.unknown and not rules and not ruling.reasons:
             answer.outcome = Outcome.no_match
             answer.suggestions = self.closest_topics(text)
-        elif not answer.cells and not answer.tools and not rules:
-            answer.outcome = Outcome.ambiguous
         return answer
 
     def _prepare(self, text: str) -> tuple[list[str], dict[str, str]]:
@@ -215,6 +293,9 @@ class PolicyIndex:
                 if size == 1 and phrase[0] in STOP_WORDS:
                     continue
                 targets = self._phrases.get(phrase)
+                if targets and negated(tokens, i):
+                    i += size
+                    break
                 if targets:
                     fixed = any(t in corrected for t in phrase)
                     hits += [Hit(k, item, " ".join(phrase), fixed) for k, item in targets]

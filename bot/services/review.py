@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import (
     AuditEvent,
+    PolicyFeedback,
     PolicyLookup,
     Prompt,
     Question,
@@ -174,6 +175,9 @@ async def lookups(*, session: AsyncSession, window: Window) -> list[dict[str, An
 
 
 async def lookup_topics(*, session: AsyncSession, window: Window) -> dict[str, Any]:
+    """Top topics, then what the CoE should read to grow the evaluation set: questions
+    that matched nothing, questions asked back (and what people chose), and answers
+    voted wrong. Shapes: lists of {"query", "lookups" | "votes", ...}, 25 each."""
     query = _span(
         select(PolicyLookup.outcome, PolicyLookup.matched, PolicyLookup.query),
         col(PolicyLookup.created_at),
@@ -181,18 +185,73 @@ async def lookup_topics(*, session: AsyncSession, window: Window) -> dict[str, A
     )
     topics: Counter[str] = Counter()
     unanswered: Counter[str] = Counter()
+    asked: Counter[str] = Counter()
+    chosen: dict[str, Counter[str]] = {}
     for outcome, matched, text in (await session.exec(query)).all():
         for kind in ("categories", "tiers", "tools", "rules"):
             topics.update(
                 f"{kind[:-1] if kind != 'categories' else 'category'}:{x}"
                 for x in matched.get(kind, [])
             )
+        key = text.strip().lower()[:200]
         if outcome == "no_match":
-            unanswered[text.strip().lower()[:200]] += 1
+            unanswered[key] += 1
+        if outcome == "ambiguous":
+            asked[key] += 1
+        for what, picked in (matched.get("chosen") or {}).items():
+            chosen.setdefault(key, Counter())[f"{what}:{picked}"] += 1
+    votes = _span(
+        select(PolicyFeedback.query, PolicyFeedback.verdict, PolicyFeedback.helpful),
+        col(PolicyFeedback.created_at),
+        window,
+    )
+    up = 0
+    wrong: Counter[tuple[str, str]] = Counter()
+    for text, verdict, helpful in (await session.exec(votes)).all():
+        if helpful:
+            up += 1
+        else:
+            wrong[(text.strip().lower()[:200], verdict)] += 1
     return {
         "top_topics": [{"topic": t, "lookups": n} for t, n in topics.most_common(25)],
         "unanswered_queries": [{"query": q, "lookups": n} for q, n in unanswered.most_common(25)],
+        "asked_back": [
+            {"query": q, "lookups": n, "chosen": dict(chosen.get(q, Counter()))}
+            for q, n in asked.most_common(25)
+        ],
+        "voted_wrong": [
+            {"query": q, "verdict": v, "votes": n} for (q, v), n in wrong.most_common(25)
+        ],
+        "votes": {"right": up, "wrong": sum(wrong.values()), "asked_back": sum(asked.values())},
     }
+
+
+async def policy_votes(*, session: AsyncSession, window: Window) -> list[dict[str, Any]]:
+    """Each 👍 / 👎 with who gave it (the `responses` scope), oldest first."""
+    query = _span(
+        select(PolicyFeedback).where(col(PolicyFeedback.id) > window.after),
+        col(PolicyFeedback.created_at),
+        window,
+    )
+    rows = (
+        await session.exec(query.order_by(col(PolicyFeedback.id)).limit(window.limit + 1))
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "user": r.user_id,
+            "query": r.query,
+            "intent": r.intent,
+            "verdict": r.verdict,
+            "tier": r.tier,
+            "tier_source": r.tier_source,
+            "category": r.category,
+            "helpful": r.helpful,
+            "pack_version": r.pack_version,
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]
 
 
 async def audit_log(*, session: AsyncSession, window: Window) -> list[dict[str, Any]]:

@@ -112,15 +112,86 @@ class TeamDirectory:
         return members
 
 
+class TeamTiers:
+    """Each person's team and its default policy tier, held in memory so `/ai-policy`
+    answers without the database. Loaded at start, after `teams map … tier=` and an
+    import in this process, and every `TEAM_TIERS_REFRESH` seconds (other replicas'
+    changes). People count by explicit membership, else as a champion; members of a
+    mapped Slack user group only once they are members (user groups are looked up
+    through Slack, which an answer must not wait for)."""
+
+    def __init__(self) -> None:
+        self._by_user: dict[str, tuple[str, str]] = {}
+
+    def of(self, user_id: str) -> tuple[str, str] | None:
+        """(team name, tier id) for `user_id`, or None when their team has no tier."""
+        return self._by_user.get(user_id)
+
+    def __len__(self) -> int:
+        return len(self._by_user)
+
+    async def load(self, session: AsyncSession) -> None:
+        teams = (await session.exec(select(Team).where(col(Team.tier).is_not(None)))).all()
+        tiered = {t.id: (t.name, t.tier or "") for t in teams}
+        by_user: dict[str, tuple[str, str]] = {}
+        if tiered:
+            champions_of = select(Champion.user_id, Champion.team_id).where(
+                col(Champion.team_id).in_(tiered)
+            )
+            members_of = select(TeamMember.user_id, TeamMember.team_id).where(
+                col(TeamMember.team_id).in_(tiered)
+            )
+            for user_id, team_id in (await session.exec(champions_of)).all():
+                by_user[user_id] = tiered[team_id]
+            for user_id, team_id in (await session.exec(members_of)).all():
+                by_user[user_id] = tiered[team_id]  # membership wins, as in `team_of`
+        self._by_user = by_user  # one assignment: readers never see half a load
+
+
+TEAM_TIERS_REFRESH = 60.0
+
+
+async def set_tier(
+    *,
+    session: AsyncSession,
+    team: str,
+    tier: str | None,
+    known_tiers: Sequence[str],
+    actor: str,
+    now: dt.datetime,
+) -> Team:
+    """Give `team` a default tier (a pack tier id), or none; raise `BadInput` for an
+    unknown tier. Audited as `team.tier`."""
+    if tier is not None and tier not in known_tiers:
+        raise BadInput(
+            f"“{tier[:60]}” is not a tier of the policy pack: use one of "
+            f"{', '.join(known_tiers)}, or `none`."
+        )
+    found = await get_or_create(session=session, name=team, now=now)
+    before = found.tier
+    found.tier = tier
+    session.add(found)
+    await audit.record(
+        session=session,
+        actor=actor,
+        action="team.tier",
+        subject=found.name,
+        details={"tier": tier, "was": before},
+        now=now,
+    )
+    return found
+
+
 @dataclass(slots=True)
 class ImportReport:
     members: int = 0
     champions: int = 0
+    tiers: int = 0  # teams whose default tier was set
     problems: list[str] = field(default_factory=list)
 
 
 def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
-    """Rows of `user_id,team,is_champion,topics` with their line numbers."""
+    """Rows of `user_id,team,is_champion,topics[,tier]` with their line numbers."""
     reader = csv.DictReader(io.StringIO(text))
     wanted = {"user_id", "team", "is_champion", "topics"}
     if reader.fieldnames is None or not wanted <= {f.strip() for f in reader.fieldnames}:
@@ -137,11 +208,20 @@ async def import_rows(
     rows: Sequence[tuple[int, dict[str, str]]],
     actor: str,
     now: dt.datetime,
+    known_tiers: Sequence[str] = (),
 ) -> ImportReport:
-    """Create or update memberships and champions; importing again changes nothing twice."""
+    """Create or update memberships and champions; importing again changes nothing twice.
+    A `tier` column sets each team's default tier (`known_tiers`: the pack's ids); two
+    rows of one team with different tiers are a problem naming both lines, and that
+    team's tier is left as it was."""
     from bot.services import champions
 
     report = ImportReport()
+    for named, tier in _team_tiers(rows, known_tiers, report.problems).items():
+        await set_tier(
+            session=session, team=named, tier=tier, known_tiers=known_tiers, actor=actor, now=now
+        )
+        report.tiers += 1
     for line, row in rows:
         try:
             user_id, name, is_champion, topics = _parse_row(row)
@@ -170,6 +250,35 @@ async def import_rows(
         now=now,
     )
     return report
+
+
+def _team_tiers(
+    rows: Sequence[tuple[int, dict[str, str]]], known: Sequence[str], problems: list[str]
+) -> dict[str, str]:
+    """{team: tier} from the rows' `tier` column; conflicts and unknown tiers go to
+    `problems` (and that team gets no tier from this import)."""
+    first: dict[str, tuple[int, str]] = {}
+    conflicted: set[str] = set()
+    for line, row in rows:
+        tier = row.get("tier", "").strip().lower()
+        if not tier:
+            continue
+        try:
+            team = team_name(row.get("team", ""))
+        except BadInput:
+            continue  # reported with the row itself
+        if tier not in known:
+            problems.append(f"line {line}: “{tier[:60]}” is not a tier ({', '.join(known)})")
+            conflicted.add(team)
+            continue
+        seen = first.setdefault(team, (line, tier))
+        if seen[1] != tier and team not in conflicted:
+            problems.append(
+                f"lines {seen[0]} and {line}: team {team} has two tiers, "
+                f"“{seen[1]}” and “{tier}”; its tier was not changed"
+            )
+            conflicted.add(team)
+    return {team: tier for team, (_, tier) in first.items() if team not in conflicted}
 
 
 def _parse_row(row: dict[str, str]) -> tuple[str, str, bool, list[str]]:

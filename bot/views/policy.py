@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from bot.services.policy_pack import Decision, MatrixCell, PolicyPack, Rule, Tool, ToolStatus
+from bot.services.policy_decide import Intent, Ruling, article, first_sentence
+from bot.services.policy_decide import short as short_name
+from bot.services.policy_pack import (
+    Decision,
+    MatrixCell,
+    PolicyPack,
+    Rule,
+    Tool,
+    ToolStatus,
+    Verdict,
+)
 from bot.services.policy_search import Outcome, PolicyAnswer
 from bot.views.common import (
     BUTTON_VALUE_MAX,
@@ -17,6 +30,7 @@ from bot.views.common import (
     divider,
     escape,
     header,
+    plain,
     section,
 )
 
@@ -24,6 +38,59 @@ from bot.views.common import (
 class PolicyActions(StrEnum):
     share = "policy-share"
     ask_champion = "policy-ask-champion"
+    details = "policy-details"
+    choose = "policy-choose"  # numbered: policy-choose-0, -1, ... (unique per block)
+    feedback = "policy-feedback"  # policy-feedback-up / policy-feedback-down
+
+
+QUESTION_MAX = 1500  # of a button value's 2,000 characters, the rest is the JSON around it
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What a button carries: the question, any tier or category chosen, and on a
+    mention the asker (only they may choose). JSON, at most `BUTTON_VALUE_MAX` chars."""
+
+    query: str
+    tier: str | None = None
+    category: str | None = None
+    asker: str | None = None
+
+    def encode(self, vote: str | None = None) -> str:
+        data = {"q": clip(self.query, QUESTION_MAX), "t": self.tier, "c": self.category}
+        data |= {"u": self.asker, "v": vote}
+        return json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
+
+    @classmethod
+    def decode(cls, value: str | None) -> tuple[Choice, str | None]:
+        """(choice, vote); a value that is not ours (old buttons: plain text) is the query."""
+        try:
+            data = json.loads(value or "")
+        except ValueError:
+            return cls(query=(value or "").strip()), None
+        if not isinstance(data, dict):
+            return cls(query=str(value).strip()), None
+
+        def text(key: str, limit: int = 120) -> str | None:
+            item = data.get(key)
+            return item[:limit] if isinstance(item, str) and item else None
+
+        choice = cls(
+            query=(text("q", QUESTION_MAX) or "").strip(),
+            tier=text("t"),
+            category=text("c"),
+            asker=text("u"),
+        )
+        return choice, text("v")
+
+
+VERDICT_LABEL = {
+    Verdict.incident: ":rotating_light: *Incident: act now*",
+    Verdict.not_allowed: ":no_entry: *Not allowed*",
+    Verdict.allowed_with_review: ":large_orange_diamond: *Allowed with review*",
+    Verdict.allowed: ":white_check_mark: *Allowed*",
+}
+MAX_STEPS = 3
 
 
 DECISION_LABEL = {
@@ -53,22 +120,133 @@ def help_message() -> dict[str, Any]:
     return _reply([section(HELP)], text="How to use /ai-policy")
 
 
-def answer_message(answer: PolicyAnswer, pack: PolicyPack) -> dict[str, Any]:
-    """The reply to a question; shareable unless nothing matched."""
+def answer_message(
+    answer: PolicyAnswer,
+    pack: PolicyPack,
+    *,
+    asker: str | None = None,
+    team: str | None = None,
+    shareable: bool = True,
+) -> dict[str, Any]:
+    """The reply to a question: the verdict first, at most three lines of what to do, then
+    buttons (Details, 👍 / 👎, Share); or an ask-back with one button per choice.
+
+    `asker`: on a mention, the only person whose choice counts (carried in button values);
+    `team`: the asker's team, named when its default tier was assumed."""
     if answer.outcome is Outcome.overview:
         return overview_message(pack)
-    blocks: list[Block] = [section(f"*Your question:* {escape(clip(answer.query, 500))}")]
-    if answer.corrections:
-        fixed = ", ".join(f"“{escape(a)}” → “{escape(b)}”" for a, b in answer.corrections.items())
-        blocks.append(context(f"Read as: {fixed}"))
     if answer.outcome is Outcome.no_match:
-        return _reply(blocks + _no_match(answer), text="No policy entry matched your question")
-    blocks += _cells(answer, pack)
-    blocks += [_tool(tool, answer) for tool in answer.tools[:3]]
-    blocks += _rules(answer.rules)
-    blocks.append(_footer(pack))
-    blocks.append(actions(_share_button(answer.query)))
-    return _reply(blocks, text=_fallback_text(answer, pack))
+        intro = [section(f"*Your question:* {escape(clip(answer.query, 500))}")]
+        return _reply(intro + _no_match(answer), text="No policy entry matched your question")
+    ruling = answer.ruling
+    state = Choice(
+        query=answer.query,
+        tier=answer.chosen.get("tier"),
+        category=answer.chosen.get("category"),
+        asker=asker,
+    )
+    if ruling is not None and ruling.ask:
+        return _ask_message(answer, ruling, state, pack)
+    lines = _verdict_lines(answer, pack, team)
+    buttons = [
+        button("Details", PolicyActions.details.value, state.encode()),
+        button(":+1: Right", f"{PolicyActions.feedback.value}-up", state.encode("up")),
+        button(":-1: Wrong", f"{PolicyActions.feedback.value}-down", state.encode("down")),
+    ]
+    if shareable:
+        buttons.append(_share_button(state))
+    blocks: list[Block] = [section("\n".join(lines)), actions(*buttons), _footer(pack, answer)]
+    return _reply(blocks, text=_plain_first_line(lines[0]))
+
+
+def _verdict_lines(answer: PolicyAnswer, pack: PolicyPack, team: str | None) -> list[str]:
+    ruling = answer.ruling
+    if ruling is None or ruling.lead is None:
+        return _informational_lines(answer, pack)
+    lead = ruling.lead
+    lines = [f"{VERDICT_LABEL[lead.verdict]} — {lead.why}"]
+    if ruling.tier_source == "team" and ruling.tier is not None:
+        who = f"{escape(team)} team default" if team else "your team's default"
+        lines.append(f"_Assumed *{escape(short_name(ruling.tier.name))}* ({who})._")
+    steps = list(lead.steps[:2])
+    for tier, reason in ruling.elsewhere[:1]:
+        short = VERDICT_LABEL[reason.verdict].split(" ", 1)[1]
+        name = short_name(tier.name)
+        steps.insert(1, f"In {article(name)} *{escape(name)}* system: {short} — {reason.why}")
+    for other in ruling.reasons[1:]:
+        if other.cell is not None:
+            steps += other.steps[:1]  # the review that applies
+        elif other.rule is None and other.verdict is not Verdict.allowed:
+            steps.append(f"{VERDICT_LABEL[other.verdict].split(' ', 1)[1]} — {other.why}")
+        else:
+            steps += other.steps[:1]
+    steps += list(lead.steps[2:])
+    seen: list[str] = []
+    for step in steps:
+        if step and step not in seen and step != lead.why:
+            seen.append(step)
+    lines += [f"• {step}" for step in seen[:MAX_STEPS]]
+    return lines
+
+
+def _informational_lines(answer: PolicyAnswer, pack: PolicyPack) -> list[str]:
+    """No rule decides: the closest rule's answer, or the short overview."""
+    if answer.rules and answer.intent is not Intent.overview:
+        rule = answer.rules[0]
+        steps = list(rule.steps) or [first_sentence(rule.answer, 300)]
+        return [f"*{escape(rule.question)}*"] + [f"• {s}" for s in steps[:MAX_STEPS]]
+    tier = answer.tiers[-1] if answer.tiers else None
+    tools = [
+        short_name(t.name)
+        for t in pack.tools
+        if t.status is ToolStatus.approved and (tier is None or tier.id in t.tiers)
+    ]
+    where = f" for *{escape(tier.name)}* systems" if tier else ""
+    last = (
+        "• Ask about your change (`/ai-policy copilot for tests in the billing service`), "
+        "or `/ai-policy` alone for the whole matrix."
+    )
+    if answer.rules:
+        rule = answer.rules[0]
+        last = f"• {escape(rule.question)} {(rule.steps or [first_sentence(rule.answer, 200)])[0]}"
+    return [
+        f"{VERDICT_LABEL[Verdict.allowed_with_review]} — with an approved tool and your company "
+        "account; a human reviews every AI-assisted change.",
+        f"• Approved{where}: {escape(', '.join(tools))}.",
+        "• Never secrets, personal data, PHI, card data or export-controlled data in prompts.",
+        last,
+    ]
+
+
+def _ask_message(
+    answer: PolicyAnswer, ruling: Ruling, state: Choice, pack: PolicyPack
+) -> dict[str, Any]:
+    kind = ruling.ask[0].kind
+    question = "Which tier is this code in?" if kind == "tier" else "What does the code do?"
+    lines = [f":question: *{question}* {escape(ruling.ask_why)}"]
+    lines += [f"• *{escape(o.label)}* — {escape(o.description)}" for o in ruling.ask]
+    buttons = []
+    for number, option in enumerate(ruling.ask):
+        if kind == "tier":
+            choice = replace(state, tier=option.id)
+        else:
+            choice = replace(
+                state, category=option.id, tier=ruling.tier.id if ruling.tier else None
+            )
+        buttons.append(
+            button(
+                option.label,
+                f"{PolicyActions.choose.value}-{number}",
+                choice.encode(),
+                style="primary" if number == 0 else None,
+            )
+        )
+    blocks: list[Block] = [section("\n".join(lines)), actions(*buttons), _footer(pack, answer)]
+    return _reply(blocks, text=question)
+
+
+def _plain_first_line(line: str) -> str:
+    return re.sub(r":[a-z_+-]+: |\*", "", line)[:300]
 
 
 def shared_message(answer: PolicyAnswer, pack: PolicyPack, user_id: str) -> dict[str, Any]:
@@ -101,7 +279,7 @@ def overview_message(pack: PolicyPack) -> dict[str, Any]:
     if tools:
         blocks.append(section("*Tools*\n" + "\n".join(tools)))
     blocks.append(_footer(pack))
-    blocks.append(actions(_share_button("")))
+    blocks.append(actions(_share_button(Choice(query=""))))
     return _reply(blocks, text=f"AI coding policy overview ({meta.name} {meta.version})")
 
 
@@ -187,21 +365,54 @@ def _no_match(answer: PolicyAnswer) -> list[Block]:
     return blocks
 
 
-def _share_button(query: str) -> Block:
-    return button(
-        "Share in channel", PolicyActions.share.value, clip(query, BUTTON_VALUE_MAX - 100)
-    )
+def _share_button(state: Choice) -> Block:
+    return button("Share in channel", PolicyActions.share.value, state.encode())
 
 
-def _footer(pack: PolicyPack) -> Block:
+def _footer(pack: PolicyPack, answer: PolicyAnswer | None = None) -> Block:
     meta = pack.metadata
-    parts = [
-        f"{escape(meta.name)} · version {escape(meta.version)} · "
-        f"last reviewed {meta.last_reviewed.isoformat()} · owner {escape(meta.owner)}"
-    ]
+    asked = ""
+    if answer is not None:
+        asked = f"“{escape(clip(answer.query, 150))}” · "
+        if answer.corrections:
+            fixed = ", ".join(f"{escape(a)} → {escape(b)}" for a, b in answer.corrections.items())
+            asked += f"read as: {fixed} · "
+    parts = [f"{asked}{escape(meta.name)} {escape(meta.version)}"]
     if meta.example:
-        parts.append(":memo: Example policy pack: adapt it before relying on it.")
+        parts[0] += " · :memo: example pack: adapt it before relying on it"
     return context(*parts)
+
+
+def details_view(answer: PolicyAnswer, pack: PolicyPack) -> dict[str, Any]:
+    """The modal behind "Details": the full cell, tool configuration, rules and sources."""
+    ruling = answer.ruling
+    blocks: list[Block] = [section(f"*Your question:* {escape(clip(answer.query, 500))}")]
+    cells: list[MatrixCell] = []
+    tools: list[Tool] = []
+    rules: list[Rule] = []
+    for reason in ruling.reasons if ruling else []:
+        if reason.cell is not None and reason.cell not in cells:
+            cells.append(reason.cell)
+        if reason.tool is not None and reason.tool not in tools and reason.tool.configuration:
+            tools.append(reason.tool)
+        if reason.rule is not None and reason.rule not in rules:
+            rules.append(reason.rule)
+    for _tier, reason in ruling.elsewhere if ruling else []:
+        if reason.cell is not None and reason.cell not in cells:
+            cells.append(reason.cell)
+    rules += [r for r in answer.rules if r not in rules]
+    blocks += [_cell(cell, pack) for cell in cells[:3]]
+    blocks += [_tool(tool, answer) for tool in tools[:2]]
+    blocks += _rules(rules[:3])
+    if len(blocks) == 1:
+        blocks.append(section("Nothing more to show: the answer is the whole rule."))
+    blocks.append(_footer(pack))
+    return {
+        "type": "modal",
+        "title": plain("Policy details", 24),
+        "close": plain("Close", 24),
+        "blocks": blocks[:100],
+    }
 
 
 def _fallback_text(answer: PolicyAnswer, pack: PolicyPack) -> str:
@@ -214,10 +425,17 @@ def _fallback_text(answer: PolicyAnswer, pack: PolicyPack) -> str:
     return "AI policy answer"
 
 
-def mention_reply(answer: PolicyAnswer, pack: PolicyPack) -> dict[str, Any]:
-    """The answer as a thread reply to an @-mention: public, so no share button."""
-    message = answer_message(answer, pack)
-    blocks = [b for b in message["blocks"] if b.get("type") != "actions"]
+def mention_reply(
+    answer: PolicyAnswer, pack: PolicyPack, *, asker: str | None = None, team: str | None = None
+) -> dict[str, Any]:
+    """The answer as a thread reply to an @-mention: public, so no share button. An
+    ask-back carries the asker, so only they can choose."""
+    message = answer_message(answer, pack, asker=asker, team=team, shareable=False)
+    blocks = [
+        b
+        for b in message["blocks"]
+        if answer.outcome is not Outcome.no_match or b.get("type") != "actions"
+    ]
     if answer.outcome is Outcome.no_match:
         blocks.append(context("Try `/ai-policy` for the overview, or ask a champion."))
     return {"text": message["text"], "blocks": blocks}

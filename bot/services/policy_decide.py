@@ -1,0 +1,664 @@
+"""What a policy question asks, and the one answer the pack gives it: pure and fast.
+
+`Reader` is built once per pack (inside `PolicyIndex`). `Reader.read` finds the facts a
+question names: tools (the pack's, unlisted ones, unknown ones), personal accounts, tiers
+and tier hints, categories, data classes, rule triggers, and cues of an incident, a
+request or pasting into a prompt. `decide` turns the facts into a `Ruling`:
+
+- every constraint that applies is a `Reason` with a verdict: a data class in a prompt,
+  an incident, a rule the question triggers, a tool's status and tiers, the matrix cell
+  for the riskiest category the change touches;
+- the ruling's verdict is the strictest of them (`Verdict.rank`), so a tool not
+  approved for the tier, a data rule or an incident step is never hidden behind a
+  permissive cell;
+- the tier is the strictest one named, else the asker's team default, else every tier
+  the question leaves possible (tiers without `hints`, and hinted tiers whose hint words
+  appear): if they disagree the ruling asks which, otherwise it answers;
+- where the category decides and none is named, it asks which category.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from bot.services.policy_pack import (
+    Category,
+    Decision,
+    MatrixCell,
+    PolicyPack,
+    Rule,
+    Tier,
+    Tool,
+    ToolStatus,
+    Verdict,
+)
+
+MAX_PHRASE = 5
+MAX_STEPS = 3
+
+
+class Intent(StrEnum):
+    may_i = "may_i"
+    tool_approved = "tool_approved"
+    data_in_prompt = "data_in_prompt"
+    incident = "incident"
+    request = "request"
+    overview = "overview"
+    unknown = "unknown"
+
+
+# Cue words are English, not policy: they say *how* something is asked.
+INCIDENT_CUES = frozenset(
+    "accidentally accidently accidental mistake oops realised realized leaked pasted catted "
+    "exposed slipped committed uploaded gave shared sent fed dumped copied typed posted indexed "
+    "yesterday earlier already uh printed pushed dropped included includes".split()
+)
+INCIDENT_PHRASES = (
+    ("what", "now"),
+    ("now", "what"),
+    ("what", "do", "i", "do"),
+    ("ended", "up"),
+    ("went", "out"),
+    ("how", "bad"),
+    ("is", "that", "a", "problem"),
+    ("big", "deal"),
+    ("oh", "no"),
+)
+# Pasting into a prompt: these words say so on their own...
+PROMPT_CUES = frozenset(
+    "paste pasting pasted upload uploading uploaded feed feeding screenshot prompt chat "
+    "transcript context".split()
+)
+# ...these only right before or after a tool's name: "give chatgpt", "into cursor",
+# "share it with codex" (not "backfill user emails into the new column").
+NEAR_TOOL_CUES = frozenset(
+    "into give giving gave put putting send sending sent drop dropping "
+    "share sharing shared with to in dump dumped fed".split()
+)
+REQUEST_CUES = frozenset(
+    "request requesting exception exemption seat process getting procure procurement".split()
+)
+REQUEST_PHRASES = (
+    ("how", "do", "i", "get"),
+    ("how", "do", "we", "get"),
+    ("how", "to", "get"),
+    ("how", "can", "i", "get"),
+    ("how", "can", "we", "get"),
+    ("get", "approved"),
+    ("get", "into"),
+    ("join", "the"),
+    ("can", "we", "expense"),
+    ("can", "i", "expense"),
+    ("join", "a"),
+    ("join", "pilot"),
+    ("get", "in"),
+    ("access", "to"),
+    ("who", "do", "i", "ask"),
+    ("sign", "up"),
+)
+RULES_CUES = frozenset("rule policy know tldr summary guideline guidelines road basics".split())
+CODE_CUES = frozenset(
+    "code write writing generate generating refactor refactoring implement build change "
+    "changes fix fixing".split()
+)
+ENROLLED_CUES = frozenset({"pilot", "piloting", "enrolled", "enroled", "enrollment"})
+GENERIC_AI = frozenset(
+    "ai llm genai assistant assistants copilots tool tools coding policy policies rule rules "
+    "tldr summary overview approved".split()
+)
+TOOL_QUESTION = re.compile(
+    r"\b(?:can\s+(?:i|we)\s+(?:use|try|install)|is|are|using|use|try|install)\s+"
+    r"(?:the\s+)?([a-z][a-z0-9.+-]{2,24})\b"
+)
+NOT_A_TOOL = frozenset(
+    "it this that there ai my our the a an ok okay fine allowed approved using use allowed "
+    "safe legal possible required".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What one question names, by pack id (or as typed, for tools the pack lacks)."""
+
+    tokens: tuple[str, ...]
+    tools: tuple[Tool, ...]
+    unlisted: tuple[tuple[str, Rule], ...]  # (name as asked, rule that answers for it)
+    tiers: tuple[Tier, ...]
+    hinted: tuple[Tier, ...]
+    categories: tuple[Category, ...]
+    data: tuple[str, ...]  # data class ids, after neutralising
+    sensitive: bool  # a data class that may not go into a prompt
+    triggered: tuple[tuple[Rule, bool], ...]  # (rule, lifted by an `unless` phrase)
+    incident: bool
+    prompt: bool
+    request: bool
+    enrolled: bool
+    generic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One constraint that applies, with the lines that explain it."""
+
+    verdict: Verdict
+    why: str  # mrkdwn, already escaped; the verdict line's text after the label
+    steps: tuple[str, ...] = ()
+    rule: Rule | None = None
+    cell: MatrixCell | None = None
+    tool: Tool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    kind: str  # "tier" | "category"
+    id: str
+    label: str
+    description: str
+
+
+@dataclass(slots=True)
+class Ruling:
+    """The answer: a verdict (or an ask-back), its reason and at most three steps."""
+
+    intent: Intent
+    verdict: Verdict | None
+    reasons: list[Reason] = field(default_factory=list)
+    tier: Tier | None = None
+    tier_source: str | None = None  # "asked" | "team" | "chosen" | None (not needed)
+    category: Category | None = None
+    ask: list[Option] = field(default_factory=list)
+    ask_why: str = ""
+    elsewhere: list[tuple[Tier, Reason]] = field(default_factory=list)
+
+    @property
+    def lead(self) -> Reason | None:
+        return self.reasons[0] if self.reasons else None
+
+
+class _Phrases:
+    """Longest-first phrase matching over normalised tokens, for one family of phrases."""
+
+    def __init__(self) -> None:
+        self._map: dict[tuple[str, ...], list[str]] = defaultdict(list)
+
+    def add(self, phrase: Sequence[str], target: str) -> None:
+        key = tuple(phrase)
+        if key and target not in self._map[key]:
+            self._map[key].append(target)
+
+    def phrases(self) -> list[tuple[str, ...]]:
+        return list(self._map)
+
+    def places(self, tokens: Sequence[str]) -> list[int]:
+        """Where each match starts (longest first, not overlapping)."""
+        starts: list[int] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+                if tuple(tokens[i : i + size]) in self._map:
+                    starts.append(i)
+                    i += size
+                    break
+            else:
+                i += 1
+        return starts
+
+    def find(self, tokens: Sequence[str], *, negatable: bool = False) -> list[tuple[str, str]]:
+        """(phrase as text, target) for each match, longest first, not overlapping;
+        with `negatable`, a phrase right after "no" / "without" does not count."""
+        found: list[tuple[str, str]] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+                phrase = tuple(tokens[i : i + size])
+                targets = self._map.get(phrase)
+                if targets:
+                    if not (negatable and negated(tokens, i)):
+                        found += [(" ".join(phrase), t) for t in targets]
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+NEGATIONS = frozenset(
+    {"no", "without", "non", "zero", "never", "not", "nothing", "isn", "isnt", "aren", "arent"}
+    | {"don", "dont"}
+)
+
+
+def negated(tokens: Sequence[str], start: int) -> bool:
+    """Whether the phrase at `start` is negated: "with *no* creds or secrets"."""
+    return any(t in NEGATIONS for t in tokens[max(0, start - 3) : start])
+
+
+def short(name: str) -> str:
+    """A pack name without its parenthesis: "Regulated (PCI, HIPAA, ...)" -> "Regulated"."""
+    return name.split(" (", 1)[0].split(" / ", 1)[0]
+
+
+def article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
+    size = len(phrase)
+    return any(tuple(tokens[i : i + size]) == tuple(phrase) for i in range(len(tokens) - size + 1))
+
+
+class Reader:
+    """The pack's words for data classes, triggers, unlisted tools and tier hints."""
+
+    def __init__(self, pack: PolicyPack, tokenize: Callable[[str], list[str]]) -> None:
+        self.pack = pack
+        self._tokenize = tokenize
+        self._data = _Phrases()
+        for data in pack.data_classes:
+            for word in data.keywords:
+                self._data.add(tokenize(word), data.id)
+        self._triggers = _Phrases()
+        self._unless: dict[str, list[tuple[str, ...]]] = {}
+        for rule in pack.rules:
+            for word in rule.triggers:
+                self._triggers.add(tokenize(word), rule.id)
+            self._unless[rule.id] = [tuple(tokenize(w)) for w in rule.unless]
+        self._unlisted = _Phrases()
+        for group in pack.unlisted_tools:
+            for name in group.names:
+                self._unlisted.add(tokenize(name), group.rule)
+        self._hints = _Phrases()
+        for tier in pack.tiers:
+            for word in tier.hints:
+                self._hints.add(tokenize(word), tier.id)
+        self._rules = {r.id: r for r in pack.rules}
+        self._classes = {d.id: d for d in pack.data_classes}
+        # Words the pack gives meaning here: never "corrected" as typos.
+        self.vocabulary = frozenset(
+            token
+            for family in (self._data, self._triggers, self._unlisted, self._hints)
+            for phrase in family.phrases()
+            for token in phrase
+        )
+        self._tool_names = _Phrases()  # where tools are named, for NEAR_TOOL_CUES
+        for tool in pack.tools:
+            for name in (tool.name, *tool.aliases):
+                self._tool_names.add(tokenize(name), tool.id)
+        for group in pack.unlisted_tools:
+            for name in group.names:
+                self._tool_names.add(tokenize(name), group.rule)
+
+    def read(
+        self,
+        text: str,
+        tokens: Sequence[str],
+        *,
+        tools: Iterable[Tool],
+        tiers: Iterable[Tier],
+        categories: Iterable[Category],
+        known: Callable[[str], bool],
+    ) -> Facts:
+        """The facts in one question; `tokens` are the index's (synonyms expanded, typos
+        corrected) and `known(word)` says whether a word means something to the pack."""
+        pack = self.pack
+        tools = tuple(tools)
+        words = set(tokens)
+        found_data = {target for _, target in self._data.find(tokens, negatable=True)}
+        for data_id in list(found_data):
+            found_data -= set(self._classes[data_id].neutralises)
+        triggered: list[tuple[Rule, bool]] = []
+        request = bool(words & REQUEST_CUES) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
+        for _, rule_id in self._triggers.find(tokens, negatable=True):
+            # "on the allowlist" lifts the MCP rule; "how do I get on the allowlist" doesn't
+            lifted = not request and any(_has_phrase(tokens, p) for p in self._unless[rule_id])
+            if all(r.id != rule_id for r, _ in triggered):
+                triggered.append((self._rules[rule_id], lifted))
+        unlisted = [(phrase, self._rules[rule]) for phrase, rule in self._unlisted.find(tokens)]
+        if not tools and not unlisted and pack.unknown_tool_rule:
+            for name in _tool_names(text.lower()):
+                if not known(name):
+                    unlisted.append((name, self._rules[pack.unknown_tool_rule]))
+                    break
+        words = set(tokens)
+        hinted = {t for _, t in self._hints.find(tokens)}
+        request = bool(words & REQUEST_CUES) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
+        return Facts(
+            tokens=tuple(tokens),
+            tools=tools,
+            unlisted=tuple({name: (name, rule) for name, rule in unlisted}.values()),
+            tiers=tuple(tiers),
+            hinted=tuple(t for t in pack.tiers if t.id in hinted),
+            categories=tuple(categories),
+            data=tuple(d.id for d in pack.data_classes if d.id in found_data),
+            sensitive=any(self._classes[d].in_prompt is not Verdict.allowed for d in found_data),
+            triggered=tuple(triggered),
+            incident=bool(words & INCIDENT_CUES)
+            or any(_has_phrase(tokens, p) for p in INCIDENT_PHRASES),
+            prompt=bool(words & PROMPT_CUES) or self._near_tool(text, tokens, unlisted),
+            request=request,
+            enrolled=not request
+            and any(t in ENROLLED_CUES and not negated(tokens, i) for i, t in enumerate(tokens)),
+            generic=bool(words & GENERIC_AI),
+        )
+
+    def _near_tool(
+        self, text: str, tokens: Sequence[str], unlisted: Sequence[tuple[str, Rule]]
+    ) -> bool:
+        """A NEAR_TOOL_CUES word at most three words before a tool's name."""
+        places = self._tool_names.places(tokens)
+        places += [i for i, t in enumerate(tokens) if any(t == n for n, _ in unlisted)]
+        if "->" in text and places:
+            return True
+        for i, token in enumerate(tokens):
+            if token in NEAR_TOOL_CUES and any(0 < p - i <= 3 or 0 < i - p <= 1 for p in places):
+                return True
+        return False
+
+
+def _tool_names(text: str) -> list[str]:
+    return [m for m in TOOL_QUESTION.findall(text) if m not in NOT_A_TOOL]
+
+
+# -- deciding -------------------------------------------------------------------------
+
+
+def _strictest(reasons: Iterable[Reason]) -> list[Reason]:
+    """Strictest first; among equals, the order they were found in."""
+    return sorted(reasons, key=lambda r: -r.verdict.rank)
+
+
+def _decision_verdict(decision: Decision) -> Verdict:
+    return Verdict(decision.value)
+
+
+def first_sentence(text: str, limit: int = 200) -> str:
+    """A paragraph's first sentence, for a step line (clipped at `limit` characters)."""
+    head = re.split(r"(?<=[.;])\s", text.strip(), maxsplit=1)[0]
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
+def decide(
+    pack: PolicyPack,
+    facts: Facts,
+    *,
+    escape: Callable[[str], str],
+    tier: str | None = None,
+    category: str | None = None,
+    team_tier: str | None = None,
+    ranked: Sequence[Rule] = (),
+) -> Ruling:
+    """The ruling for `facts`; `tier`/`category` are choices pressed on an ask-back,
+    `team_tier` the asker's team default, `ranked` the rules the question's words are
+    closest to (a request with nothing else to go on is answered by the first that
+    decides). `escape` makes user text safe for mrkdwn."""
+    intent = _intent(facts)
+    if intent is Intent.overview:
+        facts = replace(facts, tools=())  # the overview names the tools itself
+    chosen_category = pack.category(category) if category else None
+    if chosen_category:
+        categories = [chosen_category]
+    elif intent in {Intent.data_in_prompt, Intent.incident, Intent.request}:
+        categories = []  # "customer data" in a prompt is not data-handling code
+    else:
+        categories = list(facts.categories)
+    if intent is Intent.request and not facts.tools and not facts.unlisted:
+        deciding = [r for r in ranked if r.verdict is not None and not r.triggers][:1]
+        facts = replace(facts, triggered=facts.triggered + tuple((r, False) for r in deciding))
+    tier_source: str | None
+    if tier:
+        candidates, tier_source = [pack.tier(tier)], "chosen"
+    elif facts.tiers:
+        strictest = max(facts.tiers, key=lambda t: pack.tiers.index(t))
+        # "the payments api": customer-facing, unless it is in PCI scope; ask if it matters
+        stricter = [t for t in facts.hinted if pack.tiers.index(t) > pack.tiers.index(strictest)]
+        candidates, tier_source = [strictest, *stricter], "asked"
+    elif team_tier and any(t.id == team_tier for t in pack.tiers):
+        candidates, tier_source = [pack.tier(team_tier)], "team"
+    else:
+        hinted = {t.id for t in facts.hinted}
+        candidates = [t for t in pack.tiers if not t.hints or t.id in hinted]
+        tier_source = None
+    if intent in {Intent.data_in_prompt, Intent.incident} and tier_source is None:
+        candidates = candidates[:1]  # the tool's tier matters only where a tier is named
+    per_tier = {t.id: _reasons(pack, facts, t, categories, escape) for t in candidates}
+    verdicts = {t: _verdict_of(r) for t, r in per_tier.items()}
+    if len(set(verdicts.values())) > 1:
+        # The likely tiers first (a hinted one before the rest), then any the question
+        # left out: the asker knows where their code runs.
+        order = sorted(
+            candidates,
+            key=lambda t: (t.id not in {h.id for h in facts.hinted}, -pack.tiers.index(t)),
+        ) + [t for t in pack.tiers if t not in candidates]
+        return Ruling(
+            intent=intent,
+            verdict=None,
+            ask=[Option("tier", t.id, t.name, first_sentence(t.description, 150)) for t in order],
+            ask_why="The answer depends on the system the code runs in.",
+            category=_riskiest(pack, categories, candidates),
+        )
+    chosen = candidates[0] if tier_source else candidates[-1]
+    reasons = per_tier[chosen.id]
+    if tier_source is None and reasons and reasons[0].cell is not None:
+        names = " or ".join(f"*{short(t.name)}*" for t in candidates)
+        lead = reasons[0]
+        category_name = short(pack.category(lead.cell.category).name) if lead.cell else ""
+        why = f"*{category_name}* code in {article(candidates[0].name)} {names} system."
+        reasons = [replace(lead, why=why), *reasons[1:]]
+    ruling = Ruling(
+        intent=intent,
+        verdict=_verdict_of(reasons),
+        reasons=reasons,
+        tier=chosen if tier_source else None,
+        tier_source=tier_source,
+        category=_riskiest(pack, categories, candidates),
+    )
+    about_code = intent is Intent.may_i or (
+        intent is Intent.overview and bool(set(facts.tokens) & CODE_CUES)
+    )
+    if not reasons and tier_source and not categories and about_code:
+        options = _category_options(pack, facts, chosen, escape)
+        if options:
+            ruling.verdict, ruling.ask = None, options
+            ruling.ask_why = "The answer depends on what the code does."
+            return ruling
+    if (
+        tier_source is None
+        and ruling.verdict is not None
+        and intent
+        not in {
+            Intent.data_in_prompt,
+            Intent.incident,
+        }
+    ):
+        for other in pack.tiers:
+            if other in candidates:
+                continue
+            elsewhere = _reasons(pack, facts, other, categories, escape)
+            verdict = _verdict_of(elsewhere)
+            if verdict is not None and verdict.rank > ruling.verdict.rank:
+                ruling.elsewhere.append((other, elsewhere[0]))
+    return ruling
+
+
+def _verdict_of(reasons: Sequence[Reason]) -> Verdict | None:
+    return reasons[0].verdict if reasons else None
+
+
+def _intent(facts: Facts) -> Intent:
+    if facts.incident and facts.sensitive:
+        return Intent.incident
+    if facts.request:
+        return Intent.request
+    if facts.data and facts.prompt:
+        return Intent.data_in_prompt
+    if facts.categories or facts.triggered:
+        return Intent.may_i
+    if facts.tools and not facts.unlisted and set(facts.tokens) & RULES_CUES:
+        return Intent.overview  # "the rules for copilot-style tools"
+    if facts.tools or facts.unlisted:
+        return Intent.tool_approved
+    if facts.generic or facts.tiers:
+        return Intent.overview
+    return Intent.unknown
+
+
+def _riskiest(
+    pack: PolicyPack, categories: Sequence[Category], tiers: Sequence[Tier]
+) -> Category | None:
+    """The category whose cell is strictest in any of `tiers` (later in the pack on a tie:
+    the pack lists categories from least to most risky)."""
+    if not categories:
+        return None
+    return max(
+        categories,
+        key=lambda c: (
+            max(_decision_verdict(pack.cell(c.id, t.id).decision).rank for t in tiers),
+            pack.categories.index(c),
+        ),
+    )
+
+
+def _reasons(
+    pack: PolicyPack,
+    facts: Facts,
+    tier: Tier,
+    categories: Sequence[Category],
+    escape: Callable[[str], str],
+) -> list[Reason]:
+    """Every constraint that applies in `tier`, strictest first."""
+    classes = {d.id: d for d in pack.data_classes}
+    found: list[Reason] = []
+    sensitive = [classes[d] for d in facts.data if classes[d].in_prompt is not Verdict.allowed]
+    if facts.incident and sensitive:
+        for data in sensitive:
+            rule = pack.rule(data.incident_rule) if data.incident_rule else pack.rule(data.rule)
+            found.append(
+                _rule_reason(rule, Verdict.incident, f"{data.name} pasted into an AI tool.")
+            )
+    if facts.prompt or facts.request:
+        for data_id in facts.data:
+            data = classes[data_id]
+            rule = pack.rule(data.rule)
+            found.append(_rule_reason(rule, data.in_prompt, None))
+    for data_id in facts.data:
+        data = classes[data_id]
+        if data.on_code is not None:
+            found.append(_rule_reason(pack.rule(data.rule), data.on_code, None))
+    for rule, lifted in facts.triggered:
+        verdict = Verdict.allowed if lifted else rule.verdict
+        if verdict is not None:
+            found.append(_rule_reason(rule, verdict, None))
+    for name, rule in facts.unlisted:
+        why = f"*{escape(name)}* is not on the approved list."
+        found.append(_rule_reason(rule, rule.verdict or Verdict.not_allowed, why))
+    category = _riskiest(pack, categories, [tier])
+    if category is not None:  # before the tools: among equals, the cell says more
+        cell = pack.cell(category.id, tier.id)
+        found.append(_cell_reason(pack, cell, facts.tools))
+    for tool in facts.tools:
+        found += _tool_reasons(pack, facts, tool, tier)
+    if facts.request and not any(r.verdict is Verdict.not_allowed for r in found):
+        # Asking how to get an approved tool: the answer is how, and it is allowed.
+        found = [r for r in found if r.verdict is not Verdict.not_allowed]
+    return _strictest(found)
+
+
+def _rule_reason(rule: Rule, verdict: Verdict, why: str | None) -> Reason:
+    steps = tuple(rule.steps) or (first_sentence(rule.answer),)
+    if why is None:
+        why, steps = steps[0], steps[1:]
+    return Reason(verdict=verdict, why=why, steps=steps, rule=rule)
+
+
+def _tool_reasons(pack: PolicyPack, facts: Facts, tool: Tool, tier: Tier) -> list[Reason]:
+    name = f"*{short(tool.name)}*"
+    where = ", ".join(short(pack.tier(t).name) for t in tool.tiers) or "no tier"
+    if tool.status is ToolStatus.not_allowed:
+        rule = next((r for r in pack.rules if r.id == "personal-accounts"), None)
+        steps = tuple(rule.steps) if rule else ((tool.notes or ""),)
+        return [
+            Reason(
+                Verdict.not_allowed,
+                f"{name} are never for company code or data.",
+                steps,
+                rule,
+                tool=tool,
+            )
+        ]
+    if tier.id not in tool.tiers:
+        steps = (
+            f"{short(tool.name)} is approved for: {where}.",
+            "Use a tool approved for this tier, or ask #ai-coe for an exception.",
+        )
+        return [
+            Reason(
+                Verdict.not_allowed,
+                f"{name} is not approved for *{short(tier.name)}* systems.",
+                steps,
+                tool=tool,
+            )
+        ]
+    if tool.status is ToolStatus.pilot:
+        rule = next((r for r in pack.rules if r.id == "pilot-tools"), None)
+        if not facts.enrolled:
+            steps = tuple(rule.steps) if rule else ()
+            return [
+                Reason(
+                    Verdict.not_allowed,
+                    f"{name} is a pilot: only enrolled teams, in {where}.",
+                    steps,
+                    rule,
+                    tool=tool,
+                )
+            ]
+        return [
+            Reason(
+                Verdict.allowed,
+                f"{name} is a pilot tool your team is enrolled in ({where}).",
+                _config(tool),
+                tool=tool,
+            )
+        ]
+    return [
+        Reason(
+            Verdict.allowed,
+            f"{name} is approved for *{short(tier.name)}* systems.",
+            _config(tool),
+            tool=tool,
+        )
+    ]
+
+
+def _config(tool: Tool) -> tuple[str, ...]:
+    return (
+        (f"Use it as configured: {first_sentence(tool.configuration[0], 160)}",)
+        if tool.configuration
+        else ()
+    )
+
+
+def _cell_reason(pack: PolicyPack, cell: MatrixCell, tools: Sequence[Tool]) -> Reason:
+    category, tier = pack.category(cell.category), pack.tier(cell.tier)
+    steps = [f"Review: {cell.summary or first_sentence(cell.review, 180)}"]
+    if cell.label_required:
+        steps.append("Label the pull request AI-assisted.")
+    why = f"*{short(category.name)}* code in {article(tier.name)} *{short(tier.name)}* system."
+    return Reason(_decision_verdict(cell.decision), why, tuple(steps), cell=cell)
+
+
+def _category_options(
+    pack: PolicyPack, facts: Facts, tier: Tier, escape: Callable[[str], str]
+) -> list[Option]:
+    verdicts = {
+        c.id: _verdict_of(_reasons(pack, facts, tier, [c], escape)) for c in pack.categories
+    }
+    if len(set(verdicts.values())) <= 1:
+        return []
+    return [
+        Option("category", c.id, c.name, first_sentence(c.description, 150))
+        for c in reversed(pack.categories)
+    ]

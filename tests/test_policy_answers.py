@@ -1,0 +1,364 @@
+"""`/ai-policy` answers a developer can act on: the verdict first and strictest, short,
+asking back only where the answer truly depends on it (issue examples and neighbours)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.jobs.outbox import send_due
+from bot.services.policy import PolicyStore
+from bot.services.policy_search import PolicyIndex
+from bot.standin import FakeSlack, SlackSender
+from bot.views.policy import answer_message
+from bot.views.text import render_message
+from tests.conftest import RunningApp
+from tests.helpers import MENTION, assert_valid_message, lookups, message_text, outbox_rows
+
+
+@pytest.fixture(scope="module")
+def index() -> PolicyIndex:
+    return PolicyStore(None).active.index  # the shipped pack
+
+
+def rendered(index: PolicyIndex, question: str, **choice: str) -> str:
+    """The reply as `coe-bot try` prints it."""
+    answer = index.answer(question, **choice)
+    return render_message(answer_message(answer, index.pack))
+
+
+INCIDENT = ":rotating_light: *Incident: act now*"
+NOT_ALLOWED = ":no_entry: *Not allowed*"
+REVIEW = ":large_orange_diamond: *Allowed with review*"
+ALLOWED = ":white_check_mark: *Allowed*"
+ASK_TIER = ":question: *Which tier is this code in?*"
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line", "also"),
+    [
+        # a secret already pasted: the incident step comes first, not a matrix cell
+        (
+            "I accidentally pasted an AWS key into copilot chat, what now?",
+            f"{INCIDENT} — Secrets and credentials pasted into an AI tool.",
+            "*Rotate or revoke it now*",
+        ),
+        (
+            "oops pasted our stripe secret key into chatgpt",
+            f"{INCIDENT} — Secrets and credentials pasted into an AI tool.",
+            "security incident process",
+        ),
+        (
+            "pasted a bunch of customer emails into cursor chat by accident",
+            f"{INCIDENT} — Customer and employee personal data pasted into an AI tool.",
+            "*Report it now*",
+        ),
+        # bypass modes: the agent rule, not "Claude Code — approved"
+        (
+            "can I run claude code with --dangerously-skip-permissions on my laptop",
+            f"{NOT_ALLOWED} — Keep approvals on for shell, network, push",
+            "least privilege",
+        ),
+        ("yolo mode in cursor agent ok?", f"{NOT_ALLOWED} — Keep approvals on", ""),
+        # a tool outside its tiers beats the permissive cell
+        (
+            "is Claude Code allowed for our Terraform in a PCI system",
+            f"{NOT_ALLOWED} — *Claude Code* is not approved for *Regulated* systems.",
+            "Two-person review with security sign-off",
+        ),
+        (
+            "ChatGPT for writing SQL migrations on the patient records service",
+            f"{NOT_ALLOWED} —",
+            "",
+        ),
+        # data in a prompt: the data rule, not the tool's configuration
+        (
+            "may I paste a customer's invoice into Copilot chat to debug",
+            f"{NOT_ALLOWED} — Use synthetic or masked samples",
+            "documented exception",
+        ),
+        (
+            "can i paste a stack trace into copilot chat",
+            f"{ALLOWED} — In an approved tool with your company account",
+            "",
+        ),
+        # real words stay words
+        ("copilot on yaml k8s manifests", f"{REVIEW} — *Security-critical* code in an", ""),
+        ("generate storybook stories for our design system", f"{ALLOWED} — *Boilerplate*", ""),
+        # tools the pack does not list
+        ("can I use windsurf", f"{NOT_ALLOWED} — *windsurf* is not on the approved list.", ""),
+        ("can I use devin", f"{NOT_ALLOWED} — *devin* is not on the approved list.", ""),
+        ("is zorblax ok for our repo", f"{NOT_ALLOWED} — *zorblax* is not on the approved", ""),
+        ("can I use AI", f"{REVIEW} — with an approved tool and your company account", ""),
+        # one category, one tier: no wall of cells
+        (
+            "is Claude Code allowed on the auth service",
+            f"{REVIEW} — *Security-critical* code in an",
+            "In a *Regulated* system: *Not allowed*",
+        ),
+        ("AI for the payroll tax calculation", ASK_TIER, "• *Regulated"),
+    ],
+)
+def test_the_first_line_is_the_strictest_verdict(
+    index: PolicyIndex, question: str, first_line: str, also: str
+) -> None:
+    text = rendered(index, question)
+    assert text.splitlines()[0].startswith(first_line), text
+    assert also in text
+    assert "read as:" not in text
+
+
+def test_an_ask_back_puts_the_likely_tier_first_and_answers_the_choice(
+    index: PolicyIndex,
+) -> None:
+    asked = index.answer("cursor for the payments api")
+    assert asked.ruling is not None
+    assert [o.id for o in asked.ruling.ask] == ["regulated", "customer-facing", "internal"]
+
+    chosen = rendered(index, "cursor for the payments api", tier="regulated")
+    assert chosen.startswith(f"{NOT_ALLOWED} — *Cursor Business* is not approved for *Regulated*")
+    other = rendered(index, "cursor for the payments api", tier="customer-facing")
+    assert other.startswith(f"{REVIEW} — *Security-critical* code in a *Customer-facing* system.")
+
+
+def test_a_question_whose_category_decides_asks_what_the_code_does(index: PolicyIndex) -> None:
+    text = rendered(index, "can ai write code for our regulated systems?")
+    assert text.startswith(":question: *What does the code do?*")
+    assert "• *Data handling" in text
+    answer = rendered(index, "can ai write code for our regulated systems?", category="boilerplate")
+    assert answer.startswith(f"{REVIEW} — *Boilerplate* code in a *Regulated* system.")
+
+
+@pytest.mark.parametrize("name", ["policy_questions.yaml", "policy_questions_heldout.yaml"])
+def test_every_answer_is_short(index: PolicyIndex, name: str) -> None:
+    """At most 12 lines and 1,200 characters as `coe-bot try` prints it (Details excluded)."""
+    import yaml
+
+    from benchmarks.policy_eval import DATA
+
+    for item in yaml.safe_load((DATA / name).read_text(encoding="utf-8")):
+        text = rendered(index, item["q"])
+        assert text.count("\n") <= 12, text
+        assert len(text) <= 1200, text
+
+
+def _buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        e["action_id"]: e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+
+
+async def test_pressing_a_tier_replaces_the_question_with_the_answer(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    asked = await sender.command("/ai-policy", "cursor for the payments api")
+    message = asked.json()
+    assert_valid_message(message)
+    assert message_text(message).startswith("Which tier is this code in?")
+    buttons = _buttons(message)
+    regulated = buttons["policy-choose-0"]
+    assert regulated["text"]["text"].startswith("Regulated")
+    assert len(regulated["value"]) <= 2000
+
+    await sender.block_action(
+        "policy-choose-0", value=regulated["value"], response_url=asked.response_url
+    )
+    await running.settle()
+
+    [answered] = [r.body for r in slack.responses_for(asked.response_url or "")]
+    assert answered["replace_original"] is True
+    assert_valid_message(answered)
+    assert message_text(answered).startswith("Not allowed — Cursor Business is not approved")
+    first, second = await lookups(running)
+    assert first.outcome == "ambiguous"
+    assert first.matched["asked_for"] == "tier"
+    assert second.matched["chosen"] == {"tier": "regulated"}
+    assert second.matched["verdict"] == "not_allowed"
+
+
+async def test_details_opens_a_modal_with_the_full_review(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    asked = await sender.command("/ai-policy", "copilot for auth code in a regulated service")
+    details = _buttons(asked.json())["policy-details"]
+    await sender.block_action("policy-details", value=details["value"])
+    await running.settle()
+
+    [view] = slack.views()
+    text = message_text(view)
+    assert "Review required" in text
+    assert "Approved configuration" in text  # Copilot's configuration
+    assert "two qualified reviewers who are not the requester" in text
+
+
+async def test_a_vote_is_stored_once_per_person_and_answer(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from sqlmodel import select
+
+    from bot.models import PolicyFeedback
+
+    asked = await sender.command("/ai-policy", "cursor for the invoice rounding logic")
+    choose = _buttons(asked.json())["policy-choose-0"]
+    await sender.block_action(
+        "policy-choose-0", value=choose["value"], response_url=asked.response_url
+    )
+    await running.settle()
+    answered = slack.responses_for(asked.response_url or "")[-1].body
+    down = _buttons(answered)["policy-feedback-down"]
+    up = _buttons(answered)["policy-feedback-up"]
+    url = slack.new_response_url()
+    for action, button in (("down", down), ("up", up), ("down", down)):
+        await sender.block_action(
+            f"policy-feedback-{action}", value=button["value"], response_url=url
+        )
+        await running.settle()
+
+    async with running.deps.sessions() as session:
+        [vote] = (await session.exec(select(PolicyFeedback))).all()
+    assert vote.helpful is False
+    assert vote.query == "cursor for the invoice rounding logic"
+    assert vote.tier == "regulated"
+    assert vote.tier_source == "chosen"
+    assert vote.verdict == "not_allowed"
+    thanks = [message_text(r.body) for r in slack.responses_for(url)]
+    assert any("the CoE reviews every answer marked wrong" in t for t in thanks)
+
+
+async def test_a_mention_asks_back_only_the_asker(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    event = dict(MENTION, text="<@U0BOT> cursor for the payments api")
+    await sender.event(event, event_id="Ev0ASKBACK1")
+    await running.settle()
+    [row] = await outbox_rows(running)
+    assert row.kind == "mention-ask"
+    await send_due(running.deps)
+
+    assert slack.messages("C0GENERAL") == []  # nothing public
+    [ephemeral] = slack.ephemerals(channel="C0GENERAL", user="U0ALICE")
+    assert ephemeral["thread_ts"] == MENTION["ts"]
+    choose = _buttons(ephemeral)["policy-choose-0"]
+    assert json.loads(choose["value"])["u"] == "U0ALICE"
+
+    bob_url = slack.new_response_url()
+    await sender.block_action(
+        "policy-choose-0", value=choose["value"], user_id="U0BOB", response_url=bob_url
+    )
+    alice_url = slack.new_response_url()
+    await sender.block_action(
+        "policy-choose-0", value=choose["value"], user_id="U0ALICE", response_url=alice_url
+    )
+    await running.settle()
+
+    [told] = [r.body for r in slack.responses_for(bob_url)]
+    assert "Only <@U0ALICE> can choose" in message_text(told)
+    assert told["replace_original"] is False
+    [answered] = [r.body for r in slack.responses_for(alice_url)]
+    assert message_text(answered).startswith("Not allowed — Cursor Business is not approved")
+    assert "policy-share" not in _buttons(answered)  # a thread reply is public already
+
+
+async def test_a_decisive_mention_answers_in_the_thread_in_the_same_shape(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    event = dict(MENTION, text="<@U0BOT> pasted my gh PAT into cursor chat by mistake")
+    await sender.event(event, event_id="Ev0INCIDENT1")
+    await running.settle()
+    await send_due(running.deps)
+
+    [reply] = slack.messages("C0GENERAL")
+    assert reply["thread_ts"] == MENTION["ts"]
+    text = render_message(reply)
+    assert text.startswith(INCIDENT)
+    assert text.count("\n") <= 12
+    assert "[ Details ]" in text
+
+
+# -- team default tiers -----------------------------------------------------------------
+
+
+async def _join(running: RunningApp, user: str, team: str) -> None:
+    from bot.services import teams
+
+    async with running.deps.sessions.begin() as session:
+        found = await teams.get_or_create(session=session, name=team, now=running.deps.clock())
+        await teams.set_member(session=session, user_id=user, team=found, now=running.deps.clock())
+
+
+async def _admin(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, text: str, user: str = "U0ADMIN"
+) -> str:
+    sent = await sender.command("/ai-coe", text, user_id=user)
+    await running.settle()
+    return message_text(slack.responses_for(sent.response_url or "")[-1].body)
+
+
+async def test_a_team_default_tier_is_assumed_and_said(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await _join(running, "U0ALICE", "payments")
+    map_it = "teams map payments tier=regulated"
+    assert "for CoE admins only" in await _admin(sender, running, slack, map_it, "U0BOB")
+    unknown = await _admin(sender, running, slack, "teams map payments tier=secret")
+    assert "is not a tier of the policy pack" in unknown
+    assert running.deps.team_tiers.of("U0ALICE") is None
+
+    mapped = await _admin(sender, running, slack, map_it)
+    assert "answered for *Regulated (PCI, HIPAA, SOX, ...)* systems" in mapped
+
+    sent = await sender.command("/ai-policy", "cursor for the shipping cost calculation")
+    lines = render_message(sent.json()).splitlines()
+    assert lines[0] == f"{NOT_ALLOWED} — *Cursor Business* is not approved for *Regulated* systems."
+    assert lines[1] == "_Assumed *Regulated* (payments team default)._"
+    said = await sender.command(
+        "/ai-policy", "cursor for the shipping cost calculation, internal tool"
+    )
+    assert render_message(said.json()).startswith(
+        f"{ALLOWED} — *Business logic* code in an *Internal tooling* system."
+    )
+    other = await sender.command(
+        "/ai-policy", "cursor for the shipping cost calculation", user_id="U0CAROL"
+    )
+    assert message_text(other.json()).startswith("Which tier is this code in?")
+    await running.settle()
+    first, *_ = await lookups(running)
+    assert (first.matched["tier"], first.matched["tier_source"]) == ("regulated", "team")
+
+    cleared = await _admin(sender, running, slack, "teams map payments tier=none")
+    assert "has no default tier now" in cleared
+    again = await sender.command("/ai-policy", "cursor for the shipping cost calculation")
+    assert message_text(again.json()).startswith("Which tier is this code in?")
+
+
+async def test_a_csv_giving_one_team_two_tiers_names_both_lines(running: RunningApp) -> None:
+    from bot.services import teams
+
+    csv = (
+        "user_id,team,is_champion,topics,tier\n"
+        "U0ALICE,payments,false,,regulated\n"
+        "U0BOB,payments,false,,internal\n"
+        "U0CAROL,web,false,,customer-facing\n"
+        "U0DAVE,web,false,,\n"
+    )
+    async with running.deps.sessions.begin() as session:
+        report = await teams.import_rows(
+            session=session,
+            rows=teams.read_csv(csv),
+            actor="test",
+            now=running.deps.clock(),
+            known_tiers=["internal", "customer-facing", "regulated"],
+        )
+        await running.deps.team_tiers.load(session)
+    assert report.problems == [
+        "lines 2 and 3: team payments has two tiers, “regulated” and “internal”; "
+        "its tier was not changed"
+    ]
+    assert report.tiers == 1
+    assert running.deps.team_tiers.of("U0ALICE") is None
+    assert running.deps.team_tiers.of("U0DAVE") == ("web", "customer-facing")
