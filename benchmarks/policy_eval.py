@@ -8,13 +8,15 @@ developer reads:
 - verdict: the first verdict label on screen (Not allowed, Allowed with review, Allowed,
   a tool not approved for the tier), else "ask" when the answer asks back or lists several
   cases, else "none";
-- category and tier: the first of each the answer matched;
+- category and tier: the ones the answer was decided on (tier "ask" when it asked);
+- intent: the intent the answer was given for (`Intent`);
 - too permissive: the first verdict on screen is more permissive than the expected one
   (the issue's hard target: zero);
+- ask-back: how often the answer asks back, and how often an ask-back was wrong (the
+  expected answer was a verdict);
 - length: lines and characters of the rendered reply.
 
-Figures per file (the held-out half separately). Intent is not scored until the answer
-carries one.
+Figures per file (the held-out half separately).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ LABELS = [  # what the rendered reply says, mapped to a verdict
     (":white_check_mark: *Allowed*", "allowed"),
     (":question: *Which", "ask"),
     (":question: *What does", "ask"),
+    (":question: *Is your team", "ask"),
 ]
 
 
@@ -49,6 +52,19 @@ def first_verdict(rendered: str) -> str:
         if first.startswith(label):
             return verdict
     return "none"
+
+
+def _category(answer: Any) -> str | None:
+    ruling = answer.ruling
+    return ruling.category.id if ruling and ruling.category else None
+
+
+def _tier(answer: Any) -> str | None:
+    """The tier the answer is for: named, assumed or chosen; "ask" when it asked which."""
+    ruling = answer.ruling
+    if ruling and ruling.ask and ruling.ask[0].kind == "tier":
+        return "ask"
+    return ruling.tier.id if ruling and ruling.tier else None
 
 
 def too_permissive(read: str, expected: str) -> bool:
@@ -69,11 +85,11 @@ def evaluate(path: Path) -> dict[str, Any]:
         rows.append(
             {
                 "verdict_ok": read == item["verdict"],
+                "intent_ok": answer.intent.value == item["intent"],
+                "ask_wrong": read == "ask" and item["verdict"] != "ask",
                 "too_permissive": too_permissive(read, item["verdict"]),
-                "category_ok": (answer.categories[0].id if answer.categories else None)
-                == item.get("category"),
-                "tier_ok": (answer.tiers[0].id if answer.tiers else None)
-                == (None if item.get("tier") == "ask" else item.get("tier")),
+                "category_ok": _category(answer) == item.get("category"),
+                "tier_ok": _tier(answer) == item.get("tier"),
                 "ask": read == "ask",
                 "lines": rendered.count("\n"),
                 "chars": len(rendered),
@@ -89,9 +105,11 @@ def evaluate(path: Path) -> dict[str, Any]:
     return {
         "questions": n,
         "verdict_accuracy": share("verdict_ok"),
+        "intent_accuracy": share("intent_ok"),
         "category_accuracy": share("category_ok"),
         "tier_accuracy": share("tier_ok"),
         "ask_back_rate": share("ask"),
+        "ask_back_wrong": sum(r["ask_wrong"] for r in rows),
         "too_permissive": sum(r["too_permissive"] for r in rows),
         "lines_median": statistics.median(lines),
         "lines_p95": lines[int(n * 0.95) - 1],

@@ -362,3 +362,41 @@ async def test_a_csv_giving_one_team_two_tiers_names_both_lines(running: Running
     assert report.tiers == 1
     assert running.deps.team_tiers.of("U0ALICE") is None
     assert running.deps.team_tiers.of("U0DAVE") == ("web", "customer-facing")
+
+
+def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> None:
+    text = rendered(index, "amazon q for unit tests in our internal cli")
+    assert text.startswith(":question: *Is your team enrolled in the pilot?*")
+    enrolled = rendered(index, "amazon q for unit tests in our internal cli", enrolled=True)
+    assert enrolled.startswith(f"{ALLOWED} — *Boilerplate* code in an *Internal tooling* system.")
+    not_enrolled = rendered(index, "amazon q for unit tests in our internal cli", enrolled=False)
+    assert not_enrolled.startswith(f"{NOT_ALLOWED} — *Amazon Q Developer Pro* is a pilot")
+    said = rendered(index, "we're in the amazon q pilot, ok for unit tests in our internal cli?")
+    assert said.startswith(ALLOWED)
+    said_not = rendered(
+        index, "amazon q for unit tests in our internal cli, we're not in the pilot"
+    )
+    assert said_not.startswith(NOT_ALLOWED)
+
+
+# -- the accuracy floor (what the evaluation set measures; figures in docs/benchmarks.md) --
+
+# The tuning half meets the targets. The held-out half, written before any tuning
+# and never tuned against, is below them: these floors are what it measures now, so a
+# regression in understanding fails CI while the gap stays visible.
+FLOORS = {
+    "policy_questions.yaml": {"verdict_accuracy": 0.97, "too_permissive": 0},
+    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.80, "too_permissive": 10},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_the_evaluation_set_meets_its_floor(name: str) -> None:
+    from benchmarks.policy_eval import DATA, evaluate
+
+    figures = evaluate(DATA / name)
+    floor = FLOORS[name]
+    assert figures["verdict_accuracy"] >= floor["verdict_accuracy"], figures
+    assert figures["too_permissive"] <= floor["too_permissive"], figures
+    assert figures["ask_back_rate"] <= 0.15, figures
+    assert figures["lines_median"] <= 8, figures

@@ -181,6 +181,7 @@ def _answer(deps: Deps, choice: Choice, user_id: str) -> PolicyAnswer:
         tier=choice.tier,
         category=choice.category,
         team_tier=team[1] if team else None,
+        enrolled=choice.enrolled,
     )
 
 

@@ -55,7 +55,8 @@ class Intent(StrEnum):
 INCIDENT_CUES = frozenset(
     "accidentally accidently accidental mistake oops realised realized leaked pasted catted "
     "exposed slipped committed uploaded gave shared sent fed dumped copied typed posted indexed "
-    "yesterday earlier already uh printed pushed dropped included includes".split()
+    "yesterday earlier already uh printed pushed dropped included includes accident forgot "
+    "forgotten unredacted mistakenly inadvertently unintentionally whoops oh".split()
 )
 INCIDENT_PHRASES = (
     ("what", "now"),
@@ -136,7 +137,7 @@ class Facts:
     incident: bool
     prompt: bool
     request: bool
-    enrolled: bool
+    enrolled: bool | None  # in a pilot: said so, said not, or not said
     generic: bool
 
 
@@ -337,11 +338,11 @@ class Reader:
             sensitive=any(self._classes[d].in_prompt is not Verdict.allowed for d in found_data),
             triggered=tuple(triggered),
             incident=bool(words & INCIDENT_CUES)
-            or any(_has_phrase(tokens, p) for p in INCIDENT_PHRASES),
+            or any(_has_phrase(tokens, p) for p in INCIDENT_PHRASES)
+            or list(tokens[-1:]) == ["bad"],  # "... pasted it into copilot chat ... bad?"
             prompt=bool(words & PROMPT_CUES) or self._near_tool(text, tokens, unlisted),
             request=request,
-            enrolled=not request
-            and any(t in ENROLLED_CUES and not negated(tokens, i) for i, t in enumerate(tokens)),
+            enrolled=_enrolled(tokens, request),
             generic=bool(words & GENERIC_AI),
         )
 
@@ -357,6 +358,14 @@ class Reader:
             if token in NEAR_TOOL_CUES and any(0 < p - i <= 3 or 0 < i - p <= 1 for p in places):
                 return True
         return False
+
+
+def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
+    """ "we're in the pilot" True; "not in the pilot" or asking to join False; else None."""
+    if request:
+        return False
+    said = [not negated(tokens, i) for i, t in enumerate(tokens) if t in ENROLLED_CUES]
+    return any(said) if said else None
 
 
 def _tool_names(text: str) -> list[str]:
@@ -389,13 +398,17 @@ def decide(
     tier: str | None = None,
     category: str | None = None,
     team_tier: str | None = None,
+    enrolled: bool | None = None,
     ranked: Sequence[Rule] = (),
 ) -> Ruling:
     """The ruling for `facts`; `tier`/`category` are choices pressed on an ask-back,
     `team_tier` the asker's team default, `ranked` the rules the question's words are
     closest to (a request with nothing else to go on is answered by the first that
-    decides). `escape` makes user text safe for mrkdwn."""
+    decides), `enrolled` the answer to "is your team in the pilot?". `escape` makes
+    user text safe for mrkdwn."""
     intent = _intent(facts)
+    if enrolled is not None:
+        facts = replace(facts, enrolled=enrolled)
     if intent is Intent.overview:
         facts = replace(facts, tools=())  # the overview names the tools itself
     chosen_category = pack.category(category) if category else None
@@ -426,6 +439,31 @@ def decide(
         candidates = candidates[:1]  # the tool's tier matters only where a tier is named
     per_tier = {t.id: _reasons(pack, facts, t, categories, escape) for t in candidates}
     verdicts = {t: _verdict_of(r) for t, r in per_tier.items()}
+    pilots = [t for t in facts.tools if t.status is ToolStatus.pilot]
+    if pilots and facts.enrolled is None and intent is not Intent.overview:
+        if_enrolled = replace(facts, enrolled=True)
+        loose = {
+            t.id: _verdict_of(_reasons(pack, if_enrolled, t, categories, escape))
+            for t in candidates
+        }
+        if loose != verdicts:
+            tool = short(pilots[0].name)
+            where = ", ".join(short(pack.tier(t).name) for t in pilots[0].tiers)
+            return Ruling(
+                intent=intent,
+                verdict=None,
+                ask=[
+                    Option(
+                        "pilot",
+                        "yes",
+                        "Yes, we're enrolled",
+                        f"then {tool} may be used in {where}.",
+                    ),
+                    Option("pilot", "no", "No", f"then {tool} may not be used for work yet."),
+                ],
+                ask_why=f"{tool} is a pilot: only enrolled teams may use it.",
+                category=_riskiest(pack, categories, candidates),
+            )
     if len(set(verdicts.values())) > 1:
         # The likely tiers first (a hinted one before the rest), then any the question
         # left out: the asker knows where their code runs.
@@ -604,7 +642,7 @@ def _tool_reasons(pack: PolicyPack, facts: Facts, tool: Tool, tier: Tier) -> lis
         ]
     if tool.status is ToolStatus.pilot:
         rule = next((r for r in pack.rules if r.id == "pilot-tools"), None)
-        if not facts.enrolled:
+        if not facts.enrolled:  # not enrolled, or not said (asked about first)
             steps = tuple(rule.steps) if rule else ()
             return [
                 Reason(

@@ -204,9 +204,11 @@ class PolicyIndex:
         tier: str | None = None,
         category: str | None = None,
         team_tier: str | None = None,
+        enrolled: bool | None = None,
     ) -> PolicyAnswer:
-        """Understand `query` and rule on it. `tier`/`category`: a choice pressed on an
-        ask-back (ids; unknown ids are ignored); `team_tier`: the asker's team default."""
+        """Understand `query` and rule on it. `tier`/`category`/`enrolled`: choices
+        pressed on an ask-back (ids; unknown ids are ignored); `team_tier`: the asker's
+        team default."""
         text = query.strip()
         if not text:
             return PolicyAnswer(query=query, outcome=Outcome.overview)
@@ -245,6 +247,7 @@ class PolicyIndex:
             tier=tier if tier in tier_ids else None,
             category=category if category in category_ids else None,
             team_tier=team_tier,
+            enrolled=enrolled,
             ranked=rules,
         )
         answer.facts, answer.ruling = facts, ruling
@@ -253,6 +256,8 @@ class PolicyIndex:
             for key, value in (("tier", tier), ("category", category))
             if value in (tier_ids if key == "tier" else category_ids)
         }
+        if enrolled is not None:
+            answer.chosen["pilot"] = "yes" if enrolled else "no"
         if ruling.ask:
             answer.outcome = Outcome.ambiguous
         elif ruling.intent is Intent.unknown and not rules and not ruling.reasons:

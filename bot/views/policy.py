@@ -55,9 +55,15 @@ class Choice:
     tier: str | None = None
     category: str | None = None
     asker: str | None = None
+    pilot: str | None = None  # "yes" / "no": is the asker's team in the tool's pilot
+
+    @property
+    def enrolled(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.pilot or "")
 
     def encode(self, vote: str | None = None) -> str:
         data = {"q": clip(self.query, QUESTION_MAX), "t": self.tier, "c": self.category}
+        data["p"] = self.pilot
         data |= {"u": self.asker, "v": vote}
         return json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
 
@@ -80,6 +86,7 @@ class Choice:
             tier=text("t"),
             category=text("c"),
             asker=text("u"),
+            pilot=text("p"),
         )
         return choice, text("v")
 
@@ -144,6 +151,7 @@ def answer_message(
         tier=answer.chosen.get("tier"),
         category=answer.chosen.get("category"),
         asker=asker,
+        pilot=answer.chosen.get("pilot"),
     )
     if ruling is not None and ruling.ask:
         return _ask_message(answer, ruling, state, pack)
@@ -222,13 +230,19 @@ def _ask_message(
     answer: PolicyAnswer, ruling: Ruling, state: Choice, pack: PolicyPack
 ) -> dict[str, Any]:
     kind = ruling.ask[0].kind
-    question = "Which tier is this code in?" if kind == "tier" else "What does the code do?"
+    question = {
+        "tier": "Which tier is this code in?",
+        "category": "What does the code do?",
+        "pilot": "Is your team enrolled in the pilot?",
+    }[kind]
     lines = [f":question: *{question}* {escape(ruling.ask_why)}"]
     lines += [f"• *{escape(o.label)}* — {escape(o.description)}" for o in ruling.ask]
     buttons = []
     for number, option in enumerate(ruling.ask):
         if kind == "tier":
             choice = replace(state, tier=option.id)
+        elif kind == "pilot":
+            choice = replace(state, pilot=option.id)
         else:
             choice = replace(
                 state, category=option.id, tier=ruling.tier.id if ruling.tier else None
