@@ -19,11 +19,11 @@ FILLER = (
 
 
 def big_pack(rules: int = 1000, seed: int = 7) -> PolicyPack:
-    """The shipped pack with its rules varied up to `rules` entries."""
+    """The shipped pack with its rules, and variations of them up to `rules` entries."""
     base = load_pack().pack
     rng = random.Random(seed)
-    generated: list[dict[str, Any]] = []
-    for i in range(rules):
+    generated: list[dict[str, Any]] = [r.model_dump(mode="json") for r in base.rules]
+    for i in range(rules - len(base.rules)):
         rule = base.rules[i % len(base.rules)]
         extra = rng.sample(FILLER, 3)
         generated.append(

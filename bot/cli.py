@@ -9,6 +9,7 @@ import logging
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -66,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     try_.add_argument("command_line", help='the command and its text, e.g. "/ai-policy secrets"')
     try_.add_argument("--user", default="U0ALICE", help="Slack user ID to run as")
     try_.add_argument("--channel", default="C0GENERAL", help="channel ID to run in")
+    try_.add_argument(
+        "--html", metavar="FILE", help="also write a Slack-like HTML preview of the replies"
+    )
     try_.set_defaults(run=_try)
     return parser
 
@@ -175,10 +179,20 @@ def _try(args: argparse.Namespace) -> int:
         db.migrate(settings.database_url)
     from bot.trial import run_command
 
+    pages: list[str] | None = [] if args.html else None
     output = asyncio.run(
-        run_command(settings, args.command_line, user_id=args.user, channel_id=args.channel)
+        run_command(
+            settings, args.command_line, user_id=args.user, channel_id=args.channel, html=pages
+        )
     )
     print(output, end="")
+    if args.html and pages:
+        try:
+            Path(args.html).write_text(pages[0], encoding="utf-8")
+        except OSError as error:
+            print(f"coe-bot: cannot write {args.html}: {error.strerror}", file=sys.stderr)
+            return 1
+        print(f"(preview written to {args.html})")
     return 0
 
 

@@ -32,8 +32,15 @@ def split_command(command_line: str) -> tuple[str, str]:
 
 
 async def run_command(
-    settings: Settings, command_line: str, *, user_id: str, channel_id: str
+    settings: Settings,
+    command_line: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    html: list[str] | None = None,
 ) -> str:
+    """What the person would see, as text; with `html`, an HTML preview of the same
+    replies (`bot.standin.preview`) is appended to it."""
     try:
         command, text = split_command(command_line)
     except BadInput as problem:
@@ -63,9 +70,24 @@ async def run_command(
             await app[DEPS].background.drain()
             later = [r.body for r in slack.responses_for(sent.response_url or "")]
             later += [{"blocks": v.get("blocks", []), "modal": v} for v in slack.views()]
+            if html is not None:
+                html.append(_preview(command_line, sent.json(), later))
             return _transcript(command_line, user_id, sent.status, sent.json(), later)
         finally:
             await runner.cleanup()
+
+
+def _preview(command_line: str, ack: dict[str, Any] | None, later: list[dict[str, Any]]) -> str:
+    from bot.standin.preview import page
+
+    replies = [("the reply, visible to only you", ack)] if ack else []
+    for reply in later:
+        if "modal" in reply:
+            replies.append(("a modal", reply["modal"]))
+        else:
+            public = reply.get("response_type") == "in_channel"
+            replies.append((f"visible to {'everyone' if public else 'only you'}", reply))
+    return page(replies, title=command_line.strip())
 
 
 def _transcript(

@@ -171,6 +171,26 @@ def test_try_answers_a_policy_question(tmp_path: Path) -> None:
         assert shown in reply
 
 
+def test_try_writes_a_block_kit_preview(tmp_path: Path) -> None:
+    preview = tmp_path / "reply.html"
+    done = run(
+        tmp_path,
+        "try",
+        "--html",
+        str(preview),
+        "/ai-policy I pasted an AWS key into copilot chat <@U0BOB>, what now?",
+        DATABASE_URL=_sqlite_url(tmp_path / "t.db"),
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert f"(preview written to {preview})" in done.stdout
+    page = preview.read_text(encoding="utf-8")
+    assert "🚨 <b>Incident: act now</b>" in page  # emoji and bold rendered
+    assert "<button>Details</button>" in page
+    assert "&lt;@U0BOB&gt;" in page  # the asker's text stays text
+    assert "<@U0BOB>" not in page
+
+
 def test_try_without_a_question_shows_the_overview(tmp_path: Path) -> None:
     done = run(tmp_path, "try", "/ai-policy", DATABASE_URL=_sqlite_url(tmp_path / "t.db"))
 

@@ -52,13 +52,47 @@ class Intent(StrEnum):
 
 
 # Cue words are English, not policy: they say *how* something is asked.
+# An incident: a sensitive data class and one of these. Strong cues count anywhere...
 INCIDENT_CUES = frozenset(
-    "accidentally accidently accidental mistake oops realised realized leaked pasted catted "
-    "exposed slipped committed uploaded gave shared sent fed dumped copied typed posted indexed "
-    "yesterday earlier already uh printed pushed dropped included includes accident forgot "
-    "forgotten unredacted mistakenly inadvertently unintentionally whoops oh".split()
+    "accidentally accidently accidental accident mistake mistakenly inadvertently "
+    "unintentionally oops whoops leaked leak exposed unredacted realised realized noticed "
+    "flagged forgot forgotten committed".split()
+)
+# ...past-tense ones ("pasted", "dumped", any "-ed" verb) only outside a question asking
+# permission: "the customer *sent* an invoice, can I paste it?" is not an incident.
+PAST_CUES = frozenset(
+    "pasted catted slipped committed uploaded gave shared sent fed dumped copied typed posted "
+    "indexed printed pushed dropped included includes attached found quoted lifted showed ran "
+    "read put contains contained went yesterday earlier already uh oh".split()
+)
+NOT_PAST = frozenset(
+    "need allowed approved based hosted related generated masked redacted regulated "
+    "required scoped controlled unrelated detailed advanced speed feed embed seed red "
+    "managed signed licensed supported preferred limited trusted marked named persisted "
+    "reported".split()
+)
+PERMISSION = (
+    ("can", "i"),
+    ("can", "we"),
+    ("may", "i"),
+    ("ok", "to"),
+    ("okay", "to"),
+    ("fine", "to"),
+    ("allowed", "to"),
+    ("is", "it", "ok"),
+    ("is", "it", "fine"),
+    ("can", "ai"),
+    ("can", "that"),
+    ("can", "it"),
+    ("can", "this"),
 )
 INCIDENT_PHRASES = (
+    ("what", "should", "i", "do"),
+    ("what", "do", "we", "do"),
+    ("need", "to", "rotate"),
+    ("need", "to", "report"),
+    ("next", "step"),
+    ("who", "do", "we", "call"),
     ("what", "now"),
     ("now", "what"),
     ("what", "do", "i", "do"),
@@ -233,9 +267,9 @@ NEGATIONS = frozenset(
 )
 
 
-def negated(tokens: Sequence[str], start: int) -> bool:
+def negated(tokens: Sequence[str], start: int, window: int = 3) -> bool:
     """Whether the phrase at `start` is negated: "with *no* creds or secrets"."""
-    return any(t in NEGATIONS for t in tokens[max(0, start - 3) : start])
+    return any(t in NEGATIONS for t in tokens[max(0, start - window) : start])
 
 
 def short(name: str) -> str:
@@ -312,7 +346,10 @@ class Reader:
         for data_id in list(found_data):
             found_data -= set(self._classes[data_id].neutralises)
         triggered: list[tuple[Rule, bool]] = []
-        request = bool(words & REQUEST_CUES) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
+        request = any(
+            t in REQUEST_CUES and (i == 0 or tokens[i - 1] not in {"pull", "merge", "feature"})
+            for i, t in enumerate(tokens)
+        ) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
         for _, rule_id in self._triggers.find(tokens, negatable=True):
             # "on the allowlist" lifts the MCP rule; "how do I get on the allowlist" doesn't
             lifted = not request and any(_has_phrase(tokens, p) for p in self._unless[rule_id])
@@ -326,7 +363,10 @@ class Reader:
                     break
         words = set(tokens)
         hinted = {t for _, t in self._hints.find(tokens)}
-        request = bool(words & REQUEST_CUES) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
+        request = any(
+            t in REQUEST_CUES and (i == 0 or tokens[i - 1] not in {"pull", "merge", "feature"})
+            for i, t in enumerate(tokens)
+        ) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
         return Facts(
             tokens=tuple(tokens),
             tools=tools,
@@ -337,9 +377,7 @@ class Reader:
             data=tuple(d.id for d in pack.data_classes if d.id in found_data),
             sensitive=any(self._classes[d].in_prompt is not Verdict.allowed for d in found_data),
             triggered=tuple(triggered),
-            incident=bool(words & INCIDENT_CUES)
-            or any(_has_phrase(tokens, p) for p in INCIDENT_PHRASES)
-            or list(tokens[-1:]) == ["bad"],  # "... pasted it into copilot chat ... bad?"
+            incident=_incident(tokens, words),
             prompt=bool(words & PROMPT_CUES) or self._near_tool(text, tokens, unlisted),
             request=request,
             enrolled=_enrolled(tokens, request),
@@ -360,11 +398,23 @@ class Reader:
         return False
 
 
+def _incident(tokens: Sequence[str], words: set[str]) -> bool:
+    """Whether the question tells of something already done (to a sensitive class)."""
+    if words & INCIDENT_CUES or any(_has_phrase(tokens, p) for p in INCIDENT_PHRASES):
+        return True
+    if list(tokens[-1:]) == ["bad"]:  # "... pasted it into copilot chat ... bad?"
+        return True
+    if any(_has_phrase(tokens, p) for p in PERMISSION) or tokens[:1] in (["paste"], ["upload"]):
+        return False
+    past = {t for t in words if len(t) > 4 and t.endswith("ed") and t not in NOT_PAST}
+    return bool(words & PAST_CUES or past)
+
+
 def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
     """ "we're in the pilot" True; "not in the pilot" or asking to join False; else None."""
     if request:
         return False
-    said = [not negated(tokens, i) for i, t in enumerate(tokens) if t in ENROLLED_CUES]
+    said = [not negated(tokens, i, 5) for i, t in enumerate(tokens) if t in ENROLLED_CUES]
     return any(said) if said else None
 
 

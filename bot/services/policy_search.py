@@ -27,7 +27,7 @@ from bot.views.common import escape
 from bot.words import is_real
 
 _WORD = re.compile(r"[a-z0-9]+")
-MAX_PHRASE = 4
+MAX_PHRASE = 5
 MAX_RULES = 3
 COMMON_SHARE = 0.3
 STOP_WORDS = frozenset(
@@ -57,7 +57,9 @@ def normalise(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    return [normalise(w) for w in _WORD.findall(text.lower())]
+    """Lower-case word tokens, plurals off; an apostrophe joins ("isn't" -> "isnt")."""
+    joined = text.lower().replace("'", "").replace("\u2019", "")
+    return [normalise(w) for w in _WORD.findall(joined)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +238,7 @@ class PolicyIndex:
             tools=answer.tools,
             tiers=answer.tiers,
             categories=answer.categories,
-            known=lambda word: normalise(word) in self._known or is_real(word),
+            known=self.knows,
         )
         tier_ids = {t.id for t in pack.tiers}
         category_ids = {c.id for c in pack.categories}
@@ -264,6 +266,10 @@ class PolicyIndex:
             answer.outcome = Outcome.no_match
             answer.suggestions = self.closest_topics(text)
         return answer
+
+    def knows(self, word: str) -> bool:
+        """Whether a word means something here: the pack's, English or developer vocabulary."""
+        return normalise(word) in self._known or is_real(word)
 
     def _prepare(self, text: str) -> tuple[list[str], dict[str, str]]:
         tokens: list[str] = []

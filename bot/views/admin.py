@@ -14,6 +14,8 @@ USAGE = (
     "• `/ai-coe champions add @user team=<team> topics=python,testing [capacity=5]`\n"
     "• `/ai-coe champions remove @user` · `/ai-coe champions list`\n"
     "• `/ai-coe teams map <usergroup-id> <team>` — members of a Slack user group join a team\n"
+    "• `/ai-coe teams map <team> tier=<tier|none>` — `/ai-policy` assumes that tier for the "
+    "team's questions that don't name one\n"
     "• `/ai-coe survey load` · `survey new` · `survey list` · `survey send <id>` · "
     "`survey results <id>`\n"
     "• `/ai-coe digest subscribe #channel weekly mon 09:00 Europe/Paris [sections]` · "

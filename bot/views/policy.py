@@ -114,12 +114,16 @@ MAX_CELLS = 6
 HELP = (
     "*`/ai-policy`* answers “may I use an AI assistant on this code, with which tool, "
     "under what review?” from the organisation's policy pack.\n"
+    "• `/ai-policy can cursor write the oauth callback for our customer portal?` — the first "
+    "line is the answer, then what to do; *Details* shows the full review and sources\n"
+    "• `/ai-policy can I paste a stack trace into copilot chat` — what may go into a prompt\n"
+    "• `/ai-policy I pasted an API key into chatgpt, what now?` — what to do first\n"
+    "• `/ai-policy is windsurf approved?` — a tool's status\n"
     "• `/ai-policy` — the overview: the category × tier matrix and the approved tools\n"
-    "• `/ai-policy can I use copilot for auth code in a customer-facing service?` — a question\n"
-    "• `/ai-policy cursor` — a tool's status and approved configuration\n"
-    "• `/ai-policy secrets in prompts` — the matching rules\n"
-    "• `/ai-policy help` — this message\n"
-    "Answers are only shown to you; *Share in channel* posts one for everyone."
+    "When the answer depends on something you didn't say (the tier, what the code does, "
+    "whether your team is in a pilot) I ask, with a button per choice. Answers are only "
+    "shown to you; *Share in channel* posts one for everyone. 👍 / 👎 tell the CoE whether "
+    "an answer was right."
 )
 
 
