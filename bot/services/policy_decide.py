@@ -136,6 +136,13 @@ REQUEST_PHRASES = (
     ("sign", "up"),
 )
 RULES_CUES = frozenset("rule policy know tldr summary guideline guidelines road basics".split())
+# A change to code, for assuming the pack's default category when none is named.
+WORK_CUES = frozenset(
+    "write writing add adding fix fixing implement implementing build building refactor "
+    "refactoring change changing generate generating create creating method screen job "
+    "function endpoint feature bug module program migration handler consumer model route "
+    "query logic calc calculation compute computes".split()
+)
 CODE_CUES = frozenset(
     "code write writing generate generating refactor refactoring implement build change "
     "changes fix fixing".split()
@@ -327,6 +334,10 @@ class Reader:
             for name in group.names:
                 self._tool_names.add(tokenize(name), group.rule)
 
+    def trigger_phrases(self, tokens: Sequence[str]) -> list[str]:
+        """The rule-trigger phrases in `tokens`, as text."""
+        return [phrase for phrase, _ in self._triggers.find(tokens, negatable=True)]
+
     def read(
         self,
         text: str,
@@ -468,6 +479,15 @@ def decide(
         categories = []  # "customer data" in a prompt is not data-handling code
     else:
         categories = list(facts.categories)
+    assumed_category = False
+    if (
+        not categories
+        and intent is Intent.tool_approved
+        and facts.tools
+        and pack.default_category
+        and set(facts.tokens) & WORK_CUES
+    ):
+        categories, assumed_category = [pack.category(pack.default_category)], True
     if intent is Intent.request and not facts.tools and not facts.unlisted:
         deciding = [r for r in ranked if r.verdict is not None and not r.triggers][:1]
         facts = replace(facts, triggered=facts.triggered + tuple((r, False) for r in deciding))
@@ -535,6 +555,10 @@ def decide(
         lead = reasons[0]
         category_name = short(pack.category(lead.cell.category).name) if lead.cell else ""
         why = f"*{category_name}* code in {article(candidates[0].name)} {names} system."
+        reasons = [replace(lead, why=why), *reasons[1:]]
+    if assumed_category and reasons and reasons[0].cell is not None:
+        lead = reasons[0]
+        why = lead.why.rstrip(".") + " (assumed: say if it is tests, security or data code)."
         reasons = [replace(lead, why=why), *reasons[1:]]
     ruling = Ruling(
         intent=intent,

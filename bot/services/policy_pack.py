@@ -169,6 +169,8 @@ class PolicyPack(_Strict):
     unlisted_tools: list[UnlistedTools] = []
     # The rule that answers for a tool the pack does not name at all.
     unknown_tool_rule: Slug | None = None
+    # The category assumed for a change that names none ("copilot to add a gRPC method").
+    default_category: Slug | None = None
     synonyms: dict[Name, Name] = {}
 
     def cell(self, category_id: str, tier_id: str) -> MatrixCell:
@@ -302,6 +304,10 @@ def _check_rule_references(pack: PolicyPack) -> list[tuple[Loc, str]]:
     for number, group in enumerate(pack.unlisted_tools):
         if group.rule not in rule_ids:
             problems.append((("unlisted_tools", number, "rule"), f"unknown rule {group.rule!r}"))
+    if pack.default_category is not None and pack.default_category not in {
+        c.id for c in pack.categories
+    }:
+        problems.append((("default_category",), f"unknown category {pack.default_category!r}"))
     if pack.unknown_tool_rule is not None and pack.unknown_tool_rule not in rule_ids:
         problems.append((("unknown_tool_rule",), f"unknown rule {pack.unknown_tool_rule!r}"))
     for number, rule in enumerate(pack.rules):

@@ -217,8 +217,11 @@ class PolicyIndex:
         tokens, corrections = self._prepare(text)
         hits = self._match_phrases(tokens, corrections)
         rules = self._rank_rules(tokens)
+        inside = self._reader.trigger_phrases(tokens)
         by_kind: dict[str, list[str]] = defaultdict(list)
         for hit in hits:
+            if hit.kind == "category" and any(hit.phrase in phrase for phrase in inside):
+                continue  # "skip permissions" is an agent setting, not access-control code
             if hit.id not in by_kind[hit.kind]:
                 by_kind[hit.kind].append(hit.id)
         pack = self.pack
