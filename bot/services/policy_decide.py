@@ -445,6 +445,12 @@ def _decision_verdict(decision: Decision) -> Verdict:
     return Verdict(decision.value)
 
 
+def gist(text: str, limit: int = 110) -> str:
+    """A description's first clause (up to a colon or full stop), for a choice's line."""
+    head = re.split(r"(?<=[.:;])\s", text.strip(), maxsplit=1)[0].rstrip(":;")
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
 def first_sentence(text: str, limit: int = 200) -> str:
     """A paragraph's first sentence, for a step line (clipped at `limit` characters)."""
     head = re.split(r"(?<=[.;])\s", text.strip(), maxsplit=1)[0]
@@ -544,7 +550,7 @@ def decide(
         return Ruling(
             intent=intent,
             verdict=None,
-            ask=[Option("tier", t.id, t.name, first_sentence(t.description, 150)) for t in order],
+            ask=[Option("tier", t.id, t.name, gist(t.description)) for t in order],
             ask_why="The answer depends on the system the code runs in.",
             category=_riskiest(pack, categories, candidates),
         )
@@ -771,6 +777,5 @@ def _category_options(
     if len(set(verdicts.values())) <= 1:
         return []
     return [
-        Option("category", c.id, c.name, first_sentence(c.description, 150))
-        for c in reversed(pack.categories)
+        Option("category", c.id, c.name, gist(c.description)) for c in reversed(pack.categories)
     ]

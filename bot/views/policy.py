@@ -186,7 +186,12 @@ def _verdict_lines(answer: PolicyAnswer, pack: PolicyPack, team: str | None) -> 
         name = short_name(tier.name)
         steps.insert(1, f"In {article(name)} *{escape(name)}* system: {short} — {reason.why}")
     for other in ruling.reasons[1:]:
-        if other.cell is not None:
+        if other.cell is not None and lead.tool is not None and lead.verdict.rank > 1:
+            # the tool may not be used here: the review is for a tool that may
+            steps += [
+                f"With an approved tool — {step[0].lower()}{step[1:]}" for step in other.steps[:1]
+            ]
+        elif other.cell is not None:
             steps += other.steps[:1]  # the review that applies
         elif other.rule is None and other.verdict is not Verdict.allowed:
             steps.append(f"{VERDICT_LABEL[other.verdict].split(' ', 1)[1]} — {other.why}")
