@@ -76,12 +76,12 @@ ASK_TIER = ":question: *Which tier is this code in?*"
         # data in a prompt: the data rule, not the tool's configuration
         (
             "may I paste a customer's invoice into Copilot chat to debug",
-            f"{NOT_ALLOWED} — Use synthetic or masked samples",
+            f"{NOT_ALLOWED} — Customer and employee personal data may not go into a prompt",
             "documented exception",
         ),
         (
             "can i paste a stack trace into copilot chat",
-            f"{ALLOWED} — In an approved tool with your company account",
+            f"{ALLOWED} — Our code, error messages, stack traces and schemas: fine in an approved",
             "",
         ),
         # real words stay words
@@ -108,6 +108,61 @@ def test_the_first_line_is_the_strictest_verdict(
     assert text.splitlines()[0].startswith(first_line), text
     assert also in text
     assert "read as:" not in text
+
+
+# What an outsider who had not read the code found (and their neighbours): each first line
+# was more permissive than the pack, or wrong, before the fix.
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        # a "safe" word cancels only the data it describes
+        ("can I paste real customer emails into chatgpt to generate fake data", NOT_ALLOWED),
+        (
+            "can I paste production api keys into copilot and replace them with placeholders",
+            NOT_ALLOWED,
+        ),
+        ("a dummy config with the real aws secret key into claude, ok?", NOT_ALLOWED),
+        ("test data copied from production customer records into chatgpt?", INCIDENT),
+        ("masked card numbers and the real cvv into chatgpt to debug?", NOT_ALLOWED),
+        ("is synthetic / masked customer data ok in copilot chat", ALLOWED),
+        ("prompting cursor with terraform plan output (secrets redacted) - ok?", ALLOWED),
+        # a negation reaches only the phrase it negates
+        ("I pasted no secrets, only customer emails, into chatgpt", INCIDENT),
+        ("I pasted nothing except our api key into claude", INCIDENT),
+        ("can I paste the config without masking the customer emails into chatgpt", NOT_ALLOWED),
+        ("can I paste logs without redacting the tokens into copilot", NOT_ALLOWED),
+        (
+            "skip-permissions inside a throwaway docker container with no creds or secrets, ok?",
+            ALLOWED,
+        ),
+        # incidents told indirectly
+        ("my screen share with claude had the prod password visible", INCIDENT),
+        ("oops, my ssh key was in the context window of cursor", INCIDENT),
+        ("copilot chat has seen our production database dump", INCIDENT),
+        # a tool's required configuration, personal keys
+        ("can I use cursor without privacy mode", NOT_ALLOWED),
+        ("chatgpt through the api with my own personal api key on company code", NOT_ALLOWED),
+        # unknown tools and plugins
+        ("Harness AI for our internal scripts?", NOT_ALLOWED),
+        ("can I install an AI plugin for vs code that isn't on the list", NOT_ALLOWED),
+        # agents
+        ("let the cursor agent push directly to main", NOT_ALLOWED),
+        ("auto approve shell commands in a disposable vm with prod credentials", NOT_ALLOWED),
+        ("can claude code run terraform apply for me", NOT_ALLOWED),
+        ("dependabot auto-merge for patch bumps, with copilot writing the tests", ALLOWED),
+        # words that are not what they look like
+        ("can copilot write a kafka consumer for the internal metrics pipeline", ALLOWED),
+        ("copilot for the pan and zoom widget in our internal dashboard", ALLOWED),
+        ("cursor to fix the virtual env setup in our internal build scripts", ALLOWED),
+        ("gemini in copilot, can I pick it in the model picker", ALLOWED),
+        # another language is said to be unreadable, not answered
+        ("Darf ich Kundendaten in ChatGPT einfügen?", "*Your question:*"),
+        ("puis-je coller une clé API dans Claude ?", "*Your question:*"),
+    ],
+)
+def test_what_an_outsider_found(index: PolicyIndex, question: str, verdict: str) -> None:
+    text = rendered(index, question)
+    assert text.startswith(verdict), text
 
 
 def test_an_ask_back_puts_the_likely_tier_first_and_answers_the_choice(
@@ -386,7 +441,7 @@ def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> N
 # regression in understanding fails CI while the gap stays visible.
 FLOORS = {
     "policy_questions.yaml": {"verdict_accuracy": 0.97, "too_permissive": 0},
-    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.80, "too_permissive": 10},
+    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.85, "too_permissive": 6},
 }
 
 

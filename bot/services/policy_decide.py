@@ -19,6 +19,7 @@ request or pasting into a prompt. `decide` turns the facts into a `Ruling`:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -63,7 +64,8 @@ INCIDENT_CUES = frozenset(
 PAST_CUES = frozenset(
     "pasted catted slipped committed uploaded gave shared sent fed dumped copied typed posted "
     "indexed printed pushed dropped included includes attached found quoted lifted showed ran "
-    "read put contains contained went yesterday earlier already uh oh".split()
+    "read put contains contained went yesterday earlier already uh oh had knows seen saw did "
+    "was were".split()
 )
 NOT_PAST = frozenset(
     "need allowed approved based hosted related generated masked redacted regulated "
@@ -71,6 +73,7 @@ NOT_PAST = frozenset(
     "managed signed licensed supported preferred limited trusted marked named persisted "
     "reported".split()
 )
+REAL_CUES = frozenset("real actual live production prod unmasked unredacted raw".split())
 PERMISSION = (
     ("can", "i"),
     ("can", "we"),
@@ -88,6 +91,7 @@ PERMISSION = (
 )
 INCIDENT_PHRASES = (
     ("what", "should", "i", "do"),
+    ("this", "morning"),
     ("what", "do", "we", "do"),
     ("need", "to", "rotate"),
     ("need", "to", "report"),
@@ -105,7 +109,8 @@ INCIDENT_PHRASES = (
 )
 # Pasting into a prompt: these words say so on their own...
 PROMPT_CUES = frozenset(
-    "paste pasting pasted upload uploading uploaded feed feeding screenshot prompt chat "
+    "paste pasting pasted upload uploading uploaded feed feeding screenshot prompt prompting "
+    "prompted chat "
     "transcript context".split()
 )
 # ...these only right before or after a tool's name: "give chatgpt", "into cursor",
@@ -155,6 +160,13 @@ GENERIC_AI = frozenset(
 TOOL_QUESTION = re.compile(
     r"\b(?:can\s+(?:i|we)\s+(?:use|try|install)|is|are|using|use|try|install)\s+"
     r"(?:the\s+)?([a-z][a-z0-9.+-]{2,24})\b"
+)
+# "<name> AI" names a product ("Harness AI", "the AI in Notion") unless <name> is one of these.
+BRANDED_AI = re.compile(r"\b([a-z][a-z0-9.+-]{1,24})\s+ai\b|\bai\s+in\s+([a-z][a-z0-9.+-]{2,24})\b")
+NOT_A_BRAND = frozenset(
+    "the an any our my your their this that gen generative open responsible agentic "
+    "conversational new other some using use with for of on in to by is can approved allowed "
+    "local company internal enterprise coding code no what which whose".split()
 )
 NOT_A_TOOL = frozenset(
     "it this that there ai my our the a an ok okay fine allowed approved using use allowed "
@@ -235,53 +247,71 @@ class _Phrases:
     def phrases(self) -> list[tuple[str, ...]]:
         return list(self._map)
 
-    def places(self, tokens: Sequence[str]) -> list[int]:
-        """Where each match starts (longest first, not overlapping)."""
-        starts: list[int] = []
+    def spans(
+        self, tokens: Sequence[str], *, negatable: bool = False
+    ) -> list[tuple[int, int, str]]:
+        """(start, end, target) for each match, longest first, not overlapping; with
+        `negatable`, a phrase negated right before ("no creds or secrets") does not count."""
+        found: list[tuple[int, int, str]] = []
+        words = self.words
         i = 0
         while i < len(tokens):
             for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
-                if tuple(tokens[i : i + size]) in self._map:
-                    starts.append(i)
-                    i += size
-                    break
-            else:
-                i += 1
-        return starts
-
-    def find(self, tokens: Sequence[str], *, negatable: bool = False) -> list[tuple[str, str]]:
-        """(phrase as text, target) for each match, longest first, not overlapping;
-        with `negatable`, a phrase right after "no" / "without" does not count."""
-        found: list[tuple[str, str]] = []
-        i = 0
-        while i < len(tokens):
-            for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
-                phrase = tuple(tokens[i : i + size])
-                targets = self._map.get(phrase)
+                targets = self._map.get(tuple(tokens[i : i + size]))
                 if targets:
-                    if not (negatable and negated(tokens, i)):
-                        found += [(" ".join(phrase), t) for t in targets]
+                    if not (negatable and negated(tokens, i, listed=words)):
+                        found += [(i, i + size, t) for t in targets]
                     i += size
                     break
             else:
                 i += 1
         return found
 
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(t for phrase in self._map for t in phrase)
+
+    def places(self, tokens: Sequence[str]) -> list[int]:
+        """Where each match starts."""
+        return [start for start, _, _ in self.spans(tokens)]
+
+    def find(self, tokens: Sequence[str], *, negatable: bool = False) -> list[tuple[str, str]]:
+        """(phrase as text, target) for each match."""
+        return [(" ".join(tokens[a:b]), t) for a, b, t in self.spans(tokens, negatable=negatable)]
+
 
 NEGATIONS = frozenset(
-    {"no", "without", "non", "zero", "never", "not", "nothing", "isn", "isnt", "aren", "arent"}
-    | {"don", "dont"}
+    "no without non zero not nothing isn isnt aren arent don dont havent hasnt wasnt werent "
+    "didnt".split()
 )
+# A negation reaches over these to the phrase it negates ("with no creds or secrets")...
+FILLERS = frozenset("the a an any our my your their or and other of".split())
+# ...and stops at these ("no secrets, only customer emails"; "without masking the emails").
+SCOPE_BREAKS = frozenset("only but except just however though although yet".split())
 
 
-def negated(tokens: Sequence[str], start: int, window: int = 3) -> bool:
-    """Whether the phrase at `start` is negated: "with *no* creds or secrets"."""
-    return any(t in NEGATIONS for t in tokens[max(0, start - window) : start])
+def negated(
+    tokens: Sequence[str], start: int, window: int = 4, listed: frozenset[str] = frozenset()
+) -> bool:
+    """Whether the phrase at `start` is negated: a negation within `window` words before
+    it, with only fillers or other `listed` words (a list of the same kind) between."""
+    for i in range(start - 1, max(-1, start - 1 - window), -1):
+        token = tokens[i]
+        if token in NEGATIONS:
+            return True
+        if token in SCOPE_BREAKS or (token not in FILLERS and token not in listed):
+            return False
+    return False
 
 
 def short(name: str) -> str:
     """A pack name without its parenthesis: "Regulated (PCI, HIPAA, ...)" -> "Regulated"."""
     return name.split(" (", 1)[0].split(" / ", 1)[0]
+
+
+def either(items: Sequence[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def article(word: str) -> str:
@@ -310,9 +340,11 @@ class Reader:
                 self._triggers.add(tokenize(word), rule.id)
             self._unless[rule.id] = [tuple(tokenize(w)) for w in rule.unless]
         self._unlisted = _Phrases()
+        self._unlisted_names: dict[str, str] = {}  # as tokenised -> as the pack writes it
         for group in pack.unlisted_tools:
             for name in group.names:
                 self._unlisted.add(tokenize(name), group.rule)
+                self._unlisted_names[" ".join(tokenize(name))] = name
         self._hints = _Phrases()
         for tier in pack.tiers:
             for word in tier.hints:
@@ -326,6 +358,14 @@ class Reader:
             for phrase in family.phrases()
             for token in phrase
         )
+        named: list[str] = [t.id for t in pack.tiers] + [c.id for c in pack.categories]
+        for tier in pack.tiers:
+            named += [tier.name, *tier.keywords]
+        for category in pack.categories:
+            named += [category.name, *category.keywords]
+        for tool in pack.tools:
+            named += [tool.name, *tool.aliases]
+        self._pack_words = frozenset(token for text in named for token in tokenize(text))
         self._tool_names = _Phrases()  # where tools are named, for NEAR_TOOL_CUES
         for tool in pack.tools:
             for name in (tool.name, *tool.aliases):
@@ -333,6 +373,10 @@ class Reader:
         for group in pack.unlisted_tools:
             for name in group.names:
                 self._tool_names.add(tokenize(name), group.rule)
+
+    def is_pack_word(self, word: str) -> bool:
+        """A tier, category or tool word of the pack ("regulated ai", "copilot ai")."""
+        return word in self._pack_words
 
     def trigger_phrases(self, tokens: Sequence[str]) -> list[str]:
         """The rule-trigger phrases in `tokens`, as text."""
@@ -353,9 +397,7 @@ class Reader:
         pack = self.pack
         tools = tuple(tools)
         words = set(tokens)
-        found_data = {target for _, target in self._data.find(tokens, negatable=True)}
-        for data_id in list(found_data):
-            found_data -= set(self._classes[data_id].neutralises)
+        found_data = self._data_classes(tokens)
         triggered: list[tuple[Rule, bool]] = []
         request = any(
             t in REQUEST_CUES and (i == 0 or tokens[i - 1] not in {"pull", "merge", "feature"})
@@ -366,18 +408,22 @@ class Reader:
             lifted = not request and any(_has_phrase(tokens, p) for p in self._unless[rule_id])
             if all(r.id != rule_id for r, _ in triggered):
                 triggered.append((self._rules[rule_id], lifted))
-        unlisted = [(phrase, self._rules[rule]) for phrase, rule in self._unlisted.find(tokens)]
+        unlisted = [
+            (self._unlisted_names.get(phrase, phrase), self._rules[rule])
+            for phrase, rule in self._unlisted.find(tokens)
+        ]
         if not tools and not unlisted and pack.unknown_tool_rule:
+            rule = self._rules[pack.unknown_tool_rule]
             for name in _tool_names(text.lower()):
                 if not known(name):
-                    unlisted.append((name, self._rules[pack.unknown_tool_rule]))
+                    unlisted.append((name, rule))
                     break
-        words = set(tokens)
+            for before, after in BRANDED_AI.findall(text.lower()):
+                brand = before or after
+                if brand not in NOT_A_BRAND and not self.is_pack_word(brand):
+                    unlisted.append((f"{brand} AI" if before else f"the AI in {brand}", rule))
+                    break
         hinted = {t for _, t in self._hints.find(tokens)}
-        request = any(
-            t in REQUEST_CUES and (i == 0 or tokens[i - 1] not in {"pull", "merge", "feature"})
-            for i, t in enumerate(tokens)
-        ) or any(_has_phrase(tokens, p) for p in REQUEST_PHRASES)
         return Facts(
             tokens=tuple(tokens),
             tools=tools,
@@ -395,6 +441,22 @@ class Reader:
             generic=bool(words & GENERIC_AI),
         )
 
+    def _data_classes(self, tokens: Sequence[str]) -> set[str]:
+        """The data classes named, less those a safe class right beside them neutralises
+        ("masked customer data", "secrets redacted"): within three words, and not when the
+        data is called real ("test data copied from *production* customer records")."""
+        spans = self._data.spans(tokens, negatable=True)
+        found: set[str] = set()
+        for start, end, target in spans:
+            real = start > 0 and tokens[start - 1] in REAL_CUES
+            neutral = not real and any(
+                target in self._classes[other].neutralises and start - 3 <= o_start <= end + 2
+                for o_start, _, other in spans
+            )
+            if not neutral:
+                found.add(target)
+        return found
+
     def _near_tool(
         self, text: str, tokens: Sequence[str], unlisted: Sequence[tuple[str, Rule]]
     ) -> bool:
@@ -404,7 +466,7 @@ class Reader:
         if "->" in text and places:
             return True
         for i, token in enumerate(tokens):
-            if token in NEAR_TOOL_CUES and any(0 < p - i <= 3 or 0 < i - p <= 1 for p in places):
+            if token in NEAR_TOOL_CUES and any(0 < p - i <= 3 for p in places):
                 return True
         return False
 
@@ -425,7 +487,11 @@ def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
     """ "we're in the pilot" True; "not in the pilot" or asking to join False; else None."""
     if request:
         return False
-    said = [not negated(tokens, i, 5) for i, t in enumerate(tokens) if t in ENROLLED_CUES]
+    said = [
+        not any(w in NEGATIONS for w in tokens[max(0, i - 5) : i])
+        for i, t in enumerate(tokens)
+        if t in ENROLLED_CUES
+    ]
     return any(said) if said else None
 
 
@@ -453,7 +519,7 @@ def gist(text: str, limit: int = 110) -> str:
 
 def first_sentence(text: str, limit: int = 200) -> str:
     """A paragraph's first sentence, for a step line (clipped at `limit` characters)."""
-    head = re.split(r"(?<=[.;])\s", text.strip(), maxsplit=1)[0]
+    head = re.split(r"(?<=\.)\s", text.strip(), maxsplit=1)[0]
     return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
@@ -557,11 +623,20 @@ def decide(
     chosen = candidates[0] if tier_source else candidates[-1]
     reasons = per_tier[chosen.id]
     if tier_source is None and reasons and reasons[0].cell is not None:
-        names = " or ".join(f"*{short(t.name)}*" for t in candidates)
+        names = either([f"*{short(t.name)}*" for t in candidates])
         lead = reasons[0]
         category_name = short(pack.category(lead.cell.category).name) if lead.cell else ""
         why = f"*{category_name}* code in {article(candidates[0].name)} {names} system."
         reasons = [replace(lead, why=why), *reasons[1:]]
+    if tier_source is None and reasons and reasons[0].tool is not None:
+        lead = reasons[0]
+        if lead.verdict is Verdict.allowed and lead.tool is not None and lead.rule is None:
+            if len(lead.tool.tiers) == len(pack.tiers):
+                why = f"*{short(lead.tool.name)}* is approved in every tier."
+            else:
+                where = either([f"*{short(pack.tier(t).name)}*" for t in lead.tool.tiers])
+                why = f"*{short(lead.tool.name)}* is approved for {where} systems."
+            reasons = [replace(lead, why=why), *reasons[1:]]
     if assumed_category and reasons and reasons[0].cell is not None:
         lead = reasons[0]
         why = lead.why.rstrip(".") + " (assumed: say if it is tests, security or data code)."
@@ -661,15 +736,20 @@ def _reasons(
         for data_id in facts.data:
             data = classes[data_id]
             rule = pack.rule(data.rule)
-            found.append(_rule_reason(rule, data.in_prompt, None))
+            if data.in_prompt is Verdict.allowed:
+                why = f"{data.name}: fine in an approved tool with your company account."
+            else:
+                why = f"{data.name} may not go into a prompt, in any tool."
+            found.append(replace(_rule_reason(rule, data.in_prompt, why), steps=tuple(rule.steps)))
     for data_id in facts.data:
         data = classes[data_id]
         if data.on_code is not None:
             found.append(_rule_reason(pack.rule(data.rule), data.on_code, None))
     for rule, lifted in facts.triggered:
-        verdict = Verdict.allowed if lifted else rule.verdict
-        if verdict is not None:
-            found.append(_rule_reason(rule, verdict, None))
+        if lifted:
+            found.append(Reason(Verdict.allowed, rule.lifted or rule.question, (), rule))
+        elif rule.verdict is not None:
+            found.append(_rule_reason(rule, rule.verdict, None))
     for name, rule in facts.unlisted:
         why = f"*{escape(name)}* is not on the approved list."
         found.append(_rule_reason(rule, rule.verdict or Verdict.not_allowed, why))
@@ -678,7 +758,7 @@ def _reasons(
         cell = pack.cell(category.id, tier.id)
         found.append(_cell_reason(pack, cell, facts.tools))
     for tool in facts.tools:
-        found += _tool_reasons(pack, facts, tool, tier)
+        found += _tool_reasons(pack, facts, tool, tier, floor=category is None)
     if facts.request and not any(r.verdict is Verdict.not_allowed for r in found):
         # Asking how to get an approved tool: the answer is how, and it is allowed.
         found = [r for r in found if r.verdict is not Verdict.not_allowed]
@@ -692,7 +772,11 @@ def _rule_reason(rule: Rule, verdict: Verdict, why: str | None) -> Reason:
     return Reason(verdict=verdict, why=why, steps=steps, rule=rule)
 
 
-def _tool_reasons(pack: PolicyPack, facts: Facts, tool: Tool, tier: Tier) -> list[Reason]:
+def _tool_reasons(
+    pack: PolicyPack, facts: Facts, tool: Tool, tier: Tier, *, floor: bool = False
+) -> list[Reason]:
+    """Whether `tool` may be used in `tier`. With `floor` (no category named) in a tier
+    where every cell asks for review, the answer says so under the tool's approval."""
     name = f"*{short(tool.name)}*"
     where = ", ".join(short(pack.tier(t).name) for t in tool.tiers) or "no tier"
     if tool.status is ToolStatus.not_allowed:
@@ -701,7 +785,7 @@ def _tool_reasons(pack: PolicyPack, facts: Facts, tool: Tool, tier: Tier) -> lis
         return [
             Reason(
                 Verdict.not_allowed,
-                f"{name} are never for company code or data.",
+                f"*{tool.name}* are never for company code or data.",
                 steps,
                 rule,
                 tool=tool,
@@ -741,14 +825,27 @@ def _tool_reasons(pack: PolicyPack, facts: Facts, tool: Tool, tier: Tier) -> lis
                 tool=tool,
             )
         ]
+    steps = _config(tool)
+    least = min((c for c in pack.matrix if c.tier == tier.id), key=_cell_rank)
+    if floor and _cell_rank(least) > Verdict.allowed.rank:
+        # the tool is approved here, but no change here goes without review: say so
+        steps = (
+            f"Every AI-assisted change in {short(tier.name)} systems is reviewed: "
+            "`/ai-policy <tool> for <what the code does>` says how.",
+            *steps,
+        )
     return [
         Reason(
             Verdict.allowed,
             f"{name} is approved for *{short(tier.name)}* systems.",
-            _config(tool),
+            steps,
             tool=tool,
         )
     ]
+
+
+def _cell_rank(cell: MatrixCell) -> int:
+    return _decision_verdict(cell.decision).rank
 
 
 def _config(tool: Tool) -> tuple[str, ...]:

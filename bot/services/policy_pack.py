@@ -136,6 +136,8 @@ class Rule(_Strict):
     unless: list[Name] = []
     # At most three short lines of what to do, shown under the verdict.
     steps: Annotated[list[Step], Field(max_length=3)] = []
+    # What the answer says when an `unless` phrase lifts the rule.
+    lifted: Step | None = None
 
 
 class DataClass(_Strict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from bot.views.common import escape
 from bot.words import is_real
 
 _WORD = re.compile(r"[a-z0-9]+")
+_FOREIGN = re.compile(r"\w*[^\W\d_a-zA-Z]\w*")  # a word with a letter that is not a-z
 MAX_PHRASE = 5
 MAX_RULES = 3
 COMMON_SHARE = 0.3
@@ -58,7 +60,7 @@ def normalise(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens, plurals off; an apostrophe joins ("isn't" -> "isnt")."""
-    joined = text.lower().replace("'", "").replace("\u2019", "")
+    joined = unicodedata.normalize("NFKC", text).lower().replace("'", "").replace("\u2019", "")
     return [normalise(w) for w in _WORD.findall(joined)]
 
 
@@ -84,6 +86,7 @@ class PolicyAnswer:
     ruling: Ruling | None = None
     facts: Facts | None = None
     chosen: dict[str, str] = field(default_factory=dict)  # tier / category pressed
+    unreadable: bool = False  # most words were not English, developer or pack words
 
     @property
     def intent(self) -> Intent:
@@ -146,6 +149,7 @@ class PolicyIndex:
             normalise(k.lower()): tuple(tokenize(v)) for k, v in pack.synonyms.items()
         }
         self._keyword_vocab = sorted({t for p in self._phrases for t in p if len(t) >= 3})
+        self._listed = frozenset(t for p in self._phrases for t in p)  # for negated lists
         self._build_rule_index(pack.rules)
         self._reader = Reader(pack, tokenize)
         self._known = (
@@ -214,13 +218,22 @@ class PolicyIndex:
         text = query.strip()
         if not text:
             return PolicyAnswer(query=query, outcome=Outcome.overview)
-        tokens, corrections = self._prepare(text)
+        tokens, corrections, read, unread = self._prepare(text)
+        foreign = bool(_FOREIGN.search(unicodedata.normalize("NFKC", text)))
+        if unread >= 2 and (unread > 2 * read or (foreign and unread > read)):
+            # another language, or noise: say so rather than guess
+            return PolicyAnswer(
+                query=query,
+                outcome=Outcome.no_match,
+                suggestions=self.closest_topics(text),
+                unreadable=True,
+            )
         hits = self._match_phrases(tokens, corrections)
         rules = self._rank_rules(tokens)
         inside = self._reader.trigger_phrases(tokens)
         by_kind: dict[str, list[str]] = defaultdict(list)
         for hit in hits:
-            if hit.kind == "category" and any(hit.phrase in phrase for phrase in inside):
+            if hit.kind in {"category", "tool"} and any(hit.phrase in p for p in inside):
                 continue  # "skip permissions" is an agent setting, not access-control code
             if hit.id not in by_kind[hit.kind]:
                 by_kind[hit.kind].append(hit.id)
@@ -274,21 +287,33 @@ class PolicyIndex:
         """Whether a word means something here: the pack's, English or developer vocabulary."""
         return normalise(word) in self._known or is_real(word)
 
-    def _prepare(self, text: str) -> tuple[list[str], dict[str, str]]:
+    def _prepare(self, text: str) -> tuple[list[str], dict[str, str], int, int]:
+        """(tokens, corrections, words read, words not read): a word is read when it is
+        the pack's, English or developer vocabulary, or corrected to a keyword."""
         tokens: list[str] = []
         corrections: dict[str, str] = {}
+        read = unread = 0
         for raw in tokenize(text):
             if raw in self._synonyms:
                 tokens.extend(self._synonyms[raw])
+                read += 1
                 continue
-            if raw in self._known or len(raw) < 4 or raw.isdigit() or is_real(raw):
+            if raw in self._known or len(raw) < 5 or raw.isdigit() or is_real(raw):
                 tokens.append(raw)
+                if len(raw) >= 3 and not raw.isdigit():
+                    known = raw in self._known or is_real(raw)
+                    read, unread = read + known, unread + (not known)
                 continue
             fixed = self._correct(raw)
             if fixed:
                 corrections[raw] = fixed
+                read += 1
+            else:
+                unread += 1
             tokens.append(fixed or raw)
-        return tokens, corrections
+        # Words with letters outside English ("clé", "einfügen", "código") are not read.
+        unread += len(_FOREIGN.findall(unicodedata.normalize("NFKC", text)))
+        return tokens, corrections, read, unread
 
     def _correct(self, word: str) -> str | None:
         cutoff = 1 if len(word) < 8 else 2
@@ -307,7 +332,7 @@ class PolicyIndex:
                 if size == 1 and phrase[0] in STOP_WORDS:
                     continue
                 targets = self._phrases.get(phrase)
-                if targets and negated(tokens, i):
+                if targets and negated(tokens, i, listed=self._listed):
                     i += size
                     break
                 if targets:

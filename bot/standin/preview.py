@@ -28,8 +28,6 @@ EMOJI = {
     "tada": "🎉",
     "wave": "👋",
 }
-_LINK = re.compile(r"&lt;(https?://[^|&]+)\|([^&]+)&gt;")
-_USER = re.compile(r"&lt;@([A-Z0-9]+)&gt;")
 _CODE = re.compile(r"`([^`]+)`")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
@@ -57,17 +55,42 @@ a { color: #1264a3; } .mention { background: #e8f5fa; color: #1264a3; border-rad
 """
 
 
+_TOKEN = re.compile(r"<([^<>]+)>")  # Slack's own markup: <@U…>, <url|label>, <!here>
+
+
 def mrkdwn(text: str) -> str:
-    """Slack mrkdwn (already Slack-escaped) as HTML."""
-    out = html.escape(text, quote=False).replace("&amp;lt;", "&lt;").replace("&amp;gt;", "&gt;")
-    out = out.replace("&amp;amp;", "&amp;")
-    out = _LINK.sub(r'<a href="\1">\2</a>', out)
-    out = _USER.sub(r'<span class="mention">@\1</span>', out)
+    """Slack mrkdwn as HTML. Only Slack's real `<…>` tokens become mentions and links;
+    text that was escaped (`&lt;@U1&gt;`, what a user typed) stays text, as in Slack."""
+    parts: list[str] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        parts.append(_plain(text[last : match.start()]))
+        parts.append(_token(match.group(1)))
+        last = match.end()
+    parts.append(_plain(text[last:]))
+    return "".join(parts)
+
+
+def _plain(text: str) -> str:
+    raw = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out = html.escape(raw, quote=False)
     out = _CODE.sub(r"<code>\1</code>", out)
     out = _BOLD.sub(r"<b>\1</b>", out)
     out = _ITALIC.sub(r"<i>\1</i>", out)
     out = _STRIKE.sub(r"<s>\1</s>", out)
     return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), out)
+
+
+def _token(inner: str) -> str:
+    if inner.startswith("@"):
+        return f'<span class="mention">@{html.escape(inner[1:].split("|")[0])}</span>'
+    if inner.startswith("!"):
+        return f'<span class="mention">@{html.escape(inner[1:].split("^")[0])}</span>'
+    if inner.startswith("#"):
+        label = inner.split("|", 1)[1] if "|" in inner else inner[1:]
+        return f'<span class="mention">#{html.escape(label)}</span>'
+    url, _, label = inner.partition("|")
+    return f'<a href="{html.escape(url)}">{html.escape(label or url)}</a>'
 
 
 def _text(obj: Any) -> str:

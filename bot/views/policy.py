@@ -146,6 +146,8 @@ def answer_message(
     `team`: the asker's team, named when its default tier was assumed."""
     if answer.outcome is Outcome.overview:
         return overview_message(pack)
+    if answer.outcome is Outcome.no_match and len(re.findall(r"[^\W\d_]{2,}", answer.query)) < 2:
+        return help_message()  # "hi", "...", "?": how to ask beats a guess
     if answer.outcome is Outcome.no_match:
         intro = [section(f"*Your question:* {escape(clip(answer.query, 500))}")]
         return _reply(intro + _no_match(answer), text="No policy entry matched your question")
@@ -185,8 +187,11 @@ def _verdict_lines(answer: PolicyAnswer, pack: PolicyPack, team: str | None) -> 
         short = VERDICT_LABEL[reason.verdict].split(" ", 1)[1]
         name = short_name(tier.name)
         steps.insert(1, f"In {article(name)} *{escape(name)}* system: {short} — {reason.why}")
+    strict = lead.verdict.rank >= Verdict.not_allowed.rank
     for other in ruling.reasons[1:]:
-        if other.cell is not None and lead.tool is not None and lead.verdict.rank > 1:
+        if strict and (other.verdict is Verdict.allowed or other.verdict is lead.verdict):
+            continue  # a tool's configuration under a refusal, or a second incident's steps
+        if other.cell is not None and lead.tool is not None and strict:
             # the tool may not be used here: the review is for a tool that may
             steps += [
                 f"With an approved tool — {step[0].lower()}{step[1:]}" for step in other.steps[:1]
@@ -371,7 +376,13 @@ def _rules(rules: list[Rule]) -> list[Block]:
 
 
 def _no_match(answer: PolicyAnswer) -> list[Block]:
-    blocks: list[Block] = [section("I couldn't find that in the policy pack.")]
+    said = (
+        "I couldn't read most of that: I understand questions in English. "
+        "Try rephrasing it, or ask a champion."
+        if answer.unreadable
+        else "I couldn't find that in the policy pack."
+    )
+    blocks: list[Block] = [section(said)]
     if answer.suggestions:
         topics = "\n".join(f"• {escape(clip(s, 200))}" for s in answer.suggestions)
         blocks.append(section(f"*Closest topics:*\n{topics}"))
