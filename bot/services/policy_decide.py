@@ -71,7 +71,8 @@ NOT_PAST = frozenset(
     "need allowed approved based hosted related generated masked redacted regulated "
     "required scoped controlled unrelated detailed advanced speed feed embed seed red "
     "managed signed licensed supported preferred limited trusted marked named persisted "
-    "reported".split()
+    "reported embedded automated distributed nested scheduled needed expected interested "
+    "concerned supposed used based".split()
 )
 REAL_CUES = frozenset("real actual live production prod unmasked unredacted raw".split())
 PERMISSION = (
@@ -92,6 +93,8 @@ PERMISSION = (
 INCIDENT_PHRASES = (
     ("what", "should", "i", "do"),
     ("this", "morning"),
+    ("is", "now"),
+    ("sitting", "in"),
     ("what", "do", "we", "do"),
     ("need", "to", "rotate"),
     ("need", "to", "report"),
@@ -146,7 +149,18 @@ WORK_CUES = frozenset(
     "write writing add adding fix fixing implement implementing build building refactor "
     "refactoring change changing generate generating create creating method screen job "
     "function endpoint feature bug module program migration handler consumer model route "
-    "query logic calc calculation compute computes".split()
+    "query logic calc calculation compute computes script screen wizard stubs exporter "
+    "importer toggle parser component widget form page".split()
+)
+# A named piece of code ("the onboarding wizard"): without a tool, enough to assume the
+# default category; "write code" alone is not (the category is asked).
+ARTEFACT_CUES = frozenset(
+    "method screen job function endpoint feature bug module program migration handler "
+    "consumer model route query logic calc calculation script wizard stubs exporter importer "
+    "toggle parser component widget form page".split()
+)
+TRANSFORM_CUES = frozenset(
+    "turn convert summarise summarize analyse analyze parse read clean explain dedupe".split()
 )
 CODE_CUES = frozenset(
     "code write writing generate generating refactor refactoring implement build change "
@@ -161,12 +175,18 @@ TOOL_QUESTION = re.compile(
     r"\b(?:can\s+(?:i|we)\s+(?:use|try|install)|is|are|using|use|try|install)\s+"
     r"(?:the\s+)?([a-z][a-z0-9.+-]{2,24})\b"
 )
-# "<name> AI" names a product ("Harness AI", "the AI in Notion") unless <name> is one of these.
-BRANDED_AI = re.compile(r"\b([a-z][a-z0-9.+-]{1,24})\s+ai\b|\bai\s+in\s+([a-z][a-z0-9.+-]{2,24})\b")
+# "Harness AI", "the AI in Notion": a capitalised name beside "AI" is a product, unless the
+# name is an ordinary word of a question ("Can AI…", "Let AI…").
+BRANDED_AI = re.compile(r"\b([A-Z][\w.+-]{1,24})\s+AI\b|\bAI\s+in\s+([A-Z][\w.+-]{1,24})\b")
 NOT_A_BRAND = frozenset(
-    "the an any our my your their this that gen generative open responsible agentic "
-    "conversational new other some using use with for of on in to by is can approved allowed "
-    "local company internal enterprise coding code no what which whose".split()
+    "the an any our my your their this that these those gen generative open responsible "
+    "agentic conversational new other some using use used with without for from into of on "
+    "in to by at is are be been was were do does did can could should would will may might "
+    "must let have has had get got make allow allowed approved permit permitted local company "
+    "internal enterprise coding code no not what which whose who how why when where all more "
+    "most only just also any each every both we you they i it us them free paid personal "
+    "public private cloud good best safe and or if so than then please pls hey hi ok okay "
+    "is_ai".split()
 )
 NOT_A_TOOL = frozenset(
     "it this that there ai my our the a an ok okay fine allowed approved using use allowed "
@@ -418,9 +438,9 @@ class Reader:
                 if not known(name):
                     unlisted.append((name, rule))
                     break
-            for before, after in BRANDED_AI.findall(text.lower()):
+            for before, after in BRANDED_AI.findall(text):
                 brand = before or after
-                if brand not in NOT_A_BRAND and not self.is_pack_word(brand):
+                if brand.lower() not in NOT_A_BRAND and not self.is_pack_word(brand.lower()):
                     unlisted.append((f"{brand} AI" if before else f"the AI in {brand}", rule))
                     break
         hinted = {t for _, t in self._hints.find(tokens)}
@@ -462,13 +482,20 @@ class Reader:
     ) -> bool:
         """A NEAR_TOOL_CUES word at most three words before a tool's name."""
         places = self._tool_names.places(tokens)
+        places += [i for i, t in enumerate(tokens) if t in {"ai", "llm", "chatbot", "assistant"}]
         places += [i for i, t in enumerate(tokens) if any(t == n for n, _ in unlisted)]
         if "->" in text and places:
             return True
         for i, token in enumerate(tokens):
             if token in NEAR_TOOL_CUES and any(0 < p - i <= 3 for p in places):
                 return True
-        return False
+        # "get the AI to turn a dump of prod orders into fixtures": the data goes in
+        return any(
+            tokens[p + 1 : p + 2] == ["to"]
+            and tokens[p + 2 : p + 3]
+            and tokens[p + 2] in TRANSFORM_CUES
+            for p in places
+        )
 
 
 def _incident(tokens: Sequence[str], words: set[str]) -> bool:
@@ -496,7 +523,11 @@ def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
 
 
 def _tool_names(text: str) -> list[str]:
-    return [m for m in TOOL_QUESTION.findall(text) if m not in NOT_A_TOOL]
+    return [
+        m
+        for m in TOOL_QUESTION.findall(text)
+        if m not in NOT_A_TOOL and m not in GENERIC_AI and not m.startswith(("ai-", "ai."))
+    ]
 
 
 # -- deciding -------------------------------------------------------------------------
@@ -542,8 +573,8 @@ def decide(
     intent = _intent(facts)
     if enrolled is not None:
         facts = replace(facts, enrolled=enrolled)
-    if intent is Intent.overview:
-        facts = replace(facts, tools=())  # the overview names the tools itself
+    if intent is Intent.overview or any(r.names_tools for r, _ in facts.triggered):
+        facts = replace(facts, tools=())  # the overview names tools itself; "gemini in copilot"
     chosen_category = pack.category(category) if category else None
     if chosen_category:
         categories = [chosen_category]
@@ -554,10 +585,12 @@ def decide(
     assumed_category = False
     if (
         not categories
-        and intent is Intent.tool_approved
-        and facts.tools
+        and (
+            (intent is Intent.tool_approved and facts.tools)
+            or (intent is Intent.overview and (facts.tiers or tier or team_tier))
+        )
         and pack.default_category
-        and set(facts.tokens) & WORK_CUES
+        and set(facts.tokens) & (WORK_CUES if facts.tools else ARTEFACT_CUES)
     ):
         categories, assumed_category = [pack.category(pack.default_category)], True
     if intent is Intent.request and not facts.tools and not facts.unlisted:

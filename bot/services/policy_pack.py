@@ -138,6 +138,9 @@ class Rule(_Strict):
     steps: Annotated[list[Step], Field(max_length=3)] = []
     # What the answer says when an `unless` phrase lifts the rule.
     lifted: Step | None = None
+    # The tools a question names are the rule's subject (models inside a tool), not tools
+    # being used: their own status does not apply.
+    names_tools: bool = False
 
 
 class DataClass(_Strict):
