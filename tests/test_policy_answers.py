@@ -165,6 +165,62 @@ def test_what_an_outsider_found(index: PolicyIndex, question: str, verdict: str)
     assert text.startswith(verdict), text
 
 
+# A second outsider looked only for first lines more permissive than the pack: 248 of about
+# 640 questions were. These are some of each pattern it found, all too permissive before.
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("can I give chatgpt enterprise the subscriber list to dedupe it", NOT_ALLOWED),
+        (
+            "ok to paste the webinar signups spreadsheet into claude to clean up the columns",
+            NOT_ALLOWED,
+        ),
+        ("google ai studio to prototype an internal tool", NOT_ALLOWED),
+        ("gpt-oss 20b running locally via vLLM for the internal cli, ok?", NOT_ALLOWED),
+        ("can I turn off duplication detection in copilot for the internal tool", NOT_ALLOWED),
+        ("copilot for the radar signal processing code for our DoD contract", NOT_ALLOWED),
+        ("can I use premium models in copilot on my personal account", NOT_ALLOWED),
+        ("cursor to update the Jenkinsfile that deploys the saas app", REVIEW),
+        ("I pasted the prod user CSV into chatgpt", INCIDENT),
+        ("cursor for the service that moves money between customer accounts", NOT_ALLOWED),
+        ("chatgpt enterprise to refactor the pharmacy dispensing system", NOT_ALLOWED),
+        (
+            "can I run codex with --dangerously-bypass-approvals-and-sandbox on my laptop",
+            NOT_ALLOWED,
+        ),
+        ("can I let claude code run kubectl against the prod cluster", NOT_ALLOWED),
+        ("can I use GitHub Copilot Free for the internal tool", NOT_ALLOWED),
+        ("can I use Copilot in Edge to summarise our internal design doc", NOT_ALLOWED),
+        (
+            "Acme's DPA doesn't list OpenAI as a subprocessor, can I use chatgpt enterprise "
+            "on their repo",
+            NOT_ALLOWED,
+        ),
+        ("can I paste the 2FA backup codes into claude to format them", NOT_ALLOWED),
+        ("can I paste `ghp_16C7e42F292c6912E7710c838347Ae178B4a` into codex", NOT_ALLOWED),
+        (
+            "can I let the copilot review be the only review for docs changes in the customer "
+            "api repo",
+            NOT_ALLOWED,
+        ),
+        (
+            "can I suppress the semgrep findings on the AI-written auth code in the internal tool",
+            NOT_ALLOWED,
+        ),
+        # and what the widened cues must not catch
+        (
+            "in a throwaway devcontainer, no creds mounted and no route to prod, can the agent "
+            "run in full-auto mode?",
+            ALLOWED,
+        ),
+        ("can I let claude code write the GHA workflow that deploys acct-svc to prod", REVIEW),
+    ],
+)
+def test_what_a_second_outsider_found(index: PolicyIndex, question: str, verdict: str) -> None:
+    text = rendered(index, question)
+    assert text.startswith(verdict), text
+
+
 def test_an_ask_back_puts_the_likely_tier_first_and_answers_the_choice(
     index: PolicyIndex,
 ) -> None:
@@ -441,7 +497,7 @@ def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> N
 # regression in understanding fails CI while the gap stays visible.
 FLOORS = {
     "policy_questions.yaml": {"verdict_accuracy": 0.97, "too_permissive": 0},
-    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.85, "too_permissive": 7},
+    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.87, "too_permissive": 5},
 }
 
 

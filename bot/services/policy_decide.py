@@ -64,7 +64,7 @@ INCIDENT_CUES = frozenset(
 PAST_CUES = frozenset(
     "pasted catted slipped committed uploaded gave shared sent fed dumped copied typed posted "
     "indexed printed pushed dropped included includes attached found quoted lifted showed ran "
-    "read put contains contained went yesterday earlier already uh oh had knows seen saw did "
+    "read put contains contained went yesterday earlier already uh oh had knows seen saw did left "
     "was were".split()
 )
 NOT_PAST = frozenset(
@@ -73,6 +73,14 @@ NOT_PAST = frozenset(
     "managed signed licensed supported preferred limited trusted marked named persisted "
     "reported embedded automated distributed nested scheduled needed expected interested "
     "concerned supposed used based".split()
+)
+# A credential written out: GitHub, AWS, Slack, Stripe, OpenAI, Google key shapes, PEM blocks,
+# HTTP auth headers, and KEY=long-value assignments.
+LITERAL_SECRET = re.compile(
+    r"\b(?:ghp_|gho_|ghs_|github_pat_|xox[abprs]-|sk_live_|rk_live_|sk-[A-Za-z0-9]{16}|AKIA"
+    r"[0-9A-Z]{12}|AIza[0-9A-Za-z_-]{20})|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
+    r"\bAuthorization:\s*(?:Basic|Bearer)\s+\S{8,}|\b[A-Z][A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)"
+    r"[A-Z0-9_]*\s*=\s*\S{12,}"
 )
 REAL_CUES = frozenset("real actual live production prod unmasked unredacted raw".split())
 PERMISSION = (
@@ -93,6 +101,10 @@ PERMISSION = (
 INCIDENT_PHRASES = (
     ("what", "should", "i", "do"),
     ("this", "morning"),
+    ("last", "month"),
+    ("last", "week"),
+    ("for", "month"),
+    ("been", "pasting"),
     ("is", "now"),
     ("sitting", "in"),
     ("what", "do", "we", "do"),
@@ -206,6 +218,7 @@ class Facts:
     categories: tuple[Category, ...]
     data: tuple[str, ...]  # data class ids, after neutralising
     sensitive: bool  # a data class that may not go into a prompt
+    real: tuple[str, ...]  # data classes called real / production, or written out
     triggered: tuple[tuple[Rule, bool], ...]  # (rule, lifted by an `unless` phrase)
     incident: bool
     prompt: bool
@@ -338,6 +351,15 @@ def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
+def _has_unnegated(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
+    size = len(phrase)
+    return any(
+        tuple(tokens[i : i + size]) == tuple(phrase)
+        and not any(t in NEGATIONS for t in tokens[max(0, i - 3) : i])
+        for i in range(len(tokens) - size + 1)
+    )
+
+
 def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
     size = len(phrase)
     return any(tuple(tokens[i : i + size]) == tuple(phrase) for i in range(len(tokens) - size + 1))
@@ -348,6 +370,7 @@ class Reader:
 
     def __init__(self, pack: PolicyPack, tokenize: Callable[[str], list[str]]) -> None:
         self.pack = pack
+        self.real: set[str] = set()  # of the last `_data_classes` call
         self._tokenize = tokenize
         self._data = _Phrases()
         for data in pack.data_classes:
@@ -355,6 +378,11 @@ class Reader:
                 self._data.add(tokenize(word), data.id)
         self._triggers = _Phrases()
         self._unless: dict[str, list[tuple[str, ...]]] = {}
+        self._together = [
+            (rule, [[tuple(tokenize(w)) for w in group] for group in rule.together])
+            for rule in pack.rules
+            if rule.together
+        ]
         for rule in pack.rules:
             for word in rule.triggers:
                 self._triggers.add(tokenize(word), rule.id)
@@ -418,6 +446,11 @@ class Reader:
         tools = tuple(tools)
         words = set(tokens)
         found_data = self._data_classes(tokens)
+        real = set(self.real)  # classes called "real" or "production": they apply anywhere
+        if LITERAL_SECRET.search(text):
+            literal = {d.id for d in pack.data_classes if d.literal}
+            found_data |= literal
+            real |= literal
         triggered: list[tuple[Rule, bool]] = []
         request = any(
             t in REQUEST_CUES and (i == 0 or tokens[i - 1] not in {"pull", "merge", "feature"})
@@ -428,6 +461,12 @@ class Reader:
             lifted = not request and any(_has_phrase(tokens, p) for p in self._unless[rule_id])
             if all(r.id != rule_id for r, _ in triggered):
                 triggered.append((self._rules[rule_id], lifted))
+        for rule, groups in self._together:
+            if all(any(_has_unnegated(tokens, p) for p in group) for group in groups) and all(
+                r.id != rule.id for r, _ in triggered
+            ):
+                lifted = any(_has_phrase(tokens, p) for p in self._unless[rule.id])
+                triggered.append((rule, lifted and not request))
         unlisted = [
             (self._unlisted_names.get(phrase, phrase), self._rules[rule])
             for phrase, rule in self._unlisted.find(tokens)
@@ -452,6 +491,7 @@ class Reader:
             hinted=tuple(t for t in pack.tiers if t.id in hinted),
             categories=tuple(categories),
             data=tuple(d.id for d in pack.data_classes if d.id in found_data),
+            real=tuple(d for d in found_data if d in real),
             sensitive=any(self._classes[d].in_prompt is not Verdict.allowed for d in found_data),
             triggered=tuple(triggered),
             incident=_incident(tokens, words),
@@ -467,6 +507,7 @@ class Reader:
         data is called real ("test data copied from *production* customer records")."""
         spans = self._data.spans(tokens, negatable=True)
         found: set[str] = set()
+        self.real = set()
         for start, end, target in spans:
             real = start > 0 and tokens[start - 1] in REAL_CUES
             neutral = not real and any(
@@ -475,6 +516,8 @@ class Reader:
             )
             if not neutral:
                 found.add(target)
+                if real:
+                    self.real.add(target)
         return found
 
     def _near_tool(
@@ -719,7 +762,7 @@ def _intent(facts: Facts) -> Intent:
         return Intent.incident
     if facts.request:
         return Intent.request
-    if facts.data and facts.prompt:
+    if facts.data and (facts.prompt or (facts.real and not facts.categories)):
         return Intent.data_in_prompt
     if facts.categories or facts.triggered:
         return Intent.may_i
@@ -765,8 +808,8 @@ def _reasons(
             found.append(
                 _rule_reason(rule, Verdict.incident, f"{data.name} pasted into an AI tool.")
             )
-    if facts.prompt or facts.request:
-        for data_id in facts.data:
+    if facts.prompt or facts.request or facts.real:
+        for data_id in facts.data if (facts.prompt or facts.request) else facts.real:
             data = classes[data_id]
             rule = pack.rule(data.rule)
             if data.in_prompt is Verdict.allowed:

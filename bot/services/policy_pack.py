@@ -141,6 +141,10 @@ class Rule(_Strict):
     # The tools a question names are the rule's subject (models inside a tool), not tools
     # being used: their own status does not apply.
     names_tools: bool = False
+    # Also triggered when a phrase of *each* group appears: who (an agent), what it does
+    # (runs, applies, reads) and where (production, admin) — "let claude code run kubectl
+    # against the prod cluster" names no trigger phrase but all three.
+    together: list[Annotated[list[Name], Field(min_length=1)]] = []
 
 
 class DataClass(_Strict):
@@ -154,6 +158,7 @@ class DataClass(_Strict):
     rule: Slug
     incident_rule: Slug | None = None  # what to do once it has been pasted
     neutralises: list[Slug] = []  # "synthetic" customer data is not personal data
+    literal: bool = False  # a credential written out in the question (ghp_…, AKIA…) is this
 
 
 class UnlistedTools(_Strict):
@@ -316,6 +321,6 @@ def _check_rule_references(pack: PolicyPack) -> list[tuple[Loc, str]]:
     if pack.unknown_tool_rule is not None and pack.unknown_tool_rule not in rule_ids:
         problems.append((("unknown_tool_rule",), f"unknown rule {pack.unknown_tool_rule!r}"))
     for number, rule in enumerate(pack.rules):
-        if rule.triggers and rule.verdict is None:
+        if (rule.triggers or rule.together) and rule.verdict is None:
             problems.append((("rules", number, "verdict"), "a rule with triggers needs a verdict"))
     return problems
