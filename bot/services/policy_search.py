@@ -22,8 +22,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.services.policy_decide import Facts, Intent, Reader, Ruling, decide, negated
+from bot.services.policy_decide import Intent, Ruling, decide
 from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tier, Tool
+from bot.services.policy_read import Facts, Reader, negated
 from bot.views.common import escape
 from bot.words import is_real
 
