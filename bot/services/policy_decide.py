@@ -300,7 +300,8 @@ def _intent(facts: Facts) -> Intent:
         return Intent.data_in_prompt
     if facts.categories or facts.triggered:
         return Intent.may_i
-    if facts.tools and not facts.unlisted and set(facts.tokens) & RULES_CUES:
+    usable = all(t.status is not ToolStatus.not_allowed for t in facts.tools)
+    if facts.tools and usable and not facts.unlisted and set(facts.tokens) & RULES_CUES:
         return Intent.overview  # "the rules for copilot-style tools"
     if facts.tools or facts.unlisted:
         return Intent.tool_approved
