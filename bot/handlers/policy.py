@@ -97,14 +97,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if choice.asker and choice.asker != user:
             await respond(followup(ephemeral_text(ONLY_ASKER.format(asker=choice.asker))))
             return
-        answer = _answer(deps, choice, user)
-        team = deps.team_tiers.of(user)
-        pack = deps.policy.active.loaded.pack
+        answer, team = _answer(deps, choice, user)
         message = answer_message(
             answer,
-            pack,
+            deps.policy.active.loaded.pack,
             asker=choice.asker,
-            team=team[0] if team else None,
+            team=team,
             shareable=choice.asker is None,
         )
         await respond({**message, "replace_original": True})
@@ -117,7 +115,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """The full cell, tool configuration and sources, in a modal for whoever pressed."""
         await ack()
         choice, _ = Choice.decode(action.get("value"))
-        answer = _answer(deps, choice, choice.asker or body["user"]["id"])
+        answer, _ = _answer(deps, choice, choice.asker or body["user"]["id"])
         view = details_view(answer, deps.policy.active.loaded.pack)
         deps.background.spawn(_open(client, body["trigger_id"], view), name="policy-details")
 
@@ -132,7 +130,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await respond(followup(ephemeral_text("That button has no answer attached.")))
             return
         user = body["user"]["id"]
-        answer = _answer(deps, choice, choice.asker or user)
+        answer, _ = _answer(deps, choice, choice.asker or user)
         deps.background.spawn(
             guarded(_vote(deps, user, answer, vote == "up", respond), respond, what="feedback"),
             name="policy-feedback",
@@ -144,7 +142,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         choice, _ = Choice.decode(action.get("value"))
-        answer = _answer(deps, choice, body["user"]["id"])
+        answer, _ = _answer(deps, choice, body["user"]["id"])
         message = shared_message(answer, deps.policy.active.loaded.pack, body["user"]["id"])
         deps.background.spawn(
             guarded(_post(respond, message), respond, what="policy share"),
@@ -173,16 +171,18 @@ THANKS = {
 }
 
 
-def _answer(deps: Deps, choice: Choice, user_id: str) -> PolicyAnswer:
-    """Answer a question carried by a button, as its asker's team would get it."""
+def _answer(deps: Deps, choice: Choice, user_id: str) -> tuple[PolicyAnswer, str | None]:
+    """Answer a question carried by a button as `user_id`'s team would get it: (the
+    answer, that team's name when it has a default tier)."""
     team = deps.team_tiers.of(user_id)
-    return deps.policy.active.index.answer(
+    answer = deps.policy.active.index.answer(
         choice.query,
         tier=choice.tier,
         category=choice.category,
         team_tier=team[1] if team else None,
         enrolled=choice.enrolled,
     )
+    return answer, team[0] if team else None
 
 
 async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:

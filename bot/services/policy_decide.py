@@ -367,7 +367,7 @@ def _reasons(
     category = _riskiest(pack, categories, [tier])
     if category is not None:  # before the tools: among equals, the cell says more
         cell = pack.cell(category.id, tier.id)
-        found.append(_cell_reason(pack, cell, facts.tools))
+        found.append(_cell_reason(pack, cell))
     for tool in facts.tools:
         found += _tool_reasons(pack, facts, tool, tier, floor=category is None)
     if facts.request and not any(r.verdict is Verdict.not_allowed for r in found):
@@ -467,7 +467,7 @@ def _config(tool: Tool) -> tuple[str, ...]:
     )
 
 
-def _cell_reason(pack: PolicyPack, cell: MatrixCell, tools: Sequence[Tool]) -> Reason:
+def _cell_reason(pack: PolicyPack, cell: MatrixCell) -> Reason:
     category, tier = pack.category(cell.category), pack.tier(cell.tier)
     steps = [f"Review: {cell.summary or first_sentence(cell.review, 180)}"]
     if cell.label_required:

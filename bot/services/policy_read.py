@@ -47,7 +47,7 @@ NOT_PAST = frozenset(
     "required scoped controlled unrelated detailed advanced speed feed embed seed red "
     "managed signed licensed supported preferred limited trusted marked named persisted "
     "reported embedded automated distributed nested scheduled needed expected interested "
-    "concerned supposed used based".split()
+    "concerned supposed used".split()
 )
 # A credential written out: GitHub, AWS, Slack, Stripe, OpenAI, Google key shapes, PEM blocks,
 # HTTP auth headers, and KEY=long-value assignments.
@@ -131,20 +131,17 @@ REQUEST_PHRASES = (
     ("sign", "up"),
 )
 RULES_CUES = frozenset("rule policy know tldr summary guideline guidelines road basics".split())
-# A change to code, for assuming the pack's default category when none is named.
-WORK_CUES = frozenset(
-    "write writing add adding fix fixing implement implementing build building refactor "
-    "refactoring change changing generate generating create creating method screen job "
-    "function endpoint feature bug module program migration handler consumer model route "
-    "query logic calc calculation compute computes script screen wizard stubs exporter "
-    "importer toggle parser component widget form page".split()
-)
 # A named piece of code ("the onboarding wizard"): without a tool, enough to assume the
 # default category; "write code" alone is not (the category is asked).
 ARTEFACT_CUES = frozenset(
     "method screen job function endpoint feature bug module program migration handler "
     "consumer model route query logic calc calculation script wizard stubs exporter importer "
     "toggle parser component widget form page".split()
+)
+# A change to code, for assuming the pack's default category when a tool is named too.
+WORK_CUES = ARTEFACT_CUES | frozenset(
+    "write writing add adding fix fixing implement implementing build building refactor "
+    "refactoring change changing generate generating create creating compute computes".split()
 )
 TRANSFORM_CUES = frozenset(
     "turn convert summarise summarize analyse analyze parse read clean explain dedupe".split()
@@ -172,8 +169,7 @@ NOT_A_BRAND = frozenset(
     "must let have has had get got make allow allowed approved permit permitted local company "
     "internal enterprise coding code no not what which whose who how why when where all more "
     "most only just also any each every both we you they i it us them free paid personal "
-    "public private cloud good best safe and or if so than then please pls hey hi ok okay "
-    "is_ai".split()
+    "public private cloud good best safe and or if so than then please pls hey hi ok okay".split()
 )
 NOT_A_TOOL = frozenset(
     "it this that there ai my our the a an ok okay fine allowed approved using use allowed "
@@ -292,7 +288,6 @@ class Reader:
 
     def __init__(self, pack: PolicyPack, tokenize: Callable[[str], list[str]]) -> None:
         self.pack = pack
-        self.real: set[str] = set()  # of the last `_data_classes` call
         self._tokenize = tokenize
         self._data = _Phrases()
         for data in pack.data_classes:
@@ -367,8 +362,7 @@ class Reader:
         pack = self.pack
         tools = tuple(tools)
         words = set(tokens)
-        found_data = self._data_classes(tokens)
-        real = set(self.real)  # classes called "real" or "production": they apply anywhere
+        found_data, real = self._data_classes(tokens)
         if LITERAL_SECRET.search(text):
             literal = {d.id for d in pack.data_classes if d.literal}
             found_data |= literal
@@ -423,13 +417,14 @@ class Reader:
             generic=bool(words & GENERIC_AI),
         )
 
-    def _data_classes(self, tokens: Sequence[str]) -> set[str]:
-        """The data classes named, less those a safe class right beside them neutralises
+    def _data_classes(self, tokens: Sequence[str]) -> tuple[set[str], set[str]]:
+        """(the data classes named, those of them called "real" or "production", which
+        apply without a paste cue), less those a safe class right beside them neutralises
         ("masked customer data", "secrets redacted"): within three words, and not when the
         data is called real ("test data copied from *production* customer records")."""
         spans = self._data.spans(tokens, negatable=True)
         found: set[str] = set()
-        self.real = set()
+        called_real: set[str] = set()
         for start, end, target in spans:
             real = start > 0 and tokens[start - 1] in REAL_CUES
             neutral = not real and any(
@@ -439,8 +434,8 @@ class Reader:
             if not neutral:
                 found.add(target)
                 if real:
-                    self.real.add(target)
-        return found
+                    called_real.add(target)
+        return found, called_real
 
     def _near_tool(
         self, text: str, tokens: Sequence[str], unlisted: Sequence[tuple[str, Rule]]

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.services.policy_decide import Intent, Ruling, decide
-from bot.services.policy_pack import Category, MatrixCell, PolicyPack, Rule, Tier, Tool
+from bot.services.policy_pack import Category, PolicyPack, Rule, Tier, Tool
 from bot.services.policy_read import Facts, Reader, negated
 from bot.views.common import escape
 from bot.words import is_real
@@ -80,7 +80,6 @@ class PolicyAnswer:
     categories: list[Category] = field(default_factory=list)
     tiers: list[Tier] = field(default_factory=list)
     tools: list[Tool] = field(default_factory=list)
-    cells: list[MatrixCell] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
@@ -219,8 +218,7 @@ class PolicyIndex:
         text = query.strip()
         if not text:
             return PolicyAnswer(query=query, outcome=Outcome.overview)
-        tokens, corrections, read, unread = self._prepare(text)
-        foreign = bool(_FOREIGN.search(unicodedata.normalize("NFKC", text)))
+        tokens, corrections, read, unread, foreign = self._prepare(text)
         if unread >= 2 and (unread > 2 * read or (foreign and unread > read)):
             # another language, or noise: say so rather than guess
             return PolicyAnswer(
@@ -248,7 +246,6 @@ class PolicyIndex:
             rules=rules,
             corrections=corrections,
         )
-        answer.cells = self._cells(answer)
         facts = self._reader.read(
             text,
             tokens,
@@ -288,9 +285,10 @@ class PolicyIndex:
         """Whether a word means something here: the pack's, English or developer vocabulary."""
         return normalise(word) in self._known or is_real(word)
 
-    def _prepare(self, text: str) -> tuple[list[str], dict[str, str], int, int]:
-        """(tokens, corrections, words read, words not read): a word is read when it is
-        the pack's, English or developer vocabulary, or corrected to a keyword."""
+    def _prepare(self, text: str) -> tuple[list[str], dict[str, str], int, int, int]:
+        """(tokens, corrections, words read, words not read, foreign words): a word is read
+        when it is the pack's, English or developer vocabulary, or corrected to a keyword;
+        a foreign word has a letter outside a-z ("clé", "einfügen") and is not read."""
         tokens: list[str] = []
         corrections: dict[str, str] = {}
         read = unread = 0
@@ -299,10 +297,10 @@ class PolicyIndex:
                 tokens.extend(self._synonyms[raw])
                 read += 1
                 continue
-            if raw in self._known or len(raw) < 5 or raw.isdigit() or is_real(raw):
+            known = raw in self._known or is_real(raw)
+            if known or len(raw) < 5 or raw.isdigit():
                 tokens.append(raw)
                 if len(raw) >= 3 and not raw.isdigit():
-                    known = raw in self._known or is_real(raw)
                     read, unread = read + known, unread + (not known)
                 continue
             fixed = self._correct(raw)
@@ -312,9 +310,8 @@ class PolicyIndex:
             else:
                 unread += 1
             tokens.append(fixed or raw)
-        # Words with letters outside English ("clé", "einfügen", "código") are not read.
-        unread += len(_FOREIGN.findall(unicodedata.normalize("NFKC", text)))
-        return tokens, corrections, read, unread
+        foreign = len(_FOREIGN.findall(unicodedata.normalize("NFKC", text)))
+        return tokens, corrections, read, unread + foreign, foreign
 
     def _correct(self, word: str) -> str | None:
         cutoff = 1 if len(word) < 8 else 2
@@ -372,15 +369,6 @@ class PolicyIndex:
         if top < 2.0:
             return []
         return [self.pack.rules[i] for i, s in ranked[:MAX_RULES] if s >= top * 0.45]
-
-    def _cells(self, answer: PolicyAnswer) -> list[MatrixCell]:
-        categories = [c.id for c in answer.categories]
-        tiers = [t.id for t in answer.tiers]
-        if not categories and not tiers:
-            return []
-        categories = categories or [c.id for c in self.pack.categories]
-        tiers = tiers or [t.id for t in self.pack.tiers]
-        return [self.pack.cell(c, t) for c in categories for t in tiers]
 
     def closest_topics(self, text: str, limit: int = 3) -> list[str]:
         found = process.extract(text, self._topics, scorer=fuzz.token_set_ratio, limit=limit)

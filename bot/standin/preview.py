@@ -78,7 +78,11 @@ def _plain(text: str) -> str:
     out = _BOLD.sub(r"<b>\1</b>", out)
     out = _ITALIC.sub(r"<i>\1</i>", out)
     out = _STRIKE.sub(r"<s>\1</s>", out)
-    return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), out)
+    return _emoji(out)
+
+
+def _emoji(text: str) -> str:
+    return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
 
 
 def _token(inner: str) -> str:
@@ -98,7 +102,7 @@ def _text(obj: Any) -> str:
         return ""
     raw = str(obj.get("text", ""))
     if obj.get("type") == "plain_text":
-        return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), html.escape(raw))
+        return _emoji(html.escape(raw))
     return mrkdwn(raw)
 
 

@@ -110,7 +110,6 @@ TOOL_STATUS_LABEL = {
     ToolStatus.pilot: ":test_tube: pilot",
     ToolStatus.not_allowed: ":no_entry: not allowed",
 }
-MAX_CELLS = 6
 HELP = (
     "*`/ai-policy`* answers “may I use an AI assistant on this code, with which tool, "
     "under what review?” from the organisation's policy pack.\n"
@@ -184,9 +183,9 @@ def _verdict_lines(answer: PolicyAnswer, pack: PolicyPack, team: str | None) -> 
         lines.append(f"_Assumed *{escape(short_name(ruling.tier.name))}* ({who})._")
     steps = list(lead.steps[:2])
     for tier, reason in ruling.elsewhere[:1]:
-        short = VERDICT_LABEL[reason.verdict].split(" ", 1)[1]
         name = short_name(tier.name)
-        steps.insert(1, f"In {article(name)} *{escape(name)}* system: {short} — {reason.why}")
+        words = _verdict_words(reason.verdict)
+        steps.insert(1, f"In {article(name)} *{escape(name)}* system: {words} — {reason.why}")
     strict = lead.verdict.rank >= Verdict.not_allowed.rank
     for other in ruling.reasons[1:]:
         if strict and (other.verdict is Verdict.allowed or other.verdict is lead.verdict):
@@ -199,7 +198,7 @@ def _verdict_lines(answer: PolicyAnswer, pack: PolicyPack, team: str | None) -> 
         elif other.cell is not None:
             steps += other.steps[:1]  # the review that applies
         elif other.rule is None and other.verdict is not Verdict.allowed:
-            steps.append(f"{VERDICT_LABEL[other.verdict].split(' ', 1)[1]} — {other.why}")
+            steps.append(f"{_verdict_words(other.verdict)} — {other.why}")
         else:
             steps += other.steps[:1]
     steps += list(lead.steps[2:])
@@ -209,6 +208,11 @@ def _verdict_lines(answer: PolicyAnswer, pack: PolicyPack, team: str | None) -> 
             seen.append(step)
     lines += [f"• {step}" for step in seen[:MAX_STEPS]]
     return lines
+
+
+def _verdict_words(verdict: Verdict) -> str:
+    """The label without its emoji: "*Not allowed*"."""
+    return VERDICT_LABEL[verdict].split(" ", 1)[1]
 
 
 def _informational_lines(answer: PolicyAnswer, pack: PolicyPack) -> list[str]:
@@ -313,25 +317,6 @@ def overview_message(pack: PolicyPack) -> dict[str, Any]:
 
 def _reply(blocks: list[Block], *, text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
-
-
-def _cells(answer: PolicyAnswer, pack: PolicyPack) -> list[Block]:
-    if not answer.cells:
-        return []
-    blocks: list[Block] = []
-    if len(answer.cells) > 1:
-        blocks.append(
-            section(
-                "*Your question fits more than one case.* Where code falls in several "
-                "categories, the strictest cell applies:"
-            )
-        )
-    blocks += [_cell(cell, pack) for cell in answer.cells[:MAX_CELLS]]
-    if len(answer.cells) > MAX_CELLS:
-        blocks.append(
-            context(f"…and {len(answer.cells) - MAX_CELLS} more: name a category or tier.")
-        )
-    return blocks
 
 
 def _cell(cell: MatrixCell, pack: PolicyPack) -> Block:
@@ -447,16 +432,6 @@ def details_view(answer: PolicyAnswer, pack: PolicyPack) -> dict[str, Any]:
         "close": plain("Close", 24),
         "blocks": blocks[:100],
     }
-
-
-def _fallback_text(answer: PolicyAnswer, pack: PolicyPack) -> str:
-    if len(answer.cells) == 1:
-        cell = answer.cells[0]
-        return (
-            f"{pack.category(cell.category).name} × {pack.tier(cell.tier).name}: "
-            f"{DECISION_LABEL[cell.decision].split(' ', 1)[1]}"
-        )
-    return "AI policy answer"
 
 
 def mention_reply(
