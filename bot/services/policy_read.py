@@ -73,6 +73,9 @@ PERMISSION = (
     ("can", "it"),
     ("can", "this"),
 )
+# A question opening with a modal ("can cc have read access ...", "should the agent ...")
+# or an instruction ("put the api key in the prompt so ...") asks before doing it.
+ASKING_OPENERS = [[w] for w in "can could may should paste upload put give".split()]
 INCIDENT_PHRASES = (
     ("what", "should", "i", "do"),
     ("this", "morning"),
@@ -111,6 +114,23 @@ NEAR_TOOL_CUES = frozenset(
 )
 REQUEST_CUES = frozenset(
     "request requesting exception exemption seat process getting procure procurement".split()
+)
+# The asker doubts the tier they name ("not sure if it's sox scoped", "might be in the
+# cde, might not"): the named tier is possible, not given, so the others stay possible too.
+DOUBT_PHRASES = (
+    ("not", "sure", "if"),
+    ("not", "sure", "whether"),
+    ("not", "100", "sure"),
+    ("not", "certain"),
+    ("unsure", "if"),
+    ("unsure", "whether"),
+    ("idk", "if"),
+    ("idk", "whether"),
+    ("dunno", "if"),
+    ("might", "be"),
+    ("might", "not"),
+    ("may", "or", "may", "not"),
+    ("or", "not"),
 )
 REQUEST_PHRASES = (
     ("how", "do", "i", "get"),
@@ -399,11 +419,15 @@ class Reader:
                     unlisted.append((f"{brand} AI" if before else f"the AI in {brand}", rule))
                     break
         hinted = {t for _, t in self._hints.find(tokens)}
+        tiers = tuple(tiers)
+        if tiers and any(_has_phrase(tokens, p) for p in DOUBT_PHRASES):
+            hinted |= {t.id for t in tiers}
+            tiers = ()
         return Facts(
             tokens=tuple(tokens),
             tools=tools,
             unlisted=tuple({name: (name, rule) for name, rule in unlisted}.values()),
-            tiers=tuple(tiers),
+            tiers=tiers,
             hinted=tuple(t for t in pack.tiers if t.id in hinted),
             categories=tuple(categories),
             data=tuple(d.id for d in pack.data_classes if d.id in found_data),
@@ -464,7 +488,7 @@ def _incident(tokens: Sequence[str], words: set[str]) -> bool:
         return True
     if list(tokens[-1:]) == ["bad"]:  # "... pasted it into copilot chat ... bad?"
         return True
-    if any(_has_phrase(tokens, p) for p in PERMISSION) or tokens[:1] in (["paste"], ["upload"]):
+    if any(_has_phrase(tokens, p) for p in PERMISSION) or tokens[:1] in ASKING_OPENERS:
         return False
     past = {t for t in words if len(t) > 4 and t.endswith("ed") and t not in NOT_PAST}
     return bool(words & PAST_CUES or past)
