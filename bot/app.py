@@ -305,7 +305,10 @@ async def _healthz(_: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    ready, detail = await db.is_ready(request.app[DEPS].engine)
+    deps = request.app[DEPS]
+    ready, detail = await db.is_ready(deps.engine)
+    if ready and deps.token.dead:
+        ready, detail = False, f"Slack refuses the bot token ({deps.token.error}): nothing is sent"
     return web.json_response(
         {"status": "ready" if ready else "not ready", "detail": detail},
         status=200 if ready else 503,

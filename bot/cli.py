@@ -127,7 +127,7 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
     from bot.standin import FakeSlack
     from bot.survey_secret import with_local_secret
 
-    async with FakeSlack() as slack:
+    async with FakeSlack(open_directory=True) as slack:
         secret = secrets.token_hex(16)
         local = with_local_secret(settings).model_copy(
             update={

@@ -20,6 +20,7 @@ from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
 from bot.services.questions import Deadlines
 from bot.services.teams import TeamDirectory, TeamTiers
+from bot.slack import TokenHealth
 from bot.tasks import Admission, Background
 
 
@@ -35,6 +36,7 @@ class Deps:
     admins: AdminDirectory
     teams: TeamDirectory
     team_tiers: TeamTiers = field(default_factory=TeamTiers)
+    token: TokenHealth = field(default_factory=TokenHealth)  # is our bot token still good?
     background: Background = field(default_factory=Background)
     admission: Admission = field(default_factory=lambda: Admission(limit=16))
     scrub_pending: bool = True  # sealed survey rows may still be in the WAL: scrub next tick

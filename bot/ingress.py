@@ -189,9 +189,23 @@ class ViewSubmission(_Common):
     trigger_id: TriggerId | None = None
 
 
+class _UserObject(_Person):
+    """The user object of `user_change` / `team_join` (https://api.slack.com/types/user)."""
+
+    id: SlackId  # required here, optional in a `_Person`
+    deleted: bool | None = None
+    is_bot: bool | None = None
+    is_restricted: bool | None = None
+    is_ultra_restricted: bool | None = None
+    updated: int | None = None
+    tz: str | None = None
+    profile: dict[str, Any] | None = None
+
+
 class _Event(_Common):
     type: Name
-    user: SlackId | None = None  # events carry IDs here, not objects
+    # events carry an ID here, except user_change / team_join: the whole user object
+    user: SlackId | _UserObject | None = None
     channel: SlackId | None = None
     text: Text | None = None
     ts: SlackTs | None = None
@@ -230,7 +244,12 @@ _EVENTS: dict[str, type[_Shape]] = {
     "app_rate_limited": AppRateLimited,
 }
 # Fields an event of this type must carry, because its listener acts on them.
-_EVENT_NEEDS = {"app_mention": ("user", "channel", "ts"), "app_home_opened": ("user",)}
+_EVENT_NEEDS = {
+    "app_mention": ("user", "channel", "ts"),
+    "app_home_opened": ("user",),
+    "user_change": ("user",),
+    "team_join": ("user",),
+}
 
 
 # -- reading --------------------------------------------------------------------------

@@ -75,3 +75,49 @@ def build_client(
         retry_handlers=handlers,
         **kwargs,
     )
+
+
+# Errors about the *calling token*, not about a recipient: `account_inactive` means the
+# token's own user or workspace was deactivated (https://api.slack.com/methods/chat.postMessage#errors).
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+PROBE_SECONDS = 60.0
+
+
+class TokenHealth:
+    """Whether Slack still accepts our bot token. Set by the first worker that hears a
+    `TOKEN_ERRORS` answer; while set, the workers send nothing (their rows wait, nobody's
+    status changes) and `/readyz` says why; an `auth.test` that succeeds clears it."""
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+        self.since: float | None = None
+
+    @property
+    def dead(self) -> bool:
+        return self.error is not None
+
+    def refused(self, error: str, now: float) -> bool:
+        """Note a token error; True the first time (the caller logs the alert once)."""
+        first = self.error is None
+        if first:
+            self.error, self.since = error, now
+        return first
+
+    def accepted(self) -> None:
+        self.error = self.since = None
+
+    async def probe(self, client: AsyncWebClient) -> bool:
+        """`auth.test`: True (and cleared) when the token works again."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            await client.auth_test()
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "")
+            if code in TOKEN_ERRORS:
+                return False
+            raise
+        self.accepted()
+        return True

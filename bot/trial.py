@@ -45,7 +45,7 @@ async def run_command(
         command, text = split_command(command_line)
     except BadInput as problem:
         return f"{problem}\n"
-    async with FakeSlack() as slack:
+    async with FakeSlack(open_directory=True) as slack:
         if user_id not in slack.workspace.users:
             slack.add_user(user_id, user_id.lower())
         secret = secrets.token_hex(16)

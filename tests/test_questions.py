@@ -334,11 +334,12 @@ async def test_claim_deadline_counts_business_hours_only(
     assert asked.claim_deadline == dt.datetime(2026, 11, 9, 9, 20, tzinfo=dt.UTC)
 
 
-async def test_a_champion_who_left_is_retired_and_their_question_rerouted(
+async def test_a_champion_slack_no_longer_knows_is_retired_and_their_question_rerouted(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
 ) -> None:
+    """The DM fails with user_not_found, `users.info` confirms it: retired, rerouted."""
     await seed(running, slack)
-    slack.deactivate_user("U0BOB")
+    del slack.workspace.users["U0BOB"]
     await sender.command("/ask-champion", QUESTION)
     await deliver(running)
     moved = await question(running)

@@ -182,15 +182,37 @@ async def test_dm_by_user_id_with_metadata_in_history(
 
 async def test_dm_refusals(slack: FakeSlack, client: AsyncWebClient) -> None:
     slack.deactivate_user("U0ERIN")
-    for channel, expected in [
-        ("U0NOBODY", "user_not_found"),
-        ("U0ERIN", "account_inactive"),
-        ("U0BOT", "cannot_dm_bot"),
-    ]:
+    for channel, expected in [("U0NOBODY", "user_not_found"), ("U0BOT", "cannot_dm_bot")]:
         error = await api_error(client.chat_postMessage(channel=channel, text="hi"))
         assert error.response["error"] == expected
+    # Slack takes a DM to a deactivated account without an error; nobody reads it
+    posted = await client.chat_postMessage(channel="U0ERIN", text="hi")
+    assert posted["ok"] is True
+    info = await client.users_info(user="U0ERIN")
+    assert info["user"]["deleted"] is True
     error = await api_error(client.conversations_open(users="U0ERIN"))
     assert error.response["error"] == "user_disabled"
+
+
+async def test_a_dead_token_is_refused_everywhere(slack: FakeSlack, client: AsyncWebClient) -> None:
+    for code in ("token_revoked", "account_inactive", "invalid_auth"):
+        slack.kill_token(code)
+        for call in (client.auth_test(), client.chat_postMessage(channel="C0COE", text="x")):
+            assert (await api_error(call)).response["error"] == code
+    slack.kill_token(None)
+    assert (await client.auth_test())["ok"] is True
+
+
+async def test_the_open_directory_takes_any_well_formed_user_id(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.workspace.open_directory = True
+    for user in ("U07ABCDEF12", "W0123ENTERPRISE"):
+        assert (await client.users_info(user=user))["user"]["deleted"] is False
+        assert (await client.chat_postMessage(channel=user, text="hi"))["ok"] is True
+    for bad in ("bob", "u07abc", "C0COE", "U0-BAD"):
+        error = await api_error(client.users_info(user=bad))
+        assert error.response["error"] == "user_not_found"
 
 
 async def test_ephemeral_update_delete_permalink(slack: FakeSlack, client: AsyncWebClient) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.deps import Deps
 from bot.errors import BadInput, NotRecorded
 from bot.handlers.common import check_text
+from bot.jobs import people
 from bot.services import idempotency, outbox, policy
 from bot.services.policy_search import Outcome
 from bot.views.policy import mention_reply
@@ -38,6 +39,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         if queued:
             deps.outbox_wakeup.set()
+
+    @app.event("user_change")
+    @app.event("team_join")
+    async def user_changed(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Someone joined or changed (Slack sends `user_change` for every status emoji):
+        the directory takes it as an idempotent upsert, and a champion whose account was
+        deactivated is retired with their questions rerouted, before the 200, so a retried
+        delivery finds the work done and changes nothing."""
+        user = (body.get("event") or {}).get("user")
+        if isinstance(user, dict) and user.get("id"):
+            try:
+                async with asyncio.timeout(RECORD_SECONDS):
+                    await people.apply_users(deps, [user], source=body["event"]["type"])
+            except (SQLAlchemyError, OSError, TimeoutError) as error:
+                raise NotRecorded(str(body.get("event_id"))) from error
+        await ack()
 
 
 async def _queue_mention_reply(deps: Deps, body: dict[str, Any]) -> bool:

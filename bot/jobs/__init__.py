@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.jobs import digests, escalation, housekeeping, policy_review, surveys
+from bot.jobs import digests, escalation, housekeeping, people, policy_review, surveys
 from bot.jobs.leader import leading
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("survey-tick", "survey reminders and closing", surveys.tick, every_minute),
         ("digests", "weekly digests", digests.post_due, every_minute),
         (
+            "directory-sync",
+            "people directory sync (users.list, at most once per DIRECTORY_TTL_HOURS)",
+            people.sync_directory,
+            IntervalTrigger(hours=1),
+        ),
+        (
             "retention",
             "retention purge",
             housekeeping.apply_retention,
@@ -96,6 +102,12 @@ async def running_scheduler(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
             _guard("policy-review", policy_review.remind_if_overdue, deps),
             id="policy-review-now",
             name="policy review check on taking over",
+            replace_existing=True,
+        )
+        scheduler.add_job(
+            _guard("directory-sync", people.sync_directory, deps),
+            id="directory-sync-now",
+            name="people directory sync on taking over",
             replace_existing=True,
         )
         scheduler.resume()

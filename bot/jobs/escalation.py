@@ -11,7 +11,7 @@ import logging
 
 from bot import notices
 from bot.deps import Deps
-from bot.services import escalation, questions
+from bot.services import escalation
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +32,3 @@ async def escalate_overdue(deps: Deps) -> int:
         deps.outbox_wakeup.set()
         logger.info("escalation sweep queued %d messages", queued)
     return queued
-
-
-async def champion_left(deps: Deps, user_id: str) -> None:
-    """Slack says this champion is gone: retire them and reroute their open questions."""
-    now = deps.clock()
-    async with deps.sessions.begin() as session:
-        found = await questions.champion_left(
-            session=session,
-            user_id=user_id,
-            now=now,
-            deadlines=deps.deadlines(),
-            community_channel=deps.community_channel(),
-        )
-        await notices.enqueue(session=session, notices=found, now=now)
-    deps.outbox_wakeup.set()
-    logger.info("champion %s left; %d messages queued to reroute", user_id, len(found))

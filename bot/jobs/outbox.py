@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -15,29 +16,30 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.models import OutboxMessage
 from bot.services import outbox
+from bot.slack import PROBE_SECONDS, TOKEN_ERRORS
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
-LEAVER_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled"})
+# A DM that Slack refused for its recipient: a hint to ask `users.info`, never proof that
+# they left (`account_inactive` is about our own token: `bot.slack.TOKEN_ERRORS`).
+RECIPIENT_ERRORS = frozenset({"user_not_found", "user_disabled"})
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
         "not_in_channel",
         "is_archived",
         "user_not_found",
-        "account_inactive",
         "user_disabled",
         "cannot_dm_bot",
         "invalid_blocks",
         "msg_too_long",
         "msg_blocks_too_long",
-        "invalid_auth",
-        "not_authed",
         "missing_scope",
         "restricted_action",
     }
 )
+TOKEN_RETRY = dt.timedelta(seconds=60)
 
 
 async def send_due(deps: Deps, *, limit: int = 50, client: AsyncWebClient | None = None) -> int:
@@ -94,6 +96,22 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
     except SlackApiError as error:
         code = str(error.response.get("error") or f"http_{error.response.status_code}")
         deps.metrics.slack_api_error(method, code)
+        if code in TOKEN_ERRORS:  # our token, not the row: it waits, nobody's status changes
+            if deps.token.refused(code, time.monotonic()):
+                logger.critical(
+                    "Slack refused the bot token (%s): nothing is sent until it works again; "
+                    "reinstall the app or set a new SLACK_BOT_TOKEN",
+                    code,
+                )
+            async with deps.sessions.begin() as session:
+                await outbox.mark_retry(
+                    session=session,
+                    message_id=message.id,
+                    attempts=message.attempts,
+                    at=deps.clock() + TOKEN_RETRY,
+                    error=code,
+                )
+            return
         async with deps.sessions.begin() as session:
             if code in PERMANENT_ERRORS:
                 logger.warning("outbox message %s failed for good: %s", message.id, code)
@@ -112,10 +130,10 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
             from bot.jobs.digests import channel_failed
 
             await channel_failed(deps, message.channel, code)
-        if code in LEAVER_ERRORS and message.kind == "question-champion-dm":
-            from bot.jobs.escalation import champion_left
+        if code in RECIPIENT_ERRORS and message.kind == "question-champion-dm":
+            from bot.jobs.people import recheck
 
-            await champion_left(deps, message.channel)
+            await recheck(deps, message.channel)
         return
     except (TimeoutError, OSError, aiohttp.ClientError) as error:  # posted, or not: unknown
         await _unknown(deps, message.id, attempts, type(error).__name__)
@@ -198,6 +216,9 @@ async def running_worker(deps: Deps) -> AsyncIterator[asyncio.Task[None]]:
 
 async def _loop(deps: Deps) -> None:
     while True:
+        if deps.token.dead:
+            await _wait_for_token(deps)
+            continue
         try:
             claimed = await send_due(deps)
         except Exception:  # keep the worker alive through a database outage
@@ -208,3 +229,15 @@ async def _loop(deps: Deps) -> None:
         deps.outbox_wakeup.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(deps.outbox_wakeup.wait(), timeout=POLL_SECONDS)
+
+
+async def _wait_for_token(deps: Deps) -> None:
+    """While Slack refuses our token: one `auth.test` a minute, nothing else."""
+    await asyncio.sleep(PROBE_SECONDS)
+    try:
+        if await deps.token.probe(deps.sender):
+            logger.warning("Slack accepts the bot token again: sending resumes")
+            deps.outbox_wakeup.set()
+            deps.survey_wakeup.set()
+    except Exception:  # Slack unreachable: try again next minute
+        logger.exception("auth.test failed")

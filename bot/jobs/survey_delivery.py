@@ -7,7 +7,8 @@
   invitation is there, it is marked sent instead of being sent again.
 - 429: the whole worker waits `Retry-After` and slows down (`Pacer`); 5xx and connection
   errors back off per row; `user_not_found`, `cannot_dm_bot` and friends fail the row with
-  the reason.
+  the reason. A refused bot token (`bot.slack.TOKEN_ERRORS`, `account_inactive` included)
+  is not the recipient's doing: the row waits and delivery stops until the token works.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bot.deps import Deps
 from bot.models import SurveyRecipient, SurveyRun
 from bot.schedules import wall_to_utc
 from bot.services.survey_definitions import SurveyDefinition
-from bot.slack import build_client
+from bot.slack import TOKEN_ERRORS, build_client
 from bot.views.surveys import invitation
 
 logger = logging.getLogger(__name__)
@@ -47,15 +48,14 @@ PERMANENT = frozenset(
     {
         "user_not_found",
         "cannot_dm_bot",
-        "account_inactive",
         "user_disabled",
         "invalid_blocks",
         "channel_not_found",
         "not_allowed_token_type",
         "missing_scope",
-        "invalid_auth",
     }
 )
+TOKEN_WAIT = dt.timedelta(seconds=60)
 
 
 class Pacer:
@@ -272,6 +272,10 @@ async def _send(
             return Outcome(
                 recipient.id, "pending", code, retry_at=deps.clock() + dt.timedelta(seconds=wait)
             )
+        if code in TOKEN_ERRORS:  # our token was refused: the row waits, it is not theirs
+            if deps.token.refused(code, time.monotonic()):
+                logger.critical("Slack refused the bot token (%s): survey delivery waits", code)
+            return Outcome(recipient.id, "pending", code, retry_at=deps.clock() + TOKEN_WAIT)
         if code in PERMANENT:
             return Outcome(recipient.id, "failed", code)
         backoff = dt.timedelta(seconds=min(2**recipient.attempts, 600))
@@ -371,6 +375,11 @@ async def running_delivery(deps: Deps) -> AsyncIterator[asyncio.Task[None]]:
 
 async def _loop(deps: Deps, client: AsyncWebClient, pacer: Pacer) -> None:
     while True:
+        if deps.token.dead:  # the outbox worker probes the token and wakes us
+            deps.survey_wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(deps.survey_wakeup.wait(), timeout=30.0)
+            continue
         try:
             sent = await deliver_once(deps, client, pacer)
         except Exception:  # keep delivering through a database or network outage

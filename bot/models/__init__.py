@@ -17,6 +17,7 @@ from bot.models.core import (
     PolicyLookup,
     ProcessedRequest,
 )
+from bot.models.people import Person
 from bot.models.prompts import (
     Prompt,
     PromptReport,
@@ -43,6 +44,7 @@ __all__ = [
     "DigestSubscription",
     "JobRun",
     "OutboxMessage",
+    "Person",
     "PolicyFeedback",
     "PolicyLookup",
     "ProcessedRequest",

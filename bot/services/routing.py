@@ -2,8 +2,9 @@
 
 Order: champions of the asker's team whose topics match, then any champion of that team,
 then champions with a matching topic in other teams. Never the asker, nobody away, nobody
-at capacity, nobody the question already went to. Among equals, the fewest open questions
-(then the most matching topics, then the user ID, so the choice is stable).
+the people directory knows as deactivated (or a bot), nobody at capacity, nobody the
+question already went to. Among equals, the fewest open questions (then the most matching
+topics, then the user ID, so the choice is stable).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import Champion, Question
 from bot.services.champions import OPEN_STATUSES, open_loads
+from bot.services.people import is_gone
 
 _WORD = re.compile(r"[a-z0-9+#.-]+")
 
@@ -132,7 +134,7 @@ def _candidate(row: Any, open_count: int) -> Candidate:
 
 async def _candidates(session: AsyncSession, *where: Any) -> list[Candidate]:
     query = sa_select(*_COLUMNS, _open_count()).where(
-        col(Champion.active), col(Champion.available), *where
+        col(Champion.active), col(Champion.available), ~is_gone(col(Champion.user_id)), *where
     )
     rows = (await (await session.connection()).execute(query)).all()
     return [_candidate(row, int(row[5])) for row in rows]

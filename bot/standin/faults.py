@@ -25,6 +25,7 @@ class Fault:
     status: int
     retry_after: int | None
     times: int
+    after: int = 0  # calls let through before the fault starts
 
     def answer(self) -> Answer:
         if self.retry_after is not None:
@@ -90,10 +91,11 @@ class FaultBook:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        fault = Fault(error=error, status=status, retry_after=retry_after, times=times)
+        if times < 1 or after < 0:
+            raise ValueError("times must be >= 1 and after >= 0")
+        fault = Fault(error=error, status=status, retry_after=retry_after, times=times, after=after)
         self._faults.setdefault(method, deque()).append(fault)
 
     def rate_limit(self, method: str, *, per_second: float, burst: int = 1) -> None:
@@ -110,6 +112,9 @@ class FaultBook:
         if not queue:
             return None
         fault = queue[0]
+        if fault.after > 0:
+            fault.after -= 1
+            return None
         fault.times -= 1
         if fault.times <= 0:
             queue.popleft()

@@ -88,6 +88,8 @@ class User:
     is_bot: bool = False
     email: str | None = None
     is_admin: bool = False
+    is_restricted: bool = False  # a guest
+    updated: int = CREATED
 
     def to_api(self, team_id: str, now: datetime) -> dict[str, Any]:
         local = now.astimezone(ZoneInfo(self.tz))
@@ -116,11 +118,11 @@ class User:
             "is_admin": self.is_admin,
             "is_owner": False,
             "is_primary_owner": False,
-            "is_restricted": False,
+            "is_restricted": self.is_restricted,
             "is_ultra_restricted": False,
             "is_bot": self.is_bot,
             "is_app_user": False,
-            "updated": CREATED,
+            "updated": self.updated,
         }
 
 

@@ -110,6 +110,7 @@ class FakeSlack:
         app_id: str = "A0STANDIN",
         clock: Clock = utcnow,
         seed: bool = True,
+        open_directory: bool = False,
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
@@ -120,7 +121,9 @@ class FakeSlack:
             bot_id=bot_id,
             app_id=app_id,
             clock=clock,
+            open_directory=open_directory,
         )
+        self.dead_token: str | None = None  # "token_revoked", "account_inactive", ...
         if seed:
             self.workspace.seed()
         self.calls: list[RecordedCall] = []
@@ -231,8 +234,29 @@ class FakeSlack:
     def add_usergroup(self, group_id: str, handle: str, users: Sequence[str] = ()) -> Usergroup:
         return self.workspace.add_usergroup(group_id, handle, users)
 
-    def deactivate_user(self, user_id: str) -> None:
-        self.workspace.user(user_id).deleted = True
+    def deactivate_user(self, user_id: str, *, deleted: bool = True) -> dict[str, Any]:
+        """Deactivate (or, with `deleted=False`, reactivate) someone, as a workspace admin
+        does; the `user_change` event Slack then sends (post it with `SlackSender.event`)."""
+        user = self.workspace.user(user_id)
+        user.deleted = deleted
+        user.updated = max(user.updated + 1, int(self._now().timestamp()))
+        return self.user_change_event(user_id)
+
+    def user_change_event(self, user_id: str) -> dict[str, Any]:
+        """The `user_change` event for someone as they are now
+        (https://api.slack.com/events/user_change)."""
+        now = self._now()
+        return {
+            "type": "user_change",
+            "user": self.workspace.user(user_id).to_api(self.team_id, now),
+            "cache_ts": int(now.timestamp()),
+            "event_ts": f"{now.timestamp():.6f}",
+        }
+
+    def kill_token(self, error: str | None = "token_revoked") -> None:
+        """From now on every call with the bot token is refused with `error` (Slack's
+        `token_revoked`, `invalid_auth` or `account_inactive`); None revives it."""
+        self.dead_token = error
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Messages posted in a conversation, oldest first (a user id means their DM)."""
@@ -269,9 +293,13 @@ class FakeSlack:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls to `method` (or "response_url") with a failure."""
-        self.faults.fail(method, error=error, status=status, retry_after=retry_after, times=times)
+        """Answer `times` calls to `method` (or "response_url") with a failure, once `after`
+        more calls have gone through (a sync that fails on its second page: `after=1`)."""
+        self.faults.fail(
+            method, error=error, status=status, retry_after=retry_after, times=times, after=after
+        )
 
     def rate_limit(self, method: str, *, per_second: float, burst: int = 1) -> None:
         self.faults.rate_limit(method, per_second=per_second, burst=burst)
@@ -356,6 +384,8 @@ class FakeSlack:
             return "not_authed"
         if token not in (self.bot_token, self.app_token):
             return "invalid_auth"
+        if token == self.bot_token and self.dead_token is not None:
+            return self.dead_token
         wants_app_token = method == "apps.connections.open"
         if (token == self.app_token) != wants_app_token:
             return "not_allowed_token_type"

@@ -6,6 +6,7 @@ did (`messages`, `views`). The Web API methods in `api_chat` / `api_directory` w
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from .model import ApiError, Args, Channel, User, Usergroup
 
 Clock = Callable[[], datetime]
 TRIGGER_TTL = timedelta(seconds=3)
+WELL_FORMED_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 DEFAULT_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -42,8 +44,12 @@ class Workspace:
         bot_id: str,
         app_id: str,
         clock: Clock = utcnow,
+        open_directory: bool = False,
     ) -> None:
         self.team_id = team_id
+        # `make run` / `coe-bot try`: any well-formed user ID is an active person, so an
+        # operator's own roster works locally. Tests keep Slack's `user_not_found`.
+        self.open_directory = open_directory
         self.team_domain = team_domain
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -109,6 +115,9 @@ class Workspace:
 
     def user(self, user_id: str | None, error: str = "user_not_found") -> User:
         user = self.users.get(user_id or "")
+        if user is None and self.open_directory and WELL_FORMED_USER.fullmatch(user_id or ""):
+            assert user_id is not None
+            user = self.add_user(user_id, user_id.lower(), real_name=user_id)
         if user is None:
             raise ApiError(error)
         return user
@@ -134,12 +143,11 @@ class Workspace:
         return self.channels[dm_id]
 
     def dm_target(self, user_id: str) -> Channel:
-        """The DM to post to for a user id, with Slack's refusals."""
+        """The DM to post to for a user id, with Slack's refusals. A deactivated person's
+        DM takes the message without an error, as Slack's does: nobody will read it."""
         user = self.user(user_id)
         if user.is_bot:
             raise ApiError("cannot_dm_bot")
-        if user.deleted:
-            raise ApiError("account_inactive")
         return self.dm_with(user_id)
 
     def post_target(self, channel_id: str | None) -> Channel:

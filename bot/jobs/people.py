@@ -1,0 +1,163 @@
+"""Keeping the people directory true, and acting when someone leaves.
+
+- `sync_directory` (the leader, hourly; skipped while the last full sync is younger than
+  `DIRECTORY_TTL_HOURS`) reads `users.list` 200 at a time. Only a sync that read every page
+  is applied: one cut short by a 429 or a 5xx changes nobody, and the last good directory
+  keeps serving.
+- `apply_users` applies user objects from the sync, `users.info` or the `user_change` /
+  `team_join` events, and in the same transaction retires a champion whose account was
+  deactivated (audited, the CoE told once, their open questions rerouted).
+- `recheck` asks `users.info` about one person: a failed DM is a hint, never proof.
+  A champion whose account comes back is *not* re-added: a CoE admin does that.
+
+Slack's methods: https://api.slack.com/methods/users.list, https://api.slack.com/methods/users.info
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel import col, select
+
+from bot import notices
+from bot.db import insert_for
+from bot.deps import Deps
+from bot.models import Champion, JobRun
+from bot.services import audit, outbox, people, questions
+from bot.services.people import Change
+
+logger = logging.getLogger(__name__)
+
+PAGE = 200  # users.list: Slack recommends no more than 200 per page
+JOB = "directory-sync"
+
+
+async def apply_users(
+    deps: Deps, users: Sequence[Mapping[str, Any]], *, source: str
+) -> list[Change]:
+    """Apply Slack user objects and act on leavers, in one transaction; the changes."""
+    now = deps.clock()
+    queued = 0
+    async with deps.sessions.begin() as session:
+        changes = await people.apply(session=session, users=users, now=now)
+        # Every deactivated account, changed or not: a champion added after the directory
+        # learnt of it (or before a lost event) is retired on the next word from Slack.
+        left = [str(u["id"]) for u in users if u.get("deleted") and u.get("id")]
+        if left:
+            champions = (
+                await session.exec(
+                    select(Champion).where(col(Champion.user_id).in_(left), col(Champion.active))
+                )
+            ).all()
+            updated = {str(u.get("id")): int(u.get("updated") or 0) for u in users}
+            for champion in champions:
+                queued += await _retire_leaver(
+                    deps, session, champion.user_id, now, source, updated.get(champion.user_id, 0)
+                )
+    if queued:
+        deps.outbox_wakeup.set()
+    return changes
+
+
+async def _retire_leaver(
+    deps: Deps, session: Any, user_id: str, now: dt.datetime, source: str, updated: int
+) -> int:
+    found = await questions.champion_left(
+        session=session,
+        user_id=user_id,
+        now=now,
+        deadlines=deps.deadlines(),
+        community_channel=deps.community_channel(),
+    )
+    rerouted = len({n.question_id for n in found})
+    await audit.record(
+        session=session,
+        actor="slack",
+        action="champion.retired",
+        subject=user_id,
+        now=now,
+        details={"reason": "account deactivated in Slack", "source": source, "open": rerouted},
+    )
+    queued = await notices.enqueue(session=session, notices=found, now=now)
+    text = (
+        f"<@{user_id}>'s Slack account was deactivated, so they are no longer a champion"
+        + (f"; their {rerouted} open question(s) went to someone else." if rerouted else ".")
+        + " If the account comes back, re-add them with `/ai-coe champions add`."
+    )
+    for to in (
+        [deps.settings.coe_channel] if deps.settings.coe_channel else deps.settings.coe_admins
+    ):
+        queued += await outbox.enqueue(
+            session=session,
+            dedupe_key=f"champion-left:{user_id}:{updated}:{to}",
+            kind="coe-notice",
+            channel=to,
+            text=text,
+            now=now,
+        )
+    logger.info("champion %s deactivated in Slack: retired, %d rerouted", user_id, rerouted)
+    return queued
+
+
+async def recheck(deps: Deps, user_id: str) -> bool:
+    """Ask Slack about one person after a DM to them failed; True if they are gone
+    (deactivated, or `users.info` says `user_not_found`). Errors reading Slack say
+    nothing about the person: False, and nothing changes."""
+    try:
+        response = await deps.client.users_info(user=user_id)
+    except SlackApiError as error:
+        if error.response.get("error") != "user_not_found":
+            logger.warning("users.info %s failed: %s", user_id, error.response.get("error"))
+            return False
+        user: Mapping[str, Any] = {"id": user_id, "deleted": True}
+    else:
+        user = response.get("user") or {}
+    changes = await apply_users(deps, [user], source="users.info")
+    return bool(user.get("deleted")) or any(c.left for c in changes)
+
+
+async def sync_directory(deps: Deps, *, force: bool = False) -> dict[str, Any] | None:
+    """A full `users.list` sync unless the last one is younger than `DIRECTORY_TTL_HOURS`
+    (or `force`); what it did ({"people", "pages", "left"}), or None when skipped or cut
+    short. Raises nothing: a failure is logged and the directory stays as it was."""
+    now = deps.clock()
+    ttl = dt.timedelta(hours=deps.settings.directory_ttl_hours)
+    async with deps.sessions() as session:
+        last = (
+            await session.exec(
+                select(JobRun.started_at)
+                .where(col(JobRun.job) == JOB)
+                .order_by(col(JobRun.started_at).desc())
+                .limit(1)
+            )
+        ).first()
+    if last is not None and not force and now - last < ttl:
+        return None
+    members: list[Mapping[str, Any]] = []
+    cursor: str | None = None
+    pages = 0
+    try:
+        while True:
+            response = await deps.client.users_list(limit=PAGE, cursor=cursor)
+            pages += 1
+            members += response.get("members") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+    except (SlackApiError, TimeoutError, OSError) as error:
+        logger.warning("directory sync stopped after %d pages, nothing applied: %s", pages, error)
+        return None
+    changes = await apply_users(deps, members, source="users.list")
+    result = {"people": len(members), "pages": pages, "left": sum(c.left for c in changes)}
+    async with deps.sessions.begin() as session:
+        await session.exec(
+            insert_for(session, JobRun)
+            .values(job=JOB, period=now.isoformat(), started_at=now, result=result)
+            .on_conflict_do_nothing()
+        )
+    logger.info("directory sync: %s", result)
+    return result
