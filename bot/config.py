@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     survey_min_group_text: int = Field(default=10, ge=2, le=100)  # ... whose free text is shown
     survey_send_rate: float = Field(default=50.0, gt=0, le=1000)  # DMs per second to start at
     survey_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    survey_include_guests: bool = False  # ask Slack guests (restricted accounts) too
     # How long a full users.list sync (and a users.info answer) stays fresh.
     directory_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     retention_days: int | None = Field(default=None, ge=30, le=3650)  # purge free text after

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import update
+
 from bot.jobs.digests import post_due
 from bot.jobs.outbox import send_due
+from bot.models import SurveyRecipient
 from bot.services import prompts
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
@@ -229,6 +232,7 @@ async def test_survey_and_champion_sections(
             started_by="U0ADMIN",
             now=clock() - dt.timedelta(hours=1),
         )
+        await session.exec(update(SurveyRecipient).values(status="sent"))  # both reached
     preview = await admin(sender, running, slack, "digest preview surveys champions questions")
     assert "Pulse: 0 of 2 answered (0%)" in preview
     assert "<@U0BOB> (1)" in preview  # one answer rated helpful, one not: thanked once

@@ -191,7 +191,7 @@ async def test_send_deliver_answer_change_and_results(
         return message_text(slack.responses_for(results.response_url or "")[0].body)
 
     text = await results_text()  # while open: participation only
-    assert "5 of 6 (83%)" in text
+    assert "5 of 6 reached (83%)" in text
     assert "Results are withheld" in text
     assert "NPS" not in text
 
@@ -199,7 +199,7 @@ async def test_send_deliver_answer_change_and_results(
     clock.advance(days=8)
     await survey_jobs.tick(running.deps)
     text = await results_text()
-    assert "5 of 6 (83%)" in text
+    assert "5 of 6 reached (83%)" in text
     assert "NPS *+80*" in text  # 4 promoters (10, 9, 10, 9), 1 passive (8), no detractor
     assert "Average *4.20*" in text
     assert "written answers hidden" in text  # 5 texts is below the 10 needed

@@ -80,6 +80,12 @@ async def run_results(request: web.Request, params: dict[str, Any]) -> web.Strea
             "status": run.status,
             "respondents": released.respondents,
             "audience": results.audience,
+            "reached": results.reached,
+            "delivery": {
+                "not_reached": results.delivery.unreached if results.delivery else {},
+                "waiting": results.delivery.waiting if results.delivery else 0,
+                "left_out": results.delivery.left_out if results.delivery else {},
+            },
             "withheld": released.withheld,
             "questions": [
                 {

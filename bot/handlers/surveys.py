@@ -134,9 +134,13 @@ async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
         run = await survey_jobs.send_survey(deps, rest[0], actor=admin_id)
         if run is None:
             raise BadInput("That survey was just sent; wait a moment before sending it again.")
+        async with deps.sessions() as session:
+            went = await surveys.delivery(session=session, run=run)
+        left = views.left_out_line(went.left_out)
         return ephemeral_text(
             f"Survey *{escape(rest[0])}* is on its way to "
             f"{run.audience_size} people (run #{run.id})."
+            + (f" {left} (not asked)." if left else "")
         )
     if verb == "results" and len(rest) == 1:
         return await results_message(deps, rest[0])

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 PAGE = 200  # users.list: Slack recommends no more than 200 per page
 JOB = "directory-sync"
+LOOKUPS = 100  # users.info calls one survey send may make (Tier 4: 100+ a minute)
 
 
 async def apply_users(
@@ -118,6 +119,32 @@ async def recheck(deps: Deps, user_id: str) -> bool:
         user = response.get("user") or {}
     changes = await apply_users(deps, [user], source="users.info")
     return bool(user.get("deleted")) or any(c.left for c in changes)
+
+
+async def look_up(deps: Deps, user_ids: Sequence[str], *, limit: int = LOOKUPS) -> int:
+    """Ask `users.info` about the first `limit` of `user_ids` that the directory does not
+    know, or knew longer ago than `DIRECTORY_TTL_HOURS` (a cache: known people cost no call),
+    and apply what Slack says; how many were looked up. A failed lookup says nothing about
+    the person (they stay unknown, and unknown people are not left out); past `limit` the
+    hourly `users.list` sync is the better way to learn a crowd."""
+    ttl = dt.timedelta(hours=deps.settings.directory_ttl_hours)
+    async with deps.sessions() as session:
+        wanted = await people.stale(session=session, user_ids=user_ids, now=deps.clock(), ttl=ttl)
+    found: list[Mapping[str, Any]] = []
+    for user_id in wanted[:limit]:
+        try:
+            response = await deps.client.users_info(user=user_id)
+        except SlackApiError as error:
+            if error.response.get("error") == "user_not_found":
+                found.append({"id": user_id, "deleted": True})
+            else:
+                logger.warning("users.info %s failed: %s", user_id, error.response.get("error"))
+            continue
+        if user := response.get("user"):
+            found.append(user)
+    if found:
+        await apply_users(deps, found, source="users.info")
+    return len(wanted[:limit])
 
 
 async def sync_directory(deps: Deps, *, force: bool = False) -> dict[str, Any] | None:

@@ -7,8 +7,10 @@
   invitation is there, it is marked sent instead of being sent again.
 - 429: the whole worker waits `Retry-After` and slows down (`Pacer`); 5xx and connection
   errors back off per row; `user_not_found`, `cannot_dm_bot` and friends fail the row with
-  the reason. A refused bot token (`bot.slack.TOKEN_ERRORS`, `account_inactive` included)
-  is not the recipient's doing: the row waits and delivery stops until the token works.
+  the reason, and so does a person the directory learnt was deactivated since the run
+  began (Slack would take that DM with `ok: true`, and it would go nowhere). A refused
+  bot token (`bot.slack.TOKEN_ERRORS`, `account_inactive` included) is not the
+  recipient's doing: the row waits and delivery stops until the token works.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlmodel import col, select
 from bot.deps import Deps
 from bot.models import SurveyRecipient, SurveyRun
 from bot.schedules import wall_to_utc
+from bot.services import people
 from bot.services.survey_definitions import SurveyDefinition
 from bot.slack import TOKEN_ERRORS, build_client
 from bot.views.surveys import invitation
@@ -333,6 +336,26 @@ async def _send_all(
     return list(await asyncio.gather(*(one(r, run) for r, run in batch)))
 
 
+async def _left_since(
+    deps: Deps, batch: list[tuple[SurveyRecipient, SurveyRun]]
+) -> tuple[list[tuple[SurveyRecipient, SurveyRun]], list[Outcome]]:
+    """Rows whose person the directory now knows as deactivated (or a bot) fail without a
+    DM: Slack would accept it with `ok: true` and it would go nowhere. (the rest, their
+    outcomes)"""
+    async with deps.sessions() as session:
+        entries = await people.known(session=session, user_ids=[r.user_id for r, _ in batch])
+    outcomes: list[Outcome] = []
+    rest: list[tuple[SurveyRecipient, SurveyRun]] = []
+    for recipient, run in batch:
+        person = entries.get(recipient.user_id)
+        if person is not None and not person.reachable and recipient.id is not None:
+            reason = "deactivated" if person.deleted else "bot"
+            outcomes.append(Outcome(recipient.id, "failed", reason))
+        else:
+            rest.append((recipient, run))
+    return rest, outcomes
+
+
 async def deliver_once(deps: Deps, client: AsyncWebClient, pacer: Pacer) -> int:
     """Claim and send one batch of invitations, then one of reminders; how many were sent."""
     total = 0
@@ -340,8 +363,9 @@ async def deliver_once(deps: Deps, client: AsyncWebClient, pacer: Pacer) -> int:
         batch = await claim(deps, reminders=reminders)
         if not batch:
             continue
-        outcomes = await _send_all(deps, client, pacer, batch, reminders=reminders)
-        await _record(deps, list(outcomes), reminders=reminders)
+        batch, outcomes = await _left_since(deps, batch)
+        outcomes += await _send_all(deps, client, pacer, batch, reminders=reminders)
+        await _record(deps, outcomes, reminders=reminders)
         total += sum(1 for o in outcomes if o.status == "sent")
     return total
 

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from bot import db, schedules
 from bot.deps import Deps
 from bot.errors import BadInput
+from bot.jobs import people as people_jobs
 from bot.models import (
     Champion,
     PolicyLookup,
@@ -21,7 +22,7 @@ from bot.models import (
     TeamMember,
     TeamUsergroup,
 )
-from bot.services import surveys
+from bot.services import people, surveys
 from bot.services.survey_definitions import Audience, SurveyDefinition
 
 logger = logging.getLogger(__name__)
@@ -107,19 +108,30 @@ async def _active_people(deps: Deps, days: int) -> set[str]:
 async def send_survey(
     deps: Deps, survey_id: str, *, actor: str, period: str | None = None
 ) -> SurveyRun | None:
-    """Start a run now (or for a scheduled `period`); None when that period already ran."""
+    """Start a run now (or for a scheduled `period`); None when that period already ran.
+
+    The audience leaves out deactivated accounts, bots and (unless
+    `SURVEY_INCLUDE_GUESTS`) guests, by the people directory; strangers to the directory
+    are looked up with `users.info` first. Raises `BadInput` when nobody is left to ask."""
     now = deps.clock()
     async with deps.sessions() as session:
         definition = await surveys.get_definition(session=session, survey_id=survey_id)
     if definition.anonymous:
         deps.settings.survey_key()  # raises MissingSurveySecret before anyone is asked
-    people = await resolve_audience(deps, definition.audience)
+    everyone = await resolve_audience(deps, definition.audience)
+    await people_jobs.look_up(deps, everyone)
     async with deps.sessions.begin() as session:
+        asked, left_out = await people.screen(
+            session=session,
+            user_ids=everyone,
+            include_guests=deps.settings.survey_include_guests,
+        )
         run = await surveys.start_run(
             session=session,
             definition=definition,
             period=period or f"manual:{now:%Y-%m-%dT%H:%M:%S}",
-            audience=people,
+            audience=asked,
+            left_out=left_out,
             started_by=actor,
             now=now,
         )

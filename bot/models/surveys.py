@@ -62,7 +62,8 @@ class SurveyRecipient(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="survey_run.id", index=True)
     user_id: str = Field(max_length=32)
-    status: str = Field(default="pending", max_length=12)  # pending sending sent failed answered
+    # pending sending sent failed answered, or left_out (never asked; last_error says why)
+    status: str = Field(default="pending", max_length=12)
     attempts: int = 0
     next_attempt_at: dt.datetime = ts()
     claimed_until: dt.datetime | None = ts(nullable=True)

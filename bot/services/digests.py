@@ -32,7 +32,7 @@ from bot.models import (
     Question,
     SurveyRun,
 )
-from bot.services import audit, survey_disclosure
+from bot.services import audit, survey_disclosure, surveys
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
 
@@ -299,11 +299,12 @@ async def _surveys(session: AsyncSession, digest: Digest) -> None:
     ).all()
     for run in runs[:3]:
         answered = await survey_disclosure.participation(session=session, run=run)
-        if run.audience_size:
+        reached = (await surveys.delivery(session=session, run=run)).reached
+        if reached:
             title = str(run.definition.get("title", run.survey_id))
             digest.survey_lines.append(
-                f"{title}: {answered} of {run.audience_size} answered "
-                f"({100 * answered / run.audience_size:.0f}%)"
+                f"{title}: {answered} of {reached} answered "
+                f"({100 * answered / reached:.0f}%)"
                 + (" — still open, your voice counts" if run.status == "open" else "")
             )
 

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import Prompt, Question, SurveyRecipient, SurveyRun
-from bot.services import survey_disclosure
+from bot.services import survey_disclosure, surveys
 from bot.services.prompts import Status
 
 
@@ -27,6 +27,7 @@ class PersonalHome:
 class RunRate:
     run: SurveyRun
     answered: int
+    reached: int  # the rate's denominator: the people the invitation reached
 
 
 @dataclass(slots=True)
@@ -85,5 +86,6 @@ async def admin(*, session: AsyncSession) -> AdminHome:
     ).all()
     for run in runs:
         answered = await survey_disclosure.participation(session=session, run=run)
-        home.runs.append(RunRate(run=run, answered=answered))
+        went = await surveys.delivery(session=session, run=run)
+        home.runs.append(RunRate(run=run, answered=answered, reached=went.reached))
     return home

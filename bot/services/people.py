@@ -102,10 +102,59 @@ async def apply(
 
 async def known(*, session: AsyncSession, user_ids: Sequence[str]) -> dict[str, Person]:
     """The directory's entries for `user_ids` (those it has), by user ID."""
-    if not user_ids:
-        return {}
-    rows = await session.exec(select(Person).where(col(Person.user_id).in_(list(user_ids))))
-    return {p.user_id: p for p in rows.all()}
+    found: dict[str, Person] = {}
+    ids = list(dict.fromkeys(user_ids))
+    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit, with room
+        rows = await session.exec(
+            select(Person).where(col(Person.user_id).in_(ids[start : start + 900]))
+        )
+        found.update((p.user_id, p) for p in rows.all())
+    return found
+
+
+def left_out_reason(person: Person | None, *, include_guests: bool) -> str | None:
+    """Why a survey would not ask this person: "deactivated", "bot", "guest" (Slack's
+    restricted accounts, unless `include_guests`), or None. Someone the directory does not
+    know is asked: it only ever leaves people out on Slack's word."""
+    if person is None:
+        return None
+    if person.deleted:
+        return "deactivated"
+    if person.is_bot:
+        return "bot"
+    if person.is_guest and not include_guests:
+        return "guest"
+    return None
+
+
+async def screen(
+    *, session: AsyncSession, user_ids: Sequence[str], include_guests: bool
+) -> tuple[list[str], dict[str, str]]:
+    """An audience without the people a survey leaves out: (the others, in the order
+    given; the ones left out, user ID -> `left_out_reason`)."""
+    entries = await known(session=session, user_ids=user_ids)
+    kept: list[str] = []
+    left_out: dict[str, str] = {}
+    for user_id in dict.fromkeys(user_ids):
+        reason = left_out_reason(entries.get(user_id), include_guests=include_guests)
+        if reason is None:
+            kept.append(user_id)
+        else:
+            left_out[user_id] = reason
+    return kept, left_out
+
+
+async def stale(
+    *, session: AsyncSession, user_ids: Sequence[str], now: dt.datetime, ttl: dt.timedelta
+) -> list[str]:
+    """Which of `user_ids` the directory does not know, or last heard of more than `ttl`
+    ago (the ones worth a `users.info`)."""
+    entries = await known(session=session, user_ids=user_ids)
+    return [
+        u
+        for u in dict.fromkeys(user_ids)
+        if (p := entries.get(u)) is None or now - p.synced_at > ttl
+    ]
 
 
 async def unreachable(*, session: AsyncSession, user_ids: Sequence[str]) -> set[str]:

@@ -16,9 +16,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import SurveyRun
-from bot.services import survey_disclosure
+from bot.services import survey_disclosure, surveys
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
 from bot.services.survey_disclosure import Released, Rules
+from bot.services.surveys import Delivery
 
 
 @dataclass(slots=True)
@@ -39,10 +40,17 @@ class RunResults:
     questions: list[QuestionResult]
     by_team: dict[str, dict[str, float | None]]  # team -> question id -> mean (or NPS)
     hidden_teams: int
+    delivery: Delivery | None = None  # how far the invitations got (`released_results`)
+
+    @property
+    def reached(self) -> int:
+        """The response rate's denominator: the people the invitation reached (everyone
+        asked, when delivery is not known)."""
+        return self.delivery.reached if self.delivery is not None else self.audience
 
     @property
     def response_rate(self) -> float:
-        return self.respondents / self.audience if self.audience else 0.0
+        return self.respondents / self.reached if self.reached else 0.0
 
 
 def nps(scores: Sequence[int]) -> float | None:
@@ -180,4 +188,5 @@ async def released_results(
         shown=released.shown,
     )
     results.respondents = released.respondents
+    results.delivery = await surveys.delivery(session=session, run=run)
     return released, results

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -114,12 +116,19 @@ async def start_run(
     audience: Sequence[str],
     started_by: str,
     now: dt.datetime,
+    left_out: Mapping[str, str] | None = None,
 ) -> SurveyRun | None:
-    """Create the run and one recipient row per person; None if this period ran already."""
+    """Create the run and one recipient row per person (the opted-out aside); None if this
+    period ran already. The people in `left_out` (user ID -> reason: "deactivated", "bot",
+    "guest") get a row with status `left_out` and the reason, never a DM, so results can
+    say who was not asked. Raises `BadInput` when nobody is left to ask."""
     excluded = await opted_out(session=session, user_ids=audience)
     people = sorted({u for u in audience if u not in excluded})
     if not people:
-        raise BadInput("That audience has nobody to ask (or everyone opted out); no run created.")
+        raise BadInput(
+            "That audience has nobody to ask (everyone opted out, left Slack, or is a bot"
+            " or guest); no run created."
+        )
     stmt = (
         insert_for(session, SurveyRun)
         .values(
@@ -151,6 +160,17 @@ async def start_run(
     rows = [
         {"run_id": run.id, "user_id": u, "status": "pending", "attempts": 0, "next_attempt_at": now}
         for u in people
+    ] + [
+        {
+            "run_id": run.id,
+            "user_id": u,
+            "status": "left_out",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": reason,
+        }
+        for u, reason in sorted((left_out or {}).items())
+        if u not in excluded
     ]
     for start in range(0, len(rows), 1000):
         await session.exec(insert_for(session, SurveyRecipient), params=rows[start : start + 1000])
@@ -159,10 +179,65 @@ async def start_run(
         actor=started_by,
         action="survey.send",
         subject=definition.id,
-        details={"run": run.id, "period": period, "audience": len(people)},
+        details={
+            "run": run.id,
+            "period": period,
+            "audience": len(people),
+            "left_out": dict(Counter((left_out or {}).values())),
+        },
         now=now,
     )
     return run
+
+
+# Why an invitation could not reach someone, from the recipient row's last error.
+UNREACHED = {
+    "deactivated": "deactivated",
+    "user_not_found": "deactivated",
+    "user_disabled": "deactivated",
+    "bot": "a bot",
+    "cannot_dm_bot": "a bot",
+}
+
+
+@dataclass(slots=True)
+class Delivery:
+    """How far a run's invitations got: `asked` people, `reached` (the DM went), `waiting`
+    (not sent yet, or being retried), `unreached` by reason ("deactivated", "a bot",
+    "other errors"), and `left_out` before asking, by reason ("deactivated", "bot",
+    "guest"). The response rate's denominator is `reached`."""
+
+    asked: int
+    reached: int = 0
+    waiting: int = 0
+    unreached: dict[str, int] = field(default_factory=dict)
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def not_reached(self) -> int:
+        return sum(self.unreached.values())
+
+
+async def delivery(*, session: AsyncSession, run: SurveyRun) -> Delivery:
+    """Count `run`'s recipient rows by how their invitation went (one GROUP BY; counts
+    only, nothing about who)."""
+    rows = await session.exec(
+        select(SurveyRecipient.status, SurveyRecipient.last_error, func.count())
+        .where(col(SurveyRecipient.run_id) == run.id)
+        .group_by(col(SurveyRecipient.status), col(SurveyRecipient.last_error))
+    )
+    result = Delivery(asked=run.audience_size)
+    for status, error, count in rows.all():
+        if status == "left_out":
+            result.left_out[str(error)] = result.left_out.get(str(error), 0) + count
+        elif status in {"sent", "answered"}:
+            result.reached += count
+        elif status == "failed":
+            reason = UNREACHED.get(str(error), "other errors")
+            result.unreached[reason] = result.unreached.get(reason, 0) + count
+        else:
+            result.waiting += count
+    return result
 
 
 def respondent_key(secret: bytes, run_id: int, user_id: str) -> str:

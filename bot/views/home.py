@@ -82,10 +82,10 @@ def _admin_blocks(
     blocks += _list(title, queue, "No open questions.")
     rates = [
         f"{escape(str(r.run.definition.get('title', r.run.survey_id)))} ({r.run.status}): "
-        f"{r.answered} of {r.run.audience_size}"
-        f" ({100 * r.answered / r.run.audience_size:.0f}%)"
-        if r.run.audience_size
-        else ""
+        f"{r.answered} of {r.reached} reached ({100 * r.answered / r.reached:.0f}%)"
+        if r.reached
+        else f"{escape(str(r.run.definition.get('title', r.run.survey_id)))} ({r.run.status}): "
+        f"not delivered yet, {r.run.audience_size} asked"
         for r in admin.runs
     ]
     blocks += _list("Survey response rates", [r for r in rates if r], "No survey runs yet.")

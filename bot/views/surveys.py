@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
 from bot.services.survey_results import QuestionResult, RunResults
+from bot.services.surveys import Delivery
 from bot.views.common import Block, actions, button, clip, context, escape, header, plain, section
 
 
@@ -165,6 +166,36 @@ def results_message(lines: list[str], title: str) -> dict[str, Any]:
     }
 
 
+REASONS = ("deactivated", "bot", "a bot", "guest")  # the order counts are listed in
+
+
+def _counts(counts: dict[str, int]) -> str:
+    def order(reason: str) -> int:
+        return REASONS.index(reason) if reason in REASONS else len(REASONS)
+
+    return ", ".join(f"{counts[r]} {r}" for r in sorted(counts, key=order) if counts[r])
+
+
+def left_out_line(left_out: dict[str, int]) -> str | None:
+    """ "3 left out: 1 deactivated, 1 bot, 1 guest", or None when nobody was."""
+    total = sum(left_out.values())
+    return f"{total} left out: {_counts(left_out)}" if total else None
+
+
+def delivery_lines(delivery: Delivery) -> list[str]:
+    """Who the invitations did not reach, and who was never asked, when anyone: e.g.
+    "_6 asked: 1 could not be reached (1 deactivated), 1 not yet delivered._"."""
+    parts = []
+    if delivery.not_reached:
+        parts.append(f"{delivery.not_reached} could not be reached ({_counts(delivery.unreached)})")
+    if delivery.waiting:
+        parts.append(f"{delivery.waiting} not yet delivered")
+    lines = [f"_{delivery.asked} asked: {', '.join(parts)}._"] if parts else []
+    if left := left_out_line(delivery.left_out):
+        lines.append(f"_{left} before asking._")
+    return lines
+
+
 def result_lines(
     results: RunResults,
     previous: RunResults | None,
@@ -176,9 +207,11 @@ def result_lines(
     """Results as mrkdwn lines with text bars, user text escaped; `withheld` (why answers
     may not leave yet, from `survey_disclosure`) replaces everything but participation."""
     lines = [
-        f"*Response rate:* {results.respondents} of {results.audience} "
+        f"*Response rate:* {results.respondents} of {results.reached} reached "
         f"({100 * results.response_rate:.0f}%)"
     ]
+    if results.delivery is not None:
+        lines += delivery_lines(results.delivery)
     if withheld:
         return [*lines, f"_Results are withheld: {escape(withheld)}._"]
     if results.respondents and not any(r.counts or r.texts for r in results.questions):
