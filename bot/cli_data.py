@@ -192,9 +192,18 @@ def _teams_import(args: argparse.Namespace) -> int:
     report = asyncio.run(work())
     for problem in report.problems:
         print(f"{args.file}: {problem}")
+    for flagged in report.flagged:
+        print(f"{args.file}: {flagged}")
     print(
         f"{report.members} people mapped to teams, {report.champions} champions, "
         f"{report.tiers} teams given a default tier"
+        + (f"; {len(report.flagged)} flagged (see above)" if report.flagged else "")
+        + (
+            f"; {report.unknown} not yet in the people directory (the running app checks"
+            " them with Slack)"
+            if report.unknown
+            else ""
+        )
     )
     return 1 if report.problems else 0
 

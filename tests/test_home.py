@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.jobs.people import sync_directory
 from bot.services import prompts
 from bot.standin import FakeSlack, SlackSender
-from tests.conftest import RunningApp
+from tests.conftest import Clock, RunningApp
 from tests.helpers import message_text
 
 
@@ -57,3 +58,28 @@ async def test_home_for_everyone_and_for_coe_admins(
     assert "CoE view" in admin_text
     assert "Open questions (1), oldest first" in admin_text
     assert "Policy pack" in admin_text
+
+
+async def test_the_coe_view_reads_the_people_directory(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    async def admin_home() -> str:
+        await sender.event(
+            {"type": "app_home_opened", "user": "U0ADMIN", "tab": "home", "event_ts": "1.3"}
+        )
+        await running.settle()
+        view = slack.home_view("U0ADMIN")
+        assert view is not None
+        return message_text(view)
+
+    assert "never read whole from Slack" in await admin_home()
+    slack.workspace.add_user("U0GUEST", "gus", is_restricted=True)
+    slack.deactivate_user("U0DAVE")
+    await sync_directory(running.deps, force=True)
+    clock.advance(hours=3)
+    text = await admin_home()
+    people = len(slack.workspace.users)
+    assert (
+        f"People directory: {people} people (1 deactivated, 1 bot, 1 guest), "
+        "read from Slack 3 h ago"
+    ) in text

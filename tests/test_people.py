@@ -263,3 +263,35 @@ async def test_a_local_roster_works_against_the_stand_in(
     assert slack.workspace.user("U07ABCDEF12").name == "u07abcdef12"
     assert slack.refused_calls("users.info") == []
     assert slack.refused_calls("users.list") == []
+
+
+async def test_a_roster_row_for_a_deactivated_account_is_imported_flagged_and_never_routed(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    slack.deactivate_user("U0BOB")
+    slack.workspace.add_user("U0HELPER", "deploy-bot", is_bot=True)
+    await sync_directory(running.deps, force=True)
+    rows = teams.read_csv(
+        "user_id,team,is_champion,topics\n"
+        "U0BOB,platform,true,python\n"
+        "U0CAROL,platform,true,python\n"
+        "U0HELPER,platform,false,\n"
+        "U0NEWCOMER,platform,false,\n"
+        "U0ALICE,platform,false,\n"
+    )
+    async with running.deps.sessions.begin() as session:
+        report = await teams.import_rows(
+            session=session, rows=rows, actor="cli", now=running.deps.clock()
+        )
+    assert report.problems == []
+    assert report.members == 5
+    assert report.champions == 2
+    assert report.flagged == [
+        "line 2: U0BOB is a deactivated Slack account: imported, never routed to",
+        "line 4: U0HELPER is a bot: imported, never routed to",
+    ]
+    assert report.unknown == 1  # U0NEWCOMER: the directory has not heard of them yet
+    await sender.command("/ask-champion", QUESTION, user_id="U0ALICE")
+    await deliver(running)
+    assert (await question(running)).champion_id == "U0CAROL"
+    assert _dm_texts(slack, "U0BOB") == []

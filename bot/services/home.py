@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Prompt, Question, SurveyRecipient, SurveyRun
+from bot.models import JobRun, Person, Prompt, Question, SurveyRecipient, SurveyRun
 from bot.services import survey_disclosure, surveys
 from bot.services.prompts import Status
 
@@ -31,10 +31,22 @@ class RunRate:
 
 
 @dataclass(slots=True)
+class Directory:
+    """The people directory at a glance: counts, and when `users.list` was last read whole."""
+
+    people: int = 0
+    deactivated: int = 0
+    bots: int = 0
+    guests: int = 0
+    synced_at: dt.datetime | None = None
+
+
+@dataclass(slots=True)
 class AdminHome:
     open_questions: Sequence[Question]
     open_count: int
     runs: list[RunRate] = field(default_factory=list)
+    directory: Directory = field(default_factory=Directory)
 
 
 async def personal(*, session: AsyncSession, user_id: str, now: dt.datetime) -> PersonalHome:
@@ -88,4 +100,28 @@ async def admin(*, session: AsyncSession) -> AdminHome:
         answered = await survey_disclosure.participation(session=session, run=run)
         went = await surveys.delivery(session=session, run=run)
         home.runs.append(RunRate(run=run, answered=answered, reached=went.reached))
+    home.directory = await directory(session=session)
     return home
+
+
+async def directory(*, session: AsyncSession) -> Directory:
+    """Counts from the people directory (one aggregate query) and its last full sync."""
+    people, deactivated, bots, guests = (
+        await session.exec(
+            select(
+                func.count(),
+                func.count().filter(col(Person.deleted)),
+                func.count().filter(col(Person.is_bot), ~col(Person.deleted)),
+                func.count().filter(col(Person.is_guest), ~col(Person.deleted)),
+            ).select_from(Person)
+        )
+    ).one()
+    synced = (
+        await session.exec(
+            select(JobRun.started_at)
+            .where(col(JobRun.job) == "directory-sync")
+            .order_by(col(JobRun.started_at).desc())
+            .limit(1)
+        )
+    ).first()
+    return Directory(int(people), int(deactivated), int(bots), int(guests), synced)

@@ -188,6 +188,9 @@ class ImportReport:
     champions: int = 0
     tiers: int = 0  # teams whose default tier was set
     problems: list[str] = field(default_factory=list)
+    # rows imported for people the directory knows as deactivated or bots (never routed to)
+    flagged: list[str] = field(default_factory=list)
+    unknown: int = 0  # people the directory has not heard of yet (checked on its next sync)
 
 
 def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
@@ -238,6 +241,7 @@ async def import_rows(
             report.champions += 1
         else:
             await champions.retire(session=session, user_id=user_id, reason="import", now=now)
+    await _flag(session, rows, report)
     await audit.record(
         session=session,
         actor=actor,
@@ -246,10 +250,29 @@ async def import_rows(
             "members": report.members,
             "champions": report.champions,
             "problems": len(report.problems),
+            "flagged": len(report.flagged),
         },
         now=now,
     )
     return report
+
+
+async def _flag(
+    session: AsyncSession, rows: Sequence[tuple[int, dict[str, str]]], report: ImportReport
+) -> None:
+    """Report rows for accounts the people directory knows as deactivated or bots: they
+    are imported (Slack may reactivate them) but routing never picks them."""
+    from bot.services import people
+
+    lines = {row.get("user_id", ""): line for line, row in rows if row.get("user_id")}
+    entries = await people.known(session=session, user_ids=list(lines))
+    report.unknown = sum(1 for u in lines if u not in entries)
+    for user_id, line in sorted(lines.items(), key=lambda item: item[1]):
+        person = entries.get(user_id)
+        if person is None or person.reachable:
+            continue
+        what = "a deactivated Slack account" if person.deleted else "a bot"
+        report.flagged.append(f"line {line}: {user_id} is {what}: imported, never routed to")
 
 
 def _team_tiers(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,10 @@ class Args:
             raise ApiError("invalid_arguments") from None
 
 
+AVATAR_URL = "https://avatars.slack-edge.example/standin"
+AVATAR_SIZES = (24, 32, 48, 72, 192, 512)
+
+
 @dataclass
 class User:
     id: str
@@ -100,6 +105,12 @@ class User:
             "display_name": self.name,
             "display_name_normalized": self.name,
             "team": team_id,
+            "status_text": "",
+            "status_emoji": "",
+            "avatar_hash": "g" + hashlib.sha1(self.id.encode()).hexdigest()[:11],
+            # Slack: "only the image_* fields are guaranteed to be included" in a profile
+            **{f"image_{size}": f"{AVATAR_URL}/{self.id}-{size}.png" for size in AVATAR_SIZES},
+            "image_original": f"{AVATAR_URL}/{self.id}-original.png",
         }
         if self.email is not None:
             profile["email"] = self.email
@@ -108,6 +119,7 @@ class User:
             "team_id": team_id,
             "name": self.name,
             "deleted": self.deleted,
+            "color": "9f69e7",
             "real_name": self.real_name,
             "tz": self.tz,
             "tz_label": local.tzname() or self.tz,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.services.home import AdminHome, PersonalHome
+from bot.services.home import AdminHome, Directory, PersonalHome
 from bot.services.policy import ReviewStatus
 from bot.views.common import Block, clip, context, divider, escape, header, section
 
@@ -96,4 +96,22 @@ def _admin_blocks(
             else f"next review due {review.due:%Y-%m-%d}"
         )
         blocks.append(context(f"Policy pack {escape(policy_name)}: {state}"))
+    blocks.append(context(_directory_line(admin.directory, now)))
     return blocks
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _directory_line(directory: Directory, now: dt.datetime) -> str:
+    if directory.synced_at is None:
+        return (
+            f":warning: People directory: {directory.people:,} people known, never read whole"
+            " from Slack (`users.list`): leavers are only learnt from `user_change` events"
+        )
+    return (
+        f"People directory: {directory.people:,} people ({directory.deactivated:,} deactivated,"
+        f" {_plural(directory.bots, 'bot')}, {_plural(directory.guests, 'guest')}), read from Slack"
+        f" {_age(directory.synced_at, now)} ago"
+    )
