@@ -163,6 +163,13 @@ def _teams_import(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"coe-bot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 1
+    except UnicodeDecodeError as error:
+        print(
+            f"coe-bot: {args.file} is not UTF-8 text (byte {error.start + 1}): save it as"
+            " CSV UTF-8 and import again; nothing was imported",
+            file=sys.stderr,
+        )
+        return 1
     except BadInput as error:
         print(f"{args.file}:1: {error}", file=sys.stderr)
         return 1

@@ -251,3 +251,34 @@ def test_teams_import_creates_and_updates_without_duplicates(tmp_path: Path) -> 
     assert "<@U0DAVE>" not in listed.stdout  # mentions are shown as @U… by try
     assert "@U0DAVE · search · python, go" in listed.stdout
     assert "@U0BOB" not in listed.stdout
+
+
+def test_a_roster_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    """An Excel CSV saved as Latin-1: one friendly line, nothing imported, no traceback."""
+    csv_file = tmp_path / "latin1.csv"
+    csv_file.write_bytes(b"user_id,team,is_champion,topics\nU07LAT00001,m\xfcller,true,caf\xe9\n")
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    done = run(tmp_path, "teams", "import", str(csv_file), **env)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"coe-bot: {csv_file} is not UTF-8 text (byte 46): save it as CSV UTF-8 and import"
+        " again; nothing was imported"
+    ]
+    survey = tmp_path / "survey.yaml"
+    survey.write_bytes(b"\xff\xfei\x00d\x00")
+    loaded = run(tmp_path, "surveys", "load", str(survey), **env)
+    assert loaded.returncode == 1
+    assert "Traceback" not in loaded.stderr + loaded.stdout
+    assert "not UTF-8 text (byte 1)" in loaded.stdout + loaded.stderr
+
+
+def test_the_not_yet_known_count_leaves_out_rejected_rows(tmp_path: Path) -> None:
+    csv_file = tmp_path / "teams.csv"
+    csv_file.write_text(
+        "user_id,team,is_champion,topics\nU07ONE0001,payments,true,python\nbob,search,maybe,\n"
+    )
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    done = run(tmp_path, "teams", "import", str(csv_file), **env)
+    assert "1 people mapped to teams" in done.stdout
+    assert "; 1 not yet in the people directory" in done.stdout

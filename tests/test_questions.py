@@ -109,7 +109,9 @@ async def test_no_champion_posts_to_the_community_channel(
         await deliver(app)
         [post] = slack.messages("C0COMMUNITY")
         assert "needs a champion" in message_text(post)
-        assert "posted in <#C0COMMUNITY>" in message_text(slack.messages("U0ALICE")[-1])
+        told = slack.messages("U0ALICE")[-1]
+        assert "posted in <#C0COMMUNITY>" in told["text"]
+        assert "posted in <#C0COMMUNITY>" in message_text({"blocks": told["blocks"]})  # a link
     finally:
         await runner.cleanup()
 

@@ -205,4 +205,7 @@ def load_definition(path: Path) -> SurveyDefinition:
         raise DefinitionError(
             [DefinitionIssue(str(path), None, "file", error.strerror or str(error))]
         ) from None
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text (byte {error.start + 1}): save it as UTF-8"
+        raise DefinitionError([DefinitionIssue(str(path), None, "file", message)]) from None
     return parse_definition(text, source=str(path))

@@ -225,6 +225,7 @@ async def import_rows(
             session=session, team=named, tier=tier, known_tiers=known_tiers, actor=actor, now=now
         )
         report.tiers += 1
+    imported: list[tuple[int, dict[str, str]]] = []
     for line, row in rows:
         try:
             user_id, name, is_champion, topics = _parse_row(row)
@@ -232,6 +233,7 @@ async def import_rows(
         except BadInput as problem:
             report.problems.append(f"line {line}: {problem}")
             continue
+        imported.append((line, {"user_id": user_id}))
         await set_member(session=session, user_id=user_id, team=team, now=now)
         report.members += 1
         if is_champion:
@@ -241,7 +243,7 @@ async def import_rows(
             report.champions += 1
         else:
             await champions.retire(session=session, user_id=user_id, reason="import", now=now)
-    await _flag(session, rows, report)
+    await _flag(session, imported, report)
     await audit.record(
         session=session,
         actor=actor,
@@ -260,8 +262,9 @@ async def import_rows(
 async def _flag(
     session: AsyncSession, rows: Sequence[tuple[int, dict[str, str]]], report: ImportReport
 ) -> None:
-    """Report rows for accounts the people directory knows as deactivated or bots: they
-    are imported (Slack may reactivate them) but routing never picks them."""
+    """Report imported rows for accounts the people directory knows as deactivated or
+    bots: they are imported (Slack may reactivate them) but routing never picks them; and
+    count the people it does not know yet."""
     from bot.services import people
 
     lines = {row.get("user_id", ""): line for line, row in rows if row.get("user_id")}

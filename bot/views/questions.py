@@ -72,9 +72,10 @@ def asker_claimed(champion: str) -> tuple[str, list[Block]]:
 def asker_community(
     question: Question, reason: str, channel: str | None
 ) -> tuple[str, list[Block]]:
-    where = f"in <#{channel}>" if channel else "with the CoE"
+    where = f"in <#{channel}>" if channel else "with the CoE"  # a link: not escaped
+    said = f"No champion could take your question ({escape(reason)}), so it is posted {where}."
     text = f"No champion could take your question ({reason}), so it is posted {where}."
-    return text, [section(f":loudspeaker: {escape(text)}\n{_quote(question.text, 500)}")]
+    return text, [section(f":loudspeaker: {said}\n{_quote(question.text, 500)}")]
 
 
 def asker_answered(question: Question) -> tuple[str, list[Block]]:
