@@ -14,6 +14,7 @@ from bot.models import AuditEvent, Champion, OutboxMessage, Person, QuestionAssi
 from bot.services import champions, teams
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
+from tests.helpers import message_text
 from tests.test_questions import QUESTION, deliver, question, seed
 
 
@@ -101,7 +102,7 @@ async def test_a_champion_deactivated_mid_question_is_rerouted_at_once(
     assert list(outcomes) == [("U0BOB", "left"), ("U0CAROL", None)]
     notices = await _coe_notices(running)
     assert len(notices) == 1
-    assert "1 open question(s) went to someone else" in notices[0].text
+    assert "1 open question(s) were routed again" in notices[0].text
 
 
 async def test_status_changes_write_nothing_and_a_reactivated_champion_stays_retired(
@@ -295,3 +296,27 @@ async def test_a_roster_row_for_a_deactivated_account_is_imported_flagged_and_ne
     await deliver(running)
     assert (await question(running)).champion_id == "U0CAROL"
     assert _dm_texts(slack, "U0BOB") == []
+
+
+async def test_a_deactivated_account_or_a_bot_cannot_be_made_a_champion(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    slack.deactivate_user("U0BOB")
+    slack.workspace.add_user("U0HELPER", "deploy-bot", is_bot=True)
+    await sync_directory(running.deps, force=True)
+    for user, what in (("U0BOB", "a deactivated Slack account"), ("U0HELPER", "a bot")):
+        url = slack.new_response_url()
+        await sender.command(
+            "/ai-coe",
+            f"champions add <@{user}> team=platform topics=python",
+            user_id="U0ADMIN",
+            response_url=url,
+        )
+        await running.settle()
+        reply = message_text(slack.responses_for(url)[0].body)
+        assert f"<@{user}> is {what}, so they cannot be a champion; nothing changed." in reply
+    async with running.deps.sessions() as session:
+        assert (await session.exec(select(Champion))).all() == []
+        assert (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "champion.add"))
+        ).all() == []

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.services import audit, champions, teams
+from bot.services import audit, champions, people, teams
 from bot.views.common import ephemeral_text, escape
 from bot.views.questions import champions_list
 
@@ -49,6 +51,7 @@ async def run(deps: Deps, admin_id: str, text: str) -> dict[str, Any]:
             if "team" not in options:
                 raise BadInput(f"Which team? {USAGE}")
             capacity = _capacity(options.get("capacity"))
+            await _reachable(session, user)
             team = await teams.get_or_create(session=session, name=options["team"], now=now)
             topics = teams.parse_topics(options.get("topics", ""))
             await champions.upsert(
@@ -116,3 +119,12 @@ def _capacity(raw: str | None) -> int | None:
     if not raw.isdigit() or not 1 <= int(raw) <= 50:
         raise BadInput("capacity must be a whole number from 1 to 50.")
     return int(raw)
+
+
+async def _reachable(session: AsyncSession, user_id: str) -> None:
+    """Refuse a champion the people directory knows as deactivated or a bot (BadInput):
+    routing would never pick them. Someone it does not know yet is accepted."""
+    person = (await people.known(session=session, user_ids=[user_id])).get(user_id)
+    if person is not None and not person.reachable:
+        what = "a deactivated Slack account" if person.deleted else "a bot"
+        raise BadInput(f"<@{user_id}> is {what}, so they cannot be a champion; nothing changed.")

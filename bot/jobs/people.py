@@ -86,7 +86,7 @@ async def _retire_leaver(
     queued = await notices.enqueue(session=session, notices=found, now=now)
     text = (
         f"<@{user_id}>'s Slack account was deactivated, so they are no longer a champion"
-        + (f"; their {rerouted} open question(s) went to someone else." if rerouted else ".")
+        + (f"; their {rerouted} open question(s) were routed again." if rerouted else ".")
         + " If the account comes back, re-add them with `/ai-coe champions add`."
     )
     for to in (
