@@ -33,7 +33,7 @@ from bot.services.people import Change
 logger = logging.getLogger(__name__)
 
 PAGE = 200  # users.list: Slack recommends no more than 200 per page
-JOB = "directory-sync"
+JOB = people.DIRECTORY_SYNC
 LOOKUPS = 100  # users.info calls one survey send may make (Tier 4: 100+ a minute)
 
 
@@ -104,19 +104,27 @@ async def _retire_leaver(
     return queued
 
 
+async def _users_info(deps: Deps, user_id: str) -> Mapping[str, Any] | None:
+    """Slack's user object for one person, or None when Slack could not be read (which says
+    nothing about the person). `user_not_found` reads as a deactivated account."""
+    try:
+        response = await deps.client.users_info(user=user_id)
+    except SlackApiError as error:
+        if error.response.get("error") == "user_not_found":
+            return {"id": user_id, "deleted": True}
+        logger.warning("users.info %s failed: %s", user_id, error.response.get("error"))
+        return None
+    user: Mapping[str, Any] | None = response.get("user")
+    return user or None
+
+
 async def recheck(deps: Deps, user_id: str) -> bool:
     """Ask Slack about one person after a DM to them failed; True if they are gone
     (deactivated, or `users.info` says `user_not_found`). Errors reading Slack say
     nothing about the person: False, and nothing changes."""
-    try:
-        response = await deps.client.users_info(user=user_id)
-    except SlackApiError as error:
-        if error.response.get("error") != "user_not_found":
-            logger.warning("users.info %s failed: %s", user_id, error.response.get("error"))
-            return False
-        user: Mapping[str, Any] = {"id": user_id, "deleted": True}
-    else:
-        user = response.get("user") or {}
+    user = await _users_info(deps, user_id)
+    if user is None:
+        return False
     changes = await apply_users(deps, [user], source="users.info")
     return bool(user.get("deleted")) or any(c.left for c in changes)
 
@@ -130,18 +138,7 @@ async def look_up(deps: Deps, user_ids: Sequence[str], *, limit: int = LOOKUPS) 
     ttl = dt.timedelta(hours=deps.settings.directory_ttl_hours)
     async with deps.sessions() as session:
         wanted = await people.stale(session=session, user_ids=user_ids, now=deps.clock(), ttl=ttl)
-    found: list[Mapping[str, Any]] = []
-    for user_id in wanted[:limit]:
-        try:
-            response = await deps.client.users_info(user=user_id)
-        except SlackApiError as error:
-            if error.response.get("error") == "user_not_found":
-                found.append({"id": user_id, "deleted": True})
-            else:
-                logger.warning("users.info %s failed: %s", user_id, error.response.get("error"))
-            continue
-        if user := response.get("user"):
-            found.append(user)
+    found = [u for u in [await _users_info(deps, user_id) for user_id in wanted[:limit]] if u]
     if found:
         await apply_users(deps, found, source="users.info")
     return len(wanted[:limit])

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import JobRun, Person, Prompt, Question, SurveyRecipient, SurveyRun
-from bot.services import survey_disclosure, surveys
+from bot.services import people, survey_disclosure, surveys
 from bot.services.prompts import Status
 
 
@@ -106,7 +106,7 @@ async def admin(*, session: AsyncSession) -> AdminHome:
 
 async def directory(*, session: AsyncSession) -> Directory:
     """Counts from the people directory (one aggregate query) and its last full sync."""
-    people, deactivated, bots, guests = (
+    everyone, deactivated, bots, guests = (
         await session.exec(
             select(
                 func.count(),
@@ -119,9 +119,9 @@ async def directory(*, session: AsyncSession) -> Directory:
     synced = (
         await session.exec(
             select(JobRun.started_at)
-            .where(col(JobRun.job) == "directory-sync")
+            .where(col(JobRun.job) == people.DIRECTORY_SYNC)
             .order_by(col(JobRun.started_at).desc())
             .limit(1)
         )
     ).first()
-    return Directory(int(people), int(deactivated), int(bots), int(guests), synced)
+    return Directory(int(everyone), int(deactivated), int(bots), int(guests), synced)

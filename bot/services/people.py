@@ -24,6 +24,7 @@ from bot.models import Person
 
 # The fields the bot acts on; a change elsewhere (status, avatar, title) is not applied.
 WATCHED = ("deleted", "is_bot", "is_guest", "email", "tz")
+DIRECTORY_SYNC = "directory-sync"  # the `job_run` job of a full `users.list` sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +70,10 @@ async def apply(
     incoming = {f["user_id"]: f for f in (fields_of(u) for u in users)}
     if not incoming:
         return []
-    known = {
-        p.user_id: p
-        for p in (
-            await session.exec(select(Person).where(col(Person.user_id).in_(list(incoming))))
-        ).all()
-    }
+    entries = await known(session=session, user_ids=list(incoming))
     changes: list[Change] = []
     for user_id, fields in incoming.items():
-        person = known.get(user_id)
+        person = entries.get(user_id)
         if person is None:
             session.add(Person(**fields, synced_at=now))
             changes.append(Change(user_id, new=True, left=fields["deleted"], returned=False))
@@ -155,14 +151,6 @@ async def stale(
         for u in dict.fromkeys(user_ids)
         if (p := entries.get(u)) is None or now - p.synced_at > ttl
     ]
-
-
-async def unreachable(*, session: AsyncSession, user_ids: Sequence[str]) -> set[str]:
-    """Which of `user_ids` the directory knows as deactivated or bots (unknown ones are
-    not in it: the directory only ever excludes on Slack's word)."""
-    return {
-        u for u, p in (await known(session=session, user_ids=user_ids)).items() if not p.reachable
-    }
 
 
 def is_gone(user_id_column: Any) -> Any:
