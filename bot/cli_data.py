@@ -13,6 +13,7 @@ from typing import Any
 from bot import db
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging
+from bot.views.common import plural
 
 EXIT_USAGE = 2
 
@@ -199,11 +200,17 @@ def _teams_import(args: argparse.Namespace) -> int:
     report = asyncio.run(work())
     for problem in report.problems:
         print(f"{args.file}: {problem}")
+    if report.problems:
+        print(
+            f"{plural(len(report.problems), 'line')} with a problem (above) changed nothing;"
+            " the other rows were imported:"
+        )
     for flagged in report.flagged:
         print(f"{args.file}: {flagged}")
     print(
-        f"{report.members} people mapped to teams, {report.champions} champions, "
-        f"{report.tiers} teams given a default tier"
+        f"{plural(report.members, 'person', 'people')} mapped to teams, "
+        f"{plural(report.champions, 'champion')}, "
+        f"{plural(report.tiers, 'team')} given a default tier"
         + (f"; {len(report.flagged)} flagged (see above)" if report.flagged else "")
         + (
             f"; {report.unknown} not yet in the people directory (the running app checks"
@@ -289,7 +296,8 @@ def _surveys_send(args: argparse.Namespace) -> int:
             await deps.engine.dispose()
         if run is None:
             return "that period was sent already"
-        return f"run #{run.id}: {run.audience_size} people; the serving app delivers the DMs"
+        people = plural(run.audience_size, "person", "people")
+        return f"run #{run.id}: {people}; the serving app delivers the DMs"
 
     from bot.errors import UserError
 

@@ -17,6 +17,7 @@ from bot.db import Sessions
 from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.services.admins import AdminDirectory
+from bot.services.channels import Places
 from bot.services.policy import PolicyStore
 from bot.services.questions import Deadlines
 from bot.services.teams import TeamDirectory, TeamTiers
@@ -49,9 +50,13 @@ class Deps:
         default_factory=lambda: TTLCache(ttl=15.0, size=2048)
     )
 
-    def community_channel(self) -> str | None:
-        """Where questions nobody could take go: COMMUNITY_CHANNEL, else the CoE channel."""
-        return self.settings.community_channel or self.settings.coe_channel
+    def places(self) -> Places:
+        """Where CoE posts go: COMMUNITY_CHANNEL, COE_CHANNEL, then the admins by DM."""
+        return Places(
+            community=self.settings.community_channel,
+            coe=self.settings.coe_channel,
+            admins=tuple(sorted(self.settings.admin_user_ids)),
+        )
 
     def deadlines(self) -> Deadlines:
         return Deadlines(

@@ -249,6 +249,13 @@ _EVENT_NEEDS = {
     "app_home_opened": ("user",),
     "user_change": ("user",),
     "team_join": ("user",),
+    "channel_archive": ("channel",),
+    "group_archive": ("channel",),
+    "channel_unarchive": ("channel",),
+    "group_unarchive": ("channel",),
+    "channel_left": ("channel",),
+    "group_left": ("channel",),
+    "member_joined_channel": ("user", "channel"),
 }
 
 

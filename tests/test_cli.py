@@ -244,7 +244,7 @@ def test_teams_import_creates_and_updates_without_duplicates(tmp_path: Path) -> 
     second = run(tmp_path, "teams", "import", str(csv_file), **env)
     assert second.returncode == 1
     assert "line 5" in second.stdout
-    assert "3 people mapped to teams, 1 champions" in second.stdout
+    assert "3 people mapped to teams, 1 champion," in second.stdout
     listed = run(
         tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
     )
@@ -280,5 +280,46 @@ def test_the_not_yet_known_count_leaves_out_rejected_rows(tmp_path: Path) -> Non
     )
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
     done = run(tmp_path, "teams", "import", str(csv_file), **env)
-    assert "1 people mapped to teams" in done.stdout
+    assert "1 person mapped to teams" in done.stdout
     assert "; 1 not yet in the people directory" in done.stdout
+
+
+def test_a_roster_with_bad_rows_says_which_and_imports_only_the_good_ones(
+    tmp_path: Path,
+) -> None:
+    csv_file = tmp_path / "teams.csv"
+    long_id = "U" + "A" * 299
+    long_team = "t" * 90
+    csv_file.write_text(
+        "user_id,team,is_champion,topics\n"
+        "U0BOB,payments,true,python\n"
+        "U0BOB,search,false,\n"
+        f"{long_id},payments,true,\n"
+        f"U0LONG1,{long_team},false,\n"
+        "U0SHORT1,payments\n"
+        "U0EXTRA1,payments,true,python,testing\n"
+        f"U0TOPIC1,payments,true,{'x' * 50}\n"
+    )
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    done = run(tmp_path, "teams", "import", str(csv_file), **env)
+    assert done.returncode == 1
+    said = [line.removeprefix(f"{csv_file}: ") for line in done.stdout.splitlines()]
+    assert said[:8] == [
+        "line 3: U0BOB is also on line 2; only that line was imported",
+        f"line 4: “{long_id[:24]}…” is not a Slack user ID (like U0123ABCD)",
+        f"line 5: “{long_team[:40]}…” is not a team name: it is 90 characters long, and a "
+        "team name is at most 80.",
+        "line 6: 2 values where the header has 4; nothing was imported from it",
+        "line 7: 5 values where the header has 4 (quote topics that contain commas); nothing "
+        "was imported from it",
+        f"line 8: “{'x' * 30}…” is not a topic: topics are at most 40 characters.",
+        "6 lines with a problem (above) changed nothing; the other rows were imported:",
+        "1 person mapped to teams, 1 champion, 0 teams given a default tier; 1 not yet in the "
+        "people directory (the running app checks them with Slack)",
+    ]
+    listed = run(
+        tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
+    )
+    assert "@U0BOB · payments · python" in listed.stdout
+    for absent in ("U0LONG1", "U0SHORT1", "U0EXTRA1", "U0TOPIC1", "search"):
+        assert absent not in listed.stdout

@@ -104,12 +104,16 @@ async def test_a_channel_that_fails_pauses_its_digest_and_tells_the_coe_once(
     await send_due(running.deps)
     await send_due(running.deps)
     listing = await admin(sender, running, slack, "digest list")
-    assert "paused (not_in_channel)" in listing
-    paused = [m for m in slack.messages("C0COE") if "is paused" in m["text"]]
-    assert len(paused) == 1
+    assert "paused (coe-bot removed from the channel)" in listing
+    paused = [m for m in slack.messages("C0COE") if "Its digest is paused" in m["text"]]
+    assert [m["text"] for m in paused] == [
+        ":warning: coe-bot can no longer post in <#C0GONE>: it no longer has coe-bot in it. "
+        "Its digest is paused. To undo: unarchive the channel or invite coe-bot back "
+        "(`/invite @coe-bot`), then subscribe its digest again."
+    ]
     clock.advance(days=7)
     assert await post_due(running.deps) == 0  # paused: not every week
-    assert len([r for r in await outbox_rows(running) if r.kind == "digest-paused"]) == 1
+    assert len([r for r in await outbox_rows(running) if r.kind == "channel-notice"]) == 1
 
 
 async def test_bad_subscriptions_are_refused_and_nothing_is_stored(

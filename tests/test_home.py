@@ -83,3 +83,28 @@ async def test_the_coe_view_reads_the_people_directory(
         f"People directory: {people} people (1 deactivated, 1 bot, 1 guest), "
         "read from Slack 3 h ago"
     ) in text
+
+
+async def test_the_coe_view_names_the_channels_coe_bot_cannot_post_in(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    async def admin_home() -> str:
+        await sender.event(
+            {"type": "app_home_opened", "user": "U0ADMIN", "tab": "home", "event_ts": "1.4"}
+        )
+        await running.settle()
+        view = slack.home_view("U0ADMIN")
+        assert view is not None
+        return message_text(view)
+
+    assert "cannot post in" not in await admin_home()
+    await sender.event(slack.archive_channel("C0COMMUNITY"))
+    clock.advance(hours=1)
+    await sender.event(slack.remove_bot("C0GENERAL"))
+    clock.advance(hours=2)
+    assert (
+        ":no_entry: coe-bot cannot post in <#C0COMMUNITY> (channel archived, 3 h ago), "
+        "<#C0GENERAL> (coe-bot removed from the channel, 2 h ago)"
+    ) in await admin_home()
+    await sender.event(slack.invite_bot("C0GENERAL"))
+    assert "<#C0GENERAL>" not in await admin_home()

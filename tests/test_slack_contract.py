@@ -7,11 +7,17 @@ called over HTTP with slack_sdk, and the answer must have the documented shape: 
 ``ok``, the same ``error`` code, the values the docs pin down (``expect``), and every key of
 the documented example, recursively, with the same JSON type. Example values (ids, names)
 are never compared.
+
+The ``event.*`` cases do the same for the events the stand-in makes (``archive_channel``,
+``remove_bot``, ``invite_bot``): the inner ``event`` has the documented example's keys with
+the same JSON types, the same ``type``, ids of the documented shapes, and no key beyond the
+example that the case does not account for (``extra_keys``, each with its source).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.standin import FakeSlack
+from bot.standin.model import Channel
 
 CONTRACT_DIR = Path(__file__).parent / "data" / "slack_contract"
 DOC_HOSTS = ("https://api.slack.com/", "https://docs.slack.dev/")
@@ -30,6 +37,28 @@ DOC_HOSTS = ("https://api.slack.com/", "https://docs.slack.dev/")
 SPENGLER = "W012A3CDE"
 GLINDA = "W07QCRPA4"
 DOC_CHANNEL = "C123ABC456"
+DOC_GROUP = "G024BE91L"  # the private channel of the group_archive example
+
+# The shapes of Slack ids, as the documented examples show them. A channel id starts with C,
+# or with G for a private channel created before March 2021 (member_joined_channel's field
+# table); a user id with U, or W in an Enterprise Grid org (the examples carry both).
+ID_SHAPES = {
+    "channel": re.compile(r"[CG][A-Z0-9]{2,}"),
+    "user": re.compile(r"[UW][A-Z0-9]{2,}"),
+    "team": re.compile(r"T[A-Z0-9]{2,}"),
+    "enterprise": re.compile(r"E[A-Z0-9]{2,}"),
+}
+# The events the bot consumes, and the fields its listeners act on (bot/ingress.py).
+BOT_READS = {
+    "channel_archive": ("channel",),
+    "channel_unarchive": ("channel",),
+    "channel_left": ("channel",),
+    "group_archive": ("channel",),
+    "group_unarchive": ("channel",),
+    "group_left": ("channel",),
+    "member_joined_channel": ("user", "channel"),
+}
+EVENT_PREFIX = "event."
 
 
 def load(name: str) -> dict[str, Any]:
@@ -39,6 +68,14 @@ def load(name: str) -> dict[str, Any]:
 
 def case_names() -> list[str]:
     return sorted(p.stem for p in CONTRACT_DIR.glob("*.json"))
+
+
+def method_case_names() -> list[str]:
+    return [name for name in case_names() if not name.startswith(EVENT_PREFIX)]
+
+
+def event_case_names() -> list[str]:
+    return [name for name in case_names() if name.startswith(EVENT_PREFIX)]
 
 
 # -- the situations -----------------------------------------------------------------
@@ -95,6 +132,24 @@ def channel_without_bot(slack: FakeSlack) -> None:
     assert not channel.is_private
 
 
+def public_channel_with_bot(slack: FakeSlack) -> Channel:
+    add_spengler(slack)
+    channel = slack.add_channel(DOC_CHANNEL, "ghostbusters", [SPENGLER])
+    assert slack.bot_user_id in channel.members
+    assert not channel.is_archived
+    assert not channel.is_private
+    return channel
+
+
+def private_channel_with_bot(slack: FakeSlack, *, is_archived: bool = False) -> Channel:
+    add_spengler(slack)
+    channel = slack.add_channel(
+        DOC_GROUP, "ghostbusters-hq", [SPENGLER], is_private=True, is_archived=is_archived
+    )
+    assert slack.bot_user_id in channel.members
+    return channel
+
+
 SITUATIONS: dict[str, Callable[[FakeSlack], None]] = {
     "users.list.page": directory_with_doc_people,
     "users.list.invalid_cursor": directory_with_doc_people,
@@ -105,6 +160,79 @@ SITUATIONS: dict[str, Callable[[FakeSlack], None]] = {
     "chat.postMessage.is_archived": archived_channel_with_bot,
     "chat.postMessage.not_in_channel": channel_without_bot,
     "chat.postMessage.deactivated_user": deactivated_spengler,
+}
+
+
+# -- the events: each situation makes one with a stand-in helper, and says which values it
+# pins (the channel acted on, who acted). -------------------------------------------------
+
+Event = dict[str, Any]
+
+
+def public_channel_archived(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    public_channel_with_bot(slack)
+    event = slack.archive_channel(DOC_CHANNEL, by=SPENGLER)
+    assert slack.workspace.channel(DOC_CHANNEL).is_archived
+    return event, {"channel": DOC_CHANNEL, "user": SPENGLER}
+
+
+def public_channel_unarchived(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    archived_channel_with_bot(slack)
+    event = slack.archive_channel(DOC_CHANNEL, by=SPENGLER, archived=False)
+    assert not slack.workspace.channel(DOC_CHANNEL).is_archived
+    return event, {"channel": DOC_CHANNEL, "user": SPENGLER}
+
+
+def private_channel_archived(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    private_channel_with_bot(slack)
+    event = slack.archive_channel(DOC_GROUP, by=SPENGLER)
+    assert slack.workspace.channel(DOC_GROUP).is_archived
+    return event, {"channel": DOC_GROUP}
+
+
+def private_channel_unarchived(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    private_channel_with_bot(slack, is_archived=True)
+    event = slack.archive_channel(DOC_GROUP, by=SPENGLER, archived=False)
+    assert not slack.workspace.channel(DOC_GROUP).is_archived
+    return event, {"channel": DOC_GROUP}
+
+
+def bot_removed_from_public_channel(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    channel = public_channel_with_bot(slack)
+    event = slack.remove_bot(DOC_CHANNEL, by=SPENGLER)
+    assert slack.bot_user_id not in channel.members
+    return event, {"channel": DOC_CHANNEL, "actor_id": SPENGLER}
+
+
+def bot_removed_from_private_channel(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    channel = private_channel_with_bot(slack)
+    event = slack.remove_bot(DOC_GROUP, by=SPENGLER)
+    assert slack.bot_user_id not in channel.members
+    return event, {"channel": DOC_GROUP, "actor_id": SPENGLER}
+
+
+def bot_invited_to_public_channel(slack: FakeSlack) -> tuple[Event, dict[str, Any]]:
+    channel_without_bot(slack)
+    event = slack.invite_bot(DOC_CHANNEL, by=SPENGLER)
+    assert slack.bot_user_id in slack.workspace.channel(DOC_CHANNEL).members
+    pinned = {
+        "user": slack.bot_user_id,  # the event names the bot
+        "channel": DOC_CHANNEL,
+        "channel_type": "C",
+        "team": slack.team_id,
+        "inviter": SPENGLER,
+    }
+    return event, pinned
+
+
+EVENT_SITUATIONS: dict[str, Callable[[FakeSlack], tuple[Event, dict[str, Any]]]] = {
+    "event.channel_archive": public_channel_archived,
+    "event.channel_unarchive": public_channel_unarchived,
+    "event.group_archive": private_channel_archived,
+    "event.group_unarchive": private_channel_unarchived,
+    "event.channel_left": bot_removed_from_public_channel,
+    "event.group_left": bot_removed_from_private_channel,
+    "event.member_joined_channel": bot_invited_to_public_channel,
 }
 
 
@@ -168,6 +296,26 @@ def shape_mismatches(
     return found
 
 
+def event_mismatches(case: dict[str, Any], event: Event) -> list[str]:
+    """How `event` departs from the case's documented example: a documented key missing (and
+    not optional) or of another JSON type, a key neither documented nor in `extra_keys`, an
+    extra key of another type, or an id of the wrong shape."""
+    documented = case["documented_example"]
+    extras = case["extra_keys"]
+    found = shape_mismatches(documented, event, frozenset(case.get("optional_keys", {})))
+    for key in sorted(set(event) - set(documented)):
+        if key not in extras:
+            found.append(f"{key}: neither in the documented example nor in extra_keys")
+        elif json_type(event[key]) != extras[key]["type"]:
+            found.append(f"{key}: {json_type(event[key])} instead of {extras[key]['type']}")
+    ids = {**case["id_keys"], **{key: x["id"] for key, x in extras.items() if "id" in x}}
+    for key, kind in ids.items():
+        value = event.get(key)
+        if isinstance(value, str) and not ID_SHAPES[kind].fullmatch(value):
+            found.append(f"{key}: {value!r} is not a {kind} id")
+    return found
+
+
 def at(data: dict[str, Any], dotted: str) -> Any:
     value: Any = data
     for part in dotted.split("."):
@@ -202,7 +350,7 @@ async def answer_for(slack: FakeSlack, case: dict[str, Any], name: str) -> dict[
 # -- the fixtures themselves ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", case_names())
+@pytest.mark.parametrize("name", method_case_names())
 def test_fixture_is_a_transcription_with_its_source(name: str) -> None:
     case = load(name)
     assert case["doc_url"].startswith(DOC_HOSTS)
@@ -221,8 +369,40 @@ def test_fixture_is_a_transcription_with_its_source(name: str) -> None:
         assert case.get("also_see"), "an undocumented case names where its behaviour is from"
 
 
+@pytest.mark.parametrize("name", event_case_names())
+def test_event_fixture_is_a_transcription_with_its_source(name: str) -> None:
+    case = load(name)
+    event = case["event"]
+    assert name == EVENT_PREFIX + event
+    assert case["doc_url"].startswith(DOC_HOSTS)
+    assert case["doc_url"].endswith(f"/events/{event}")
+    assert case["documented"] is True
+    documented = case["documented_example"]
+    assert documented["type"] == event
+    assert case["expect"] == {"type": event}
+    source = case["transcribed_from"]
+    assert source["url"].startswith(DOC_HOSTS)
+    assert re.search(r"slack-api-ref@[0-9a-f]{40} events/", source["read_via"])
+    assert case["checked_against"], "the example was read in a second place"
+    for other in case["checked_against"]:
+        assert other["url"].startswith(DOC_HOSTS)
+        assert other["agrees"] is True
+    assert set(case.get("optional_keys", {})) <= set(documented)
+    assert not set(case["extra_keys"]) & set(documented)
+    for key, extra in case["extra_keys"].items():
+        assert extra["type"] in ("string", "integer", "boolean"), key
+        assert len(extra["source"]) > 40, key
+    ids = {**case["id_keys"], **{k: x["id"] for k, x in case["extra_keys"].items() if "id" in x}}
+    assert set(ids.values()) <= set(ID_SHAPES)
+    for key, kind in case["id_keys"].items():
+        # The shapes agree with the docs: every documented id has its kind's shape.
+        assert ID_SHAPES[kind].fullmatch(documented[key]), (key, documented[key])
+    assert len(case["notes"]) > 40
+
+
 def test_every_fixture_has_a_situation() -> None:
-    assert set(case_names()) == set(SITUATIONS)
+    assert set(method_case_names()) == set(SITUATIONS)
+    assert set(event_case_names()) == set(EVENT_SITUATIONS)
 
 
 def test_the_required_cases_are_there() -> None:
@@ -234,6 +414,15 @@ def test_the_required_cases_are_there() -> None:
     assert cases["chat.postMessage.not_in_channel"]["response"]["error"] == "not_in_channel"
     undocumented = cases["chat.postMessage.deactivated_user"]
     assert (undocumented["documented"], undocumented["response"]["ok"]) == (False, True)
+    # Every event the bot consumes, with the fields its listener acts on documented and
+    # never optional.
+    assert set(event_case_names()) == {EVENT_PREFIX + event for event in BOT_READS}
+    for event, fields in BOT_READS.items():
+        case = cases[EVENT_PREFIX + event]
+        assert set(fields) <= set(case["documented_example"]), event
+        assert not set(fields) & set(case.get("optional_keys", {})), event
+    assert "user" not in cases["event.group_archive"]["documented_example"]
+    assert cases["event.member_joined_channel"]["documented_example"]["inviter"]
 
 
 def test_the_shape_check_catches_drift() -> None:
@@ -257,10 +446,33 @@ def test_the_shape_check_catches_drift() -> None:
     ]
 
 
+def test_the_event_check_catches_drift() -> None:
+    case = {
+        "documented_example": {"type": "member_joined_channel", "user": "W1", "channel": "C1"},
+        "id_keys": {"user": "user", "channel": "channel"},
+        "extra_keys": {"event_ts": {"type": "string", "source": "..."}},
+        "optional_keys": {},
+    }
+    good = {"type": "member_joined_channel", "user": "U0BOT", "channel": "G0X", "event_ts": "1.2"}
+    assert event_mismatches(case, good) == []
+    assert event_mismatches(case, {**good, "event_ts": 1.2}) == [
+        "event_ts: number instead of string"
+    ]
+    assert event_mismatches(case, {**good, "actor_id": "U1"}) == [
+        "actor_id: neither in the documented example nor in extra_keys"
+    ]
+    assert event_mismatches(case, {**good, "channel": "D0DM", "user": "B0BOT"}) == [
+        "user: 'B0BOT' is not a user id",
+        "channel: 'D0DM' is not a channel id",
+    ]
+    dropped = {key: value for key, value in good.items() if key != "channel"}
+    assert event_mismatches(case, dropped) == ["channel: missing"]
+
+
 # -- the stand-in against the docs ----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", case_names())
+@pytest.mark.parametrize("name", method_case_names())
 async def test_stand_in_answers_as_documented(slack: FakeSlack, name: str) -> None:
     case = load(name)
     answer = await answer_for(slack, case, name)
@@ -310,3 +522,26 @@ async def test_users_list_pages_through_everyone_once(slack: FakeSlack) -> None:
     assert max(seen.values()) == 1, [user for user, n in seen.items() if n > 1]
     assert deleted[GLINDA] is True
     assert deleted[SPENGLER] is False
+
+
+@pytest.mark.parametrize("name", event_case_names())
+async def test_stand_in_sends_events_as_documented(slack: FakeSlack, name: str) -> None:
+    case = load(name)
+    event, pinned = EVENT_SITUATIONS[name](slack)
+    assert json.loads(json.dumps(event)) == event  # plain JSON, as Slack sends it
+    for key, value in {**case["expect"], **pinned}.items():
+        assert event.get(key) == value, f"{key}: {event.get(key)!r}"
+    assert event_mismatches(case, event) == []
+
+
+async def test_member_joined_channel_for_a_private_channel(slack: FakeSlack) -> None:
+    """channel_type "G" for a private channel, as in the page's second example."""
+    name = "event.member_joined_channel"
+    case = load(name)
+    add_spengler(slack)
+    slack.add_channel(DOC_GROUP, "ghostbusters-hq", [SPENGLER], is_private=True, is_member=False)
+    event = slack.invite_bot(DOC_GROUP, by=SPENGLER)
+    second = "member_joined_channel second example (absent inviter; api.slack.com, stored copy)"
+    assert event["channel_type"] == case["documented_text"][second]["channel_type"] == "G"
+    assert (event["user"], event["channel"]) == (slack.bot_user_id, DOC_GROUP)
+    assert event_mismatches(case, event) == []

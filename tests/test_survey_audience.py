@@ -131,3 +131,14 @@ async def test_results_while_delivery_is_under_way_count_only_those_reached(
     text = await _results(sender, running, slack)
     assert "0 of 4 reached (0%)" in text
     assert "6 asked: 1 could not be reached (1 deactivated), 1 not yet delivered" in text
+
+
+async def test_the_invitation_title_is_escaped_in_the_notification_text_too(
+    running: RunningApp, slack: FakeSlack
+) -> None:
+    await load(running, SMALL.replace("title: Quick check-in", 'title: "<!channel> check-in"'))
+    assert await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN") is not None
+    await deliver(running)
+    [invitation] = slack.messages("U0ALICE")
+    assert invitation["text"] == "&lt;!channel&gt; check-in"  # Slack notifies with `text`
+    assert "<!channel>" not in message_text(invitation)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
 from bot.errors import BadInput, NotRecorded
 from bot.handlers.common import check_text
+from bot.jobs import channels as channel_jobs
 from bot.jobs import people
-from bot.services import idempotency, outbox, policy
+from bot.services import channels, idempotency, outbox, policy
 from bot.services.policy_search import Outcome
 from bot.views.policy import mention_reply
 
@@ -55,6 +58,62 @@ def register(app: AsyncApp, deps: Deps) -> None:
             except (SQLAlchemyError, OSError, TimeoutError) as error:
                 raise NotRecorded(str(body.get("event_id"))) from error
         await ack()
+
+    @app.event("channel_archive")
+    @app.event("group_archive")
+    @app.event("channel_left")
+    @app.event("group_left")
+    async def channel_closed(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """A channel was archived, or coe-bot was removed from it: recorded (the CoE told
+        once, its digest paused) before the 200, so a retry finds the work done."""
+        event = body["event"]
+        channel = channels.channel_id(event["channel"])
+        reason = "archived" if event["type"].endswith("_archive") else "removed"
+        if channel is not None:
+            await _channel_changed(
+                deps, body, lambda s: channel_jobs.closed(deps, s, channel, reason)
+            )
+        await ack()
+
+    @app.event("channel_unarchive")
+    @app.event("group_unarchive")
+    async def channel_unarchived(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Back from the archive. If coe-bot is not a member any more, the next post there
+        is refused with `not_in_channel` and closes it again, as "removed"."""
+        channel = channels.channel_id(body["event"]["channel"])
+        if channel is not None:
+            await _channel_changed(deps, body, lambda s: channel_jobs.reopened(deps, s, channel))
+        await ack()
+
+    @app.event("member_joined_channel")
+    async def member_joined(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Someone joined a channel; when it is coe-bot (invited back), it is open again."""
+        event = body["event"]
+        channel = channels.channel_id(event["channel"])
+        if channel is not None and event["user"] == (context.bot_user_id or _bot_user(body)):
+            await _channel_changed(deps, body, lambda s: channel_jobs.reopened(deps, s, channel))
+        await ack()
+
+
+async def _channel_changed(
+    deps: Deps, body: dict[str, Any], change: Callable[[AsyncSession], Awaitable[int]]
+) -> None:
+    try:
+        async with asyncio.timeout(RECORD_SECONDS):
+            async with deps.sessions.begin() as session:
+                queued = await change(session)
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise NotRecorded(str(body.get("event_id"))) from error
+    if queued:
+        deps.outbox_wakeup.set()
+
+
+def _bot_user(body: dict[str, Any]) -> str | None:
+    """The bot's user ID from the event's `authorizations` (Bolt's context has it too)."""
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict) and authorization.get("is_bot"):
+            return str(authorization.get("user_id"))
+    return None
 
 
 async def _queue_mention_reply(deps: Deps, body: dict[str, Any]) -> bool:

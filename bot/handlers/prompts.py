@@ -13,12 +13,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
 from bot.handlers.common import button_id, check_text, guarded, on_button
 from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
-from bot.services import outbox, prompt_moderation, prompt_search, prompts
+from bot.services import prompt_moderation, prompt_search, prompts
 from bot.views import prompts as views
 from bot.views.common import ephemeral_text, escape, followup, section
 from bot.views.prompts import PromptActions, PromptModal
@@ -210,12 +211,12 @@ async def _report(
             threshold=deps.settings.prompt_report_threshold,
             now=now,
         )
-        if outcome.hidden_now and deps.settings.coe_channel:
-            await outbox.enqueue(
+        if outcome.hidden_now:
+            await notices.to_coe(
                 session=session,
+                places=deps.places(),
                 dedupe_key=f"prompt-hidden:{prompt_id}:{outcome.open_reports}",
                 kind="prompt-hidden",
-                channel=deps.settings.coe_channel,
                 text=(
                     f":triangular_flag_on_post: The prompt *{escape(prompt.title)}* was hidden "
                     f"after {outcome.open_reports} reports. Review it with "
@@ -308,16 +309,13 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
 
 
 async def _ask_for_review(deps: Deps, prompt: Prompt) -> None:
-    """Tell the CoE channel a new prompt waits for review (when reviews are on)."""
-    channel = deps.settings.coe_channel
-    if not channel:
-        return
+    """Tell the CoE a new prompt waits for review (when reviews are on)."""
     async with deps.sessions.begin() as session:
-        await outbox.enqueue(
+        await notices.to_coe(
             session=session,
+            places=deps.places(),
             dedupe_key=f"prompt-pending:{prompt.id}",
             kind="prompt-pending",
-            channel=channel,
             text=(
                 f":inbox_tray: <@{prompt.author_id}> added *{escape(prompt.title)}*; it waits "
                 "for review: `/ai-coe prompts review`."

@@ -61,7 +61,7 @@ async def route_new(
             text_=text,
             now=deps.clock(),
             deadlines=deps.deadlines(),
-            community_channel=deps.community_channel(),
+            places=deps.places(),
         )
         return found
 
@@ -208,7 +208,7 @@ async def _pass(
             user_id=user,
             now=deps.clock(),
             deadlines=deps.deadlines(),
-            community_channel=deps.community_channel(),
+            places=deps.places(),
         ),
     )
     await respond(followup(ephemeral_text("Passed on. Thanks for letting us know.")))

@@ -21,7 +21,7 @@ from bot.services.survey_definitions import (
     templates_dir,
 )
 from bot.views import surveys as views
-from bot.views.common import ephemeral_text, escape, followup
+from bot.views.common import ephemeral_text, escape, followup, plural
 
 logger = logging.getLogger(__name__)
 USAGE = (
@@ -139,7 +139,7 @@ async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
         left = views.left_out_line(went.left_out)
         return ephemeral_text(
             f"Survey *{escape(rest[0])}* is on its way to "
-            f"{run.audience_size} people (run #{run.id})."
+            f"{plural(run.audience_size, 'person', 'people')} (run #{run.id})."
             + (f" {left} (not asked)." if left else "")
         )
     if verb == "results" and len(rest) == 1:

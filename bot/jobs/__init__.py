@@ -17,7 +17,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.jobs import digests, escalation, housekeeping, people, policy_review, surveys
+from bot.jobs import (
+    channels,
+    digests,
+    escalation,
+    housekeeping,
+    people,
+    policy_review,
+    surveys,
+)
 from bot.jobs.leader import leading
 
 logger = logging.getLogger(__name__)
@@ -67,6 +75,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             "directory-sync",
             "people directory sync (users.list, at most once per DIRECTORY_TTL_HOURS)",
             people.sync_directory,
+            IntervalTrigger(hours=1),
+        ),
+        (
+            "channel-recheck",
+            "closed channels re-read (conversations.info)",
+            channels.recheck_closed,
             IntervalTrigger(hours=1),
         ),
         (

@@ -60,22 +60,3 @@ async def post_due(deps: Deps) -> int:
     if queued:
         deps.outbox_wakeup.set()
     return queued
-
-
-async def channel_failed(deps: Deps, channel_id: str, error: str) -> None:
-    """The digest cannot be posted there: pause it and tell the CoE channel, once."""
-    async with deps.sessions.begin() as session:
-        paused = await digests.pause(session=session, channel_id=channel_id, reason=error)
-        if paused and deps.settings.coe_channel:
-            await outbox.enqueue(
-                session=session,
-                dedupe_key=f"digest-paused:{channel_id}:{deps.clock():%Y%m%d%H%M}",
-                kind="digest-paused",
-                channel=deps.settings.coe_channel,
-                text=(
-                    f":pause_button: The digest for <#{channel_id}> is paused: Slack says "
-                    f"`{error}`. Invite the bot there, then subscribe again."
-                ),
-                now=deps.clock(),
-            )
-    deps.outbox_wakeup.set()

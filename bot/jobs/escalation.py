@@ -24,8 +24,7 @@ async def escalate_overdue(deps: Deps) -> int:
             session=session,
             now=now,
             deadlines=deps.deadlines(),
-            community_channel=deps.community_channel(),
-            coe_channel=deps.settings.coe_channel,
+            places=deps.places(),
         )
         queued = await notices.enqueue(session=session, notices=found, now=now)
     if queued:

@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import notices
 from bot.deps import Deps
+from bot.jobs import channels as channel_jobs
 from bot.models import OutboxMessage
-from bot.services import outbox
+from bot.services import channels, outbox
 from bot.slack import PROBE_SECONDS, TOKEN_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -68,10 +71,7 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
             )
             return
         if found is not None:
-            async with deps.sessions.begin() as session:
-                await outbox.mark_sent(
-                    session=session, message_id=message.id, now=deps.clock(), message_ts=found
-                )
+            await _sent(deps, message, found)
             return
     method = "chat.postMessage" if ephemeral_to is None else "chat.postEphemeral"
     try:
@@ -112,10 +112,12 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
                     error=code,
                 )
             return
+        queued = 0
         async with deps.sessions.begin() as session:
             if code in PERMANENT_ERRORS:
                 logger.warning("outbox message %s failed for good: %s", message.id, code)
                 await outbox.mark_failed(session=session, message_id=message.id, error=code)
+                queued = await _failed_for_good(deps, session, message, code)
             else:
                 await outbox.mark_retry(
                     session=session,
@@ -124,12 +126,8 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
                     at=deps.clock() + _delay(error, attempts),
                     error=code,
                 )
-        if code in {"channel_not_found", "not_in_channel", "is_archived"} and (
-            message.kind == "digest"
-        ):
-            from bot.jobs.digests import channel_failed
-
-            await channel_failed(deps, message.channel, code)
+        if queued:
+            deps.outbox_wakeup.set()
         if code in RECIPIENT_ERRORS and message.kind == "question-champion-dm":
             from bot.jobs.people import recheck
 
@@ -138,13 +136,38 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
     except (TimeoutError, OSError, aiohttp.ClientError) as error:  # posted, or not: unknown
         await _unknown(deps, message.id, attempts, type(error).__name__)
         return
+    await _sent(deps, message, response.get("ts") or response.get("message_ts"))
+
+
+async def _sent(deps: Deps, message: OutboxMessage, message_ts: str | None) -> None:
+    """Mark a row sent; a question's community post releases the asker's held notice."""
+    assert message.id is not None
+    released = 0
     async with deps.sessions.begin() as session:
         await outbox.mark_sent(
-            session=session,
-            message_id=message.id,
-            now=deps.clock(),
-            message_ts=response.get("ts") or response.get("message_ts"),
+            session=session, message_id=message.id, now=deps.clock(), message_ts=message_ts
         )
+        if message.kind == "question-community-post" and message.ref:
+            released = await outbox.release(session=session, ref=message.ref, now=deps.clock())
+    if released:
+        deps.outbox_wakeup.set()
+
+
+async def _failed_for_good(
+    deps: Deps, session: AsyncSession, message: OutboxMessage, code: str
+) -> int:
+    """After a permanent refusal: a channel Slack says is closed is recorded as closed
+    (its digest paused, the CoE told once), and what the row carried goes somewhere that
+    works (`notices.redirect`). Returns how many rows were queued."""
+    queued = 0
+    closing = channels.CLOSING_ERRORS.get(code)
+    if closing and channels.is_channel(message.channel):
+        queued += await channel_jobs.closed(deps, session, message.channel, closing)
+    if closing or message.kind == "question-community-post":
+        queued += await notices.redirect(
+            session=session, message=message, places=deps.places(), now=deps.clock()
+        )
+    return queued
 
 
 def ephemeral_user(message: OutboxMessage) -> str | None:

@@ -27,7 +27,7 @@ from bot import notices
 from bot.db import insert_for
 from bot.deps import Deps
 from bot.models import Champion, JobRun
-from bot.services import audit, outbox, people, questions
+from bot.services import audit, people, questions
 from bot.services.people import Change
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def _retire_leaver(
         user_id=user_id,
         now=now,
         deadlines=deps.deadlines(),
-        community_channel=deps.community_channel(),
+        places=deps.places(),
     )
     rerouted = len({n.question_id for n in found})
     await audit.record(
@@ -89,17 +89,14 @@ async def _retire_leaver(
         + (f"; their {rerouted} open question(s) were routed again." if rerouted else ".")
         + " If the account comes back, re-add them with `/ai-coe champions add`."
     )
-    for to in (
-        [deps.settings.coe_channel] if deps.settings.coe_channel else deps.settings.coe_admins
-    ):
-        queued += await outbox.enqueue(
-            session=session,
-            dedupe_key=f"champion-left:{user_id}:{updated}:{to}",
-            kind="coe-notice",
-            channel=to,
-            text=text,
-            now=now,
-        )
+    queued += await notices.to_coe(
+        session=session,
+        places=deps.places(),
+        dedupe_key=f"champion-left:{user_id}:{updated}",
+        kind="coe-notice",
+        text=text,
+        now=now,
+    )
     logger.info("champion %s deactivated in Slack: retired, %d rerouted", user_id, rerouted)
     return queued
 

@@ -1,11 +1,13 @@
-"""Daily: remind the CoE channel once per overdue period that the policy needs review."""
+"""Daily: remind the CoE once per overdue period that the policy needs review (in the CoE
+channel, or by DM to the CoE admins when that channel is closed)."""
 
 from __future__ import annotations
 
 import logging
 
+from bot import notices
 from bot.deps import Deps
-from bot.services import idempotency, outbox
+from bot.services import idempotency
 from bot.services.policy import review_status
 from bot.views.common import escape
 
@@ -20,8 +22,8 @@ async def remind_if_overdue(deps: Deps) -> bool:
     meta = active.loaded.pack.metadata
     now = deps.clock()
     status = review_status(active, now.date())
-    channel = deps.settings.coe_channel
-    if not status.overdue or not channel:
+    places = deps.places()
+    if not status.overdue or not places.for_coe():
         return False
     period = f"{meta.version}:{meta.last_reviewed.isoformat()}:{status.period}"
     text = (
@@ -33,11 +35,11 @@ async def remind_if_overdue(deps: Deps) -> bool:
     async with deps.sessions.begin() as session:
         if not await idempotency.claim_job_period(session=session, job=JOB, period=period, now=now):
             return False
-        await outbox.enqueue(
+        await notices.to_coe(
             session=session,
+            places=places,
             dedupe_key=f"{JOB}:{period}",
             kind=JOB,
-            channel=channel,
             text=text,
             now=now,
         )

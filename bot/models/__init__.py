@@ -17,7 +17,7 @@ from bot.models.core import (
     PolicyLookup,
     ProcessedRequest,
 )
-from bot.models.people import Person
+from bot.models.people import ChannelState, Person
 from bot.models.prompts import (
     Prompt,
     PromptReport,
@@ -41,6 +41,7 @@ __all__ = [
     "MAX_ID",
     "AuditEvent",
     "Champion",
+    "ChannelState",
     "DigestSubscription",
     "JobRun",
     "OutboxMessage",

@@ -97,7 +97,7 @@ class OutboxMessage(SQLModel, table=True):
     channel: str = Field(max_length=32)
     text: str = Field(max_length=4000)
     blocks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
-    status: str = Field(default="pending", max_length=12)  # pending, sending, sent, failed
+    status: str = Field(default="pending", max_length=12)  # held, pending, sending, sent, failed
     attempts: int = 0
     next_attempt_at: dt.datetime = ts()
     claimed_until: dt.datetime | None = ts(nullable=True)

@@ -34,3 +34,19 @@ class Person(SQLModel, table=True):
     def reachable(self) -> bool:
         """A person a message can reach: not deactivated, not a bot."""
         return not self.deleted and not self.is_bot
+
+
+class ChannelState(SQLModel, table=True):
+    """A channel coe-bot cannot post in any more, as Slack told us (an event, or a post
+    refused with `is_archived`, `not_in_channel` or `channel_not_found`).
+
+    `closed` is "archived", "removed" (the bot is no longer a member) or "not_found", and
+    None once it is open again; `changed_at` (UTC) is when that last changed, so each
+    closing is told to the CoE once. A channel with no row is presumed open.
+    """
+
+    __tablename__ = "channel_state"
+
+    channel_id: str = Field(primary_key=True, max_length=32)
+    closed: str | None = Field(default=None, max_length=20)
+    changed_at: dt.datetime = ts()

@@ -19,9 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import Question, QuestionAssignment
-from bot.services import routing
+from bot.services import channels, routing
 from bot.services.champions import OPEN_STATUSES
-from bot.services.questions import Deadlines, Notice
+from bot.services.channels import Places
+from bot.services.questions import Deadlines, Notice, community_notices
 
 
 async def sweep(
@@ -29,21 +30,21 @@ async def sweep(
     session: AsyncSession,
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
-    coe_channel: str | None,
+    places: Places,
     limit: int = 5000,
 ) -> list[Notice]:
     """A missed claim goes to the next champion, a second miss to the community channel,
-    an answer overdue to the CoE channel: each step once."""
-    notices = await _missed_claims(session, now, deadlines, community_channel, limit)
-    return notices + await _overdue_answers(session, now, coe_channel, limit)
+    an answer overdue to the CoE channel: each step once. A closed channel is passed
+    over for the next of `places` (`channels.recipients`)."""
+    notices = await _missed_claims(session, now, deadlines, places, limit)
+    return notices + await _overdue_answers(session, now, places, limit)
 
 
 async def _missed_claims(
     session: AsyncSession,
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
+    places: Places,
     limit: int,
 ) -> list[Notice]:
     conn = await session.connection()
@@ -96,7 +97,7 @@ async def _missed_claims(
         .values(ended_at=now, outcome="missed")
     )
     plan = await _plan(session, ids, was, rows)
-    return await _apply(session, plan, rows, now, deadlines, community_channel)
+    return await _apply(session, plan, rows, now, deadlines, places)
 
 
 @dataclasses.dataclass(slots=True)
@@ -155,7 +156,7 @@ async def _apply(
     rows: dict[int, Any],
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
+    places: Places,
 ) -> list[Notice]:
     conn = await session.connection()
     notices: list[Notice] = []
@@ -205,37 +206,21 @@ async def _apply(
                 ),
             ]
     if plan.community:
+        table = Question.__table__  # type: ignore[attr-defined]
         await conn.execute(
-            update(Question)
-            .where(
-                col(Question.id).in_([q for q, _ in plan.community]), col(Question.escalation) < 1
-            )
-            .values(escalation=1)
+            update(table)
+            .where(table.c.id == bindparam("question"), table.c.escalation < 1)
+            .values(escalation=1, route_reason=bindparam("reason")),
+            [{"question": q, "reason": reason} for q, reason in plan.community],
         )
-        for question_id, reason in plan.community:
-            notices.append(
-                Notice(
-                    "asker-community",
-                    rows[question_id][2],
-                    question_id,
-                    f"q{question_id}:asker-community",
-                    {"reason": reason, "channel": community_channel},
-                )
-            )
-            if community_channel:
-                notices.append(
-                    Notice(
-                        "community-post",
-                        community_channel,
-                        question_id,
-                        f"q{question_id}:community",
-                    )
-                )
+        to = await channels.recipients(session, places.for_questions())
+        for question_id, _ in plan.community:
+            notices += community_notices(question_id, rows[question_id][2], to)
     return notices
 
 
 async def _overdue_answers(
-    session: AsyncSession, now: dt.datetime, coe_channel: str | None, limit: int
+    session: AsyncSession, now: dt.datetime, places: Places, limit: int
 ) -> list[Notice]:
     conn = await session.connection()
     overdue = (
@@ -263,6 +248,5 @@ async def _overdue_answers(
         .scalars()
         .all()
     )
-    if not coe_channel:
-        return []
-    return [Notice("coe-post", coe_channel, int(q), f"q{q}:coe") for q in escalated if q]
+    to = await channels.recipients(session, places.for_coe())
+    return [Notice("coe-post", c, int(q), f"q{q}:coe:{c}") for q in escalated if q for c in to]

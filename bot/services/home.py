@@ -11,7 +11,15 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import JobRun, Person, Prompt, Question, SurveyRecipient, SurveyRun
+from bot.models import (
+    ChannelState,
+    JobRun,
+    Person,
+    Prompt,
+    Question,
+    SurveyRecipient,
+    SurveyRun,
+)
 from bot.services import people, survey_disclosure, surveys
 from bot.services.prompts import Status
 
@@ -47,6 +55,7 @@ class AdminHome:
     open_count: int
     runs: list[RunRate] = field(default_factory=list)
     directory: Directory = field(default_factory=Directory)
+    closed_channels: list[ChannelState] = field(default_factory=list)  # oldest closing first
 
 
 async def personal(*, session: AsyncSession, user_id: str, now: dt.datetime) -> PersonalHome:
@@ -101,6 +110,16 @@ async def admin(*, session: AsyncSession) -> AdminHome:
         went = await surveys.delivery(session=session, run=run)
         home.runs.append(RunRate(run=run, answered=answered, reached=went.reached))
     home.directory = await directory(session=session)
+    home.closed_channels = list(
+        (
+            await session.exec(
+                select(ChannelState)
+                .where(col(ChannelState.closed).is_not(None))
+                .order_by(col(ChannelState.changed_at))
+                .limit(10)
+            )
+        ).all()
+    )
     return home
 
 

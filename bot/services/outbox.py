@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,8 +38,10 @@ async def enqueue(
     not_before: dt.datetime | None = None,
     ref: str | None = None,
     thread_ts: str | None = None,
+    held: bool = False,
 ) -> bool:
-    """Add a message unless one with the same key exists; True when it was added."""
+    """Add a message unless one with the same key exists; True when it was added. A `held`
+    row is not sent until `release` makes it pending (or `drop_held` deletes it)."""
     stmt = (
         insert_for(session, OutboxMessage)
         .values(
@@ -48,7 +50,7 @@ async def enqueue(
             channel=channel,
             text=text[:4000],
             blocks=blocks,
-            status="pending",
+            status="held" if held else "pending",
             attempts=0,
             next_attempt_at=not_before or now,
             created_at=now,
@@ -162,3 +164,41 @@ async def find_sent(
         col(OutboxMessage.kind).startswith(kind_prefix),
     )
     return (await session.exec(query.limit(1))).first()
+
+
+async def release(*, session: AsyncSession, ref: str, now: dt.datetime) -> int:
+    """Send now the held rows about `ref` (e.g. "question:12"); how many were released."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.ref) == ref, col(OutboxMessage.status) == "held")
+        .values(status="pending", next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+async def drop_held(*, session: AsyncSession, dedupe_key: str) -> bool:
+    """Delete the held row with this key (to be written again, differently); True if one was."""
+    result = await session.exec(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.dedupe_key) == dedupe_key, col(OutboxMessage.status) == "held"
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def siblings(
+    *, session: AsyncSession, ref: str, kind: str, other_than: int
+) -> Sequence[OutboxMessage]:
+    """The other rows of `kind` about `ref`, oldest first."""
+    return (
+        await session.exec(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.ref) == ref,
+                col(OutboxMessage.kind) == kind,
+                col(OutboxMessage.id) != other_than,
+            )
+            .order_by(col(OutboxMessage.id))
+        )
+    ).all()

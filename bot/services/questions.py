@@ -19,8 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import BadInput, NotAllowed
 from bot.models import Champion, Question, QuestionAssignment
-from bot.services import routing
+from bot.services import channels, routing
 from bot.services.business_hours import BusinessHours
+from bot.services.channels import Places
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,9 @@ class Notice:
     question_id: int
     key: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+ASKER_COMMUNITY = "q{}:asker-community"  # the asker's notice that it went to the community
 
 
 class QuestionGone(BadInput):
@@ -62,7 +66,7 @@ async def ask(
     text_: str,
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
+    places: Places,
 ) -> tuple[Question, list[Notice]]:
     known = await routing.known_topics(session=session)
     question = Question(
@@ -75,7 +79,7 @@ async def ask(
     )
     session.add(question)
     await session.flush()
-    notices = await route(session, question, now, deadlines, community_channel)
+    notices = await route(session, question, now, deadlines, places)
     return question, notices
 
 
@@ -84,7 +88,7 @@ async def route(
     question: Question,
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
+    places: Places,
 ) -> list[Notice]:
     """Give the question to the best champion, or to the community channel if nobody fits."""
     assert question.id is not None
@@ -105,7 +109,7 @@ async def route(
         exclude=tried,
     )
     if choice is None:
-        return to_community(question, now, community_channel, reason="no champion is available")
+        return await to_community(session, question, places, reason="no champion is available")
     assignment = QuestionAssignment(
         question_id=question.id, champion_id=choice.user_id, reason=choice.reason, assigned_at=now
     )
@@ -129,24 +133,40 @@ async def route(
     ]
 
 
-def to_community(
-    question: Question, now: dt.datetime, channel: str | None, *, reason: str
+async def to_community(
+    session: AsyncSession, question: Question, places: Places, *, reason: str
 ) -> list[Notice]:
+    """Nobody could take the question: post it where `places` allows (see
+    `community_notices`); `reason` is kept as the question's `route_reason`."""
     assert question.id is not None
     question.champion_id = None
     question.claim_deadline = None
     question.escalation = max(question.escalation, 1)
+    question.route_reason = reason
+    session.add(question)
+    to = await channels.recipients(session, places.for_questions())
+    return community_notices(question.id, question.asker_id, to)
+
+
+def community_notices(question_id: int, asker_id: str, to: list[str]) -> list[Notice]:
+    """A question for the community: a post to each of `to` (one channel, or the CoE
+    admins by DM), and the asker's notice, held until one post is sent (the outbox
+    releases it: `ASKER_COMMUNITY`) so the asker is never told of a post Slack refused.
+    With nowhere to post, the asker is told that at once."""
     notices = [
+        Notice("community-post", place, question_id, f"q{question_id}:community:{place}")
+        for place in to
+    ]
+    where = to[0] if len(to) == 1 and channels.is_channel(to[0]) else ("admins" if to else None)
+    notices.append(
         Notice(
             "asker-community",
-            question.asker_id,
-            question.id,
-            f"q{question.id}:asker-community",
-            {"reason": reason, "channel": channel},
+            asker_id,
+            question_id,
+            ASKER_COMMUNITY.format(question_id),
+            {"where": where, "held": bool(to)},
         )
-    ]
-    if channel:
-        notices.append(Notice("community-post", channel, question.id, f"q{question.id}:community"))
+    )
     return notices
 
 
@@ -212,7 +232,7 @@ async def pass_on(
     user_id: str,
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
+    places: Places,
 ) -> list[Notice]:
     question = await _get(session, question_id)
     changed = await session.exec(
@@ -228,7 +248,7 @@ async def pass_on(
         raise _why_not(question, user_id, "pass")
     await end_assignment(session, question_id, user_id, "passed", now)
     await session.refresh(question)
-    return await route(session, question, now, deadlines, community_channel)
+    return await route(session, question, now, deadlines, places)
 
 
 async def answer(
@@ -361,7 +381,7 @@ async def champion_left(
     user_id: str,
     now: dt.datetime,
     deadlines: Deadlines,
-    community_channel: str | None,
+    places: Places,
 ) -> list[Notice]:
     """A champion left (Slack says user_not_found / account_inactive): reroute their work."""
     from bot.services import champions
@@ -379,5 +399,5 @@ async def champion_left(
         await end_assignment(session, question.id or 0, user_id, "left", now)
         question.status, question.champion_id, question.claimed_at = "open", None, None
         session.add(question)
-        notices += await route(session, question, now, deadlines, community_channel)
+        notices += await route(session, question, now, deadlines, places)
     return notices

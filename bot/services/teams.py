@@ -19,13 +19,20 @@ from bot.models import Champion, Team, TeamMember, TeamUsergroup
 from bot.services import audit
 
 _TEAM = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+TEAM_NAME_MAX = 80
+SHAPE = "#shape"  # a row whose values do not match the header: why (refused by import_rows)
 GROUP_CACHE_SECONDS = 600.0
 GroupMembers = Callable[[str], Awaitable[list[str]]]
 
 
 def team_name(raw: str) -> str:
     name = raw.strip().lower().replace(" ", "-")
+    if len(name) > TEAM_NAME_MAX:
+        raise BadInput(
+            f"“{raw[:40]}…” is not a team name: it is {len(name)} characters long, "
+            f"and a team name is at most {TEAM_NAME_MAX}."
+        )
     if not _TEAM.match(name):
         raise BadInput(f"“{raw[:80]}” is not a team name: use letters, digits, dots and dashes.")
     return name
@@ -34,6 +41,8 @@ def team_name(raw: str) -> str:
 def parse_topics(raw: str) -> list[str]:
     topics = [t.strip().lower() for t in re.split(r"[,;\s]+", raw) if t.strip()]
     for topic in topics:
+        if len(topic) > 40:
+            raise BadInput(f"“{topic[:30]}…” is not a topic: topics are at most 40 characters.")
         if not re.fullmatch(r"[a-z0-9][a-z0-9+#.-]{0,39}", topic):
             raise BadInput(f"“{topic[:40]}” is not a topic: use letters, digits and dashes.")
     return list(dict.fromkeys(topics))[:20]
@@ -194,15 +203,25 @@ class ImportReport:
 
 
 def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
-    """Rows of `user_id,team,is_champion,topics[,tier]` with their line numbers."""
+    """Rows of `user_id,team,is_champion,topics[,tier]` with their line numbers. A row with
+    fewer or more values than the header (often topics with an unquoted comma) carries
+    `SHAPE`, saying so, and `import_rows` refuses it."""
     reader = csv.DictReader(io.StringIO(text))
     wanted = {"user_id", "team", "is_champion", "topics"}
     if reader.fieldnames is None or not wanted <= {f.strip() for f in reader.fieldnames}:
         raise BadInput("the first line must be the header: user_id,team,is_champion,topics")
-    return [
-        (reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k})
-        for row in reader
-    ]
+    columns = len(reader.fieldnames)
+    rows: list[tuple[int, dict[str, str]]] = []
+    for row in reader:
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+        extra = row.get(None)
+        given = columns - sum(1 for v in row.values() if v is None) + len(extra or [])
+        if given != columns:
+            values[SHAPE] = f"{given} values where the header has {columns}" + (
+                " (quote topics that contain commas)" if extra else ""
+            )
+        rows.append((reader.line_num, values))
+    return rows
 
 
 async def import_rows(
@@ -226,13 +245,21 @@ async def import_rows(
         )
         report.tiers += 1
     imported: list[tuple[int, dict[str, str]]] = []
+    seen: dict[str, int] = {}
     for line, row in rows:
         try:
             user_id, name, is_champion, topics = _parse_row(row)
-            team = await get_or_create(session=session, name=name, now=now)
         except BadInput as problem:
             report.problems.append(f"line {line}: {problem}")
             continue
+        if user_id in seen:
+            report.problems.append(
+                f"line {line}: {user_id} is also on line {seen[user_id]}; only that line "
+                "was imported"
+            )
+            continue
+        seen[user_id] = line
+        team = await get_or_create(session=session, name=name, now=now)
         imported.append((line, {"user_id": user_id}))
         await set_member(session=session, user_id=user_id, team=team, now=now)
         report.members += 1
@@ -308,9 +335,12 @@ def _team_tiers(
 
 
 def _parse_row(row: dict[str, str]) -> tuple[str, str, bool, list[str]]:
+    if SHAPE in row:
+        raise BadInput(f"{row[SHAPE]}; nothing was imported from it")
     user_id = row.get("user_id", "")
     if not _USER.match(user_id):
-        raise BadInput(f"“{user_id[:32]}” is not a Slack user ID")
+        shown = f"“{user_id[:24]}…”" if len(user_id) > 24 else f"“{user_id}”"
+        raise BadInput(f"{shown} is not a Slack user ID (like U0123ABCD)")
     flag = row.get("is_champion", "").lower()
     if flag not in {"true", "false", "yes", "no", "1", "0", ""}:
         raise BadInput(f"is_champion must be true or false, not “{flag[:10]}”")

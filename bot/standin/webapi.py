@@ -253,6 +253,56 @@ class FakeSlack:
             "event_ts": f"{now.timestamp():.6f}",
         }
 
+    def archive_channel(
+        self, channel_id: str, *, by: str = "U0ADMIN", archived: bool = True
+    ) -> dict[str, Any]:
+        """Archive (or, with `archived=False`, unarchive) a channel, as a member does; the
+        event Slack then sends: `channel_archive` / `channel_unarchive`, or `group_archive` /
+        `group_unarchive` for a private channel (https://api.slack.com/events/channel_archive,
+        https://api.slack.com/events/group_archive). Members stay members: a choice, since
+        Slack's docs do not say (see docs/slack-contract.md)."""
+        channel = self.workspace.channel(channel_id)
+        channel.is_archived = archived
+        kind = "group" if channel.is_private else "channel"
+        event: dict[str, Any] = {
+            "type": f"{kind}_{'archive' if archived else 'unarchive'}",
+            "channel": channel.id,
+            "event_ts": self.workspace.next_ts(),
+        }
+        if kind == "channel":
+            event["user"] = by
+        return event
+
+    def remove_bot(self, channel_id: str, *, by: str = "U0ADMIN") -> dict[str, Any]:
+        """Remove coe-bot from a channel (`/remove @coe-bot`); the `channel_left` (or, for a
+        private channel, `group_left`) event Slack sends the bot
+        (https://api.slack.com/events/channel_left)."""
+        channel = self.workspace.channel(channel_id)
+        if self.bot_user_id in channel.members:
+            channel.members.remove(self.bot_user_id)
+        return {
+            "type": "group_left" if channel.is_private else "channel_left",
+            "channel": channel.id,
+            "actor_id": by,
+            "event_ts": self.workspace.next_ts(),
+        }
+
+    def invite_bot(self, channel_id: str, *, by: str = "U0ADMIN") -> dict[str, Any]:
+        """Invite coe-bot into a channel; the `member_joined_channel` event naming the bot
+        (https://api.slack.com/events/member_joined_channel)."""
+        channel = self.workspace.channel(channel_id)
+        if self.bot_user_id not in channel.members:
+            channel.members.append(self.bot_user_id)
+        return {
+            "type": "member_joined_channel",
+            "user": self.bot_user_id,
+            "channel": channel.id,
+            "channel_type": "G" if channel.is_private else "C",
+            "team": self.team_id,
+            "inviter": by,
+            "event_ts": self.workspace.next_ts(),
+        }
+
     def kill_token(self, error: str | None = "token_revoked") -> None:
         """From now on every call with the bot token is refused with `error` (Slack's
         `token_revoked`, `invalid_auth` or `account_inactive`); None revives it."""

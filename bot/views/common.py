@@ -73,3 +73,9 @@ def ephemeral_text(message: str) -> dict[str, Any]:
 def followup(message: dict[str, Any]) -> dict[str, Any]:
     """A reply sent through `response_url` that adds a message instead of replacing one."""
     return {**message, "replace_original": False}
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`count` with its noun: "1 champion", "2 champions", "1 person" / "3 people"
+    (`many` for an irregular plural); counts over 999 get thousands separators."""
+    return f"{count:,} {noun if count == 1 else (many or noun + 's')}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.services.channels import LABEL
 from bot.services.home import AdminHome, Directory, PersonalHome
 from bot.services.policy import ReviewStatus
-from bot.views.common import Block, clip, context, divider, escape, header, section
+from bot.views.common import Block, clip, context, divider, escape, header, plural, section
 
 
 def _age(since: dt.datetime, now: dt.datetime) -> str:
@@ -97,21 +98,26 @@ def _admin_blocks(
         )
         blocks.append(context(f"Policy pack {escape(policy_name)}: {state}"))
     blocks.append(context(_directory_line(admin.directory, now)))
+    if admin.closed_channels:
+        shut = ", ".join(
+            f"<#{c.channel_id}> ({LABEL.get(c.closed or '', c.closed)}, "
+            f"{_age(c.changed_at, now)} ago)"
+            for c in admin.closed_channels
+        )
+        blocks.append(context(f":no_entry: coe-bot cannot post in {shut}"))
     return blocks
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _directory_line(directory: Directory, now: dt.datetime) -> str:
     if directory.synced_at is None:
         return (
-            f":warning: People directory: {directory.people:,} people known, never read whole"
+            f":warning: People directory: {plural(directory.people, 'person', 'people')} known,"
+            " never read whole"
             " from Slack (`users.list`): leavers are only learnt from `user_change` events"
         )
     return (
-        f"People directory: {directory.people:,} people ({directory.deactivated:,} deactivated,"
-        f" {_plural(directory.bots, 'bot')}, {_plural(directory.guests, 'guest')}), read from Slack"
+        f"People directory: {plural(directory.people, 'person', 'people')}"
+        f" ({directory.deactivated:,} deactivated,"
+        f" {plural(directory.bots, 'bot')}, {plural(directory.guests, 'guest')}), read from Slack"
         f" {_age(directory.synced_at, now)} ago"
     )

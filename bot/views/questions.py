@@ -69,12 +69,21 @@ def asker_claimed(champion: str) -> tuple[str, list[Block]]:
     return text, [section(f":eyes: {text}")]
 
 
-def asker_community(
-    question: Question, reason: str, channel: str | None
-) -> tuple[str, list[Block]]:
-    where = f"in <#{channel}>" if channel else "with the CoE"  # a link: not escaped
-    said = f"No champion could take your question ({escape(reason)}), so it is posted {where}."
-    text = f"No champion could take your question ({reason}), so it is posted {where}."
+def asker_community(question: Question, where: str | None) -> tuple[str, list[Block]]:
+    """The asker's notice that no champion took it; `where` is the channel it was posted
+    in, "admins" (sent to the CoE admins by DM) or None (nowhere could take it)."""
+    if where == "admins":
+        then = "so it was sent to the CoE team directly, as its channels cannot be posted in."
+    elif where:
+        then = f"so it is posted in <#{where}> for any champion to pick up."  # a link
+    else:
+        then = (
+            "and coe-bot has nowhere to post it right now; it is saved, and the CoE "
+            "will see it in the question list."
+        )
+    reason = question.route_reason or "no champion is available"
+    text = f"No champion could take your question ({reason}), {then}"
+    said = f"No champion could take your question ({escape(reason)}), {then}"
     return text, [section(f":loudspeaker: {said}\n{_quote(question.text, 500)}")]
 
 
@@ -94,8 +103,10 @@ def asker_answered(question: Question) -> tuple[str, list[Block]]:
     return f"<@{question.answered_by}> answered your question", blocks
 
 
-def community_post(question: Question) -> tuple[str, list[Block]]:
-    blocks = [
+def community_post(question: Question, *, to_admin: bool = False) -> tuple[str, list[Block]]:
+    """A question nobody could take, for the community channel (or, when no channel can be
+    posted in, for each CoE admin by DM, with a line saying why it came to them)."""
+    blocks: list[Block] = [
         section(
             f":sos: A question from <@{question.asker_id}> needs a champion:\n"
             f"{_quote(question.text)}"
@@ -105,6 +116,13 @@ def community_post(question: Question) -> tuple[str, list[Block]]:
             button("Answer", QuestionActions.answer.value, str(question.id)),
         ),
     ]
+    if to_admin:
+        blocks.append(
+            context(
+                "It comes to you as a CoE admin: coe-bot cannot post in the community or "
+                "CoE channel."
+            )
+        )
     return "A question needs a champion", blocks
 
 

@@ -25,7 +25,7 @@ def invitation(
     definition: SurveyDefinition, run_id: int, *, reminder: bool
 ) -> tuple[str, list[Block]]:
     lead = ":bell: A reminder: " if reminder else ""
-    text = f"{lead}{definition.title}"
+    text = escape(f"{lead}{definition.title}")
     blocks = [
         section(f"*{escape(lead + definition.title)}*\n{escape(definition.intro)}"),
         actions(
