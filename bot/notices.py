@@ -56,10 +56,11 @@ async def enqueue(*, session: AsyncSession, notices: list[Notice], now: dt.datet
 
 
 # Kinds of row meant for the CoE: when their channel closes, they go to the CoE admins.
+# ("channel-notice" is not among them: a notice about a channel written while the CoE
+# channel was open is stale once it closed; the CoE channel's own notice lists the rest.)
 COE_KINDS = frozenset(
     {
         "coe-notice",
-        "channel-notice",
         "policy-review-reminder",
         "prompt-hidden",
         "prompt-pending",
@@ -81,9 +82,25 @@ async def to_coe(
 ) -> int:
     """Queue a notice for the CoE: in the CoE channel, or, when that is unset or known
     closed, to each CoE admin by DM (`channels.recipients`); how many rows were new.
-    `kind` should be one of `COE_KINDS`. Each recipient's row is keyed `dedupe_key:to`."""
+    `kind` should be one of `COE_KINDS`. Each recipient's row is keyed `dedupe_key:to`.
+    With nowhere to send it (the CoE channel closed and no admin listed by user ID), it
+    waits `held` for the CoE channel, sent when that opens again (`release_channel`)."""
     added = 0
-    for to in await channels.recipients(session, places.for_coe(), skip=skip):
+    to_all = await channels.recipients(session, places.for_coe(), skip=skip)
+    if not to_all and places.coe and kind in COE_KINDS:
+        return int(
+            await outbox.enqueue(
+                session=session,
+                dedupe_key=f"{dedupe_key}:{places.coe}:held",
+                kind=kind,
+                channel=places.coe,
+                text=text,
+                blocks=blocks,
+                now=now,
+                held=True,
+            )
+        )
+    for to in to_all:
         added += await outbox.enqueue(
             session=session,
             dedupe_key=f"{dedupe_key}:{to}",

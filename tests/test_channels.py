@@ -84,8 +84,8 @@ async def test_an_archived_community_channel_sends_the_question_to_the_coe_truth
     closing = [t for t in coe if "can no longer post in <#C0COMMUNITY>" in t]
     assert closing == [
         ":warning: coe-bot can no longer post in <#C0COMMUNITY>: it was archived. Questions "
-        "nobody could take now go to <#C0COE>. To undo: unarchive the channel or invite "
-        "coe-bot back (`/invite @coe-bot`)."
+        "nobody could take now go to <#C0COE>. To undo: unarchive the channel (with coe-bot "
+        "still in it)."
     ]
     assert await closed_state(community) == {"C0COMMUNITY": "archived"}
 
@@ -134,8 +134,7 @@ async def test_with_both_channels_closed_the_question_goes_to_the_admins_by_dm(
         and "CoE notices now come to the CoE admins by DM" in t
         for t in admin
     )
-    assert posts_to(slack, "C0COE") == 1  # only the notice about C0COMMUNITY, before
-    assert posts_to(slack, "C0COMMUNITY") == 0
+    assert posts_to(slack, "C0COE") == posts_to(slack, "C0COMMUNITY") == 0  # known closed
 
 
 async def test_nowhere_to_post_the_asker_is_told_so_at_once(
@@ -217,6 +216,7 @@ async def test_removed_then_invited_back_and_other_joins_change_nothing(
     await asks.event(someone)
     assert await closed_state(community) == {"C0COMMUNITY": "removed"}
     await asks.event(slack.invite_bot("C0COMMUNITY"))
+    await community.settle()  # conversations.info confirms it, after the 200
     assert await closed_state(community) == {"C0COMMUNITY": None}
     await deliver(community)
     assert texts(slack, "C0COE")[-1].startswith(
@@ -314,3 +314,84 @@ async def test_the_hourly_recheck_reopens_a_channel_whose_event_was_missed(
     assert await closed_state(community) == {"C0COMMUNITY": "archived"}
     assert await recheck_closed(community.deps) == 1
     assert await closed_state(community) == {"C0COMMUNITY": None}
+
+
+async def test_unarchived_without_coe_bot_in_it_stays_closed(
+    asks: SlackSender, community: RunningApp, slack: FakeSlack
+) -> None:
+    await asks.event(slack.archive_channel("C0COMMUNITY"))
+    slack.workspace.channels["C0COMMUNITY"].members.remove(slack.bot_user_id)
+    await asks.event(slack.archive_channel("C0COMMUNITY", archived=False))
+    await deliver(community)
+    assert await closed_state(community) == {"C0COMMUNITY": "archived"}
+    assert not any("can post in" in t for t in texts(slack, "C0COE"))
+    await asks.command("/ask-champion", ASK)
+    await deliver(community)
+    assert posts_to(slack, "C0COMMUNITY") == 0
+    assert "posted in <#C0COE>" in told_alice(slack)[0]
+
+
+async def test_with_nowhere_to_send_a_coe_notice_waits_for_the_coe_channel(
+    settings: Settings, clock: Clock, slack: FakeSlack
+) -> None:
+    app, runner = await start_app(settings.model_copy(update={"coe_admins": ()}), clock)
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            await sender.event(slack.archive_channel("C0COE"))
+            pack = app.deps.policy.active.loaded.pack.metadata
+            clock.now = dt.datetime.combine(
+                pack.last_reviewed + dt.timedelta(days=pack.review_interval_days + 1),
+                dt.time(9),
+                tzinfo=dt.UTC,
+            )
+            assert await remind_if_overdue(app.deps)
+            await deliver(app)
+            assert posts_to(slack, "C0COE") == 0
+            clock.advance(hours=1)
+            await sender.event(slack.archive_channel("C0COE", archived=False))
+            await deliver(app)
+        said = texts(slack, "C0COE")
+        assert sum("was due for review" in t for t in said) == 1
+        assert said[-1].startswith(":white_check_mark: coe-bot can post in <#C0COE> again")
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_admins_hear_of_both_closings_once_and_nothing_stale(
+    asks: SlackSender, community: RunningApp, slack: FakeSlack
+) -> None:
+    await asks.event(slack.archive_channel("C0COMMUNITY"))  # its notice waits for C0COE
+    await asks.event(slack.archive_channel("C0COE"))
+    await deliver(community)
+    assert texts(slack, "U0ADMIN") == [
+        ":warning: coe-bot can no longer post in <#C0COE>: it was archived. Questions nobody "
+        "could take now go to the CoE admins by DM. CoE notices now come to the CoE admins "
+        "by DM. Also closed: <#C0COMMUNITY> (channel archived). To undo: unarchive the "
+        "channel (with coe-bot still in it)."
+    ]
+    assert posts_to(slack, "C0COE") == 0  # the stale notice was not tried, nor forwarded
+
+
+async def test_rows_for_a_channel_known_closed_are_not_tried_again(
+    asks: SlackSender, community: RunningApp, slack: FakeSlack
+) -> None:
+    slack.workspace.channels["C0COMMUNITY"].is_archived = True  # no event
+    for n, user in enumerate(("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")):
+        await asks.command("/ask-champion", f"Question {n} about licences", user_id=user)
+    await deliver(community)
+    assert posts_to(slack, "C0COMMUNITY") == 1  # the first refusal closed it for the rest
+    assert sum("needs a champion" in t for t in texts(slack, "C0COE")) == 5
+    for user in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"):
+        [said] = [m["text"] for m in slack.messages(user) if "No champion" in m["text"]]
+        assert "posted in <#C0COE>" in said
+
+
+async def test_coe_bot_joining_a_channel_still_archived_does_not_reopen_it(
+    asks: SlackSender, community: RunningApp, slack: FakeSlack
+) -> None:
+    await asks.event(slack.remove_bot("C0COMMUNITY"))
+    slack.workspace.channels["C0COMMUNITY"].is_archived = True
+    await asks.event(slack.invite_bot("C0COMMUNITY"))
+    await deliver(community)
+    assert await closed_state(community) == {"C0COMMUNITY": "removed"}
+    assert not any("can post in" in t for t in texts(slack, "C0COE"))

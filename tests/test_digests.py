@@ -108,8 +108,8 @@ async def test_a_channel_that_fails_pauses_its_digest_and_tells_the_coe_once(
     paused = [m for m in slack.messages("C0COE") if "Its digest is paused" in m["text"]]
     assert [m["text"] for m in paused] == [
         ":warning: coe-bot can no longer post in <#C0GONE>: it no longer has coe-bot in it. "
-        "Its digest is paused. To undo: unarchive the channel or invite coe-bot back "
-        "(`/invite @coe-bot`), then subscribe its digest again."
+        "Its digest is paused. To undo: invite coe-bot back (`/invite @coe-bot` in the "
+        "channel), then `/ai-coe digest resume C0GONE`."
     ]
     clock.advance(days=7)
     assert await post_due(running.deps) == 0  # paused: not every week
@@ -241,3 +241,38 @@ async def test_survey_and_champion_sections(
     assert "Pulse: 0 of 2 answered (0%)" in preview
     assert "<@U0BOB> (1)" in preview  # one answer rated helpful, one not: thanked once
     assert "2 answered, median time to answer 0.0 h" in preview
+
+
+async def test_an_archived_digest_channel_pauses_and_resumes_as_it_was(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    slack.add_channel("C0TEAM", "team-news", ["U0ADMIN"])
+    clock.now = MONDAY_9_PARIS - dt.timedelta(days=1)
+    await admin(sender, running, slack, "digest subscribe C0TEAM weekly mon 09:00 UTC tip policy")
+    await sender.event(slack.archive_channel("C0TEAM"))  # no failed post needed
+    assert "paused (channel archived)" in await admin(sender, running, slack, "digest list")
+    await activity(sender, running, clock)
+    clock.now = MONDAY_9_PARIS + dt.timedelta(hours=1, minutes=5)
+    assert await post_due(running.deps) == 0
+    refused = await admin(sender, running, slack, "digest resume C0TEAM")
+    assert "<#C0TEAM> is archived: unarchive it first; nothing was changed." in refused
+    refused = await admin(sender, running, slack, "digest subscribe C0TEAM weekly mon 09:00 UTC")
+    assert "<#C0TEAM> is archived: unarchive it first; nothing was changed." in refused
+    assert "paused (channel archived)" in await admin(sender, running, slack, "digest list")
+
+    await sender.event(slack.archive_channel("C0TEAM", archived=False))
+    await running.settle()
+    while await send_due(running.deps):
+        pass
+    [back] = [m["text"] for m in slack.messages("C0COE") if "again" in m["text"]]
+    assert back == (
+        ":white_check_mark: coe-bot can post in <#C0TEAM> again. Its digest stays paused: "
+        "`/ai-coe digest resume C0TEAM` restarts it."
+    )
+    resumed = await admin(sender, running, slack, "digest resume C0TEAM")
+    assert "<#C0TEAM> gets the digest again every mon at 09:00 (UTC): tip, policy." in resumed
+    listing = await admin(sender, running, slack, "digest list")
+    assert "paused" not in listing
+    assert "tip, policy" in listing
+    nothing = await admin(sender, running, slack, "digest resume C0COMMUNITY")
+    assert "<#C0COMMUNITY> has no digest subscription; nothing was changed." in nothing

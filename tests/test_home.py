@@ -107,4 +107,5 @@ async def test_the_coe_view_names_the_channels_coe_bot_cannot_post_in(
         "<#C0GENERAL> (coe-bot removed from the channel, 2 h ago)"
     ) in await admin_home()
     await sender.event(slack.invite_bot("C0GENERAL"))
+    await running.settle()
     assert "<#C0GENERAL>" not in await admin_home()

@@ -229,8 +229,11 @@ async def test_a_dead_bot_token_retires_nobody_and_is_reported_by_readyz(
     async with running.deps.sessions() as session:
         rows = (await session.exec(select(OutboxMessage))).all()
     assert rows
-    assert all(r.status == "pending" for r in rows)
-    assert {r.last_error for r in rows} == {"account_inactive"}
+    assert {r.kind: r.status for r in rows} == {
+        "question-champion-dm": "pending",  # waits for the token
+        "question-asker-routed": "held",  # and the asker hears when Bob has it
+    }
+    assert [r.last_error for r in rows if r.status == "pending"] == ["account_inactive"]
     async with aiohttp.ClientSession() as http, http.get(f"{running.url}/readyz") as response:
         body = await response.json()
     assert response.status == 503
@@ -320,3 +323,23 @@ async def test_a_deactivated_account_or_a_bot_cannot_be_made_a_champion(
         assert (
             await session.exec(select(AuditEvent).where(AuditEvent.action == "champion.add"))
         ).all() == []
+
+
+async def test_a_champion_slack_does_not_know_is_named_so_and_the_asker_hears_only_the_truth(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    slack.fail("chat.postMessage", error="user_not_found")  # Bob's DM: a mistyped roster ID
+    slack.fail("users.info", error="user_not_found")
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    assert (await question(running)).champion_id == "U0CAROL"
+    told = [m["text"] for m in slack.messages("U0ALICE")]
+    assert not any("U0BOB" in t for t in told)  # never "<@U0BOB> has your question"
+    assert any("<@U0CAROL> has your question" in t for t in told)
+    [notice] = await _coe_notices(running)
+    assert notice.text.startswith(
+        "<@U0BOB> is not in this Slack workspace (Slack says `user_not_found`: check the ID "
+        "in your roster), so they are no longer a champion; their 1 open question(s) were "
+        "routed again."
+    )

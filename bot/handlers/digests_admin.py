@@ -1,4 +1,5 @@
-"""`/ai-coe digest subscribe|unsubscribe|list|preview` (the caller has checked COE_ADMINS)."""
+"""`/ai-coe digest subscribe|resume|unsubscribe|list|preview` (the caller has checked
+COE_ADMINS)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.errors import BadInput
+from bot.jobs import channels as channel_jobs
 from bot.services import digests
 from bot.views.common import ephemeral_text
 from bot.views.digests import digest_message, subscriptions_message
@@ -16,7 +18,8 @@ from bot.views.digests import digest_message, subscriptions_message
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
 USAGE = (
     "Usage: `/ai-coe digest subscribe #channel weekly mon 09:00 Europe/Paris "
-    "[prompts questions surveys policy champions tip]`, `/ai-coe digest unsubscribe #channel`, "
+    "[prompts questions surveys policy champions tip]`, `/ai-coe digest resume #channel` "
+    "(a paused one, as it was), `/ai-coe digest unsubscribe #channel`, "
     "`/ai-coe digest list`, `/ai-coe digest preview [sections…]`."
 )
 
@@ -63,6 +66,18 @@ async def run(deps: Deps, admin_id: str, tokens: list[str]) -> dict[str, Any]:
             f"<#{channel}> gets the digest every {day} at "
             f"{subscription.time_of_day} ({subscription.timezone})."
         )
+    if verb == "resume" and len(tokens) == 3:
+        channel = _channel(tokens[2])
+        await _check_channel(deps, channel)
+        async with deps.sessions.begin() as session:
+            subscription = await digests.resume(
+                session=session, channel_id=channel, actor=admin_id, now=now
+            )
+        day = digests.DAYS[subscription.weekday]
+        return ephemeral_text(
+            f"<#{channel}> gets the digest again every {day} at {subscription.time_of_day} "
+            f"({subscription.timezone}): {', '.join(subscription.sections)}."
+        )
     if verb == "unsubscribe" and len(tokens) == 3:
         channel = _channel(tokens[2])
         async with deps.sessions.begin() as session:
@@ -72,10 +87,17 @@ async def run(deps: Deps, admin_id: str, tokens: list[str]) -> dict[str, Any]:
 
 
 async def _check_channel(deps: Deps, channel: str) -> None:
+    """Ask Slack whether coe-bot can post in `channel`; raise `BadInput` if not. A channel
+    coe-bot knew as closed that Slack says is open is reopened (the CoE told)."""
     try:
-        info = await deps.client.conversations_info(channel=channel)
+        info = (await deps.client.conversations_info(channel=channel)).get("channel") or {}
     except SlackApiError as error:
         code = error.response.get("error")
         raise BadInput(f"Slack doesn't know that channel (`{code}`); nothing was stored.") from None
-    if not (info.get("channel") or {}).get("is_member", True):
+    if info.get("is_archived"):
+        raise BadInput(f"<#{channel}> is archived: unarchive it first; nothing was changed.")
+    if not info.get("is_member", True):
         raise BadInput(f"Invite me to <#{channel}> first (`/invite @coe-bot`); nothing was stored.")
+    async with deps.sessions.begin() as session:
+        if await channel_jobs.reopened(deps, session, channel):
+            deps.outbox_wakeup.set()

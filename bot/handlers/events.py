@@ -78,21 +78,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.event("channel_unarchive")
     @app.event("group_unarchive")
     async def channel_unarchived(ack: AsyncAck, body: dict[str, Any]) -> None:
-        """Back from the archive. If coe-bot is not a member any more, the next post there
-        is refused with `not_in_channel` and closes it again, as "removed"."""
+        """Back from the archive: after the 200, `conversations.info` says whether coe-bot
+        is still in it before it counts as open (the hourly re-check covers a crash)."""
+        await ack()
         channel = channels.channel_id(body["event"]["channel"])
         if channel is not None:
-            await _channel_changed(deps, body, lambda s: channel_jobs.reopened(deps, s, channel))
-        await ack()
+            deps.background.spawn(channel_jobs.recheck_one(deps, channel), name="channel-recheck")
 
     @app.event("member_joined_channel")
     async def member_joined(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        """Someone joined a channel; when it is coe-bot (invited back), it is open again."""
+        """Someone joined a channel; when it is coe-bot (invited back), `conversations.info`
+        confirms after the 200 that the channel is open (it may be archived still)."""
+        await ack()
         event = body["event"]
         channel = channels.channel_id(event["channel"])
         if channel is not None and event["user"] == (context.bot_user_id or _bot_user(body)):
-            await _channel_changed(deps, body, lambda s: channel_jobs.reopened(deps, s, channel))
-        await ack()
+            deps.background.spawn(channel_jobs.recheck_one(deps, channel), name="channel-recheck")
 
 
 async def _channel_changed(

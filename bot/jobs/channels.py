@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
 from bot.deps import Deps
-from bot.services import channels, digests
+from bot.services import channels, digests, outbox
 from bot.services.channels import SAID
 from bot.views.common import escape
 
@@ -39,14 +39,25 @@ async def closed(deps: Deps, session: AsyncSession, channel_id: str, reason: str
     if channel_id in (places.community, places.coe):
         lines.append(f"Questions nobody could take now go {await _where(deps, session)}.")
     if channel_id == places.coe:
-        lines.append("CoE notices now come to the CoE admins by DM.")
+        lines.append(
+            "CoE notices now come to the CoE admins by DM."
+            if places.admins
+            else "CoE notices wait until it opens again (no admin is listed by user ID)."
+        )
+        others = [
+            f"<#{c}> ({channels.LABEL[why]})"
+            for c, why in (await channels.closed(session, places.for_questions())).items()
+            if c != channel_id
+        ]
+        if others:
+            lines.append(f"Also closed: {', '.join(others)}.")
     if paused:
         lines.append("Its digest is paused.")
     if len(lines) == 1:
         return 0  # a channel with no part in coe-bot's work: recorded, nobody bothered
     lines.append(
-        "To undo: unarchive the channel or invite coe-bot back (`/invite @coe-bot`)"
-        + (", then subscribe its digest again." if paused else ".")
+        f"To undo: {channels.UNDO[reason]}"
+        + (f", then `/ai-coe digest resume {channel_id}`." if paused else ".")
     )
     return await notices.to_coe(
         session=session,
@@ -64,9 +75,12 @@ async def reopened(deps: Deps, session: AsyncSession, channel_id: str) -> int:
     (the CoE chose to pause nothing; a channel back from the archive may not want it)."""
     now = deps.clock()
     was = await channels.reopen(session, channel_id, now)
-    if was is None or not await _has_part(deps, session, channel_id):
+    if was is None:
         return 0
+    if not await _has_part(deps, session, channel_id):
+        return await outbox.release_channel(session=session, channel=channel_id, now=now)
     logger.warning("channel %s open again for coe-bot (was %s)", channel_id, was)
+    released = await outbox.release_channel(session=session, channel=channel_id, now=now)
     places = deps.places()
     text = f":white_check_mark: coe-bot can post in <#{channel_id}> again."
     if channel_id == places.community or (channel_id == places.coe and not places.community):
@@ -75,8 +89,10 @@ async def reopened(deps: Deps, session: AsyncSession, channel_id: str) -> int:
         s.channel_id == channel_id and s.status == "paused"
         for s in await digests.listing(session=session)
     ):
-        text += f" Its digest stays paused: `/ai-coe digest subscribe {escape(channel_id)} …`."
-    return await notices.to_coe(
+        text += (
+            f" Its digest stays paused: `/ai-coe digest resume {escape(channel_id)}` restarts it."
+        )
+    return released + await notices.to_coe(
         session=session,
         places=places,
         dedupe_key=f"channel-open:{channel_id}:{now:%Y%m%dT%H%M%S%f}",
@@ -103,14 +119,21 @@ async def _has_part(deps: Deps, session: AsyncSession, channel_id: str) -> bool:
 
 
 async def recheck_closed(deps: Deps) -> int:
-    """Hourly, on the leader: ask `conversations.info` about each closed channel that has a
-    part, and reopen those Slack says are unarchived with coe-bot in them (an event missed
-    while coe-bot was down). Errors reading Slack change nothing. Returns how many reopened."""
+    """Hourly, on the leader: `recheck` each closed channel that has a part (an event may
+    have been missed while coe-bot was down). Returns how many reopened."""
     async with deps.sessions() as session:
-        shut = list(await channels.all_closed(session))
-        parts = [c for c in shut if await _has_part(deps, session, c)]
+        parts = [c for c in await channels.all_closed(session) if await _has_part(deps, session, c)]
+    return await recheck(deps, parts)
+
+
+async def recheck(deps: Deps, channel_ids: list[str]) -> int:
+    """Ask `conversations.info` about each channel and reopen those Slack says are not
+    archived and have coe-bot in them. Used after `channel_unarchive` too: Slack's docs do
+    not say whether the bot is still a member then (docs/slack-contract.md), and a channel
+    reopened without it would close again on the next post. Errors reading Slack change
+    nothing. Returns how many reopened."""
     count = 0
-    for channel_id in parts:
+    for channel_id in channel_ids:
         try:
             info = (await deps.client.conversations_info(channel=channel_id)).get("channel") or {}
         except SlackApiError as error:
@@ -124,3 +147,8 @@ async def recheck_closed(deps: Deps) -> int:
         if queued:
             deps.outbox_wakeup.set()
     return count
+
+
+async def recheck_one(deps: Deps, channel_id: str) -> None:
+    """`recheck` for one channel, as a background task (its errors are logged)."""
+    await recheck(deps, [channel_id])

@@ -18,7 +18,7 @@ from bot import notices
 from bot.deps import Deps
 from bot.jobs import channels as channel_jobs
 from bot.models import OutboxMessage
-from bot.services import channels, outbox
+from bot.services import channels, outbox, questions
 from bot.slack import PROBE_SECONDS, TOKEN_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -50,15 +50,34 @@ async def send_due(deps: Deps, *, limit: int = 50, client: AsyncWebClient | None
     now = deps.clock()
     async with deps.sessions.begin() as session:
         batch = list(await outbox.claim_due(session=session, now=now, limit=limit))
+        shut = await channels.closed(session, {m.channel for m in batch})
     for message in batch:
-        await _send(deps, client or deps.sender, message)
+        if message.channel in shut and message.status == "pending":
+            await _known_closed(deps, message, shut[message.channel])
+            continue
+        refused = await _send(deps, client or deps.sender, message)
+        if refused in channels.CLOSING_ERRORS and channels.is_channel(message.channel):
+            shut[message.channel] = channels.CLOSING_ERRORS[refused]  # the rest of the batch
     return len(batch)
 
 
-async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> None:
-    """Post one row. A row claimed in `sending` (a crash, or an answer lost to a timeout or
-    a reset) is first looked for in the conversation's history by its metadata: found, it
-    is marked sent; unreadable, it waits (`mark_unknown`); absent, it is posted."""
+async def _known_closed(deps: Deps, message: OutboxMessage, reason: str) -> None:
+    """A row for a channel known closed is not tried (Slack would refuse it): it fails
+    with the error Slack gave, and goes on as a refused post would."""
+    assert message.id is not None
+    code = channels.ERROR_OF[reason]
+    async with deps.sessions.begin() as session:
+        await outbox.mark_failed(session=session, message_id=message.id, error=code)
+        queued = await _failed_for_good(deps, session, message, code)
+    if queued:
+        deps.outbox_wakeup.set()
+
+
+async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> str | None:
+    """Post one row; the error code when Slack refused it for good, else None. A row
+    claimed in `sending` (a crash, or an answer lost to a timeout or a reset) is first
+    looked for in the conversation's history by its metadata: found, it is marked sent;
+    unreadable, it waits (`mark_unknown`); absent, it is posted."""
     assert message.id is not None
     attempts = message.attempts + 1
     ephemeral_to = ephemeral_user(message)
@@ -69,10 +88,10 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
             await _unknown(
                 deps, message.id, attempts, f"history unreadable: {type(error).__name__}"
             )
-            return
+            return None
         if found is not None:
             await _sent(deps, message, found)
-            return
+            return None
     method = "chat.postMessage" if ephemeral_to is None else "chat.postEphemeral"
     try:
         if ephemeral_to is None:
@@ -111,7 +130,7 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
                     at=deps.clock() + TOKEN_RETRY,
                     error=code,
                 )
-            return
+            return None
         queued = 0
         async with deps.sessions.begin() as session:
             if code in PERMANENT_ERRORS:
@@ -132,23 +151,26 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> N
             from bot.jobs.people import recheck
 
             await recheck(deps, message.channel)
-        return
+        return code if code in PERMANENT_ERRORS else None
     except (TimeoutError, OSError, aiohttp.ClientError) as error:  # posted, or not: unknown
         await _unknown(deps, message.id, attempts, type(error).__name__)
-        return
+        return None
     await _sent(deps, message, response.get("ts") or response.get("message_ts"))
+    return None
 
 
 async def _sent(deps: Deps, message: OutboxMessage, message_ts: str | None) -> None:
-    """Mark a row sent; a question's community post releases the asker's held notice."""
+    """Mark a row sent, releasing the asker's notice it held (`questions.held_by`): the
+    asker hears "<@champion> has your question" or "posted in #x" only once it is true."""
     assert message.id is not None
-    released = 0
+    held = questions.held_by(message.kind, message.dedupe_key)
+    released = False
     async with deps.sessions.begin() as session:
         await outbox.mark_sent(
             session=session, message_id=message.id, now=deps.clock(), message_ts=message_ts
         )
-        if message.kind == "question-community-post" and message.ref:
-            released = await outbox.release(session=session, ref=message.ref, now=deps.clock())
+        if held is not None:
+            released = await outbox.release(session=session, dedupe_key=held, now=deps.clock())
     if released:
         deps.outbox_wakeup.set()
 
@@ -160,6 +182,10 @@ async def _failed_for_good(
     (its digest paused, the CoE told once), and what the row carried goes somewhere that
     works (`notices.redirect`). Returns how many rows were queued."""
     queued = 0
+    if message.kind == "question-champion-dm":  # they never got it: the asker is not told so
+        await outbox.drop_held(
+            session=session, dedupe_key=questions.held_by(message.kind, message.dedupe_key) or ""
+        )
     closing = channels.CLOSING_ERRORS.get(code)
     if closing and channels.is_channel(message.channel):
         queued += await channel_jobs.closed(deps, session, message.channel, closing)

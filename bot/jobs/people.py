@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 PAGE = 200  # users.list: Slack recommends no more than 200 per page
 JOB = people.DIRECTORY_SYNC
 LOOKUPS = 100  # users.info calls one survey send may make (Tier 4: 100+ a minute)
+NOT_FOUND = "coe_user_not_found"  # marks the stand-in object for a `user_not_found` answer
 
 
 async def apply_users(
@@ -55,9 +56,16 @@ async def apply_users(
                 )
             ).all()
             updated = {str(u.get("id")): int(u.get("updated") or 0) for u in users}
+            unknown = {str(u.get("id")) for u in users if u.get(NOT_FOUND)}
             for champion in champions:
                 queued += await _retire_leaver(
-                    deps, session, champion.user_id, now, source, updated.get(champion.user_id, 0)
+                    deps,
+                    session,
+                    champion.user_id,
+                    now,
+                    source,
+                    updated.get(champion.user_id, 0),
+                    not_found=champion.user_id in unknown,
                 )
     if queued:
         deps.outbox_wakeup.set()
@@ -65,8 +73,18 @@ async def apply_users(
 
 
 async def _retire_leaver(
-    deps: Deps, session: Any, user_id: str, now: dt.datetime, source: str, updated: int
+    deps: Deps,
+    session: Any,
+    user_id: str,
+    now: dt.datetime,
+    source: str,
+    updated: int,
+    *,
+    not_found: bool = False,
 ) -> int:
+    """Retire a champion Slack says is deactivated (or, `not_found`, not in the workspace
+    at all: `users.info` answered `user_not_found`), reroute their open questions, audit
+    it and tell the CoE once; how many rows were queued."""
     found = await questions.champion_left(
         session=session,
         user_id=user_id,
@@ -81,11 +99,23 @@ async def _retire_leaver(
         action="champion.retired",
         subject=user_id,
         now=now,
-        details={"reason": "account deactivated in Slack", "source": source, "open": rerouted},
+        details={
+            "reason": "not in this Slack workspace"
+            if not_found
+            else "account deactivated in Slack",
+            "source": source,
+            "open": rerouted,
+        },
     )
     queued = await notices.enqueue(session=session, notices=found, now=now)
+    what = (
+        f"<@{user_id}> is not in this Slack workspace (Slack says `user_not_found`: check the"
+        " ID in your roster)"
+        if not_found
+        else f"<@{user_id}>'s Slack account was deactivated"
+    )
     text = (
-        f"<@{user_id}>'s Slack account was deactivated, so they are no longer a champion"
+        f"{what}, so they are no longer a champion"
         + (f"; their {rerouted} open question(s) were routed again." if rerouted else ".")
         + " If the account comes back, re-add them with `/ai-coe champions add`."
     )
@@ -108,7 +138,7 @@ async def _users_info(deps: Deps, user_id: str) -> Mapping[str, Any] | None:
         response = await deps.client.users_info(user=user_id)
     except SlackApiError as error:
         if error.response.get("error") == "user_not_found":
-            return {"id": user_id, "deleted": True}
+            return {"id": user_id, "deleted": True, NOT_FOUND: True}
         logger.warning("users.info %s failed: %s", user_id, error.response.get("error"))
         return None
     user: Mapping[str, Any] | None = response.get("user")

@@ -28,6 +28,7 @@ CLOSING_ERRORS: dict[str, str] = {
     "not_in_channel": "removed",
     "channel_not_found": "not_found",
 }
+ERROR_OF = {reason: error for error, reason in CLOSING_ERRORS.items()}
 LABEL = {  # short, for lists ("paused (channel archived)")
     "archived": "channel archived",
     "removed": "coe-bot removed from the channel",
@@ -37,6 +38,14 @@ SAID = {  # in a sentence: "coe-bot can no longer post in #x: it was archived."
     "archived": "was archived",
     "removed": "no longer has coe-bot in it",
     "not_found": "cannot be found (deleted, or private without coe-bot)",
+}
+UNDO = {  # what the CoE can do about it
+    "archived": "unarchive the channel (with coe-bot still in it)",
+    "removed": "invite coe-bot back (`/invite @coe-bot` in the channel)",
+    "not_found": (
+        "check the channel ID (COMMUNITY_CHANNEL, COE_CHANNEL or the digest subscription) "
+        "and that coe-bot is in it"
+    ),
 }
 
 

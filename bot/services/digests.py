@@ -148,6 +148,26 @@ async def unsubscribe(
     )
 
 
+async def resume(
+    *, session: AsyncSession, channel_id: str, actor: str, now: dt.datetime
+) -> DigestSubscription:
+    """Restart a paused digest as it was (its day, time, zone and sections); audited as
+    `digest.resume`. Raises `BadInput` when the channel has no subscription."""
+    found = (
+        await session.exec(
+            select(DigestSubscription).where(col(DigestSubscription.channel_id) == channel_id)
+        )
+    ).first()
+    if found is None:
+        raise BadInput(f"<#{channel_id}> has no digest subscription; nothing was changed.")
+    found.status, found.paused_reason = "active", None
+    session.add(found)
+    await audit.record(
+        session=session, actor=actor, action="digest.resume", subject=channel_id, now=now
+    )
+    return found
+
+
 async def pause(*, session: AsyncSession, channel_id: str, reason: str) -> bool:
     """Pause a channel's digest (it cannot be posted there); True if it was active."""
     found = (

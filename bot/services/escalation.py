@@ -202,7 +202,7 @@ async def _apply(
                     asker,
                     question_id,
                     f"q{question_id}:routed:{number}",
-                    {"champion": choice.user_id, "reason": choice.reason},
+                    {"champion": choice.user_id, "reason": choice.reason, "held": True},
                 ),
             ]
     if plan.community:

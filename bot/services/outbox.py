@@ -166,15 +166,15 @@ async def find_sent(
     return (await session.exec(query.limit(1))).first()
 
 
-async def release(*, session: AsyncSession, ref: str, now: dt.datetime) -> int:
-    """Send now the held rows about `ref` (e.g. "question:12"); how many were released."""
+async def release(*, session: AsyncSession, dedupe_key: str, now: dt.datetime) -> bool:
+    """Send now the held row with this key; True if there was one."""
     result = await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.ref) == ref, col(OutboxMessage.status) == "held")
+        .where(col(OutboxMessage.dedupe_key) == dedupe_key, col(OutboxMessage.status) == "held")
         .values(status="pending", next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return bool(result.rowcount)
 
 
 async def drop_held(*, session: AsyncSession, dedupe_key: str) -> bool:
@@ -202,3 +202,14 @@ async def siblings(
             .order_by(col(OutboxMessage.id))
         )
     ).all()
+
+
+async def release_channel(*, session: AsyncSession, channel: str, now: dt.datetime) -> int:
+    """Send now every row held for `channel` (it opened again); how many."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "held")
+        .values(status="pending", next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -46,6 +46,18 @@ class Notice:
 ASKER_COMMUNITY = "q{}:asker-community"  # the asker's notice that it went to the community
 
 
+def held_by(kind: str, dedupe_key: str) -> str | None:
+    """The key of the asker's notice held until the row (`kind`, `dedupe_key`) is sent: a
+    champion's DM "q12:dm:3" holds "q12:routed:3" ("<@champion> has your question"), a
+    community post "q12:community:C…" holds "q12:asker-community"; else None."""
+    question, _, rest = dedupe_key.partition(":")
+    if kind == "question-champion-dm" and rest.startswith("dm:"):
+        return f"{question}:routed:{rest.removeprefix('dm:')}"
+    if kind == "question-community-post":
+        return f"{question}:asker-community"
+    return None
+
+
 class QuestionGone(BadInput):
     def __init__(self) -> None:
         super().__init__("That question no longer exists.")
@@ -128,7 +140,7 @@ async def route(
             question.asker_id,
             question.id,
             f"q{question.id}:routed:{n}",
-            {"champion": choice.user_id, "reason": choice.reason},
+            {"champion": choice.user_id, "reason": choice.reason, "held": True},
         ),
     ]
 

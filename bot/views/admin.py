@@ -19,7 +19,7 @@ USAGE = (
     "• `/ai-coe survey load` · `survey new` · `survey list` · `survey send <id>` · "
     "`survey results <id>`\n"
     "• `/ai-coe digest subscribe #channel weekly mon 09:00 Europe/Paris [sections]` · "
-    "`digest unsubscribe #channel` · `digest list` · `digest preview`\n"
+    "`digest resume #channel` · `digest unsubscribe #channel` · `digest list` · `digest preview`\n"
     "• `/ai-coe help` — this message"
 )
 MAX_ERRORS_SHOWN = 20
