@@ -154,10 +154,17 @@ def create_app(
     app.router.add_get("/metrics", _metrics)
     if settings.coe_api_token is not None:
         app.add_subapp("/api/v1", create_api(deps, settings.api_tokens))
+    else:
+        app.router.add_route("*", "/api/v1{tail:(/.*)?}", _api_disabled)
     app.cleanup_ctx.append(_lifecycle(run_workers))
     if socket_mode:
         app.cleanup_ctx.append(_socket_mode)
     return app
+
+
+async def _api_disabled(_: web.Request) -> web.Response:
+    """With no COE_API_TOKEN the API is off: every path says so, in JSON."""
+    return web.json_response({"error": "api_disabled", "hint": "set COE_API_TOKEN"}, status=404)
 
 
 @contextlib.asynccontextmanager

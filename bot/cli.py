@@ -1,15 +1,20 @@
-"""The `coe-bot` command line: serve, migrate, policy validate, try."""
+"""The `coe-bot` command line: run the Slack app, manage its database and data, and try
+slash commands without Slack."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import logging
+import os
 import secrets
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -37,19 +42,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         for issue in error.issues:
             print(f"  {issue}", file=sys.stderr)
         return EXIT_USAGE
+    except db.SchemaError as error:
+        print(f"coe-bot: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return result
 
 
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions as written; an option's default shown when it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every `coe-bot` parser, and its subcommands' (argparse makes them of this class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
+
+_EPILOG = """examples:
+  coe-bot serve                      run against Slack (or the local stand-in)
+  coe-bot teams template > teams.csv then edit it, and: coe-bot teams import teams.csv
+  coe-bot try "/ai-policy can I use copilot on payment code"
+  coe-bot surveys load && coe-bot surveys list
+  coe-bot export questions --format csv -o questions.csv
+Each verb has its own --help."""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coe-bot", description=__doc__)
+    parser = _Parser(
+        prog="coe-bot",
+        description=__doc__,
+        epilog=_EPILOG,
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     serve = verbs.add_parser("serve", help="run the Slack app (HTTP or Socket Mode)")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument(
+        "--port", type=int, default=_env_port(), help="HTTP port (environment: PORT)"
+    )
     serve.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
+    serve.add_argument(
+        "--migrate",
+        action="store_true",
+        help="apply database migrations first (one replica at a time; SQLite always is)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = verbs.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
@@ -74,6 +119,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _env_port() -> int:
+    raw = os.environ.get("PORT", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 65536 else 3000
+
+
+def _port_free(host: str, port: int) -> bool:
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            return True
+    except OSError as error:
+        return error.errno != errno.EADDRINUSE
+
+
+def _port_in_use(host: str, port: int) -> int:
+    print(
+        f"coe-bot: port {port} on {host} is in use (another coe-bot, or another program): stop"
+        " it, or choose another port with --port or PORT (`PORT=3001 make run`)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _settings() -> Settings:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -83,7 +150,7 @@ def _settings() -> Settings:
 def _migrate(_: argparse.Namespace) -> int:
     settings = _settings()
     db.migrate(settings.database_url)
-    print(f"Database at {_safe_url(settings.database_url)} is at revision {db.head_revision()}.")
+    print(f"Database at {db.safe_url(settings.database_url)} is at revision {db.head_revision()}.")
     return 0
 
 
@@ -107,17 +174,33 @@ def _policy_validate(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings()
-    if settings.has_slack_credentials or args.socket_mode:
-        settings.require_slack(socket_mode=args.socket_mode)
-    if settings.is_default_database:
+    if settings.slack_bot_token or settings.slack_signing_secret or args.socket_mode:
+        settings.require_slack(socket_mode=args.socket_mode)  # half a set-up is refused
+    if args.migrate:
         db.migrate(settings.database_url)
+    db.prepare(settings.database_url)
+    if not _port_free(args.host, args.port):  # before anything starts (a race is caught too)
+        return _port_in_use(args.host, args.port)
     if not settings.has_slack_credentials and not args.socket_mode:
         return asyncio.run(_serve_with_standin(settings, args.host, args.port))
     from bot.app import create_app
 
     app = create_app(settings, socket_mode=args.socket_mode)
     app.on_startup.append(_settle_garbage_collector)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"coe-bot is serving on {base}: "
+        + ("Slack over Socket Mode" if args.socket_mode else f"Slack events at {base}/slack/events")
+        + f"; health {base}/healthz, readiness {base}/readyz, metrics {base}/metrics; CoE API "
+        + (f"{base}/api/v1" if settings.coe_api_token else "off (set COE_API_TOKEN)"),
+        flush=True,
+    )
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=None)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return _port_in_use(args.host, args.port)
+        raise
     return 0
 
 
@@ -140,8 +223,23 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
         app.on_startup.append(_settle_garbage_collector)
         runner = web.AppRunner(app)
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        print(_STANDIN_BANNER.format(port=port, api=slack.api_url), flush=True)
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as error:
+            await runner.cleanup()
+            if error.errno == errno.EADDRINUSE:
+                return _port_in_use(host, port)
+            raise
+        api = (
+            f"curl -H 'Authorization: Bearer …' http://127.0.0.1:{port}/api/v1/openapi.json"
+            if settings.coe_api_token
+            else "off (set COE_API_TOKEN to turn on /api/v1)"
+        )
+        admins = ", ".join(settings.coe_admins) or "none (set COE_ADMINS=U0ADMIN to try /ai-coe)"
+        print(
+            _STANDIN_BANNER.format(port=port, api=slack.api_url, coe_api=api, admins=admins),
+            flush=True,
+        )
         try:
             await asyncio.Event().wait()
         finally:
@@ -166,6 +264,8 @@ no Slack credentials are configured.
     .venv/bin/coe-bot try "/ai-policy can I use copilot on payment code in a regulated service"
     .venv/bin/coe-bot try "/ai-policy"
   Health:  curl http://127.0.0.1:{port}/healthz   Metrics: curl http://127.0.0.1:{port}/metrics
+  CoE API: {coe_api}
+  CoE admins: {admins}
 
   Connect a real workspace: create a Slack app from manifest.yml (api.slack.com/apps →
   "From an app manifest"), install it, then put SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
@@ -175,8 +275,7 @@ no Slack credentials are configured.
 def _try(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, "text")
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
+    db.prepare(settings.database_url)
     from bot.trial import run_command
 
     pages: list[str] | None = [] if args.html else None
@@ -194,16 +293,6 @@ def _try(args: argparse.Namespace) -> int:
             return 1
         print(f"(preview written to {args.html})")
     return 0
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for messages."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
 
 
 if __name__ == "__main__":

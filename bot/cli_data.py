@@ -37,6 +37,10 @@ def add_parsers(verbs: Any) -> None:
     )
     tm_import.add_argument("file")
     tm_import.set_defaults(run=_teams_import)
+    tm_template = tm_verbs.add_parser(
+        "template", help="print a sample roster CSV, every column explained, to edit"
+    )
+    tm_template.set_defaults(run=_teams_template)
 
     sv = verbs.add_parser("surveys", help="feedback surveys")
     sv_verbs = sv.add_subparsers(dest="surveys_verb", required=True)
@@ -63,12 +67,12 @@ def add_parsers(verbs: Any) -> None:
     ex_verbs = ex.add_subparsers(dest="export_verb", required=True)
     ex_survey = ex_verbs.add_parser("survey", help="a survey's responses, anonymity kept")
     ex_survey.add_argument("survey_id")
-    ex_survey.add_argument("--format", choices=["csv", "json"], default="csv")
+    ex_survey.add_argument("--format", choices=["csv", "json"], default="csv", help="output format")
     ex_survey.add_argument("--output", "-o", help="file to write (default: standard output)")
     ex_survey.set_defaults(run=_export_survey)
     for resource in ("lookups", "questions", "prompts", "audit"):
         sub = ex_verbs.add_parser(resource, help=f"all {resource}, streamed")
-        sub.add_argument("--format", choices=["csv", "json"], default="csv")
+        sub.add_argument("--format", choices=["csv", "json"], default="csv", help="output format")
         sub.add_argument("--since", type=_date, help="from this date (YYYY-MM-DD)")
         sub.add_argument("--output", "-o", help="file to write (default: standard output)")
         sub.set_defaults(run=_export_resource, resource=resource)
@@ -97,8 +101,7 @@ def _prompts_import(args: argparse.Namespace) -> int:
         print(f"coe-bot: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 1
     settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
+    db.prepare(settings.database_url)
     author = args.author or next(iter(sorted(settings.admin_user_ids)), None)
     report = asyncio.run(_import(settings, entries, author))
     for title in report.added:
@@ -135,8 +138,7 @@ def _prompts_export(args: argparse.Namespace) -> int:
     from bot.services import prompt_io
 
     settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
+    db.prepare(settings.database_url)
 
     async def export() -> str:
         engine = db.create_engine(settings.database_url)
@@ -152,6 +154,35 @@ def _prompts_export(args: argparse.Namespace) -> int:
         print(f"wrote {text.count('- title:')} prompts to {args.output}", file=sys.stderr)
     else:
         print(text, end="")
+    return 0
+
+
+def _teams_template(_: argparse.Namespace) -> int:
+    """A roster to start from, on standard output (what each column means on standard
+    error): the stand-in's people, so it imports as is with `make run`."""
+    from bot.services.policy_pack import PackError, load_pack
+
+    try:
+        tiers = [t.id for t in load_pack(load_settings().policy_pack).pack.tiers]
+    except PackError:
+        tiers = []
+    first, last = (tiers[0], tiers[-1]) if tiers else ("", "")
+    rows = [
+        "user_id,team,is_champion,topics,tier",
+        f"U0BOB,payments,true,python;testing,{last}",
+        f"U0CAROL,payments,true,security;code review,{last}",
+        f"U0ALICE,payments,false,,{last}",
+        f"U0DAVE,search,true,python;claude code,{first}",
+        f"U0ERIN,search,false,,{first}",
+    ]
+    print("\n".join(rows))
+    print(
+        "user_id: a Slack member ID (profile, then ⋮, then Copy member ID); team: a team name;"
+        " is_champion: true or false; topics: phrases separated by ; (code review;python);"
+        f" tier (optional): the team's default policy tier, one of {', '.join(tiers)}."
+        " Edit it, then: coe-bot teams import teams.csv",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -175,8 +206,7 @@ def _teams_import(args: argparse.Namespace) -> int:
         print(f"{args.file}:1: {error}", file=sys.stderr)
         return 1
     settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
+    db.prepare(settings.database_url)
     from bot.services.policy_pack import PackError, load_pack
 
     try:
@@ -498,8 +528,7 @@ def _flat(value: Any) -> Any:
 
 def _prepared_settings() -> Settings:
     settings = _settings()
-    if settings.is_default_database:
-        db.migrate(settings.database_url)
+    db.prepare(settings.database_url)
     return settings
 
 

@@ -104,6 +104,51 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         )
 
 
+class SchemaError(Exception):
+    """The database cannot be used as it is: unreachable, or its schema is not at head."""
+
+
+def prepare(url: str) -> None:
+    """Before a command uses the database: SQLite (embedded, one process) is migrated to
+    head; any other database is only checked, since migrating it is an operator's step
+    (`coe-bot migrate`). Raises `SchemaError` with one line saying what to do."""
+    if is_sqlite(url):
+        migrate(url)
+        return
+    import asyncio
+
+    async def read() -> str | None:
+        engine = create_null_pool_engine(url)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        revision = asyncio.run(read())
+    except Exception as error:  # any driver error: say which database, not the traceback
+        raise SchemaError(
+            f"cannot reach the database at {safe_url(url)} ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:160] if str(error) else 'no detail'})"
+        ) from None
+    if revision != head_revision():
+        what = "has no schema" if revision is None else f"has an old schema ({revision})"
+        raise SchemaError(
+            f"the database at {safe_url(url)} {what}: run `coe-bot migrate` "
+            f"(head is {head_revision()})"
+        )
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
+
+
 async def is_ready(engine: AsyncEngine) -> tuple[bool, str]:
     """Readiness: the database answers and its schema is at the migrations' head."""
     try:

@@ -6,6 +6,7 @@ import asyncio
 
 import sqlmodel
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -70,10 +71,20 @@ def _run_sync(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Several replicas started with `serve --migrate` (or migrate jobs) upgrade one at a time:
+# the others wait on this PostgreSQL advisory lock, then find the schema at head.
+MIGRATION_LOCK_KEY = 0x0C0E_D8
+
+
 async def run_migrations_online() -> None:
     engine = create_null_pool_engine(_url())
     try:
         async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}
+                )
+                await connection.commit()  # the lock is the session's: held until it closes
             await connection.run_sync(_run_sync)
     finally:
         await engine.dispose()

@@ -323,3 +323,32 @@ def test_a_roster_with_bad_rows_says_which_and_imports_only_the_good_ones(
     assert "@U0BOB · payments · python" in listed.stdout
     for absent in ("U0LONG1", "U0SHORT1", "U0EXTRA1", "U0TOPIC1", "search"):
         assert absent not in listed.stdout
+
+
+def test_the_roster_template_imports_as_it_is(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    template = run(tmp_path, "teams", "template", **env)
+    assert template.returncode == 0, template.stderr
+    assert template.stdout.splitlines()[0] == "user_id,team,is_champion,topics,tier"
+    assert "Copy member ID" in template.stderr  # the explanation stays out of the CSV
+    (tmp_path / "teams.csv").write_text(template.stdout)
+    done = run(tmp_path, "teams", "import", "teams.csv", **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 people mapped to teams, 3 champions, 2 teams given a default tier" in done.stdout
+    listed = run(
+        tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
+    )
+    assert "@U0CAROL · payments · security, code-review" in listed.stdout
+
+
+def test_help_names_every_verb_and_shows_defaults(tmp_path: Path) -> None:
+    top = run(tmp_path, "--help")
+    for verb in ("serve", "migrate", "policy", "prompts", "teams", "surveys", "export", "try"):
+        assert f"    {verb} " in top.stdout
+    assert "examples:" in top.stdout
+    serve = run(tmp_path, "serve", "--help")
+    assert "(default: 3000)" in serve.stdout
+    assert "--migrate" in serve.stdout
+    exported = run(tmp_path, "export", "questions", "--help")
+    assert "(default: csv)" in exported.stdout
+    assert "(default: None)" not in exported.stdout

@@ -518,10 +518,21 @@ async def test_coe_bot_serve_answers_a_signed_command_and_stops_cleanly_on_sigte
         reply = message_text(sent.json())
         assert "Security-critical" in reply
         assert "Regulated" in reply
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{base}/api/v1/openapi.json") as off,
+        ):
+            assert off.status == 404
+            assert await off.json() == {"error": "api_disabled", "hint": "set COE_API_TOKEN"}
 
         process.send_signal(signal.SIGTERM)
         returncode = await asyncio.wait_for(process.wait(), timeout=10)
         assert returncode == 0, log.read_text()
+        assert (
+            f"coe-bot is serving on {base}: Slack events at {base}/slack/events; health "
+            f"{base}/healthz, readiness {base}/readyz, metrics {base}/metrics; CoE API off "
+            "(set COE_API_TOKEN)"
+        ) in log.read_text()
     finally:
         if process.returncode is None:
             process.kill()

@@ -445,3 +445,30 @@ async def test_two_sweeps_at_once_escalate_once(
     finally:
         await runner_a.cleanup()
         await runner_b.cleanup()
+
+
+def test_a_topic_of_several_words_is_a_phrase() -> None:
+    from bot.services.routing import question_topics
+    from bot.services.teams import parse_topics
+
+    known = set(parse_topics("code review; Claude  Code, python,go"))
+    assert known == {"code-review", "claude-code", "python", "go"}
+    found = {
+        text: sorted(question_topics(text, known))
+        for text in (
+            "Any tips on code reviews with AI?",
+            "How do I run this code in CI?",  # "code" alone is not "code review"
+            "is claude code allowed here",
+            "reviewing code with copilot",  # the words in another order: not the phrase
+            "our code-review bot and Python tests",
+            "going to use it",  # "go" only exactly
+        )
+    }
+    assert found == {
+        "Any tips on code reviews with AI?": ["code-review"],
+        "How do I run this code in CI?": [],
+        "is claude code allowed here": ["claude-code"],
+        "reviewing code with copilot": [],
+        "our code-review bot and Python tests": ["code-review", "python"],
+        "going to use it": [],
+    }

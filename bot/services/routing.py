@@ -51,15 +51,31 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+def _alike(word: str, stem: str) -> bool:
+    """ "tests" ~ "testing"; short words ("go") only exactly."""
+    return word == stem or (
+        min(len(word), len(stem)) >= 4 and (stem.startswith(word) or word.startswith(stem))
+    )
+
+
 def question_topics(text: str, known: Iterable[str]) -> frozenset[str]:
-    """The known topics a question mentions (`Testing` and `tests` both find `testing`)."""
-    words = {_stem(w) for w in _WORD.findall(text.lower())}
+    """The known topics a question mentions (`Testing` and `tests` both find `testing`). A
+    topic of several words ("code-review", stored with dashes: `teams.parse_topics`) is a
+    phrase: its words must come in order, next to each other ("code review", "code-review"),
+    so "code" alone never finds it."""
+    sequence = [_stem(w) for w in re.split(r"[-\s]+", " ".join(_WORD.findall(text.lower()))) if w]
+    words = set(sequence)
     found = set()
     for topic in known:
-        stem = _stem(topic)
-        if stem in words or any(  # "tests" ~ "testing"; short topics ("go") only exactly
-            min(len(w), len(stem)) >= 4 and (stem.startswith(w) or w.startswith(stem))
-            for w in words
+        parts = [_stem(p) for p in topic.split("-") if p]
+        if len(parts) <= 1:
+            stem = _stem(topic)
+            if stem in words or any(_alike(w, stem) for w in words):
+                found.add(topic)
+            continue
+        if any(
+            all(_alike(sequence[i + k], part) for k, part in enumerate(parts))
+            for i in range(len(sequence) - len(parts) + 1)
         ):
             found.add(topic)
     return frozenset(found)

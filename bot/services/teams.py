@@ -39,12 +39,17 @@ def team_name(raw: str) -> str:
 
 
 def parse_topics(raw: str) -> list[str]:
-    topics = [t.strip().lower() for t in re.split(r"[,;\s]+", raw) if t.strip()]
+    """Topics separated by commas or semicolons; each is a phrase ("code review", kept as
+    "code-review", matched as the words in order: `routing.question_topics`). At most 20."""
+    topics = ["-".join(t.strip().lower().split()) for t in re.split(r"[,;]+", raw) if t.strip()]
     for topic in topics:
         if len(topic) > 40:
             raise BadInput(f"“{topic[:30]}…” is not a topic: topics are at most 40 characters.")
         if not re.fullmatch(r"[a-z0-9][a-z0-9+#.-]{0,39}", topic):
-            raise BadInput(f"“{topic[:40]}” is not a topic: use letters, digits and dashes.")
+            raise BadInput(
+                f"“{topic[:40]}” is not a topic: use letters, digits and dashes, and separate "
+                "topics with commas."
+            )
     return list(dict.fromkeys(topics))[:20]
 
 
