@@ -138,6 +138,7 @@ def create_app(
     run_workers: bool = True,
     socket_mode: bool = False,
     batch_delay: float = 0.1,
+    audit_startup: bool = True,
 ) -> web.Application:
     """The aiohttp app. With `socket_mode`, Slack's requests arrive over a WebSocket
     (SLACK_APP_TOKEN) instead of `POST /slack/events`; health and metrics stay on HTTP."""
@@ -156,7 +157,7 @@ def create_app(
         app.add_subapp("/api/v1", create_api(deps, settings.api_tokens))
     else:
         app.router.add_route("*", "/api/v1{tail:(/.*)?}", _api_disabled)
-    app.cleanup_ctx.append(_lifecycle(run_workers))
+    app.cleanup_ctx.append(_lifecycle(run_workers, audit_startup))
     if socket_mode:
         app.cleanup_ctx.append(_socket_mode)
     return app
@@ -181,12 +182,13 @@ async def _socket_mode(app: web.Application) -> AsyncIterator[None]:
 
 
 def _lifecycle(
-    run_workers: bool,
+    run_workers: bool, audit_startup: bool
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         deps = app[DEPS]
-        await _audit_startup_load(deps)
+        if audit_startup:  # not for `coe-bot try`, which starts an app per command
+            await _audit_startup_load(deps)
         await _load_team_tiers(deps)
         async with contextlib.AsyncExitStack() as stack:
             stack.enter_context(_refreshing_team_tiers(deps))
@@ -210,6 +212,7 @@ async def _audit_startup_load(deps: Deps) -> None:
                 active=deps.policy.active,
                 trigger="startup",
                 now=deps.clock(),
+                only_if_changed=True,
             )
     except Exception as exc:  # the service still answers from memory; readiness reports it
         logger.warning("could not audit the policy load at start-up: %s", type(exc).__name__)

@@ -23,6 +23,7 @@ from bot import cli_data, db
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.services.policy_pack import PackError, load_pack
+from bot.views.common import plural
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _policy_validate(args: argparse.Namespace) -> int:
     except PackError as error:
         for issue in error.issues:
             print(issue)
-        print(f"{len(error.issues)} error(s) in {args.file}", file=sys.stderr)
+        print(f"{plural(len(error.issues), 'error')} in {args.file}", file=sys.stderr)
         return 1
     meta = loaded.pack.metadata
     print(

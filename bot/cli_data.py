@@ -18,6 +18,16 @@ from bot.views.common import plural
 EXIT_USAGE = 2
 
 
+FORMATS = ["csv", "json", "ndjson"]
+FORMAT_HELP = "csv; json (one array, streamed); ndjson (one object per line)"
+SINGULAR = {
+    "lookups": "lookup",
+    "questions": "question",
+    "prompts": "prompt",
+    "audit": "audit event",
+}
+
+
 def add_parsers(verbs: Any) -> None:
     lib = verbs.add_parser("prompts", help="prompt library import and export")
     lib_verbs = lib.add_subparsers(dest="prompts_verb", required=True)
@@ -67,13 +77,18 @@ def add_parsers(verbs: Any) -> None:
     ex_verbs = ex.add_subparsers(dest="export_verb", required=True)
     ex_survey = ex_verbs.add_parser("survey", help="a survey's responses, anonymity kept")
     ex_survey.add_argument("survey_id")
-    ex_survey.add_argument("--format", choices=["csv", "json"], default="csv", help="output format")
+    ex_survey.add_argument("--format", choices=FORMATS, default="csv", help=FORMAT_HELP)
     ex_survey.add_argument("--output", "-o", help="file to write (default: standard output)")
     ex_survey.set_defaults(run=_export_survey)
     for resource in ("lookups", "questions", "prompts", "audit"):
         sub = ex_verbs.add_parser(resource, help=f"all {resource}, streamed")
-        sub.add_argument("--format", choices=["csv", "json"], default="csv", help="output format")
+        sub.add_argument("--format", choices=FORMATS, default="csv", help=FORMAT_HELP)
         sub.add_argument("--since", type=_date, help="from this date (YYYY-MM-DD)")
+        if resource == "questions":
+            sub.add_argument(
+                "--status", choices=["open", "claimed", "answered", "resolved", "closed"]
+            )
+            sub.add_argument("--champion", help="only questions this champion (user ID) was given")
         sub.add_argument("--output", "-o", help="file to write (default: standard output)")
         sub.set_defaults(run=_export_resource, resource=resource)
 
@@ -151,7 +166,7 @@ def _prompts_export(args: argparse.Namespace) -> int:
     text = asyncio.run(export())
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {text.count('- title:')} prompts to {args.output}", file=sys.stderr)
+        print(f"wrote {plural(text.count('- title:'), 'prompt')} to {args.output}", file=sys.stderr)
     else:
         print(text, end="")
     return 0
@@ -375,8 +390,8 @@ def _surveys_secret(_: argparse.Namespace) -> int:
     open_runs = asyncio.run(record())
     print(f"SURVEY_SECRET=hex:{derived.hex()}")
     print(
-        f"Set this as SURVEY_SECRET so the {open_runs} open run(s) keyed with it can still be "
-        "answered; keep it in your secret store, not in .env. Showing it was audited.",
+        f"Set this as SURVEY_SECRET so the {plural(open_runs, 'open run')} keyed with it can "
+        "still be answered; keep it in your secret store, not in .env. Showing it was audited.",
         file=sys.stderr,
     )
     return 0
@@ -402,6 +417,8 @@ def _export_survey(args: argparse.Namespace) -> int:
                 survey_export.to_csv(columns, rows)
                 if args.format == "csv"
                 else survey_export.to_json_lines(rows)
+                if args.format == "ndjson"
+                else _json_array(survey_export.to_json_lines(rows))
             )
             async for chunk in chunks:
                 out.write(chunk)
@@ -426,8 +443,20 @@ def _export_survey(args: argparse.Namespace) -> int:
         if args.output:
             out.close()
     if args.output:
-        print(f"wrote {lines} lines to {args.output}", file=sys.stderr)
+        print(f"wrote {plural(lines, 'line')} to {args.output}", file=sys.stderr)
     return 0
+
+
+async def _json_array(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """One JSON array, streamed, from chunks of JSON lines (memory stays flat)."""
+    first = True
+    yield "["
+    async for chunk in lines:
+        for line in chunk.splitlines():
+            if line:
+                yield ("\n" if first else ",\n") + line
+                first = False
+    yield "\n]\n" if not first else "]\n"
 
 
 def _date(raw: str) -> Any:
@@ -472,20 +501,30 @@ def _export_resource(args: argparse.Namespace) -> int:
                 async with sessions() as session:
                     rows = await readers[args.resource](
                         session=session,
-                        window=review.Window(after=after, limit=5000, since=args.since),
+                        window=review.Window(
+                            after=after,
+                            limit=5000,
+                            since=args.since,
+                            status=getattr(args, "status", None),
+                            champion=getattr(args, "champion", None),
+                        ),
                     )
                 rows = rows[:5000]
                 if not rows:
                     break
                 for row in rows:
                     if args.format == "json":
+                        out.write(("[\n" if not written else ",\n") + json.dumps(row, default=str))
+                        written += 1
+                    elif args.format == "ndjson":
                         out.write(json.dumps(row, default=str) + "\n")
+                        written += 1
                     else:
                         if writer is None:
                             writer = csvsafe.DictWriter(out, fieldnames=list(row))
                             writer.writeheader()
                         writer.writerow({k: _flat(v) for k, v in row.items()})
-                written += len(rows)
+                        written += 1
                 after = int(rows[-1]["id"])
                 if show_progress:
                     print(f"\r{_bar(written, total)} {args.resource}", end="", file=sys.stderr)
@@ -499,6 +538,8 @@ def _export_resource(args: argparse.Namespace) -> int:
                 )
         finally:
             await engine.dispose()
+        if args.format == "json":
+            out.write("\n]\n" if written else "[]\n")
         if show_progress:
             print(file=sys.stderr)
         return written
@@ -510,7 +551,7 @@ def _export_resource(args: argparse.Namespace) -> int:
         if args.output:
             out.close()
     if args.output:
-        print(f"wrote {count} {args.resource} to {args.output}", file=sys.stderr)
+        print(f"wrote {plural(count, SINGULAR[args.resource])} to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -56,7 +56,7 @@ async def run_command(
                 "slack_signing_secret": SecretStr(secret),
             }
         )
-        app = create_app(local, run_workers=False)
+        app = create_app(local, run_workers=False, audit_startup=False)
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

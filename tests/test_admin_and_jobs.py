@@ -188,3 +188,26 @@ async def test_outbox_retries_server_errors_with_backoff(
     [row] = await outbox_rows(running)
     assert row.status == "sent"
     assert len(slack.messages("C0COE")) == 1
+
+
+async def test_a_restart_with_the_same_pack_is_not_audited_again(
+    settings: Settings, clock: Clock, pack_file: Path
+) -> None:
+    changed = settings.model_copy(update={"policy_pack": pack_file})
+    for _ in range(3):  # restarts, or replicas starting
+        app, runner = await start_app(changed, clock)
+        await runner.cleanup()
+    app, runner = await start_app(changed, clock)
+    try:
+        assert [e.details["trigger"] for e in await audit_events(app, "policy.load")] == ["startup"]
+    finally:
+        await runner.cleanup()
+    pack_file.write_text(
+        pack_file.read_text().replace('version: "2026.11.0"', 'version: "2026.12.0"')
+    )
+    app, runner = await start_app(changed, clock)
+    try:
+        loads = await audit_events(app, "policy.load")
+        assert [e.details["version"] for e in loads] == ["2026.11.0", "2026.12.0"]
+    finally:
+        await runner.cleanup()

@@ -484,3 +484,48 @@ async def test_topics_show_asked_back_and_voted_wrong_questions_only_with_respon
         ("U0BOB", False, "chosen"),
         ("U0CAROL", True, "chosen"),
     ]
+
+
+async def test_questions_say_what_was_asked_who_took_it_and_the_answer(
+    api: RunningApp, slack: Any
+) -> None:
+    from bot.standin import SlackSender
+    from tests.conftest import SIGNING_SECRET
+    from tests.test_questions import QUESTION, deliver, seed
+
+    await seed(api, slack)
+    async with SlackSender(api.events_url, SIGNING_SECRET, slack=slack) as sender:
+        await sender.command("/ask-champion", QUESTION)
+        await deliver(api)
+        await sender.command("/ask-champion", "pass 1", user_id="U0BOB")
+        await sender.command("/ask-champion", "claim 1", user_id="U0CAROL")
+        await sender.command("/ask-champion", "answer 1 Record and replay.", user_id="U0CAROL")
+        await sender.command("/ask-champion", "Who approves new licences for payments?")
+        await deliver(api)
+    status, body = await get(api, "/questions")
+    assert status == 200
+    first, second = body["items"]
+    assert first["text"] == QUESTION
+    assert first["asker"] == "U0ALICE"
+    assert first["status"] == "answered"
+    assert first["answer"] == "Record and replay."
+    assert first["answered_by"] == "U0CAROL"
+    assert [(t["champion"], t["outcome"]) for t in first["champions_tried"]] == [
+        ("U0BOB", "passed"),
+        ("U0CAROL", "claimed"),
+    ]
+    assert first["seconds_to_answer"] is not None
+    assert second["status"] == "open"
+
+    _, answered = await get(api, "/questions?status=answered")
+    assert [q["id"] for q in answered["items"]] == [first["id"]]
+    _, bobs = await get(api, "/questions?champion=U0BOB")
+    assert first["id"] in [q["id"] for q in bobs["items"]]
+    _, nobody = await get(api, "/questions?champion=U0NOBODY")
+    assert nobody["items"] == []
+    status, _ = await get(api, "/questions?status=lost")
+    assert status == 422
+    status, _ = await get(api, "/questions", token=AGG)
+    assert status == 403  # text and names need the responses scope
+    reads = await audit_events(api, "api.read_responses")
+    assert "/api/v1/questions" in [r.subject for r in reads]

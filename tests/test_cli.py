@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -352,3 +353,38 @@ def test_help_names_every_verb_and_shows_defaults(tmp_path: Path) -> None:
     exported = run(tmp_path, "export", "questions", "--help")
     assert "(default: csv)" in exported.stdout
     assert "(default: None)" not in exported.stdout
+
+
+def test_try_never_audits_a_policy_load(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'try.db'}"}
+    for _ in range(3):
+        assert run(tmp_path, "try", "/ai-policy", **env).returncode == 0
+    audit = run(tmp_path, "export", "audit", "--format", "json", **env)
+    assert audit.returncode == 0, audit.stderr
+    assert "policy.load" not in audit.stdout
+
+
+def test_every_champion_change_from_an_import_is_audited_once(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    roster = tmp_path / "teams.csv"
+    roster.write_text(
+        "user_id,team,is_champion,topics\nU0BOB,payments,true,python\nU0CAROL,payments,true,\n"
+    )
+    assert run(tmp_path, "teams", "import", str(roster), **env).returncode == 0
+    assert run(tmp_path, "teams", "import", str(roster), **env).returncode == 0  # no change
+    roster.write_text(
+        "user_id,team,is_champion,topics\nU0BOB,payments,false,\nU0CAROL,search,true,\n"
+    )
+    assert run(tmp_path, "teams", "import", str(roster), **env).returncode == 0
+    trail = run(tmp_path, "export", "audit", "--format", "json", **env)
+    changes = [
+        (e["action"], e["subject"], e["details"].get("team"))
+        for e in json.loads(trail.stdout)
+        if e["action"].startswith("champion.")
+    ]
+    assert changes == [
+        ("champion.add", "U0BOB", "payments"),
+        ("champion.add", "U0CAROL", "payments"),
+        ("champion.remove", "U0BOB", None),
+        ("champion.add", "U0CAROL", "search"),
+    ]

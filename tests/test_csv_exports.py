@@ -125,7 +125,9 @@ async def test_formulas_typed_in_slack_come_out_as_text_in_every_csv_export(
     page = json.loads(await _api_csv(api, f"/runs/{run_id}/responses?limit=500"))
     assert sorted(item["why"] for item in page["items"]) == sorted(texts)
     as_json = _export(database_url, tmp_path, "lookups", "--format", "json")
-    assert [json.loads(line)["query"] for line in as_json.splitlines()] == TYPED
+    assert [item["query"] for item in json.loads(as_json)] == TYPED  # one array
+    as_lines = _export(database_url, tmp_path, "lookups", "--format", "ndjson")
+    assert [json.loads(line)["query"] for line in as_lines.splitlines()] == TYPED
 
 
 def _python_csv(rows: list[tuple[int, str | None]]) -> bytes:

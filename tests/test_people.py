@@ -102,7 +102,7 @@ async def test_a_champion_deactivated_mid_question_is_rerouted_at_once(
     assert list(outcomes) == [("U0BOB", "left"), ("U0CAROL", None)]
     notices = await _coe_notices(running)
     assert len(notices) == 1
-    assert "1 open question(s) were routed again" in notices[0].text
+    assert "their open question was routed again" in notices[0].text
 
 
 async def test_status_changes_write_nothing_and_a_reactivated_champion_stays_retired(
@@ -340,6 +340,6 @@ async def test_a_champion_slack_does_not_know_is_named_so_and_the_asker_hears_on
     [notice] = await _coe_notices(running)
     assert notice.text.startswith(
         "<@U0BOB> is not in this Slack workspace (Slack says `user_not_found`: check the ID "
-        "in your roster), so they are no longer a champion; their 1 open question(s) were "
-        "routed again."
+        "in your roster), so they are no longer a champion; their open question was routed "
+        "again."
     )

@@ -67,7 +67,7 @@ def test_exports_of_lookups_and_the_audit_log_are_audited(tmp_path: Path) -> Non
     assert lookups.returncode == 0, lookups.stderr
     assert lookups.stdout.splitlines()[0].startswith("id,user,query,outcome")
     assert ",copilot,answered," in lookups.stdout
-    trail = run(tmp_path, "export", "audit", "--format", "json")
+    trail = run(tmp_path, "export", "audit", "--format", "ndjson")
     actions = [line for line in trail.stdout.splitlines() if '"export.lookups"' in line]
     assert len(actions) == 1
     assert run(tmp_path, "export", "lookups", "--since", "yesterday").returncode == 2

@@ -472,3 +472,58 @@ def test_a_topic_of_several_words_is_a_phrase() -> None:
         "our code-review bot and Python tests": ["code-review", "python"],
         "going to use it": [],
     }
+
+
+async def test_a_champion_can_claim_answer_and_pass_by_typing(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    asked = await question(running)
+    assert f"Question #{asked.id}" in message_text(slack.messages("U0BOB")[-1])
+
+    async def typed(text: str, user: str = "U0BOB") -> str:
+        sent = await sender.command("/ask-champion", text, user_id=user)
+        await deliver(running)
+        return message_text(sent.json())
+
+    assert "Only champions can claim" in await typed(f"claim {asked.id}", user="U0ALICE")
+    assert "There is no question" in await typed("claim 0")
+    assert "no longer exists" in await typed("claim 9999")
+    said = await typed(f"claim #{asked.id}")
+    assert f"You've claimed question #{asked.id}" in said
+    assert (await question(running)).status == "claimed"
+    assert "is working on your question" in message_text(slack.messages("U0ALICE")[-1])
+    assert "claimed by <@U0BOB>" in await typed(f"claim {asked.id}", user="U0CAROL")
+    said = await typed(f"answer {asked.id} Record the model's replies and replay them.")
+    assert f"Your answer to question #{asked.id} was sent" in said
+    answered = await question(running)
+    assert answered.status == "answered"
+    assert answered.answer == "Record the model's replies and replay them."
+    assert "Record the model" in message_text(slack.messages("U0ALICE")[-1])
+
+    await sender.command("/ask-champion", "Who approves new licences for the payments team?")
+    await deliver(running)
+    second = await question(running)
+    assert second.id != asked.id
+    holder = second.champion_id
+    assert holder in {"U0BOB", "U0CAROL"}
+    assert f"Passed on question #{second.id}" in await typed(f"pass {second.id}", user=holder)
+    assert (await question(running)).champion_id not in {holder, None}
+    assert "answered already" in await typed(f"answer {asked.id} again")
+
+
+async def test_a_few_words_without_a_question_mark_get_the_usage(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    for text in ("hi", "hello there", "claim"):
+        sent = await sender.command("/ask-champion", text)
+        assert "Ask a whole question" in message_text(sent.json())
+    sent = await sender.command("/ask-champion", "copilot licences?")
+    assert "Finding a champion" in message_text(sent.json())
+    await deliver(running)
+    async with running.deps.sessions() as session:
+        asked = (await session.exec(select(Question.text))).all()
+    assert asked == ["copilot licences?"]

@@ -128,7 +128,7 @@ async def test_one_respondent_leaves_nothing_in_any_output(
     assert results["respondents"] == 1
     assert all(not q["counts"] and not q["texts"] for q in results["questions"])
 
-    for fmt in ("csv", "json"):
+    for fmt in ("csv", "json", "ndjson"):
         done = await asyncio.to_thread(export, api, database_url, tmp_path, fmt)
         assert done.returncode == 0, done.stderr
         assert "reason 0" not in done.stdout

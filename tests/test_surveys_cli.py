@@ -97,7 +97,9 @@ def test_load_list_and_export_keep_anonymity(tmp_path: Path) -> None:
     assert {row["team"] for row in rows} == {"payments", "(other teams)"}  # growth's 1 merged
     assert {row["why"] for row in rows} == {f"note {i}" for i in range(13)}  # 13 texts: shown
     as_json = run(tmp_path, "export", "survey", "check-in", "--format", "json")
-    assert json.loads(as_json.stdout.splitlines()[0])["useful"] == 4
+    assert json.loads(as_json.stdout)[0]["useful"] == 4  # one array
+    as_lines = run(tmp_path, "export", "survey", "check-in", "--format", "ndjson")
+    assert json.loads(as_lines.stdout.splitlines()[0])["useful"] == 4
     missing = run(tmp_path, "export", "survey", "monthly-pulse")
     assert missing.returncode == 1
     assert "no runs" in missing.stderr

@@ -16,6 +16,7 @@ from bot.api import (
     PAGE,
     WINDOW,
     ApiError,
+    Param,
     Route,
     encode_cursor,
     json_response,
@@ -26,6 +27,8 @@ from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
 from bot.models import parse_id
 from bot.services import adoption, audit, review, survey_disclosure, survey_results
 
+QUESTION_STATES = ("open", "claimed", "answered", "resolved", "closed")
+
 
 def _window(params: dict[str, Any]) -> review.Window:
     return review.Window(
@@ -34,6 +37,8 @@ def _window(params: dict[str, Any]) -> review.Window:
         since=params.get("since"),
         until=params.get("until"),
         team=params.get("team"),
+        status=params.get("status"),
+        champion=params.get("champion"),
     )
 
 
@@ -246,9 +251,14 @@ ROUTES = [
     ),
     Route(
         "/questions",
-        "Questions to champions with their timings and routing",
+        "Questions to champions: text, asker, every champion tried, answer, rating, timings",
         _lister(review.questions),
-        params=(*PAGE, *WINDOW),
+        params=(
+            *PAGE,
+            *WINDOW,
+            Param("status", "enum", "only questions in this state", QUESTION_STATES),
+            Param("champion", "string", "only questions this champion (a user ID) was given"),
+        ),
         scope=RESPONSES,
     ),
     Route(

@@ -17,7 +17,7 @@ from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, NotRecorded, UserError
 from bot.handlers.common import button_id, check_text, metadata_id, on_button
-from bot.models import Question
+from bot.models import Question, parse_id
 from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
 from bot.views import questions as views
@@ -90,12 +90,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         verb = text.lower()
+        acted = _ACT.fullmatch(text)
         if verb in {"help", "?"}:
             await ack(views.help_message())
         elif verb == "queue":
             await ack(await _quick(deps, lambda s: _queue(s, user)))
         elif re.fullmatch(r"away (on|off)", verb):
             await ack(await _quick(deps, lambda s: _away(s, user, verb.endswith("on")), write=True))
+        elif acted:
+            await ack(await _act(deps, user, acted))
+        elif len(text.split()) < MIN_WORDS and "?" not in text:
+            await ack({**views.help_message(), "text": TOO_SHORT})
         else:
             matches = await _similar(deps, text)
             if matches:
@@ -111,6 +116,58 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     _register_actions(app, deps)
     _register_answers(app, deps)
+
+
+MIN_WORDS = 3
+TOO_SHORT = (
+    "Ask a whole question (three words or more, or end it with ?), like "
+    "`/ask-champion how do I test code that calls an LLM?`"
+)
+# A champion without buttons (a keyboard, a script): claim 12, pass 12, answer 12 <text>
+_ACT = re.compile(r"(?is)(claim|pass)\s+#?(\d{1,10})\s*|(answer)\s+#?(\d{1,10})\s+(.+)")
+
+
+async def _act(deps: Deps, user: str, found: re.Match[str]) -> dict[str, Any]:
+    """`claim N`, `pass N` or `answer N <text>` typed to /ask-champion: the same change as
+    the buttons, recorded before the ack; a refusal says why and changes nothing."""
+    verb = (found[1] or found[3]).lower()
+    question_id = parse_id(found[2] or found[4])
+    if question_id is None:
+        return ephemeral_text("There is no question with that number.")
+
+    def work(session: Any) -> Awaitable[list[Notice]]:
+        now = deps.clock()
+        if verb == "claim":
+            return questions.claim(session=session, question_id=question_id, user_id=user, now=now)
+        if verb == "pass":
+            return questions.pass_on(
+                session=session,
+                question_id=question_id,
+                user_id=user,
+                now=now,
+                deadlines=deps.deadlines(),
+                places=deps.places(),
+            )
+        answer = check_text(found[5], what="your answer")
+        return questions.answer(
+            session=session, question_id=question_id, user_id=user, text_=answer, now=now
+        )
+
+    try:
+        await commit_notices(deps, work, connect_within=CONNECT_SECONDS)
+    except UserError as problem:
+        return ephemeral_text(str(problem))
+    except (TimeoutError, SQLAlchemyError, OSError) as error:
+        logger.warning("ask-champion %s not recorded: %r", verb, error)
+        return ephemeral_text(NOT_RECORDED)
+    done = {
+        "claim": f"You've claimed question #{question_id}. Answer it with "
+        f"`/ask-champion answer {question_id} <your answer>`, the *Answer* button or a reply "
+        "in its thread.",
+        "pass": f"Passed on question #{question_id}. Thanks for letting us know.",
+        "answer": f":white_check_mark: Thanks! Your answer to question #{question_id} was sent.",
+    }
+    return ephemeral_text(done[verb])
 
 
 async def _quick(

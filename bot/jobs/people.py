@@ -116,7 +116,7 @@ async def _retire_leaver(
     )
     text = (
         f"{what}, so they are no longer a champion"
-        + (f"; their {rerouted} open question(s) were routed again." if rerouted else ".")
+        + (f"; {_their(rerouted)} routed again." if rerouted else ".")
         + " If the account comes back, re-add them with `/ai-coe champions add`."
     )
     queued += await notices.to_coe(
@@ -129,6 +129,10 @@ async def _retire_leaver(
     )
     logger.info("champion %s deactivated in Slack: retired, %d rerouted", user_id, rerouted)
     return queued
+
+
+def _their(count: int) -> str:
+    return "their open question was" if count == 1 else f"their {count} open questions were"
 
 
 async def _users_info(deps: Deps, user_id: str) -> Mapping[str, Any] | None:

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import insert_for
-from bot.models import PolicyFeedback, PolicyLookup
+from bot.models import AuditEvent, PolicyFeedback, PolicyLookup
 from bot.services import audit
 from bot.services.policy_pack import LoadedPack, load_pack
 from bot.services.policy_search import PolicyAnswer, PolicyIndex
@@ -130,8 +131,28 @@ async def record_feedback(
 
 
 async def audit_load(
-    *, session: AsyncSession, actor: str, active: ActivePolicy, trigger: str, now: dt.datetime
-) -> None:
+    *,
+    session: AsyncSession,
+    actor: str,
+    active: ActivePolicy,
+    trigger: str,
+    now: dt.datetime,
+    only_if_changed: bool = False,
+) -> bool:
+    """Audit a pack load (`policy.load`: version, sha256, source, trigger); True if written.
+    With `only_if_changed` (a start-up), nothing is written when the last audited load had
+    the same sha256: restarts and replicas do not bury the trail in identical loads."""
+    if only_if_changed:
+        last = (
+            await session.exec(
+                select(AuditEvent.details)
+                .where(col(AuditEvent.action) == "policy.load")
+                .order_by(col(AuditEvent.id).desc())
+                .limit(1)
+            )
+        ).first()
+        if last is not None and (last or {}).get("sha256") == active.loaded.sha256:
+            return False
     meta = active.loaded.pack.metadata
     await audit.record(
         session=session,
@@ -146,6 +167,7 @@ async def audit_load(
             "trigger": trigger,
         },
     )
+    return True
 
 
 async def audit_failed_load(

@@ -20,6 +20,7 @@ from bot.models import (
     PolicyLookup,
     Prompt,
     Question,
+    QuestionAssignment,
     Survey,
     SurveyResponse,
     SurveyRun,
@@ -34,6 +35,8 @@ class Window:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     team: str | None = None
+    status: str | None = None  # questions: open, claimed, answered, resolved, closed
+    champion: str | None = None  # questions: given to (or answered by) this user ID
 
 
 def _span(query: Any, column: Any, window: Window) -> Any:
@@ -95,6 +98,10 @@ async def run(*, session: AsyncSession, run_id: int) -> SurveyRun | None:
 
 
 async def questions(*, session: AsyncSession, window: Window) -> list[dict[str, Any]]:
+    """A page of questions by id, oldest first: what was asked and by whom, every champion
+    it went to (in order, with what they did), the answer and who gave it, its rating and
+    timings (seconds). Filters: team, status, champion (one it went to, or who answered),
+    created since/until. Free text is what retention left (RETENTION_DAYS purges it)."""
     query = (
         select(Question, Team.name)
         .join(Team, col(Team.id) == col(Question.team_id), isouter=True)
@@ -102,18 +109,48 @@ async def questions(*, session: AsyncSession, window: Window) -> list[dict[str, 
     )
     if window.team:
         query = query.where(col(Team.name) == window.team)
+    if window.status:
+        query = query.where(col(Question.status) == window.status)
+    if window.champion:
+        went = select(QuestionAssignment.question_id).where(
+            col(QuestionAssignment.champion_id) == window.champion
+        )
+        query = query.where(
+            col(Question.id).in_(went) | (col(Question.answered_by) == window.champion)
+        )
     query = _span(query, col(Question.created_at), window)
     rows = (await session.exec(query.order_by(col(Question.id)).limit(window.limit + 1))).all()
+    tried: dict[int, list[dict[str, Any]]] = {}
+    ids = [q.id for q, _ in rows]
+    if ids:
+        for a in (
+            await session.exec(
+                select(QuestionAssignment)
+                .where(col(QuestionAssignment.question_id).in_(ids))
+                .order_by(col(QuestionAssignment.id))
+            )
+        ).all():
+            tried.setdefault(a.question_id, []).append(
+                {"champion": a.champion_id, "outcome": a.outcome, "assigned_at": a.assigned_at}
+            )
     return [
         {
             "id": q.id,
             "team": team,
             "status": q.status,
+            "asker": q.asker_id,
+            "text": q.text,
             "topics": q.topics_text.split(),
+            "champion": q.champion_id,
+            "champions_tried": tried.get(q.id or 0, []),
             "route_reason": q.route_reason,
+            "answer": q.answer,
+            "answered_by": q.answered_by,
             "misses": q.misses,
             "escalation": q.escalation,
             "created_at": q.created_at,
+            "claimed_at": q.claimed_at,
+            "answered_at": q.answered_at,
             "seconds_to_claim": _seconds(q.created_at, q.claimed_at),
             "seconds_to_answer": _seconds(q.created_at, q.answered_at),
             "helpful": q.helpful,

@@ -5,7 +5,7 @@ the PostgreSQL COPY path), `coe-bot export survey`, App Home, digests and the ad
 metrics — starts from `release()`, which applies the rules below, and reads rows only
 through `rows()` or `copy_sql()`, which honour what it decided.
 
-The rules for an anonymous run (people-survey tools' conventions, `SURVEY_FACTS.md`: scores
+The rules for an anonymous run (people-survey tools' conventions, docs/survey-sources.md: scores
 from 5, comments from 10, and protection against differencing):
 
 1. While the run is open nothing but participation (respondents of audience) leaves: an

@@ -269,12 +269,30 @@ async def import_rows(
         await set_member(session=session, user_id=user_id, team=team, now=now)
         report.members += 1
         if is_champion:
+            before = await session.get(Champion, user_id)
+            was = (before.active, before.team_id, before.topics_text) if before else None
             await champions.upsert(
                 session=session, user_id=user_id, team=team, topics=topics, now=now
             )
             report.champions += 1
-        else:
-            await champions.retire(session=session, user_id=user_id, reason="import", now=now)
+            if was != (True, team.id, " ".join(topics)):  # every change to a champion, once
+                await audit.record(
+                    session=session,
+                    actor=actor,
+                    action="champion.add",
+                    subject=user_id,
+                    details={"team": team.name, "topics": topics, "source": "import"},
+                    now=now,
+                )
+        elif await champions.retire(session=session, user_id=user_id, reason="import", now=now):
+            await audit.record(
+                session=session,
+                actor=actor,
+                action="champion.remove",
+                subject=user_id,
+                details={"reason": "is_champion false in an import", "source": "import"},
+                now=now,
+            )
     await _flag(session, imported, report)
     await audit.record(
         session=session,

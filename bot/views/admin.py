@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.common import clip, ephemeral_text, escape
+from bot.views.common import clip, ephemeral_text, escape, plural
 
 USAGE = (
     "*`/ai-coe`* — commands for the AI Center of Excellence (CoE admins only).\n"
@@ -37,6 +37,6 @@ def reload_failed_message(errors: list[str], kept_version: str) -> dict[str, Any
     more = len(errors) - MAX_ERRORS_SHOWN
     extra = f"\n…and {more} more." if more > 0 else ""
     return ephemeral_text(
-        f":x: The policy pack has {len(errors)} error(s); version *{escape(kept_version)}* "
+        f":x: The policy pack has {plural(len(errors), 'error')}; version *{escape(kept_version)}* "
         f"stays in use.\n{shown}{extra}"
     )

@@ -18,6 +18,7 @@ from bot.views.common import (
     escape,
     header,
     plain,
+    plural,
     section,
 )
 
@@ -124,7 +125,7 @@ def results_message(query: str, page: SearchPage, offset: int) -> dict[str, Any]
     if page.has_more:
         value = json.dumps({"q": query[:1500], "o": offset + len(page.prompts)})
         blocks.append(actions(button("More results", PromptActions.more.value, value)))
-    return _reply(blocks, f"{len(page.prompts)} prompts for {escape(query[:100])}")
+    return _reply(blocks, f"{plural(len(page.prompts), 'prompt')} for {escape(query[:100])}")
 
 
 def top_message(this_week: list[Prompt], all_time: list[Prompt]) -> dict[str, Any]:
@@ -199,7 +200,7 @@ def _delete_button(prompt: Prompt) -> Block:
 def review_message(prompts: list[Prompt]) -> dict[str, Any]:
     if not prompts:
         return _reply([section("Nothing to review: no pending or hidden prompts.")], "Nothing")
-    blocks: list[Block] = [section(f"*{len(prompts)} prompt(s) to review*")]
+    blocks: list[Block] = [section(f"*{plural(len(prompts), 'prompt')} to review*")]
     for prompt in prompts:
         value = str(prompt.id)
         blocks += [

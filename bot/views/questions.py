@@ -8,7 +8,18 @@ from typing import Any
 
 from bot.models import Question
 from bot.services.champions import ChampionStats
-from bot.views.common import Block, actions, button, clip, context, divider, escape, plain, section
+from bot.views.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    plain,
+    plural,
+    section,
+)
 
 
 class QuestionActions(StrEnum):
@@ -27,7 +38,9 @@ HELP = (
     "*`/ask-champion <question>`* — ask your team's AI champion. Earlier answers that match "
     "are shown first; if none helps, the question goes to a champion, who is reminded, and "
     "it moves on if they can't take it.\n"
-    "• `/ask-champion queue` — (champions) your open questions\n"
+    "• `/ask-champion queue` — (champions) your open questions, with their numbers\n"
+    "• `/ask-champion claim 12`, `pass 12`, `answer 12 <your answer>` — (champions) the "
+    "buttons, typed\n"
     "• `/ask-champion away on` / `away off` — (champions) pause or resume new questions"
 )
 
@@ -54,7 +67,10 @@ def champion_dm(question: Question, reason: str | None) -> tuple[str, list[Block
             button("Answer", QuestionActions.answer.value, value),
             button("Pass", QuestionActions.pass_on.value, value),
         ),
-        context("Reply in this thread to answer, or use the buttons."),
+        context(
+            f"Question #{question.id} · reply in this thread to answer, use the buttons, or "
+            f"`/ask-champion claim {question.id}`."
+        ),
     ]
     return f"A question from <@{question.asker_id}>", blocks
 
@@ -172,7 +188,7 @@ def queue_message(questions: list[Question], user_id: str) -> dict[str, Any]:
             "text": "No open questions",
             "blocks": [section("No open questions for you. :tada:")],
         }
-    blocks: list[Block] = [section(f"*{len(questions)} open question(s)*")]
+    blocks: list[Block] = [section(f"*{plural(len(questions), 'open question')}*")]
     for question in questions[:15]:
         mine = question.champion_id == user_id
         state = (
@@ -187,7 +203,9 @@ def queue_message(questions: list[Question], user_id: str) -> dict[str, Any]:
             buttons.append(button("Pass", QuestionActions.pass_on.value, str(question.id)))
         blocks += [
             divider(),
-            section(f"<@{question.asker_id}> · {state}\n{_quote(question.text, 600)}"),
+            section(
+                f"#{question.id} · <@{question.asker_id}> · {state}\n{_quote(question.text, 600)}"
+            ),
             actions(*buttons),
         ]
     return {"response_type": "ephemeral", "text": "Your open questions", "blocks": blocks[:50]}

@@ -9,7 +9,18 @@ from typing import Any
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
 from bot.services.survey_results import QuestionResult, RunResults
 from bot.services.surveys import Delivery
-from bot.views.common import Block, actions, button, clip, context, escape, header, plain, section
+from bot.views.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    plain,
+    plural,
+    section,
+)
 
 
 class SurveyActions(StrEnum):
@@ -230,7 +241,9 @@ def result_lines(
             cells = ", ".join(f"{k} {v:.1f}" for k, v in row.items() if v is not None)
             lines.append(f"• {escape(team)}: {cells}")
     if results.hidden_teams:
-        lines.append(f"_{results.hidden_teams} group(s) hidden: fewer than {min_group} answers._")
+        lines.append(
+            f"_{plural(results.hidden_teams, 'group')} hidden: fewer than {min_group} answers._"
+        )
     return lines
 
 
