@@ -300,6 +300,13 @@ def _surveys_load(args: argparse.Namespace) -> int:
 
     for line in asyncio.run(store()):
         print(f"loaded {line}")
+    for _, definition in definitions:
+        if definition.audience is None:
+            print(
+                f"note: {definition.id} has no audience: choose it when sending, e.g. "
+                f"/ai-coe survey send {definition.id} to all (or to #channel, to @user-group,"
+                " to team <name>)"
+            )
     return 0
 
 
@@ -315,11 +322,13 @@ def _surveys_list(_: argparse.Namespace) -> int:
                 runs = await surveys.runs_of(session=session, survey_id=survey.id)
                 cron = (survey.definition.get("schedule") or {}).get("cron") or "-"
                 lines.append(f"{survey.id}\tv{survey.version}\t{cron}\t{survey.title}")
-                lines += [
-                    f"  run #{r.id}\t{r.period}\t{r.status}\t{r.audience_size} asked"
-                    f"\tcloses {r.closes_at:%Y-%m-%d %H:%M}"
-                    for r in runs
-                ]
+                for r in runs:
+                    went = await surveys.delivery(session=session, run=r)
+                    lines.append(
+                        f"  run #{r.id}\t{r.period}\t{r.status}\t{r.audience_size} asked: "
+                        f"{went.reached} sent, {went.waiting} waiting, {went.not_reached} failed"
+                        f"\tcloses {r.closes_at:%Y-%m-%d %H:%M} UTC"
+                    )
         return lines
 
     print("\n".join(asyncio.run(listing())) or "no surveys loaded")

@@ -44,7 +44,7 @@ async def test_deactivated_accounts_bots_and_guests_are_left_out_of_the_audience
     sent = await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
     await running.settle()
     reply = message_text(slack.responses_for(sent.response_url or "")[0].body)
-    assert "on its way to 5 people" in reply
+    assert "started (run #1): 5 people to ask" in reply
     assert "3 left out: 1 deactivated, 1 bot, 1 guest" in reply
     asked = sorted(r.user_id for r in await recipients(running) if r.status == "pending")
     assert asked == ["U0ADMIN", "U0ALICE", "U0BOB", "U0CAROL", "U0ERIN"]
@@ -130,7 +130,17 @@ async def test_results_while_delivery_is_under_way_count_only_those_reached(
     await deliver(running)
     text = await _results(sender, running, slack)
     assert "0 of 4 reached (0%)" in text
-    assert "6 asked: 1 could not be reached (1 deactivated), 1 not yet delivered" in text
+    assert (
+        "6 asked: 1 could not be reached (1 not in this workspace), 1 not yet delivered (next at "
+    ) in text
+    asked = await sender.command("/ai-coe", "survey status check-in", user_id="U0ADMIN")
+    await running.settle()
+    status = message_text(slack.responses_for(asked.response_url or "")[0].body)
+    assert "*Quick check-in*, run #1 (open, closes " in status
+    assert "6 people asked" in status
+    assert "• sent: 4" in status
+    assert "• waiting: 1 (next at " in status
+    assert "• could not be reached: 1 (1 not in this workspace)" in status
 
 
 async def test_the_invitation_title_is_escaped_in_the_notification_text_too(
@@ -142,3 +152,54 @@ async def test_the_invitation_title_is_escaped_in_the_notification_text_too(
     [invitation] = slack.messages("U0ALICE")
     assert invitation["text"] == "&lt;!channel&gt; check-in"  # Slack notifies with `text`
     assert "<!channel>" not in message_text(invitation)
+
+
+async def _admin(sender: SlackSender, running: RunningApp, slack: FakeSlack, text: str) -> str:
+    sent = await sender.command("/ai-coe", text, user_id="U0ADMIN")
+    await running.settle()
+    return message_text(slack.responses_for(sent.response_url or "")[0].body)
+
+
+async def test_the_audience_is_chosen_when_sending_and_a_bad_one_is_named(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    from bot.services import teams
+    from tests.test_surveys import SMALL
+
+    await load(running, SMALL.replace(f"audience:\n  {EVERYONE}\n", ""))
+    none = await _admin(sender, running, slack, "survey send check-in")
+    assert "has no audience: say who, like `/ai-coe survey send check-in to team all`" in none
+    empty = await _admin(sender, running, slack, "survey send check-in to all")
+    assert "The roster is empty" in empty
+    ghost = await _admin(sender, running, slack, "survey send check-in to <!subteam^S0PILOT>")
+    assert "Slack doesn't know the user group S0PILOT (`no_such_subteam`)" in ghost
+    odd = await _admin(sender, running, slack, "survey send check-in to everyone please")
+    assert "is not an audience" in odd
+    assert await recipients(running) == []  # nothing was sent, four times
+
+    async with running.deps.sessions.begin() as session:
+        now = running.deps.clock()
+        for user, name in (("U0BOB", "payments"), ("U0CAROL", "search"), ("U0DAVE", "search")):
+            team = await teams.get_or_create(session=session, name=name, now=now)
+            await teams.set_member(session=session, user_id=user, team=team, now=now)
+    roster = await _admin(sender, running, slack, "survey send check-in to all")
+    assert "3 people to ask" in roster
+    clock.advance(minutes=1)
+    search = await _admin(sender, running, slack, "survey send check-in to team search")
+    assert "2 people to ask" in search
+    clock.advance(minutes=1)
+    channel = await _admin(sender, running, slack, "survey send check-in to <#C0COE|ai-coe>")
+    assert "2 people to ask" in channel  # U0ADMIN and U0ALICE; the bot is not asked
+    asked = {(r.run_id, r.user_id) for r in await recipients(running)}
+    assert len(asked) == 7
+
+
+def test_the_shipped_pilot_check_in_has_no_placeholder_audience() -> None:
+    from bot.services.survey_definitions import load_definition, templates_dir
+
+    pilot = load_definition(templates_dir() / "pilot-check-in.yaml")
+    assert pilot.audience is None
+    assert "S0PILOT" not in (templates_dir() / "pilot-check-in.yaml").read_text()
+    pulse = load_definition(templates_dir() / "monthly-pulse.yaml")
+    assert pulse.audience is not None
+    assert pulse.audience.team == "all"

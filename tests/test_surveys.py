@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from sqlmodel import col, select
 
+from bot.handlers.surveys import status_message
 from bot.jobs import surveys as survey_jobs
 from bot.jobs.survey_delivery import Pacer, deliver_once
 from bot.models import SurveyRecipient, SurveyResponse, SurveyRun
@@ -121,9 +122,7 @@ async def test_send_deliver_answer_change_and_results(
     await load(running)
     sent = await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
     await running.settle()
-    assert "on its way to 6 people" in message_text(
-        slack.responses_for(sent.response_url or "")[0].body
-    )
+    assert "6 people to ask" in message_text(slack.responses_for(sent.response_url or "")[0].body)
     slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
     slack.fail("chat.postMessage", status=503, times=1)
     assert await deliver(running) == 4
@@ -365,6 +364,10 @@ async def test_delivery_waits_for_each_persons_local_hour(
     assert await deliver(running) == 0
     [row] = await recipients(running)
     assert row.next_attempt_at == dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)  # 10:00 there
+    status = message_text(await status_message(running.deps, "check-in"))
+    assert (
+        "• waiting: 1 (1 waiting for the survey's hour, their time; next at 2026-11-02 15:00 UTC)"
+    ) in status
     clock.now = dt.datetime(2026, 11, 2, 15, 0, 30, tzinfo=dt.UTC)
     assert await deliver(running) == 1
     assert len(slack.messages("U0ALICE")) == 1

@@ -59,7 +59,7 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
         await respond(await digests_admin.run(deps, user_id, text.split()))
         return
     if words[:1] == ["survey"]:
-        await respond(await surveys.admin(deps, user_id, words))
+        await respond(await surveys.admin(deps, user_id, text.split()))
         return
     if words[:1] in (["champions"], ["teams"]):
         await respond(await champions_admin.run(deps, user_id, text))

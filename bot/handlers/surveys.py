@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -15,6 +16,7 @@ from bot.jobs import surveys as survey_jobs
 from bot.models import SurveyRun
 from bot.services import survey_results, surveys
 from bot.services.survey_definitions import (
+    Audience,
     DefinitionError,
     SurveyDefinition,
     load_definition,
@@ -26,7 +28,8 @@ from bot.views.common import ephemeral_text, escape, followup, plural
 logger = logging.getLogger(__name__)
 USAGE = (
     "Usage: `/ai-coe survey load` (the templates and SURVEYS_DIR), `/ai-coe survey list`, "
-    "`/ai-coe survey send <id>`, `/ai-coe survey results <id>`."
+    "`/ai-coe survey send <id> [to all | to #channel | to @user-group | to team <name>]`, "
+    "`/ai-coe survey status <id>`, `/ai-coe survey results <id>`."
 )
 
 
@@ -122,29 +125,58 @@ async def _stop(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
 
 
 async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
-    """`/ai-coe survey …` (the caller has checked COE_ADMINS)."""
-    verb, rest = (words[1] if len(words) > 1 else ""), words[2:]
+    """`/ai-coe survey …` (the caller has checked COE_ADMINS); `words` as typed (IDs in
+    an audience keep their case; the verb and a survey ID do not matter)."""
+    verb = words[1].lower() if len(words) > 1 else ""
+    rest = [w.lower() for w in words[2:4]] + words[4:]
     if verb == "load":
         return await _load_all(deps, admin_id)
     if verb == "new":
         raise BadInput("Open the form with `/ai-coe survey new` (it needs the command's trigger).")
     if verb == "list":
         return await _list(deps)
-    if verb == "send" and len(rest) == 1:
-        run = await survey_jobs.send_survey(deps, rest[0], actor=admin_id)
+    if verb == "send" and (len(rest) == 1 or (len(rest) >= 3 and rest[1].lower() == "to")):
+        audience = audience_of(rest[2:]) if len(rest) > 1 else None
+        run = await survey_jobs.send_survey(deps, rest[0], actor=admin_id, audience=audience)
         if run is None:
             raise BadInput("That survey was just sent; wait a moment before sending it again.")
         async with deps.sessions() as session:
             went = await surveys.delivery(session=session, run=run)
         left = views.left_out_line(went.left_out)
         return ephemeral_text(
-            f"Survey *{escape(rest[0])}* is on its way to "
-            f"{plural(run.audience_size, 'person', 'people')} (run #{run.id})."
+            f"Survey *{escape(rest[0])}* started (run #{run.id}): "
+            f"{plural(run.audience_size, 'person', 'people')} to ask."
             + (f" {left} (not asked)." if left else "")
+            + " Invitations go out as Slack allows; `/ai-coe survey status "
+            f"{escape(rest[0])}` shows how many were sent, are waiting or failed, and why."
         )
+    if verb == "status" and len(rest) == 1:
+        return await status_message(deps, rest[0])
     if verb == "results" and len(rest) == 1:
         return await results_message(deps, rest[0])
     raise BadInput(USAGE)
+
+
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
+_GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$|^(S[A-Z0-9]{2,})$")
+
+
+def audience_of(words: list[str]) -> Audience:
+    """Who `… send ID to …` names: `#channel`, `@user-group`, `team <name>` or `all` (the
+    roster). Raises `BadInput` for anything else."""
+    spec = " ".join(words)
+    if len(words) == 1 and words[0].lower() == "all":
+        return Audience(team=survey_jobs.ROSTER)
+    if len(words) == 2 and words[0].lower() == "team":
+        return Audience(team=words[1].lower())
+    if len(words) == 1 and (found := _CHANNEL.match(words[0])):
+        return Audience(channel=found[1] or found[2])
+    if len(words) == 1 and (found := _GROUP.match(words[0])):
+        return Audience(usergroup=found[1] or found[2])
+    raise BadInput(
+        f"“{escape(spec[:60])}” is not an audience: send it `to all` (the roster), "
+        "`to #channel`, `to @user-group` or `to team payments`. Nothing was sent."
+    )
 
 
 async def _load_all(deps: Deps, admin_id: str) -> dict[str, Any]:
@@ -166,7 +198,15 @@ async def _load_all(deps: Deps, admin_id: str) -> dict[str, Any]:
                 actor=admin_id,
                 now=deps.clock(),
             )
-        loaded.append(f"• *{escape(survey.id)}* v{survey.version}: {escape(survey.title)}")
+        loaded.append(
+            f"• *{escape(survey.id)}* v{survey.version}: {escape(survey.title)}"
+            + (
+                " (no audience: send it `to all`, `to #channel`, `to @user-group` or "
+                "`to team <name>`)"
+                if definition.audience is None
+                else ""
+            )
+        )
     text = "*Loaded*\n" + "\n".join(loaded) if loaded else "Nothing loaded."
     if problems:
         text += "\n*Errors (nothing stored for these files)*\n" + "\n".join(
@@ -194,6 +234,17 @@ async def _list(deps: Deps) -> dict[str, Any]:
     return ephemeral_text(
         "\n".join(lines) if lines else "No surveys loaded: `/ai-coe survey load`."
     )
+
+
+async def status_message(deps: Deps, survey_id: str) -> dict[str, Any]:
+    """Delivery of a survey's latest run: sent, waiting (until when), failed (why)."""
+    async with deps.sessions() as session:
+        runs = await surveys.runs_of(session=session, survey_id=survey_id)
+        if not runs:
+            raise BadInput(f"Survey “{escape(survey_id[:60])}” has no runs yet.")
+        went = await surveys.delivery(session=session, run=runs[0])
+    title = str(runs[0].definition.get("title") or survey_id)
+    return ephemeral_text("\n".join(views.status_lines(runs[0], title, went)))
 
 
 async def results_message(deps: Deps, survey_id: str) -> dict[str, Any]:

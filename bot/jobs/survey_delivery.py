@@ -34,7 +34,7 @@ from sqlmodel import col, select
 from bot.deps import Deps
 from bot.models import SurveyRecipient, SurveyRun
 from bot.schedules import wall_to_utc
-from bot.services import people
+from bot.services import people, surveys
 from bot.services.survey_definitions import SurveyDefinition
 from bot.slack import TOKEN_ERRORS, build_client
 from bot.views.surveys import invitation
@@ -252,7 +252,7 @@ async def _send(
         definition = SurveyDefinition.model_validate(run.definition)
         later = await _local_hour(deps, client, definition, recipient, reminder=reminder)
         if later is not None:
-            return Outcome(recipient.id, "pending", "waiting for local hour", retry_at=later)
+            return Outcome(recipient.id, "pending", surveys.LOCAL_HOUR, retry_at=later)
         text, blocks = invitation(definition, run.id or 0, reminder=reminder)
         await pacer.wait()
         response = await client.chat_postMessage(

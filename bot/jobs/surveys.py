@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
 from bot import db, schedules
@@ -24,13 +25,34 @@ from bot.models import (
 )
 from bot.services import people, surveys
 from bot.services.survey_definitions import Audience, SurveyDefinition
+from bot.slack import TOKEN_ERRORS
 
 logger = logging.getLogger(__name__)
 SCHEDULE_GRACE = dt.timedelta(hours=6)  # a fire missed while down runs once within this
 
 
 async def resolve_audience(deps: Deps, audience: Audience) -> list[str]:
-    """The people an audience means today, through the Web API (paginated) or our tables."""
+    """The people an audience means today, through the Web API (paginated) or our tables
+    (`team: all` is everyone on the roster). Raises `BadInput` naming the audience when
+    Slack does not know it (`channel_not_found`, `no_such_subteam`, ...)."""
+    try:
+        return await _resolve(deps, audience)
+    except SlackApiError as error:
+        code = error.response.get("error") or "error"
+        if code in TOKEN_ERRORS or code in {"ratelimited", "internal_error", "fatal_error"}:
+            raise
+        what = (
+            f"the channel <#{audience.channel}>"
+            if audience.channel
+            else f"the user group {audience.usergroup}"
+        )
+        raise BadInput(
+            f"Slack doesn't know {what} (`{code}`), so it has nobody to ask. Check the "
+            "survey's audience, or choose one when sending; nothing was sent."
+        ) from None
+
+
+async def _resolve(deps: Deps, audience: Audience) -> list[str]:
     client = deps.client
     people: set[str] = set()
     if audience.channel:
@@ -57,6 +79,9 @@ async def resolve_audience(deps: Deps, audience: Audience) -> list[str]:
     return sorted(people)
 
 
+ROSTER = "all"  # `team: all`: everyone on the roster (every team's members and champions)
+
+
 async def _bot_user(deps: Deps) -> str | None:
     response = await deps.client.auth_test()
     user = response.get("user_id")
@@ -64,6 +89,16 @@ async def _bot_user(deps: Deps) -> str | None:
 
 
 async def _team_people(deps: Deps, name: str) -> set[str]:
+    if name.lower() == ROSTER:
+        async with deps.sessions() as session:
+            everyone = set((await session.exec(select(TeamMember.user_id))).all())
+            everyone |= set((await session.exec(select(Champion.user_id))).all())
+        if not everyone:
+            raise BadInput(
+                "The roster is empty: import it with `coe-bot teams import` first, or send "
+                "the survey `to #channel`. Nothing was sent."
+            )
+        return everyone
     async with deps.sessions() as session:
         team = (await session.exec(select(Team).where(col(Team.name) == name.lower()))).first()
         if team is None:
@@ -106,19 +141,34 @@ async def _active_people(deps: Deps, days: int) -> set[str]:
 
 
 async def send_survey(
-    deps: Deps, survey_id: str, *, actor: str, period: str | None = None
+    deps: Deps,
+    survey_id: str,
+    *,
+    actor: str,
+    period: str | None = None,
+    audience: Audience | None = None,
 ) -> SurveyRun | None:
     """Start a run now (or for a scheduled `period`); None when that period already ran.
+    `audience` (chosen when sending) replaces the definition's; a definition without one
+    must be given one.
 
     The audience leaves out deactivated accounts, bots and (unless
     `SURVEY_INCLUDE_GUESTS`) guests, by the people directory; strangers to the directory
-    are looked up with `users.info` first. Raises `BadInput` when nobody is left to ask."""
+    are looked up with `users.info` first. Raises `BadInput` when there is no audience,
+    when Slack does not know it, or when nobody is left to ask."""
     now = deps.clock()
     async with deps.sessions() as session:
         definition = await surveys.get_definition(session=session, survey_id=survey_id)
+    chosen = audience or definition.audience
+    if chosen is None:
+        raise BadInput(
+            f"*{definition.title}* has no audience: say who, like `/ai-coe survey send "
+            f"{definition.id} to team all` (everyone on the roster), `to #channel`, "
+            "`to @user-group` or `to team payments`. Nothing was sent."
+        )
     if definition.anonymous:
         deps.settings.survey_key()  # raises MissingSurveySecret before anyone is asked
-    everyone = await resolve_audience(deps, definition.audience)
+    everyone = await resolve_audience(deps, chosen)
     await people_jobs.look_up(deps, everyone)
     async with deps.sessions.begin() as session:
         asked, left_out = await people.screen(

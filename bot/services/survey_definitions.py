@@ -144,7 +144,7 @@ class SurveyDefinition(_Strict):
     ]
     intro: Text
     anonymous: bool = True
-    audience: Audience
+    audience: Audience | None = None  # None: chosen when sending (`… send ID to …`)
     schedule: Schedule | None = None
     window_days: Annotated[int, Field(ge=1, le=60)] = 7
     reminder_after_days: Annotated[int, Field(ge=1, le=59)] | None = 3
@@ -157,6 +157,8 @@ class SurveyDefinition(_Strict):
             raise ValueError("question ids must be unique")
         if self.reminder_after_days is not None and self.reminder_after_days >= self.window_days:
             raise ValueError("reminder_after_days must be before the window closes")
+        if self.schedule is not None and self.audience is None:
+            raise ValueError("a scheduled survey needs an audience (it is sent by nobody)")
         return self
 
 

@@ -191,9 +191,10 @@ async def start_run(
 
 
 # Why an invitation could not reach someone, from the recipient row's last error.
+LOCAL_HOUR = "waiting for local hour"  # last_error of a row held for the person's hour
 UNREACHED = {
     "deactivated": "deactivated",
-    "user_not_found": "deactivated",
+    "user_not_found": "not in this workspace",
     "user_disabled": "deactivated",
     "bot": "a bot",
     "cannot_dm_bot": "a bot",
@@ -212,6 +213,8 @@ class Delivery:
     waiting: int = 0
     unreached: dict[str, int] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
+    local_hour: int = 0  # of `waiting`: held for the hour the survey names, their time
+    next_at: dt.datetime | None = None  # UTC: when the next waiting invitation is due
 
     @property
     def not_reached(self) -> int:
@@ -237,6 +240,17 @@ async def delivery(*, session: AsyncSession, run: SurveyRun) -> Delivery:
             result.unreached[reason] = result.unreached.get(reason, 0) + count
         else:
             result.waiting += count
+            if error == LOCAL_HOUR:
+                result.local_hour += count
+    if result.waiting:
+        result.next_at = (
+            await session.exec(
+                select(func.min(SurveyRecipient.next_attempt_at)).where(
+                    col(SurveyRecipient.run_id) == run.id,
+                    col(SurveyRecipient.status).in_(["pending", "sending"]),
+                )
+            )
+        ).first()
     return result
 
 

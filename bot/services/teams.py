@@ -35,6 +35,8 @@ def team_name(raw: str) -> str:
         )
     if not _TEAM.match(name):
         raise BadInput(f"“{raw[:80]}” is not a team name: use letters, digits, dots and dashes.")
+    if name == "all":
+        raise BadInput("“all” means everyone on the roster: choose another team name.")
     return name
 
 

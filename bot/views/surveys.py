@@ -6,6 +6,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
+from bot.models import SurveyRun
 from bot.services.survey_definitions import QuestionType, SurveyDefinition, SurveyQuestion
 from bot.services.survey_results import QuestionResult, RunResults
 from bot.services.surveys import Delivery
@@ -193,6 +194,32 @@ def left_out_line(left_out: dict[str, int]) -> str | None:
     return f"{total} left out: {_counts(left_out)}" if total else None
 
 
+def _waiting(delivery: Delivery) -> str:
+    """ " (2 waiting for the survey's hour, their time; next at 2026-12-07 09:00 UTC)"."""
+    notes = []
+    if delivery.local_hour:
+        notes.append(f"{delivery.local_hour} waiting for the survey's hour, their time")
+    if delivery.next_at is not None:
+        notes.append(f"next at {delivery.next_at:%Y-%m-%d %H:%M} UTC")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def status_lines(run: SurveyRun, title: str, delivery: Delivery) -> list[str]:
+    """Where a run's invitations are: sent, waiting (until when), failed (why), left out."""
+    lines = [
+        f"*{escape(title)}*, run #{run.id} ({run.status}, closes "
+        f"{run.closes_at:%Y-%m-%d %H:%M} UTC): {plural(delivery.asked, 'person', 'people')} "
+        "asked",
+        f"• sent: {delivery.reached}",
+        f"• waiting: {delivery.waiting}{_waiting(delivery)}",
+        f"• could not be reached: {delivery.not_reached}"
+        + (f" ({_counts(delivery.unreached)})" if delivery.unreached else ""),
+    ]
+    if left := left_out_line(delivery.left_out):
+        lines.append(f"• {left} before asking")
+    return lines
+
+
 def delivery_lines(delivery: Delivery) -> list[str]:
     """Who the invitations did not reach, and who was never asked, when anyone: e.g.
     "_6 asked: 1 could not be reached (1 deactivated), 1 not yet delivered._"."""
@@ -200,7 +227,7 @@ def delivery_lines(delivery: Delivery) -> list[str]:
     if delivery.not_reached:
         parts.append(f"{delivery.not_reached} could not be reached ({_counts(delivery.unreached)})")
     if delivery.waiting:
-        parts.append(f"{delivery.waiting} not yet delivered")
+        parts.append(f"{delivery.waiting} not yet delivered" + _waiting(delivery))
     lines = [f"_{delivery.asked} asked: {', '.join(parts)}._"] if parts else []
     if left := left_out_line(delivery.left_out):
         lines.append(f"_{left} before asking._")
