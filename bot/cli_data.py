@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -59,8 +60,21 @@ def add_parsers(verbs: Any) -> None:
     sv_load.set_defaults(run=_surveys_load)
     sv_list = sv_verbs.add_parser("list", help="definitions and their runs")
     sv_list.set_defaults(run=_surveys_list)
-    sv_send = sv_verbs.add_parser("send", help="start a run now (the serving app delivers it)")
+    sv_send = sv_verbs.add_parser(
+        "send", help="queue a run: the running coe-bot server starts and delivers it"
+    )
     sv_send.add_argument("survey_id")
+    sv_send.add_argument(
+        "--to",
+        help="who: all (the roster), a channel ID (C…), a user group ID (S…) or 'team NAME';"
+        " default: the survey's own audience",
+    )
+    sv_send.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    sv_send.add_argument(
+        "--url",
+        default=f"http://127.0.0.1:{os.environ.get('PORT') or 3000}",
+        help="the coe-bot server expected to start it (only checked, to say whether it will)",
+    )
     sv_send.set_defaults(run=_surveys_send)
     sv_secret = sv_verbs.add_parser(
         "secret", help="the survey key: print the derived one for runs still open under it"
@@ -336,31 +350,72 @@ def _surveys_list(_: argparse.Namespace) -> int:
 
 
 def _surveys_send(args: argparse.Namespace) -> int:
-    settings = _prepared_settings()
-    settings.require_slack(socket_mode=False)
-
-    async def send() -> str:
-        from bot.app import build_deps
-        from bot.jobs.surveys import send_survey
-
-        deps = build_deps(settings)
-        try:
-            run = await send_survey(deps, args.survey_id, actor="cli")
-        finally:
-            await deps.engine.dispose()
-        if run is None:
-            return "that period was sent already"
-        people = plural(run.audience_size, "person", "people")
-        return f"run #{run.id}: {people}; the serving app delivers the DMs"
-
+    """Queue a run in the database (the database is the queue): the serving app, which can
+    reach Slack, resolves the audience and delivers it within a minute."""
     from bot.errors import UserError
+    from bot.services import surveys
+    from bot.services.survey_definitions import audience_from, describe
+
+    settings = _prepared_settings()
+
+    async def read() -> Any:
+        async with _session(settings) as session:
+            return await surveys.get_definition(session=session, survey_id=args.survey_id)
 
     try:
-        print(asyncio.run(send()))
+        definition = asyncio.run(read())
+        if args.to:
+            definition = definition.model_copy(update={"audience": audience_from(args.to.split())})
     except UserError as error:
         print(f"coe-bot: {error}", file=sys.stderr)
         return 1
+    if definition.audience is None:
+        print(
+            f"coe-bot: {definition.id} has no audience: say who with --to (all, a channel ID,"
+            " a user group ID, or 'team NAME'); nothing was sent",
+            file=sys.stderr,
+        )
+        return 1
+    who = describe(definition.audience)
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"Send “{definition.title}” to {who}? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("nothing was sent")
+            return 1
+
+    async def queue() -> int:
+        from bot.models import utcnow
+
+        async with _session(settings) as session:
+            run = await surveys.request_run(
+                session=session, definition=definition, requested_by="cli", now=utcnow()
+            )
+            return run.id or 0
+
+    run_id = asyncio.run(queue())
+    print(f"run #{run_id} of {definition.id} queued for {who}")
+    if _server_answers(args.url):
+        print(
+            f"the coe-bot server at {args.url} starts it within a minute; "
+            "`coe-bot surveys list` shows its delivery"
+        )
+    else:
+        print(
+            f"no coe-bot server answers at {args.url}: the run waits in the database and "
+            "starts when one runs (`make run`, or `coe-bot serve`)"
+        )
     return 0
+
+
+def _server_answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _surveys_secret(_: argparse.Namespace) -> int:

@@ -520,3 +520,43 @@ def test_control_characters_in_a_definition_are_refused_at_their_line() -> None:
     with pytest.raises(DefinitionError) as caught:
         parse_definition(broken, source="c.yaml")
     assert any("title: contains control characters" in str(i) for i in caught.value.issues)
+
+
+async def test_a_run_queued_from_the_command_line_is_started_by_the_server(
+    running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    from bot.services.survey_definitions import Audience
+
+    await load(running)
+    async with running.deps.sessions.begin() as session:
+        definition = await surveys.get_definition(session=session, survey_id="check-in")
+        queued = await surveys.request_run(
+            session=session, definition=definition, requested_by="cli", now=clock()
+        )
+        ghost = await surveys.request_run(
+            session=session,
+            definition=definition.model_copy(update={"audience": Audience(usergroup="S0GONE")}),
+            requested_by="cli",
+            now=clock() + dt.timedelta(seconds=1),
+        )
+    assert await recipients(running) == []  # the command line asks nobody itself
+    started = await survey_jobs.run_schedules(running.deps)
+    assert started == [queued.id]
+    assert await survey_jobs.run_schedules(running.deps) == []  # each request starts once
+    async with running.deps.sessions() as session:
+        runs = {r.id: r for r in (await session.exec(select(SurveyRun))).all()}
+    assert runs[queued.id].status == "open"
+    assert runs[queued.id].audience_size == 6
+    assert runs[ghost.id].status == "cancelled"
+    assert len(await recipients(running)) == 6
+    await deliver(running)
+    assert len(slack.messages("U0BOB")) == 1
+    [cancelled] = await audit_events(running, "survey.request_cancelled")
+    assert "S0GONE" in cancelled.details["reason"]
+    await running.settle()
+    from bot.jobs.outbox import send_due
+
+    while await send_due(running.deps):
+        pass
+    [told] = [m["text"] for m in slack.messages("C0COE") if f"Run #{ghost.id}" in m["text"]]
+    assert "was not started: Slack doesn't know the user group S0GONE" in told

@@ -103,3 +103,35 @@ def test_load_list_and_export_keep_anonymity(tmp_path: Path) -> None:
     missing = run(tmp_path, "export", "survey", "monthly-pulse")
     assert missing.returncode == 1
     assert "no runs" in missing.stderr
+
+
+def test_surveys_send_queues_a_run_for_the_server_and_says_whether_one_answers(
+    tmp_path: Path,
+) -> None:
+    assert run(tmp_path, "surveys", "load").returncode == 0
+    pilot = run(tmp_path, "surveys", "send", "pilot-check-in", "--yes")
+    assert pilot.returncode == 1
+    assert "pilot-check-in has no audience: say who with --to" in pilot.stderr
+    odd = run(tmp_path, "surveys", "send", "pilot-check-in", "--to", "everyone", "--yes")
+    assert odd.returncode == 1
+    assert "is not an audience" in odd.stderr
+    queued = run(
+        tmp_path,
+        "surveys",
+        "send",
+        "pilot-check-in",
+        "--to",
+        "team payments",
+        "--yes",
+        "--url",
+        "http://127.0.0.1:9",
+    )
+    assert queued.returncode == 0, queued.stderr
+    assert queued.stdout.splitlines() == [
+        "run #1 of pilot-check-in queued for team payments",
+        "no coe-bot server answers at http://127.0.0.1:9: the run waits in the database and "
+        "starts when one runs (`make run`, or `coe-bot serve`)",
+    ]
+    listed = run(tmp_path, "surveys", "list")
+    assert "run #1\tmanual:" in listed.stdout
+    assert "\trequested\t0 asked" in listed.stdout

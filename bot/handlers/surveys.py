@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -19,6 +18,7 @@ from bot.services.survey_definitions import (
     Audience,
     DefinitionError,
     SurveyDefinition,
+    audience_from,
     load_definition,
     templates_dir,
 )
@@ -157,26 +157,16 @@ async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
     raise BadInput(USAGE)
 
 
-_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
-_GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$|^(S[A-Z0-9]{2,})$")
-
-
 def audience_of(words: list[str]) -> Audience:
-    """Who `… send ID to …` names: `#channel`, `@user-group`, `team <name>` or `all` (the
-    roster). Raises `BadInput` for anything else."""
-    spec = " ".join(words)
-    if len(words) == 1 and words[0].lower() == "all":
-        return Audience(team=survey_jobs.ROSTER)
-    if len(words) == 2 and words[0].lower() == "team":
-        return Audience(team=words[1].lower())
-    if len(words) == 1 and (found := _CHANNEL.match(words[0])):
-        return Audience(channel=found[1] or found[2])
-    if len(words) == 1 and (found := _GROUP.match(words[0])):
-        return Audience(usergroup=found[1] or found[2])
-    raise BadInput(
-        f"“{escape(spec[:60])}” is not an audience: send it `to all` (the roster), "
-        "`to #channel`, `to @user-group` or `to team payments`. Nothing was sent."
-    )
+    """Who `… send ID to …` names (`survey_definitions.audience_from`), user text escaped
+    in the refusal."""
+    try:
+        return audience_from(words)
+    except BadInput:
+        raise BadInput(
+            f"“{escape(' '.join(words)[:60])}” is not an audience: send it `to all` (the "
+            "roster), `to #channel`, `to @user-group` or `to team payments`. Nothing was sent."
+        ) from None
 
 
 async def _load_all(deps: Deps, admin_id: str) -> dict[str, Any]:

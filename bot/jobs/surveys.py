@@ -7,9 +7,10 @@ import logging
 from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot import db, schedules
+from bot import db, notices, schedules
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.jobs import people as people_jobs
@@ -23,8 +24,8 @@ from bot.models import (
     TeamMember,
     TeamUsergroup,
 )
-from bot.services import people, surveys
-from bot.services.survey_definitions import Audience, SurveyDefinition
+from bot.services import audit, people, surveys
+from bot.services.survey_definitions import ROSTER, Audience, SurveyDefinition
 from bot.slack import TOKEN_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -77,9 +78,6 @@ async def _resolve(deps: Deps, audience: Audience) -> list[str]:
     bot_user = await _bot_user(deps)
     people.discard(bot_user)
     return sorted(people)
-
-
-ROSTER = "all"  # `team: all`: everyone on the roster (every team's members and champions)
 
 
 async def _bot_user(deps: Deps) -> str | None:
@@ -156,9 +154,21 @@ async def send_survey(
     `SURVEY_INCLUDE_GUESTS`) guests, by the people directory; strangers to the directory
     are looked up with `users.info` first. Raises `BadInput` when there is no audience,
     when Slack does not know it, or when nobody is left to ask."""
-    now = deps.clock()
     async with deps.sessions() as session:
         definition = await surveys.get_definition(session=session, survey_id=survey_id)
+    return await _start(deps, definition, audience, actor=actor, period=period)
+
+
+async def _start(
+    deps: Deps,
+    definition: SurveyDefinition,
+    audience: Audience | None,
+    *,
+    actor: str,
+    period: str | None,
+    requested: SurveyRun | None = None,
+) -> SurveyRun | None:
+    now = deps.clock()
     chosen = audience or definition.audience
     if chosen is None:
         raise BadInput(
@@ -184,9 +194,62 @@ async def send_survey(
             left_out=left_out,
             started_by=actor,
             now=now,
+            requested=requested,
         )
     deps.survey_wakeup.set()
     return run
+
+
+async def start_requested(deps: Deps) -> list[int]:
+    """Every minute, on the leader: start the runs `coe-bot surveys send` queued (the
+    command line cannot reach Slack to resolve an audience). One that cannot start (no
+    audience, Slack does not know it, nobody to ask) is cancelled, audited and the CoE told."""
+    async with deps.sessions() as session:
+        waiting = list(await surveys.requested_runs(session=session))
+    started: list[int] = []
+    for run in waiting:
+        try:
+            definition = SurveyDefinition.model_validate(run.definition)
+            done = await _start(
+                deps, definition, None, actor=run.started_by, period=run.period, requested=run
+            )
+        except BadInput as problem:
+            await _cancel(deps, run, str(problem))
+            continue
+        if done is not None and done.id is not None:
+            started.append(done.id)
+    return started
+
+
+async def _cancel(deps: Deps, run: SurveyRun, reason: str) -> None:
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        changed = await session.exec(
+            update(SurveyRun)
+            .where(col(SurveyRun.id) == run.id, col(SurveyRun.status) == surveys.REQUESTED)
+            .values(status="cancelled", closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not changed.rowcount:
+            return
+        await audit.record(
+            session=session,
+            actor="system",
+            action="survey.request_cancelled",
+            subject=run.survey_id,
+            details={"run": run.id, "reason": reason[:500]},
+            now=now,
+        )
+        await notices.to_coe(
+            session=session,
+            places=deps.places(),
+            dedupe_key=f"survey-request-cancelled:{run.id}",
+            kind="coe-notice",
+            text=f":x: Run #{run.id} of *{run.survey_id}*, asked for with `coe-bot surveys "
+            f"send`, was not started: {reason}",
+            now=now,
+        )
+    deps.outbox_wakeup.set()
 
 
 def due_fire(definition: SurveyDefinition, now: dt.datetime) -> schedules.Fire | None:
@@ -212,8 +275,9 @@ def legacy_periods(fire: schedules.Fire) -> list[str]:
 
 
 async def run_schedules(deps: Deps) -> list[int]:
-    """Every minute: start the runs whose schedule fired (each period once)."""
-    started: list[int] = []
+    """Every minute: start the runs `coe-bot surveys send` asked for, and those whose
+    schedule fired (each period once)."""
+    started: list[int] = await start_requested(deps)
     now = deps.clock()
     async with deps.sessions() as session:
         loaded: Sequence[str] = [s.id for s in await surveys.list_surveys(session=session)]

@@ -8,6 +8,7 @@ a run stays open and when non-respondents get their one reminder.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -106,6 +107,47 @@ class Audience(_Strict):
     @property
     def kind(self) -> str:
         return next(k for k, v in self.model_dump().items() if v not in (None, []))
+
+
+ROSTER = "all"  # `team: all`: everyone on the roster (every team's members and champions)
+_CHANNEL_ID = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
+_GROUP_ID = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$|^(S[A-Z0-9]{2,})$")
+
+
+def audience_from(words: list[str]) -> Audience:
+    """The audience `… to …` names when sending: `all` (the roster), a channel (`#x` as
+    Slack sends it, or its ID), a user group (`@x` as Slack sends it, or its ID), or
+    `team NAME`. Raises `BadInput` for anything else."""
+    from bot.errors import BadInput
+
+    if len(words) == 1 and words[0].lower() == ROSTER:
+        return Audience(team=ROSTER)
+    if len(words) == 2 and words[0].lower() == "team":
+        return Audience(team=words[1].lower())
+    if len(words) == 1 and (found := _CHANNEL_ID.match(words[0])):
+        return Audience(channel=found[1] or found[2])
+    if len(words) == 1 and (found := _GROUP_ID.match(words[0])):
+        return Audience(usergroup=found[1] or found[2])
+    spec = " ".join(words)[:60]
+    raise BadInput(
+        f"“{spec}” is not an audience: send it to `all` (the roster), a channel, a user "
+        "group or `team payments`. Nothing was sent."
+    )
+
+
+def describe(audience: Audience) -> str:
+    """ "everyone on the roster", "<#C…>", "the user group S…", "team payments", ..."""
+    if audience.team == ROSTER:
+        return "everyone on the roster"
+    if audience.team:
+        return f"team {audience.team}"
+    if audience.channel:
+        return f"the members of <#{audience.channel}>"
+    if audience.usergroup:
+        return f"the user group {audience.usergroup}"
+    if audience.users:
+        return f"{len(audience.users)} people listed"
+    return f"people active in the last {audience.active_days} days"
 
 
 class Schedule(_Strict):

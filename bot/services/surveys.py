@@ -117,17 +117,23 @@ async def start_run(
     started_by: str,
     now: dt.datetime,
     left_out: Mapping[str, str] | None = None,
+    requested: SurveyRun | None = None,
 ) -> SurveyRun | None:
-    """Create the run and one recipient row per person (the opted-out aside); None if this
-    period ran already. The people in `left_out` (user ID -> reason: "deactivated", "bot",
-    "guest") get a row with status `left_out` and the reason, never a DM, so results can
-    say who was not asked. Raises `BadInput` when nobody is left to ask."""
+    """Create the run (or start the `requested` one) and one recipient row per person (the
+    opted-out aside); None if this period ran already, or the request was started already.
+    The people in `left_out` (user ID -> reason: "deactivated", "bot", "guest") get a row
+    with status `left_out` and the reason, never a DM, so results can say who was not
+    asked. Raises `BadInput` when nobody is left to ask."""
     excluded = await opted_out(session=session, user_ids=audience)
     people = sorted({u for u in audience if u not in excluded})
     if not people:
         raise BadInput(
             "That audience has nobody to ask (everyone opted out, left Slack, or is a bot"
             " or guest); no run created."
+        )
+    if requested is not None:
+        return await _start_requested(
+            session, requested, definition, people, left_out, excluded, started_by, now
         )
     stmt = (
         insert_for(session, SurveyRun)
@@ -157,6 +163,53 @@ async def start_run(
             )
         )
     ).one()
+    await _add_recipients(session, run, people, left_out, excluded, started_by, now)
+    return run
+
+
+async def _start_requested(
+    session: AsyncSession,
+    run: SurveyRun,
+    definition: SurveyDefinition,
+    people: list[str],
+    left_out: Mapping[str, str] | None,
+    excluded: set[str],
+    started_by: str,
+    now: dt.datetime,
+) -> SurveyRun | None:
+    changed = await session.exec(
+        update(SurveyRun)
+        .where(col(SurveyRun.id) == run.id, col(SurveyRun.status) == REQUESTED)
+        .values(
+            status="open",
+            started_at=now,
+            closes_at=now + dt.timedelta(days=definition.window_days),
+            remind_at=(
+                now + dt.timedelta(days=definition.reminder_after_days)
+                if definition.reminder_after_days
+                else None
+            ),
+            audience_size=len(people),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not changed.rowcount:
+        return None
+    started = (await session.exec(select(SurveyRun).where(col(SurveyRun.id) == run.id))).one()
+    await _add_recipients(session, started, people, left_out, excluded, started_by, now)
+    return started
+
+
+async def _add_recipients(
+    session: AsyncSession,
+    run: SurveyRun,
+    people: list[str],
+    left_out: Mapping[str, str] | None,
+    excluded: set[str],
+    started_by: str,
+    now: dt.datetime,
+) -> None:
+    definition_id, period = run.survey_id, run.period
     rows = [
         {"run_id": run.id, "user_id": u, "status": "pending", "attempts": 0, "next_attempt_at": now}
         for u in people
@@ -178,7 +231,7 @@ async def start_run(
         session=session,
         actor=started_by,
         action="survey.send",
-        subject=definition.id,
+        subject=definition_id,
         details={
             "run": run.id,
             "period": period,
@@ -187,7 +240,50 @@ async def start_run(
         },
         now=now,
     )
+
+
+REQUESTED = "requested"  # a run asked for outside the server (`coe-bot surveys send`)
+
+
+async def request_run(
+    *,
+    session: AsyncSession,
+    definition: SurveyDefinition,
+    requested_by: str,
+    now: dt.datetime,
+) -> SurveyRun:
+    """Queue a run for the serving app to start (it resolves the audience through Slack,
+    which the command line cannot reach): a `survey_run` row in status `requested`, with
+    the definition (and the audience chosen) as it is now. Audited as `survey.request`."""
+    run = SurveyRun(
+        survey_id=definition.id,
+        period=f"manual:{now:%Y-%m-%dT%H:%M:%S.%f}",
+        definition=definition.model_dump(mode="json"),
+        status=REQUESTED,
+        started_by=requested_by,
+        started_at=now,
+        closes_at=now + dt.timedelta(days=definition.window_days),
+        audience_size=0,
+    )
+    session.add(run)
+    await session.flush()
+    await audit.record(
+        session=session,
+        actor=requested_by,
+        action="survey.request",
+        subject=definition.id,
+        details={"run": run.id},
+        now=now,
+    )
     return run
+
+
+async def requested_runs(*, session: AsyncSession) -> Sequence[SurveyRun]:
+    return (
+        await session.exec(
+            select(SurveyRun).where(col(SurveyRun.status) == REQUESTED).order_by(col(SurveyRun.id))
+        )
+    ).all()
 
 
 # Why an invitation could not reach someone, from the recipient row's last error.
