@@ -110,7 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     cli_data.add_parsers(verbs)
 
     try_ = verbs.add_parser("try", help='run a slash command locally: coe-bot try "/ai-policy …"')
-    try_.add_argument("command_line", help='the command and its text, e.g. "/ai-policy secrets"')
+    try_.add_argument(
+        "command_line", nargs="?", help='the command and its text, e.g. "/ai-policy secrets"'
+    )
+    try_.add_argument(
+        "--users", action="store_true", help="list the stand-in's people, channels and groups"
+    )
     try_.add_argument("--user", default="U0ALICE", help="Slack user ID to run as")
     try_.add_argument("--channel", default="C0GENERAL", help="channel ID to run in")
     try_.add_argument(
@@ -274,6 +279,14 @@ no Slack credentials are configured.
 
 
 def _try(args: argparse.Namespace) -> int:
+    if args.users:
+        from bot.trial import directory
+
+        print(asyncio.run(directory()), end="")
+        return 0
+    if not args.command_line:
+        print('coe-bot: say what to try, e.g. coe-bot try "/ai-policy"', file=sys.stderr)
+        return EXIT_USAGE
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, "text")
     db.prepare(settings.database_url)

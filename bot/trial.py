@@ -7,6 +7,7 @@ person would see (the ack and every later reply) comes back as readable text.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -17,10 +18,55 @@ from bot.app import DEPS, create_app
 from bot.config import Settings
 from bot.errors import BadInput
 from bot.standin import FakeSlack, SlackSender
+from bot.standin.workspace import Workspace
 from bot.survey_secret import with_local_secret
 from bot.views.text import render_message
 
 COMMANDS = ("/ai-policy", "/prompts", "/ask-champion", "/ai-coe")
+# Commands whose manifest entry has `should_escape: true`: Slack turns #channel, @person and
+# @user-group into <#C…|name>, <@U…|name> and <!subteam^S…|@handle> before sending them
+# (https://api.slack.com/interactivity/slash-commands#creating_commands).
+ESCAPED = frozenset({"/ai-coe"})
+_NAMED = re.compile(r"(?<![<\w])([#@])([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
+
+
+def escape_as_slack(text: str, workspace: Workspace) -> str:
+    """`#name` and `@name` as Slack sends them for a command with `should_escape`: the
+    channel, person or user group of that name in `workspace`; an unknown name stays."""
+    channels = {c.name: c.id for c in workspace.channels.values() if not c.is_im}
+    people = {u.name: u.id for u in workspace.users.values()}
+    groups = {g.handle: g.id for g in workspace.usergroups.values()}
+
+    def swap(found: re.Match[str]) -> str:
+        sign, name = found[1], found[2]
+        key = name.lower()
+        if sign == "#" and key in channels:
+            return f"<#{channels[key]}|{name}>"
+        if sign == "@" and key in people:
+            return f"<@{people[key]}|{name}>"
+        if sign == "@" and key in groups:
+            return f"<!subteam^{groups[key]}|@{name}>"
+        return found[0]
+
+    return _NAMED.sub(swap, text)
+
+
+async def directory() -> str:
+    """The stand-in's people, channels and user groups, for `coe-bot try --users`."""
+    async with FakeSlack(open_directory=True) as slack:
+        ws = slack.workspace
+        lines = ["People (use with --user):"]
+        lines += [
+            f"  {u.id}  @{u.name}" + (f"  ({u.real_name})" if u.real_name else "")
+            for u in ws.users.values()
+            if u.id != ws.bot_user_id
+        ]
+        lines.append("Channels (use with --channel, or #name in /ai-coe):")
+        lines += [f"  {c.id}  #{c.name}" for c in ws.channels.values() if not c.is_im]
+        lines.append("User groups (@handle in /ai-coe):")
+        lines += [f"  {g.id}  @{g.handle}" for g in ws.usergroups.values()]
+        lines.append("Any other well-formed user ID (U…) works too, e.g. the ones in your roster.")
+        return "\n".join(lines) + "\n"
 
 
 def split_command(command_line: str) -> tuple[str, str]:
@@ -66,6 +112,8 @@ async def run_command(
             async with SlackSender(
                 f"http://127.0.0.1:{port}/slack/events", secret, slack=slack
             ) as sender:
+                if command in ESCAPED:
+                    text = escape_as_slack(text, slack.workspace)
                 sent = await sender.command(command, text, user_id=user_id, channel_id=channel_id)
             await app[DEPS].background.drain()
             later = [r.body for r in slack.responses_for(sent.response_url or "")]

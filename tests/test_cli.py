@@ -388,3 +388,42 @@ def test_every_champion_change_from_an_import_is_audited_once(tmp_path: Path) ->
         ("champion.remove", "U0BOB", None),
         ("champion.add", "U0CAROL", "search"),
     ]
+
+
+def test_try_converts_names_as_slack_does_and_lists_who_is_there(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'try.db'}", "COE_ADMINS": "U0ADMIN"}
+    listed = run(tmp_path, "try", "--users", **env)
+    assert listed.returncode == 0, listed.stderr
+    for shown in ("U0ALICE  @alice", "C0COMMUNITY  #ai-community", "S0COE  @coe-admins"):
+        assert shown in listed.stdout
+    subscribed = run(
+        tmp_path,
+        "try",
+        "/ai-coe digest subscribe #ai-community weekly mon 09:00 Europe/Paris",
+        "--user",
+        "U0ADMIN",
+        **env,
+    )
+    assert subscribed.returncode == 0, subscribed.stderr
+    assert "#C0COMMUNITY gets the digest every mon at 09:00 (Europe/Paris)" in subscribed.stdout
+    added = run(
+        tmp_path,
+        "try",
+        "/ai-coe champions add @bob team=payments topics=python",
+        "--user",
+        "U0ADMIN",
+        **env,
+    )
+    assert "@U0BOB is now a champion of *payments* for python." in added.stdout
+    unknown = run(
+        tmp_path,
+        "try",
+        "/ai-coe digest subscribe #nowhere weekly mon 09:00 UTC",
+        "--user",
+        "U0ADMIN",
+        **env,
+    )
+    assert "Name a channel" in unknown.stdout
+    nothing = run(tmp_path, "try", **env)
+    assert nothing.returncode == 2
+    assert "say what to try" in nothing.stderr
