@@ -58,6 +58,18 @@ async def _check_postgres(url: str) -> None:
         await engine.dispose()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass (TEST_DATABASE_URL) skips the tests that never touch the database
+    under test (no `database_url` among their fixtures: pure functions, the command line on
+    its own SQLite file, the stand-in): they ran, identically, in the SQLite pass of CI."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    once = pytest.mark.skip(reason="does not use the database under test: runs in the SQLite pass")
+    for item in items:
+        if "database_url" not in getattr(item, "fixturenames", ()):
+            item.add_marker(once)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")

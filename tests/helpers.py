@@ -178,3 +178,30 @@ MENTION = {  # an @-mention of the bot, as Slack sends it (copy it before changi
     "channel": "C0GENERAL",
     "event_ts": "1700000000.000100",
 }
+
+
+async def send_in_slack(
+    sender: Any, app: Any, slack: Any, text: str, *, user_id: str = "U0ADMIN"
+) -> tuple[str, str]:
+    """`/ai-coe survey send …` as an admin does it: the command, then *Send* on the
+    confirmation it shows. Returns what each step showed (the second is "" when there was
+    no confirmation to click, e.g. a refusal)."""
+    sent = await sender.command("/ai-coe", text, user_id=user_id)
+    await app.settle()
+    [reply] = slack.responses_for(sent.response_url or "")
+    asked = message_text(reply.body)
+    buttons = [
+        element
+        for block in reply.body.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "survey-send-confirmed"
+    ]
+    if not buttons:
+        return asked, ""
+    url = slack.new_response_url()
+    await sender.block_action(
+        "survey-send-confirmed", value=buttons[0]["value"], user_id=user_id, response_url=url
+    )
+    await app.settle()
+    return asked, message_text(slack.responses_for(url)[-1].body)

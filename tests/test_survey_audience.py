@@ -12,7 +12,7 @@ from bot.jobs.people import sync_directory
 from bot.models import AuditEvent, SurveyRun
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
-from tests.helpers import message_text
+from tests.helpers import message_text, send_in_slack
 from tests.test_surveys import SMALL, answer_values, deliver, load, recipients
 
 EVERYONE = "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]"
@@ -41,9 +41,9 @@ async def test_deactivated_accounts_bots_and_guests_are_left_out_of_the_audience
     slack.deactivate_user("U0DAVE")
     assert await sync_directory(running.deps, force=True) is not None
     await load(running, SMALL.replace(EVERYONE, WITH_OTHERS))
-    sent = await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
-    await running.settle()
-    reply = message_text(slack.responses_for(sent.response_url or "")[0].body)
+    asked, reply = await send_in_slack(sender, running, slack, "survey send check-in")
+    assert "Send *Quick check-in* to 5 people (8 people listed)?" in asked
+    assert "3 left out: 1 deactivated, 1 bot, 1 guest" in asked
     assert "started (run #1): 5 people to ask" in reply
     assert "3 left out: 1 deactivated, 1 bot, 1 guest" in reply
     asked = sorted(r.user_id for r in await recipients(running) if r.status == "pending")
@@ -155,9 +155,8 @@ async def test_the_invitation_title_is_escaped_in_the_notification_text_too(
 
 
 async def _admin(sender: SlackSender, running: RunningApp, slack: FakeSlack, text: str) -> str:
-    sent = await sender.command("/ai-coe", text, user_id="U0ADMIN")
-    await running.settle()
-    return message_text(slack.responses_for(sent.response_url or "")[0].body)
+    asked, done = await send_in_slack(sender, running, slack, text)
+    return done or asked
 
 
 async def test_the_audience_is_chosen_when_sending_and_a_bad_one_is_named(
@@ -203,3 +202,45 @@ def test_the_shipped_pilot_check_in_has_no_placeholder_audience() -> None:
     pulse = load_definition(templates_dir() / "monthly-pulse.yaml")
     assert pulse.audience is not None
     assert pulse.audience.team == "all"
+
+
+async def test_nothing_is_sent_until_an_admin_presses_send(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await load(running)
+    sent = await sender.command("/ai-coe", "survey send check-in to all", user_id="U0ADMIN")
+    await running.settle()
+    assert "The roster is empty" in message_text(
+        slack.responses_for(sent.response_url or "")[0].body
+    )
+    sent = await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
+    await running.settle()
+    [confirm] = slack.responses_for(sent.response_url or "")
+    assert "Send *Quick check-in* to 6 people (6 people listed)?" in message_text(confirm.body)
+    assert await recipients(running) == []
+    [buttons] = [b for b in confirm.body["blocks"] if b["type"] == "actions"]
+    send, cancel = buttons["elements"]
+
+    intruder = slack.new_response_url()
+    await sender.block_action(
+        send["action_id"], value=send["value"], user_id="U0BOB", response_url=intruder
+    )
+    await running.settle()
+    assert "CoE admins only" in message_text(slack.responses_for(intruder)[-1].body)
+    cancelled = slack.new_response_url()
+    await sender.block_action(
+        cancel["action_id"], value=cancel["value"], user_id="U0ADMIN", response_url=cancelled
+    )
+    await running.settle()
+    assert "Nothing was sent." in message_text(slack.responses_for(cancelled)[-1].body)
+    assert await recipients(running) == []
+
+    pressed = slack.new_response_url()
+    await sender.block_action(
+        send["action_id"], value=send["value"], user_id="U0ADMIN", response_url=pressed
+    )
+    await running.settle()
+    assert "started (run #1): 6 people to ask" in message_text(
+        slack.responses_for(pressed)[-1].body
+    )
+    assert len(await recipients(running)) == 6

@@ -18,7 +18,7 @@ from bot.services.survey_definitions import DefinitionError, parse_definition, t
 from bot.slack import build_client
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
-from tests.helpers import audit_events, message_text
+from tests.helpers import audit_events, message_text, send_in_slack
 
 SMALL = """
 id: check-in
@@ -120,9 +120,9 @@ async def test_send_deliver_answer_change_and_results(
     sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
 ) -> None:
     await load(running)
-    sent = await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
-    await running.settle()
-    assert "6 people to ask" in message_text(slack.responses_for(sent.response_url or "")[0].body)
+    asked, started = await send_in_slack(sender, running, slack, "survey send check-in")
+    assert "Send *Quick check-in* to 6 people" in asked
+    assert "6 people to ask" in started
     slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
     slack.fail("chat.postMessage", status=503, times=1)
     assert await deliver(running) == 4
@@ -288,9 +288,8 @@ async def test_audiences_and_opt_out(
             "users: [U0ALICE, U0BOB, U0CAROL, U0DAVE, U0ERIN, U0ADMIN]", "users: [U0ALICE]"
         ),
     )
-    refused = await sender.command("/ai-coe", "survey send empty", user_id="U0ADMIN")
-    await running.settle()
-    assert "nobody to ask" in message_text(slack.responses_for(refused.response_url or "")[0].body)
+    refused, _ = await send_in_slack(sender, running, slack, "survey send empty")
+    assert "nobody to ask" in refused
 
 
 async def test_a_schedule_fires_once_per_period(
@@ -478,8 +477,7 @@ async def test_control_characters_in_a_written_answer_are_refused_on_the_field(
     sender: SlackSender, running: RunningApp, why: str
 ) -> None:
     await load(running)
-    await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
-    await running.settle()
+    await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN")
     async with running.deps.sessions() as session:
         [run] = (await session.exec(select(SurveyRun))).all()
 
@@ -501,8 +499,7 @@ async def test_a_written_answer_with_windows_newlines_and_tabs_is_kept(
     sender: SlackSender, running: RunningApp
 ) -> None:
     await load(running)
-    await sender.command("/ai-coe", "survey send check-in", user_id="U0ADMIN")
-    await running.settle()
+    await survey_jobs.send_survey(running.deps, "check-in", actor="U0ADMIN")
     async with running.deps.sessions() as session:
         [run] = (await session.exec(select(SurveyRun))).all()
     sent = await sender.view_submission(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -10,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, guarded, metadata_id, tell
+from bot.handlers.common import button_id, guarded, metadata_id, require_admin, tell
 from bot.jobs import surveys as survey_jobs
 from bot.models import SurveyRun
 from bot.services import survey_results, surveys
@@ -19,6 +20,7 @@ from bot.services.survey_definitions import (
     DefinitionError,
     SurveyDefinition,
     audience_from,
+    describe,
     load_definition,
     templates_dir,
 )
@@ -53,6 +55,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             guarded(_stop(deps, body["user"]["id"], respond), respond, what="survey opt-out"),
             name="survey-stop",
         )
+
+    @app.action(views.SurveyActions.send.value)
+    @app.action(views.SurveyActions.cancel.value)
+    async def confirmed(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """Send or Cancel on the confirmation: an admin action, so the clicker is checked."""
+        await ack()
+        work = _confirmed(deps, body["user"]["id"], action, respond)
+        deps.background.spawn(guarded(work, respond, what="survey send"), name="survey-send")
 
     @app.view(views.ANSWER_MODAL)
     async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -110,6 +122,22 @@ async def _open_modal(
     )
 
 
+async def _confirmed(
+    deps: Deps, user_id: str, action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await require_admin(deps, user_id)
+    try:
+        value = json.loads(action.get("value") or "")
+        survey_id, to = str(value["s"]), [str(w) for w in value["to"]]
+    except (ValueError, KeyError, TypeError):
+        raise BadInput("That button points at no survey.") from None
+    if action.get("action_id") == views.SurveyActions.cancel.value:
+        await respond({**ephemeral_text("Nothing was sent."), "replace_original": True})
+        return
+    words = ["survey", "sent", survey_id] + (["to", *to] if to else [])
+    await respond({**await admin(deps, user_id, words), "replace_original": True})
+
+
 async def _stop(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
     async with deps.sessions.begin() as session:
         await surveys.opt_out(session=session, user_id=user_id, now=deps.clock())
@@ -137,6 +165,16 @@ async def admin(deps: Deps, admin_id: str, words: list[str]) -> dict[str, Any]:
         return await _list(deps)
     if verb == "send" and (len(rest) == 1 or (len(rest) >= 3 and rest[1].lower() == "to")):
         audience = audience_of(rest[2:]) if len(rest) > 1 else None
+        definition, chosen, count, skipped = await survey_jobs.preview(deps, rest[0], audience)
+        if not count:
+            raise BadInput(
+                f"*{escape(definition.title)}* has nobody to ask in {escape(describe(chosen))}: "
+                "everyone opted out, left Slack, or is a bot or guest. Nothing was sent."
+            )
+        value = json.dumps({"s": definition.id, "to": rest[2:]})[:1900]
+        return views.send_confirmation(definition.title, count, describe(chosen), skipped, value)
+    if verb == "sent" and len(rest) >= 1:  # the Send button, after the confirmation
+        audience = audience_of(rest[2:]) if len(rest) > 2 else None
         run = await survey_jobs.send_survey(deps, rest[0], actor=admin_id, audience=audience)
         if run is None:
             raise BadInput("That survey was just sent; wait a moment before sending it again.")

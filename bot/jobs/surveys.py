@@ -200,6 +200,36 @@ async def _start(
     return run
 
 
+async def preview(
+    deps: Deps, survey_id: str, audience: Audience | None
+) -> tuple[SurveyDefinition, Audience, int, dict[str, int]]:
+    """Who a send would ask, without asking: the definition, the audience, how many people
+    (opted-out, deactivated, bots and guests aside) and how many are left out by reason.
+    Raises `BadInput` as `send_survey` would."""
+    async with deps.sessions() as session:
+        definition = await surveys.get_definition(session=session, survey_id=survey_id)
+    chosen = audience or definition.audience
+    if chosen is None:
+        raise BadInput(
+            f"*{definition.title}* has no audience: say who, like `/ai-coe survey send "
+            f"{definition.id} to team all` (everyone on the roster), `to #channel`, "
+            "`to @user-group` or `to team payments`. Nothing was sent."
+        )
+    if definition.anonymous:
+        deps.settings.survey_key()  # raises MissingSurveySecret before anyone is asked
+    everyone = await resolve_audience(deps, chosen)
+    await people_jobs.look_up(deps, everyone)
+    async with deps.sessions() as session:
+        asked, left_out = await people.screen(
+            session=session, user_ids=everyone, include_guests=deps.settings.survey_include_guests
+        )
+        opted = await surveys.opted_out(session=session, user_ids=asked)
+    reasons: dict[str, int] = {}
+    for reason in left_out.values():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return definition, chosen, len([u for u in asked if u not in opted]), reasons
+
+
 async def start_requested(deps: Deps) -> list[int]:
     """Every minute, on the leader: start the runs `coe-bot surveys send` queued (the
     command line cannot reach Slack to resolve an audience). One that cannot start (no

@@ -27,6 +27,29 @@ from bot.views.common import (
 class SurveyActions(StrEnum):
     answer = "survey-answer"
     stop = "survey-stop"
+    send = "survey-send-confirmed"
+    cancel = "survey-send-cancelled"
+
+
+def send_confirmation(
+    title: str, count: int, who: str, left_out: dict[str, int], value: str
+) -> dict[str, Any]:
+    """ "Send *Pulse* to 40 people (everyone on the roster)? [Send] [Cancel]", ephemeral."""
+    left = left_out_line(left_out)
+    text = f"Send *{escape(title)}* to {plural(count, 'person', 'people')} ({escape(who)})?" + (
+        f" {left} (not asked)." if left else ""
+    )
+    return {
+        "response_type": "ephemeral",
+        "text": f"Send {title} to {plural(count, 'person', 'people')}?",
+        "blocks": [
+            section(text),
+            actions(
+                button("Send", SurveyActions.send.value, value, style="primary"),
+                button("Cancel", SurveyActions.cancel.value, value),
+            ),
+        ],
+    }
 
 
 ANSWER_MODAL = "survey-answer-modal"
