@@ -48,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `coe-bot export … | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     return result
 
 
@@ -243,7 +247,9 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
         )
         admins = ", ".join(settings.coe_admins) or "none (set COE_ADMINS=U0ADMIN to try /ai-coe)"
         print(
-            _STANDIN_BANNER.format(port=port, api=slack.api_url, coe_api=api, admins=admins),
+            _STANDIN_BANNER.format(
+                port=port, api=slack.api_url, coe_api=api, admins=admins, pack=_pack_name(app)
+            ),
             flush=True,
         )
         try:
@@ -251,6 +257,14 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
         finally:
             await runner.cleanup()
     return 0
+
+
+def _pack_name(app: web.Application) -> str:
+    from bot.app import DEPS
+
+    active = app[DEPS].policy.active
+    meta = active.loaded.pack.metadata
+    return f"{meta.name} {meta.version} ({active.loaded.source})"
 
 
 async def _settle_garbage_collector(_: web.Application) -> None:
@@ -264,7 +278,7 @@ async def _settle_garbage_collector(_: web.Application) -> None:
 
 _STANDIN_BANNER = """\
 coe-bot is running on http://127.0.0.1:{port} against the local Slack stand-in ({api}):
-no Slack credentials are configured.
+no Slack credentials are configured. Policy pack: {pack}.
 
   Try a command (in another terminal):
     .venv/bin/coe-bot try "/ai-policy can I use copilot on payment code in a regulated service"
@@ -293,6 +307,16 @@ def _try(args: argparse.Namespace) -> int:
     from bot.trial import run_command
 
     pages: list[str] | None = [] if args.html else None
+    from bot.trial import COMMANDS
+
+    if args.command_line.split(" ", 1)[0] not in COMMANDS:
+        known = ", ".join(COMMANDS)
+        print(
+            f"coe-bot: {args.command_line.split(' ', 1)[0]!r} is not a coe-bot command; try"
+            f" one of {known}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     output = asyncio.run(
         run_command(
             settings, args.command_line, user_id=args.user, channel_id=args.channel, html=pages

@@ -427,3 +427,54 @@ def test_try_converts_names_as_slack_does_and_lists_who_is_there(tmp_path: Path)
     nothing = run(tmp_path, "try", **env)
     assert nothing.returncode == 2
     assert "say what to try" in nothing.stderr
+
+
+def test_an_export_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    many = tmp_path / "many.yaml"  # more than a pipe holds (64 KiB), so head closes it early
+    many.write_text(
+        "".join(
+            f"- title: Review checklist number {n}\n  body: |\n"
+            + "".join(
+                f"    Step {k}: check the diff for problem {k} of case {n}.\n" for k in range(12)
+            )
+            for n in range(200)
+        )
+    )
+    imported = run(
+        tmp_path, "prompts", "import", str(many), "--author", "U0ADMIN", DATABASE_URL=url
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    env = clean_env(DATABASE_URL=url)
+    piped = subprocess.run(
+        f"{' '.join(coe_bot_command())} export audit --format csv | head -1",
+        shell=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in piped.stderr
+    assert "BrokenPipeError" not in piped.stderr
+    assert len(piped.stdout.splitlines()) == 1
+
+
+def test_try_refuses_a_command_that_is_not_coe_bots(tmp_path: Path) -> None:
+    done = run(tmp_path, "try", "/ai-cope help")
+    assert done.returncode == 2
+    assert "'/ai-cope' is not a coe-bot command" in done.stderr
+
+
+def test_a_topic_may_have_a_slash_and_the_refusal_names_the_separator(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 't.db'}"}
+    roster = tmp_path / "teams.csv"
+    roster.write_text(
+        "user_id,team,is_champion,topics\nU0BOB,payments,true,ci/cd;python\n"
+        "U0CAROL,payments,true,c++ (legacy)\n"
+    )
+    done = run(tmp_path, "teams", "import", str(roster), **env)
+    assert "line 3: “c++-(legacy)” is not a topic" in done.stdout
+    assert "separate topics with ; in a roster" in done.stdout
+    assert "1 person mapped to teams, 1 champion" in done.stdout

@@ -47,10 +47,10 @@ def parse_topics(raw: str) -> list[str]:
     for topic in topics:
         if len(topic) > 40:
             raise BadInput(f"“{topic[:30]}…” is not a topic: topics are at most 40 characters.")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9+#.-]{0,39}", topic):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9+#./-]{0,39}", topic):
             raise BadInput(
-                f"“{topic[:40]}” is not a topic: use letters, digits and dashes, and separate "
-                "topics with commas."
+                f"“{topic[:40]}” is not a topic: use letters, digits, dashes and slashes; "
+                "separate topics with ; in a roster, or commas in `topics=`."
             )
     return list(dict.fromkeys(topics))[:20]
 
