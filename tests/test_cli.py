@@ -203,9 +203,9 @@ def test_try_without_a_question_shows_the_overview(tmp_path: Path) -> None:
 def test_try_an_unknown_command_says_so(tmp_path: Path) -> None:
     done = run(tmp_path, "try", "/nonsense", DATABASE_URL=_sqlite_url(tmp_path / "t.db"))
 
-    assert done.returncode == 0, done.stderr
-    assert "not a coe-bot command" in done.stdout
-    assert "/ai-policy" in done.stdout
+    assert done.returncode == 2
+    assert "not a coe-bot command" in done.stderr
+    assert "/ai-policy" in done.stderr
 
 
 def test_try_an_admin_command_as_a_non_admin_is_refused(tmp_path: Path) -> None:
