@@ -13,11 +13,10 @@ export COE_ADMINS=U0ADMIN COE_API_TOKEN=local-dev-api-token  # the README's .env
 base="http://127.0.0.1:${PORT}"
 bin=.venv/bin/coe-bot
 
-make run >"${work}/serve.log" 2>&1 &
+setsid make run >"${work}/serve.log" 2>&1 &  # its own process group: stopped whole
 server=$!
 stop() {
-    kill "${server}" 2>/dev/null || true
-    pkill -P "${server}" 2>/dev/null || true
+    kill -TERM -- "-${server}" 2>/dev/null || true
     wait "${server}" 2>/dev/null || true
 }
 trap stop EXIT
