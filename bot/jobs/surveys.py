@@ -169,17 +169,7 @@ async def _start(
     requested: SurveyRun | None = None,
 ) -> SurveyRun | None:
     now = deps.clock()
-    chosen = audience or definition.audience
-    if chosen is None:
-        raise BadInput(
-            f"*{definition.title}* has no audience: say who, like `/ai-coe survey send "
-            f"{definition.id} to team all` (everyone on the roster), `to #channel`, "
-            "`to @user-group` or `to team payments`. Nothing was sent."
-        )
-    if definition.anonymous:
-        deps.settings.survey_key()  # raises MissingSurveySecret before anyone is asked
-    everyone = await resolve_audience(deps, chosen)
-    await people_jobs.look_up(deps, everyone)
+    _, everyone = await _who(deps, definition, audience)
     async with deps.sessions.begin() as session:
         asked, left_out = await people.screen(
             session=session,
@@ -200,14 +190,12 @@ async def _start(
     return run
 
 
-async def preview(
-    deps: Deps, survey_id: str, audience: Audience | None
-) -> tuple[SurveyDefinition, Audience, int, dict[str, int]]:
-    """Who a send would ask, without asking: the definition, the audience, how many people
-    (opted-out, deactivated, bots and guests aside) and how many are left out by reason.
-    Raises `BadInput` as `send_survey` would."""
-    async with deps.sessions() as session:
-        definition = await surveys.get_definition(session=session, survey_id=survey_id)
+async def _who(
+    deps: Deps, definition: SurveyDefinition, audience: Audience | None
+) -> tuple[Audience, list[str]]:
+    """The audience a send uses (`audience`, else the definition's) and the people it
+    means today, strangers looked up first. Raises `BadInput` when there is none, and
+    `MissingSurveySecret` for an anonymous survey without its key, before anyone is asked."""
     chosen = audience or definition.audience
     if chosen is None:
         raise BadInput(
@@ -219,6 +207,18 @@ async def preview(
         deps.settings.survey_key()  # raises MissingSurveySecret before anyone is asked
     everyone = await resolve_audience(deps, chosen)
     await people_jobs.look_up(deps, everyone)
+    return chosen, everyone
+
+
+async def preview(
+    deps: Deps, survey_id: str, audience: Audience | None
+) -> tuple[SurveyDefinition, Audience, int, dict[str, int]]:
+    """Who a send would ask, without asking: the definition, the audience, how many people
+    (opted-out, deactivated, bots and guests aside) and how many are left out by reason.
+    Raises `BadInput` as `send_survey` would."""
+    async with deps.sessions() as session:
+        definition = await surveys.get_definition(session=session, survey_id=survey_id)
+    chosen, everyone = await _who(deps, definition, audience)
     async with deps.sessions() as session:
         asked, left_out = await people.screen(
             session=session, user_ids=everyone, include_guests=deps.settings.survey_include_guests

@@ -144,12 +144,7 @@ async def start_run(
             status="open",
             started_by=started_by,
             started_at=now,
-            closes_at=now + dt.timedelta(days=definition.window_days),
-            remind_at=(
-                now + dt.timedelta(days=definition.reminder_after_days)
-                if definition.reminder_after_days
-                else None
-            ),
+            **_window(definition, now),
             audience_size=len(people),
         )
         .on_conflict_do_nothing()
@@ -165,6 +160,18 @@ async def start_run(
     ).one()
     await _add_recipients(session, run, people, left_out, excluded, started_by, now)
     return run
+
+
+def _window(definition: SurveyDefinition, now: dt.datetime) -> dict[str, Any]:
+    """A run's dates from its start: when it closes and when the one reminder goes (UTC)."""
+    return {
+        "closes_at": now + dt.timedelta(days=definition.window_days),
+        "remind_at": (
+            now + dt.timedelta(days=definition.reminder_after_days)
+            if definition.reminder_after_days
+            else None
+        ),
+    }
 
 
 async def _start_requested(
@@ -183,12 +190,7 @@ async def _start_requested(
         .values(
             status="open",
             started_at=now,
-            closes_at=now + dt.timedelta(days=definition.window_days),
-            remind_at=(
-                now + dt.timedelta(days=definition.reminder_after_days)
-                if definition.reminder_after_days
-                else None
-            ),
+            **_window(definition, now),
             audience_size=len(people),
         )
         .execution_options(synchronize_session=False)
