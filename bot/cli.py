@@ -125,6 +125,21 @@ def _parser() -> argparse.ArgumentParser:
     try_.add_argument(
         "--html", metavar="FILE", help="also write a Slack-like HTML preview of the replies"
     )
+    try_.add_argument(
+        "--url",
+        help="the coe-bot server to send it to, running the Slack stand-in (default: the one"
+        " make run starts, http://127.0.0.1:$PORT, when it answers; else this process)",
+    )
+    try_.add_argument(
+        "--local", action="store_true", help="run it in this process even when a server answers"
+    )
+    try_.add_argument(
+        "--wait",
+        type=float,
+        default=4.0,
+        metavar="SECONDS",
+        help="on a server, how long to show what the bot sends after its reply",
+    )
     try_.set_defaults(run=_try)
     return parser
 
@@ -217,7 +232,7 @@ def _serve(args: argparse.Namespace) -> int:
 async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
     """No Slack credentials: run against the local stand-in, and say how to go further."""
     from bot.app import create_app
-    from bot.standin import FakeSlack
+    from bot.standin import FakeSlack, console
     from bot.survey_secret import with_local_secret
 
     async with FakeSlack(open_directory=True) as slack:
@@ -231,6 +246,8 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
         )
         app = create_app(local)
         app.on_startup.append(_settle_garbage_collector)
+        reach = "127.0.0.1" if host in {"", "0.0.0.0", "::", "localhost"} else host
+        console.attach(app, slack, f"http://{reach}:{port}/slack/events", secret)
         runner = web.AppRunner(app)
         await runner.setup()
         try:
@@ -283,6 +300,7 @@ no Slack credentials are configured. Policy pack: {pack}.
   Try a command (in another terminal):
     .venv/bin/coe-bot try "/ai-policy can I use copilot on payment code in a regulated service"
     .venv/bin/coe-bot try "/ai-policy"
+  try sends it here, as Slack would, and shows what the bot sends afterwards.
   Health:  curl http://127.0.0.1:{port}/healthz   Metrics: curl http://127.0.0.1:{port}/metrics
   CoE API: {coe_api}
   CoE admins: {admins}
@@ -304,8 +322,6 @@ def _try(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, "text")
     db.prepare(settings.database_url)
-    from bot.trial import run_command
-
     pages: list[str] | None = [] if args.html else None
     from bot.trial import COMMANDS
 
@@ -317,11 +333,9 @@ def _try(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    output = asyncio.run(
-        run_command(
-            settings, args.command_line, user_id=args.user, channel_id=args.channel, html=pages
-        )
-    )
+    output = asyncio.run(_try_where(args, settings, pages))
+    if output is None:
+        return 1
     print(output, end="")
     if args.html and pages:
         try:
@@ -331,6 +345,35 @@ def _try(args: argparse.Namespace) -> int:
             return 1
         print(f"(preview written to {args.html})")
     return 0
+
+
+async def _try_where(
+    args: argparse.Namespace, settings: Settings, pages: list[str] | None
+) -> str | None:
+    """Send the command to the server when one runs the stand-in (`--url`, else the local
+    `make run`), else run it in this process; None after saying why neither can be done."""
+    from bot.trial import NOT_STANDIN, ServerProblem, run_command, run_on_server, server_mode
+
+    who = {"user_id": args.user, "channel_id": args.channel}
+    url = args.url or f"http://127.0.0.1:{_env_port()}"
+    mode = "none" if args.local else await server_mode(url)
+    if mode == "standin":
+        try:
+            return await run_on_server(url, args.command_line, wait=args.wait, html=pages, **who)
+        except ServerProblem as problem:
+            print(f"coe-bot: {problem}", file=sys.stderr)
+            return None
+    if args.url:  # this server was asked for: say why it cannot be used
+        why = NOT_STANDIN.format(url=url) if mode == "slack" else f"no server answers at {url}"
+        print(f"coe-bot: {why}; start one with make run, or use --local", file=sys.stderr)
+        return None
+    if mode == "slack":
+        print(
+            f"coe-bot: the server at {url} is not running the Slack stand-in (it is connected"
+            " to real Slack, or is not coe-bot), so this runs in this process instead",
+            file=sys.stderr,
+        )
+    return await run_command(settings, args.command_line, html=pages, **who)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,11 @@ person would see (the ack and every later reply) comes back as readable text.
 
 from __future__ import annotations
 
-import re
+import asyncio
 import secrets
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
@@ -18,37 +19,11 @@ from bot.app import DEPS, create_app
 from bot.config import Settings
 from bot.errors import BadInput
 from bot.standin import FakeSlack, SlackSender
-from bot.standin.workspace import Workspace
+from bot.standin.console import COMMAND_PATH, ESCAPED, LOG_PATH, escape_as_slack
 from bot.survey_secret import with_local_secret
 from bot.views.text import render_message
 
 COMMANDS = ("/ai-policy", "/prompts", "/ask-champion", "/ai-coe")
-# Commands whose manifest entry has `should_escape: true`: Slack turns #channel, @person and
-# @user-group into <#C…|name>, <@U…|name> and <!subteam^S…|@handle> before sending them
-# (https://api.slack.com/interactivity/slash-commands#creating_commands).
-ESCAPED = frozenset({"/ai-coe"})
-_NAMED = re.compile(r"(?<![<\w])([#@])([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
-
-
-def escape_as_slack(text: str, workspace: Workspace) -> str:
-    """`#name` and `@name` as Slack sends them for a command with `should_escape`: the
-    channel, person or user group of that name in `workspace`; an unknown name stays."""
-    channels = {c.name: c.id for c in workspace.channels.values() if not c.is_im}
-    people = {u.name: u.id for u in workspace.users.values()}
-    groups = {g.handle: g.id for g in workspace.usergroups.values()}
-
-    def swap(found: re.Match[str]) -> str:
-        sign, name = found[1], found[2]
-        key = name.lower()
-        if sign == "#" and key in channels:
-            return f"<#{channels[key]}|{name}>"
-        if sign == "@" and key in people:
-            return f"<@{people[key]}|{name}>"
-        if sign == "@" and key in groups:
-            return f"<!subteam^{groups[key]}|@{name}>"
-        return found[0]
-
-    return _NAMED.sub(swap, text)
 
 
 async def directory() -> str:
@@ -116,49 +91,142 @@ async def run_command(
                     text = escape_as_slack(text, slack.workspace)
                 sent = await sender.command(command, text, user_id=user_id, channel_id=channel_id)
             await app[DEPS].background.drain()
-            later = [r.body for r in slack.responses_for(sent.response_url or "")]
-            later += [{"blocks": v.get("blocks", []), "modal": v} for v in slack.views()]
+            entries = [_reply_entry(r.body) for r in slack.responses_for(sent.response_url or "")]
+            entries += [
+                {"kind": "modal", "where": "views.open", "message": v} for v in slack.views()
+            ]
+            head = f"{command_line.strip()}  (as {user_id})\n"
             if html is not None:
-                html.append(_preview(command_line, sent.json(), later))
-            return _transcript(command_line, user_id, sent.status, sent.json(), later)
+                html.append(_preview(command_line, sent.json(), entries))
+            return _transcript(head, sent.status, sent.json(), entries)
         finally:
             await runner.cleanup()
 
 
-def _preview(command_line: str, ack: dict[str, Any] | None, later: list[dict[str, Any]]) -> str:
+class ServerProblem(Exception):
+    """`try --url` cannot use that server; the message says why and what to do."""
+
+
+async def server_mode(url: str) -> str:
+    """What answers at `url`: "standin" (a coe-bot serving the Slack stand-in), "slack" (a
+    coe-bot, or something else, without the stand-in's console: a server connected to real
+    Slack never has it) or "none" (nothing answers within a second)."""
+    timeout = aiohttp.ClientTimeout(total=1.0)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            probe = f"{url.rstrip('/')}{LOG_PATH}?calls={2**62}&responses={2**62}"
+            async with http.get(probe) as res:
+                return "standin" if res.status == 200 else "slack"
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return "none"
+
+
+async def run_on_server(
+    url: str,
+    command_line: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    wait: float = 4.0,
+    quiet: float = 1.0,
+    html: list[str] | None = None,
+) -> str:
+    """Send the command to the coe-bot server at `url` through its Slack stand-in, as a
+    person in Slack would, and return what they see: the reply, then everything the bot
+    sent Slack until `quiet` seconds pass with nothing new (at most `wait` seconds).
+
+    Raises ServerProblem when nothing there answers as a stand-in server."""
+    command, text = split_command(command_line)
+    base = url.rstrip("/")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        try:
+            async with http.post(
+                f"{base}{COMMAND_PATH}",
+                json={
+                    "command": command,
+                    "text": text,
+                    "user_id": user_id,
+                    "channel_id": channel_id,
+                },
+            ) as res:
+                if res.status == 404:
+                    raise ServerProblem(NOT_STANDIN.format(url=base))
+                res.raise_for_status()
+                sent = await res.json()
+        except aiohttp.ClientError as error:
+            raise ServerProblem(f"no coe-bot server answers at {base} ({error})") from error
+        mark, entries = sent["mark"], []
+        loop = asyncio.get_running_loop()
+        started = last_new = loop.time()
+        while loop.time() - last_new < quiet and loop.time() - started < wait:
+            await asyncio.sleep(0.2)
+            query = {**{k: str(v) for k, v in mark.items()}, "response_url": sent["response_url"]}
+            async with http.get(f"{base}{LOG_PATH}", params=query) as res:
+                res.raise_for_status()
+                found = await res.json()
+            if found["entries"]:
+                entries += found["entries"]
+                last_new = loop.time()
+            mark = found["mark"]
+    head = f"{command_line.strip()}  (as {user_id}, on the server at {base})\n"
+    if html is not None:
+        html.append(_preview(command_line, sent["ack"], entries))
+    return _transcript(head, sent["status"], sent["ack"], entries)
+
+
+NOT_STANDIN = (
+    "the server at {url} is not running the Slack stand-in (it is connected to real Slack,"
+    " or it is not coe-bot): try sends only to a server started without Slack credentials"
+    " (make run)"
+)
+# The line above each thing the person would see, by the console's entry kind.
+_HEADINGS = {
+    "message": "the bot posted in {where}",
+    "ephemeral": "the bot posted in {where}",
+    "update": "the bot updated a message in {where}",
+    "modal": "a modal opens: {title}",
+    "home": "{where} is updated: {title}",
+    "refused": "Slack refused {where}",
+}
+
+
+def _reply_entry(body: dict[str, Any]) -> dict[str, Any]:
+    public = body.get("response_type") == "in_channel"
+    where = "visible to everyone in the channel" if public else "visible to only you"
+    return {"kind": "reply", "where": where, "message": body}
+
+
+def _heading(entry: dict[str, Any]) -> str:
+    kind, where, message = str(entry["kind"]), str(entry["where"]), entry["message"]
+    if kind == "reply":
+        return f"reply, {where}"
+    if kind == "message" and where.startswith("a DM to"):
+        return f"the bot sent {where}"
+    title = str((message.get("title") or {}).get("text", ""))
+    if kind == "modal" and where == "views.update":
+        return f"the modal changes: {title}"
+    return _HEADINGS.get(kind, kind).format(where=where, title=title)
+
+
+def _preview(command_line: str, ack: dict[str, Any] | None, entries: list[dict[str, Any]]) -> str:
     from bot.standin.preview import page
 
     replies = [("the reply, visible to only you", ack)] if ack else []
-    for reply in later:
-        if "modal" in reply:
-            replies.append(("a modal", reply["modal"]))
-        else:
-            public = reply.get("response_type") == "in_channel"
-            replies.append((f"visible to {'everyone' if public else 'only you'}", reply))
+    replies += [(_heading(e), e["message"]) for e in entries if e["kind"] not in {"refused"}]
     return page(replies, title=command_line.strip())
 
 
 def _transcript(
-    command_line: str,
-    user_id: str,
-    status: int,
-    ack: dict[str, Any] | None,
-    later: list[dict[str, Any]],
+    head: str, status: int, ack: dict[str, Any] | None, entries: list[dict[str, Any]]
 ) -> str:
-    parts = [f"{command_line.strip()}  (as {user_id})\n"]
+    parts = [head]
     if status != 200:
         parts.append(f"Slack would show an error: the app answered HTTP {status}.\n")
-    replies = ([ack] if ack else []) + later
-    if not replies:
+    shown = ([_reply_entry(ack)] if ack else []) + entries
+    if not shown:
         parts.append("(no reply)\n")
-    for reply in replies:
-        if "modal" in reply:
-            title = reply["modal"].get("title", {}).get("text", "")
-            parts.append(f"\n── a modal opens: {title} ──\n")
-            parts.append(render_message(reply))
-            continue
-        public = reply.get("response_type") == "in_channel"
-        visible = "everyone in the channel" if public else "only you"
-        parts.append(f"\n── reply, visible to {visible} ──\n")
-        parts.append(render_message(reply))
+    for entry in shown:
+        parts.append(f"\n── {_heading(entry)} ──\n")
+        if entry["kind"] not in {"refused", "home"}:
+            parts.append(render_message(entry["message"]))
     return "".join(parts)

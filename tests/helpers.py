@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,15 @@ def coe_bot_command() -> list[str]:
 def clean_env(**variables: str) -> dict[str, str]:
     """This environment without the app's settings, plus `variables`."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(APP_VARIABLES)}
+    env["PORT"] = str(_unused_port())  # `try` looks for a server there: none, unless given
     env.update(variables)
     return env
+
+
+def _unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def generated(examples: int) -> Any:

@@ -347,7 +347,7 @@ def test_help_names_every_verb_and_shows_defaults(tmp_path: Path) -> None:
     for verb in ("serve", "migrate", "policy", "prompts", "teams", "surveys", "export", "try"):
         assert f"    {verb} " in top.stdout
     assert "examples:" in top.stdout
-    serve = run(tmp_path, "serve", "--help")
+    serve = run(tmp_path, "serve", "--help", PORT="")  # no PORT in the environment
     assert "(default: 3000)" in serve.stdout
     assert "--migrate" in serve.stdout
     exported = run(tmp_path, "export", "questions", "--help")
