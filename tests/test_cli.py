@@ -76,6 +76,9 @@ def _broken_pack(tmp_path: Path, breakage: str) -> tuple[Path, int]:
         lines[line - 1] = lines[line - 1].replace(
             "[internal, customer-facing, regulated]", "[internal, moon]"
         )
+    elif breakage == "unknown-breach-rule":
+        line = _line_of(original, "breach_rule: policy-breach-happened")
+        lines[line - 1] = "breach_rule: no-such-rule\n"
     else:
         raise AssertionError(breakage)
     path = tmp_path / f"broken-{breakage}.yaml"
@@ -90,6 +93,7 @@ def _broken_pack(tmp_path: Path, breakage: str) -> tuple[Path, int]:
         ("review", "matrix[0].review", "required"),
         ("indentation", "yaml", ""),
         ("unknown-tier", "tiers", "moon"),
+        ("unknown-breach-rule", "breach_rule", "no-such-rule"),
     ],
 )
 def test_validate_reports_file_line_field_and_message(

@@ -93,10 +93,12 @@ ASK_TIER = ":question: *Which tier is this code in?*"
         ("is zorblax ok for our repo", f"{NOT_ALLOWED} — *zorblax* is not on the approved", ""),
         ("can I use AI", f"{REVIEW} — with an approved tool and your company account", ""),
         # one category, one tier: no wall of cells
+        # a tier that changes the answer is asked about, each tier's answer shown
         (
             "is Claude Code allowed on the auth service",
-            f"{REVIEW} — *Security-critical* code in an",
-            "In a *Regulated* system: *Not allowed*",
+            ASK_TIER,
+            "• *Regulated (PCI, HIPAA, SOX, ...)*: :no_entry: *Not allowed* — *Claude Code* is"
+            " not approved",
         ),
         ("AI for the payroll tax calculation", ASK_TIER, "• *Regulated"),
     ],
@@ -149,7 +151,7 @@ def test_the_first_line_is_the_strictest_verdict(
         ("let the cursor agent push directly to main", NOT_ALLOWED),
         ("auto approve shell commands in a disposable vm with prod credentials", NOT_ALLOWED),
         ("can claude code run terraform apply for me", NOT_ALLOWED),
-        ("dependabot auto-merge for patch bumps, with copilot writing the tests", ALLOWED),
+        ("dependabot auto-merge for patch bumps, with copilot writing the tests", ASK_TIER),
         # words that are not what they look like
         ("can copilot write a kafka consumer for the internal metrics pipeline", ALLOWED),
         ("copilot for the pan and zoom widget in our internal dashboard", ALLOWED),
@@ -251,7 +253,7 @@ def test_what_a_second_outsider_found(index: PolicyIndex, question: str, verdict
         # an agent that merged its own work, told in the past tense
         (
             "the copilot coding agent somehow merged its own pr into main over the weekend",
-            NOT_ALLOWED,
+            INCIDENT,
         ),
     ],
 )
@@ -534,11 +536,11 @@ def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> N
 # and never tuned against, is below them: these floors are what it measures now, so a
 # regression in understanding fails CI while the gap stays visible.
 FLOORS = {
-    # Two known too-permissive answers from batch 8, left for the next session: a kubeconfig
-    # given to an agent (no prompt cue: read as a may-I), therapy notes in a prompt (the
-    # phrase is not in the PHI class).
-    "policy_questions.yaml": {"verdict_accuracy": 0.97, "too_permissive": 2},
-    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.87, "too_permissive": 5},
+    # Two known too-permissive answers: "can i use something else meanwhile?" while a seat is
+    # pending (no tool named: read as the approved one), and "do the tools train on our
+    # code?" (an overview read as a question about code in prompts, which is allowed).
+    "policy_questions.yaml": {"verdict_accuracy": 0.965, "too_permissive": 2},
+    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.89, "too_permissive": 3},
 }
 
 
@@ -552,3 +554,115 @@ def test_the_evaluation_set_meets_its_floor(name: str) -> None:
     assert figures["too_permissive"] <= floor["too_permissive"], figures
     assert figures["ask_back_rate"] <= 0.15, figures
     assert figures["lines_median"] <= 8, figures
+
+
+# -- what the ninth batch of evaluation questions taught ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        # something a rule forbids, already done: contain and report comes first
+        (
+            "my teammate ran claude code with --dangerously-skip-permissions on his laptop"
+            " yesterday with our aws profile loaded, was that allowed?",
+            f"{INCIDENT} — Already done, against the policy: Keep approvals on",
+        ),
+        (
+            "codex agent merged its own pr into main over the weekend bc auto-merge was on. do we"
+            " need to do anything?",
+            f"{INCIDENT} — Already done, against the policy: Agents never approve or merge",
+        ),
+        (
+            "someone suppressed the semgrep findings on an ai-written auth pr and merged it friday."
+            " what now",
+            f"{INCIDENT} — Already done, against the policy: The review, label and scans",
+        ),
+        (
+            "a contractor has been using his personal claude pro on our repo for like a week",
+            f"{INCIDENT} — Already done, against the policy: Use your company seat",
+        ),
+        # asking whether a done paste was fine is telling of the paste
+        (
+            "is it ok that i pasted a couple of real PANs from the chargeback report into copilot"
+            " chat? its the enterprise one",
+            INCIDENT,
+        ),
+        # neighbours that ask before doing it, or ask for a change: not incidents
+        ("can I run claude code with --dangerously-skip-permissions on my laptop", NOT_ALLOWED),
+        (
+            "for an AI-touched auth PR, can the AI reviewer count as the second approver if one"
+            " human already approved?",
+            NOT_ALLOWED,
+        ),
+        ("how do i get the jira mcp server added", NOT_ALLOWED),
+        ("is it ok to paste a couple of PANs into copilot chat", NOT_ALLOWED),
+    ],
+)
+def test_something_forbidden_already_done_is_an_incident(
+    index: PolicyIndex, question: str, first_line: str
+) -> None:
+    text = rendered(index, question)
+    assert text.startswith(first_line), text
+    if first_line.startswith(f"{INCIDENT} — Already done"):
+        assert "*Contain it now*" in text
+        assert "security incident process" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "lines"),
+    [
+        (
+            "can i use copilot to write unit tests for heimdall",
+            [
+                "• *Regulated (PCI, HIPAA, SOX, ...)*: :large_orange_diamond:"
+                " *Allowed with review*",
+                "• *Customer-facing* or *Internal tooling*: :white_check_mark: *Allowed*",
+            ],
+        ),
+        (
+            "is claude code approved",
+            [
+                "• *Regulated (PCI, HIPAA, SOX, ...)*: :no_entry: *Not allowed* — *Claude Code* is"
+                " not approved for *Regulated* systems.",
+                "• *Customer-facing* or *Internal tooling*: :white_check_mark: *Allowed*",
+            ],
+        ),
+    ],
+)
+def test_a_tier_that_changes_the_answer_is_asked_with_each_tiers_answer(
+    index: PolicyIndex, question: str, lines: list[str]
+) -> None:
+    text = rendered(index, question)
+    assert text.startswith(ASK_TIER), text
+    for line in lines:
+        assert line in text.splitlines(), text
+    assert "[ Regulated (PCI, HIPAA, SOX, ...) ]  [ Customer-facing ]  [ Internal tooling ]" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        # the asker names the possible tiers, and they agree: no need to ask
+        (
+            "can codex write the data migration for the accounts table, not sure if its internal"
+            " or customer facing",
+            REVIEW,
+        ),
+        # a tier said in other words
+        (
+            "can i use copilot to scaffold a new rails engine for the oncall roster app? only SREs"
+            " ever touch it",
+            ALLOWED,
+        ),
+        ("regex for email validation in the signup form, w/ cursor", REVIEW),
+        # a tool approved everywhere: the tier does not matter
+        ("is copilot approved?", ALLOWED),
+        # a request that names the tier is answered by that tier's cell
+        ("do we need an exception to use copilot for unit tests in the pci repo?", REVIEW),
+    ],
+)
+def test_no_ask_back_where_the_tier_is_known_or_does_not_matter(
+    index: PolicyIndex, question: str, first_line: str
+) -> None:
+    assert rendered(index, question).startswith(first_line)

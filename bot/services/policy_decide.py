@@ -68,10 +68,14 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    kind: str  # "tier" | "category"
+    kind: str  # "tier" | "category" | "pilot"
     id: str
     label: str
     description: str
+    # A tier's outcome, when the ruling knows it: the verdict there and, when a tool or a
+    # rule decides it, why (mrkdwn, already escaped): the ask-back says what each choice means.
+    verdict: Verdict | None = None
+    why: str = ""
 
 
 @dataclass(slots=True)
@@ -155,7 +159,9 @@ def decide(
     chosen_category = pack.category(category) if category else None
     if chosen_category:
         categories = [chosen_category]
-    elif intent in {Intent.data_in_prompt, Intent.incident, Intent.request}:
+    elif intent in {Intent.data_in_prompt, Intent.incident} or (
+        intent is Intent.request and not facts.tiers
+    ):
         categories = []  # "customer data" in a prompt is not data-handling code
     else:
         categories = list(facts.categories)
@@ -186,6 +192,15 @@ def decide(
     else:
         hinted = {t.id for t in facts.hinted}
         candidates = [t for t in pack.tiers if not t.hints or t.id in hinted]
+        if len(facts.doubted) > 1:  # "not sure if it's internal or customer facing"
+            candidates = list(facts.doubted)
+        elif (intent is Intent.tool_approved and not facts.data) or (
+            # code, not a question about safe data ("made-up sample data for the tests")
+            intent is Intent.may_i and categories and (facts.sensitive or not facts.data)
+        ):
+            # Nothing says which system: every tier is possible, and one that changes the
+            # answer is asked about (silence does not rule out a regulated system).
+            candidates = list(pack.tiers)
         tier_source = None
     if intent in {Intent.data_in_prompt, Intent.incident} and tier_source is None:
         candidates = candidates[:1]  # the tool's tier matters only where a tier is named
@@ -226,7 +241,7 @@ def decide(
         return Ruling(
             intent=intent,
             verdict=None,
-            ask=[Option("tier", t.id, t.name, gist(t.description)) for t in order],
+            ask=[_tier_option(t, per_tier.get(t.id, [])) for t in order],
             ask_why="The answer depends on the system the code runs in.",
             category=_riskiest(pack, categories, candidates),
         )
@@ -287,12 +302,42 @@ def decide(
     return ruling
 
 
+def _tier_option(tier: Tier, reasons: Sequence[Reason]) -> Option:
+    lead = reasons[0] if reasons else None
+    return Option(
+        "tier",
+        tier.id,
+        tier.name,
+        gist(tier.description),
+        verdict=lead.verdict if lead else None,
+        # a cell's why, or a tool's approval, only names the tier again
+        why=lead.why if lead and lead.cell is None and lead.verdict is not Verdict.allowed else "",
+    )
+
+
 def _verdict_of(reasons: Sequence[Reason]) -> Verdict | None:
     return reasons[0].verdict if reasons else None
 
 
+# A question about what may be done next, not about what was done ("can the AI reviewer
+# count as the second approver if one human already approved?").
+FUTURE_CUES = frozenset("can could may should would will want wants wanna planning going".split())
+DONE_CUES = frozenset("did was were yesterday ago last".split())
+
+
+def _breached(facts: Facts) -> list[Rule]:
+    """The rules a question says were already broken: it tells of something done, and a
+    rule that forbids it was triggered ("the agent merged its own PR last night")."""
+    if not facts.incident or facts.request:  # "how do i get the jira mcp server added"
+        return []
+    words = set(facts.tokens)
+    if words & FUTURE_CUES and not words & DONE_CUES:  # "can the AI count if one already ..."
+        return []
+    return [r for r, lifted in facts.triggered if not lifted and r.verdict is Verdict.not_allowed]
+
+
 def _intent(facts: Facts) -> Intent:
-    if facts.incident and facts.sensitive:
+    if facts.incident and (facts.sensitive or _breached(facts)):
         return Intent.incident
     if facts.request:
         return Intent.request
@@ -343,6 +388,11 @@ def _reasons(
             found.append(
                 _rule_reason(rule, Verdict.incident, f"{data.name} pasted into an AI tool.")
             )
+    breached = _breached(facts) if pack.breach_rule else []
+    if breached and not sensitive:
+        broken = _rule_reason(breached[0], Verdict.not_allowed, None)
+        why = f"Already done, against the policy: {broken.why}"
+        found.append(_rule_reason(pack.rule(pack.breach_rule or ""), Verdict.incident, why))
     if facts.prompt or facts.request or facts.real:
         for data_id in facts.data if (facts.prompt or facts.request) else facts.real:
             data = classes[data_id]

@@ -181,6 +181,9 @@ class PolicyPack(_Strict):
     unknown_tool_rule: Slug | None = None
     # The category assumed for a change that names none ("copilot to add a gRPC method").
     default_category: Slug | None = None
+    # The rule that answers when something a rule forbids has already happened ("the agent
+    # merged its own PR last night"): containing and reporting it comes first.
+    breach_rule: Slug | None = None
     synonyms: dict[Name, Name] = {}
 
     def cell(self, category_id: str, tier_id: str) -> MatrixCell:
@@ -320,6 +323,8 @@ def _check_rule_references(pack: PolicyPack) -> list[tuple[Loc, str]]:
         problems.append((("default_category",), f"unknown category {pack.default_category!r}"))
     if pack.unknown_tool_rule is not None and pack.unknown_tool_rule not in rule_ids:
         problems.append((("unknown_tool_rule",), f"unknown rule {pack.unknown_tool_rule!r}"))
+    if pack.breach_rule is not None and pack.breach_rule not in rule_ids:
+        problems.append((("breach_rule",), f"unknown rule {pack.breach_rule!r}"))
     for number, rule in enumerate(pack.rules):
         if (rule.triggers or rule.together) and rule.verdict is None:
             problems.append((("rules", number, "verdict"), "a rule with triggers needs a verdict"))

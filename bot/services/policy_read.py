@@ -73,6 +73,17 @@ PERMISSION = (
     ("can", "it"),
     ("can", "this"),
 )
+# Asking whether something already done was fine: "is it ok that i pasted ...".
+DONE_PERMISSION = (
+    *(
+        (word, "that", who)
+        for word in ("ok", "okay", "fine", "alright", "bad")
+        for who in ("i", "we")
+    ),
+    ("was", "that", "allowed"),
+    ("was", "that", "ok"),
+    ("was", "this", "allowed"),
+)
 # A question opening with a modal ("can cc have read access ...", "should the agent ...")
 # or an instruction ("put the api key in the prompt so ...") asks before doing it.
 ASKING_OPENERS = [[w] for w in "can could may should paste upload put give".split()]
@@ -83,6 +94,8 @@ INCIDENT_PHRASES = (
     ("last", "week"),
     ("for", "month"),
     ("been", "pasting"),
+    ("been", "using"),
+    ("been", "running"),
     ("is", "now"),
     ("sitting", "in"),
     ("what", "do", "we", "do"),
@@ -206,6 +219,7 @@ class Facts:
     unlisted: tuple[tuple[str, Rule], ...]  # (name as asked, rule that answers for it)
     tiers: tuple[Tier, ...]
     hinted: tuple[Tier, ...]
+    doubted: tuple[Tier, ...]  # named in doubt: "not sure if it's internal or customer facing"
     categories: tuple[Category, ...]
     data: tuple[str, ...]  # data class ids, after neutralising
     sensitive: bool  # a data class that may not go into a prompt
@@ -420,15 +434,17 @@ class Reader:
                     break
         hinted = {t for _, t in self._hints.find(tokens)}
         tiers = tuple(tiers)
+        doubted: tuple[Tier, ...] = ()
         if tiers and any(_has_phrase(tokens, p) for p in DOUBT_PHRASES):
             hinted |= {t.id for t in tiers}
-            tiers = ()
+            tiers, doubted = (), tiers
         return Facts(
             tokens=tuple(tokens),
             tools=tools,
             unlisted=tuple({name: (name, rule) for name, rule in unlisted}.values()),
             tiers=tiers,
             hinted=tuple(t for t in pack.tiers if t.id in hinted),
+            doubted=doubted,
             categories=tuple(categories),
             data=tuple(d.id for d in pack.data_classes if d.id in found_data),
             real=tuple(d for d in found_data if d in real),
@@ -466,7 +482,11 @@ class Reader:
     ) -> bool:
         """A NEAR_TOOL_CUES word at most three words before a tool's name."""
         places = self._tool_names.places(tokens)
-        places += [i for i, t in enumerate(tokens) if t in {"ai", "llm", "chatbot", "assistant"}]
+        places += [
+            i
+            for i, t in enumerate(tokens)
+            if t in {"ai", "llm", "chatbot", "assistant", "agent", "model"}
+        ]
         places += [i for i, t in enumerate(tokens) if any(t == n for n, _ in unlisted)]
         if "->" in text and places:
             return True
@@ -487,6 +507,8 @@ def _incident(tokens: Sequence[str], words: set[str]) -> bool:
     if words & INCIDENT_CUES or any(_has_phrase(tokens, p) for p in INCIDENT_PHRASES):
         return True
     if list(tokens[-1:]) == ["bad"]:  # "... pasted it into copilot chat ... bad?"
+        return True
+    if any(_has_phrase(tokens, p) for p in DONE_PERMISSION):  # "is it ok that i pasted ..."
         return True
     if any(_has_phrase(tokens, p) for p in PERMISSION) or tokens[:1] in ASKING_OPENERS:
         return False

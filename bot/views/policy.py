@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from bot.services.policy_decide import Intent, Ruling, article, first_sentence
+from bot.services.policy_decide import Intent, Ruling, article, either, first_sentence
 from bot.services.policy_decide import short as short_name
 from bot.services.policy_pack import (
     Decision,
@@ -254,7 +254,16 @@ def _ask_message(
         "pilot": "Is your team enrolled in the pilot?",
     }[kind]
     lines = [f":question: *{question}* {escape(ruling.ask_why)}"]
-    lines += [f"• *{escape(o.label)}* — {escape(o.description)}" for o in ruling.ask]
+    outcomes: dict[tuple[Verdict, str], list[str]] = {}  # tiers with one answer share a line
+    for option in ruling.ask:
+        if option.verdict is None:
+            lines.append(f"• *{escape(option.label)}* — {escape(option.description)}")
+        else:
+            outcomes.setdefault((option.verdict, option.why), []).append(
+                f"*{escape(option.label)}*"
+            )
+    for (verdict, why), labels in outcomes.items():
+        lines.append(f"• {either(labels)}: {VERDICT_LABEL[verdict]}" + (f" — {why}" if why else ""))
     buttons = []
     for number, option in enumerate(ruling.ask):
         if kind == "tier":
