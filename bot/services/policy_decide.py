@@ -262,6 +262,19 @@ def decide(
                 where = either([f"*{short(pack.tier(t).name)}*" for t in lead.tool.tiers])
                 why = f"*{short(lead.tool.name)}* is approved for {where} systems."
             reasons = [replace(lead, why=why), *reasons[1:]]
+    if (
+        pack.breach_rule
+        and intent in {Intent.may_i, Intent.tool_approved}
+        and reasons
+        and reasons[0].verdict is Verdict.not_allowed
+        and _told_done(facts)
+        and set(facts.tokens) & DONE_MARKERS
+    ):
+        # "yesterday i used cursor on the pci repo": a tool not approved there, an unlisted
+        # tool or a personal plan, already used — containing and reporting it comes first
+        why = f"Already done, against the policy: {reasons[0].why}"
+        breach = _rule_reason(pack.rule(pack.breach_rule), Verdict.incident, why)
+        intent, reasons = Intent.incident, [breach, *reasons]
     if assumed_category and reasons and reasons[0].cell is not None:
         lead = reasons[0]
         why = lead.why.rstrip(".") + " (assumed: say if it is tests, security or data code)."
@@ -322,16 +335,38 @@ def _verdict_of(reasons: Sequence[Reason]) -> Verdict | None:
 # A question about what may be done next, not about what was done ("can the AI reviewer
 # count as the second approver if one human already approved?").
 FUTURE_CUES = frozenset("can could may should would will want wants wanna planning going".split())
-DONE_CUES = frozenset("did was were yesterday ago last".split())
+DONE_CUES = frozenset("did was yesterday ago last".split())  # not "were": "we're"
+# ...and whatever the past tense, a plan is not a deed ("i was gonna have claude code do it").
+PLAN_CUES = frozenset("gonna wanna planning plan intend intending thinking considering".split())
+# A thing done, said plainly: what turns "not allowed" into "it happened, contain it" when no
+# rule names the act itself ("yesterday i used cursor on the pci repo"). An "-ed" word alone
+# ("passport images get stored") is not enough here.
+DONE_MARKERS = frozenset(
+    "yesterday ago last earlier already been was did had used ran gave turned merged "
+    "pushed pasted shared uploaded committed deployed realised realized noticed oops "
+    "accidentally weekend overnight".split()
+)
+
+
+def _told_done(facts: Facts) -> bool:
+    """The question tells of something already done, not of what to do next."""
+    if not facts.incident or facts.request:  # "how do i get the jira mcp server added"
+        return False
+    words = set(facts.tokens)
+    if words & PLAN_CUES:
+        return False
+    tokens = facts.tokens
+    future = any(  # a modal, not in a purpose clause ("so the pr could make the release")
+        t in FUTURE_CUES and not set(tokens[max(0, i - 5) : i]) & {"so", "that", "which"}
+        for i, t in enumerate(tokens)
+    )
+    return not (future and not words & DONE_CUES)  # "can the AI count if one already ..."
 
 
 def _breached(facts: Facts) -> list[Rule]:
     """The rules a question says were already broken: it tells of something done, and a
     rule that forbids it was triggered ("the agent merged its own PR last night")."""
-    if not facts.incident or facts.request:  # "how do i get the jira mcp server added"
-        return []
-    words = set(facts.tokens)
-    if words & FUTURE_CUES and not words & DONE_CUES:  # "can the AI count if one already ..."
+    if not _told_done(facts):
         return []
     return [r for r, lifted in facts.triggered if not lifted and r.verdict is Verdict.not_allowed]
 

@@ -37,13 +37,13 @@ INCIDENT_CUES = frozenset(
 # ...past-tense ones ("pasted", "dumped", any "-ed" verb) only outside a question asking
 # permission: "the customer *sent* an invoice, can I paste it?" is not an incident.
 PAST_CUES = frozenset(
-    "pasted catted slipped committed uploaded gave shared sent fed dumped copied typed posted "
+    "pasted catted slipped committed uploaded gave shared sent fed dumped copied typed posted used "
     "indexed printed pushed dropped included includes attached found quoted lifted showed ran "
     "read put contains contained went yesterday earlier already uh oh had knows seen saw did left "
     "was were".split()
 )
 NOT_PAST = frozenset(
-    "need allowed approved based hosted related generated masked redacted regulated "
+    "hundred need allowed approved based hosted related generated masked redacted regulated "
     "required scoped controlled unrelated detailed advanced speed feed embed seed red "
     "managed signed licensed supported preferred limited trusted marked named persisted "
     "reported embedded automated distributed nested scheduled needed expected interested "
@@ -162,6 +162,10 @@ REQUEST_PHRASES = (
     ("access", "to"),
     ("who", "do", "i", "ask"),
     ("sign", "up"),
+    ("added", "to", "the", "allowlist"),
+    ("add", "it", "to", "the", "allowlist"),
+    ("on", "to", "the", "allowlist"),
+    ("who", "approves"),
 )
 RULES_CUES = frozenset("rule policy know tldr summary guideline guidelines road basics".split())
 # A named piece of code ("the onboarding wizard"): without a tool, enough to assume the
