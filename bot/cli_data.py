@@ -47,6 +47,12 @@ def add_parsers(verbs: Any) -> None:
         "import", help="CSV with header user_id,team,is_champion,topics (topics split by ;)"
     )
     tm_import.add_argument("file")
+    tm_import.add_argument(
+        "--replace",
+        action="store_true",
+        help="the file is the whole roster: people not in it leave their team and champions"
+        " not in it stop being champions (refused, changing nothing, if a line has a problem)",
+    )
     tm_import.set_defaults(run=_teams_import)
     tm_template = tm_verbs.add_parser(
         "template", help="print a sample roster CSV, every column explained, to edit"
@@ -251,12 +257,28 @@ def _teams_import(args: argparse.Namespace) -> int:
         try:
             async with db.make_sessions(engine).begin() as session:
                 return await teams.import_rows(
-                    session=session, rows=rows, actor="cli", now=utcnow(), known_tiers=known_tiers
+                    session=session,
+                    rows=rows,
+                    actor="cli",
+                    now=utcnow(),
+                    known_tiers=known_tiers,
+                    replace=args.replace,
                 )
         finally:
             await engine.dispose()
 
-    report = asyncio.run(work())
+    try:
+        report = asyncio.run(work())
+    except teams.RosterRefused as refused:
+        for problem in refused.report.problems:
+            print(f"{args.file}: {problem}")
+        print(
+            f"coe-bot: --replace: {plural(len(refused.report.problems), 'line')} with a problem"
+            " (above), so nothing was imported and nobody was removed; fix them and import"
+            " again",
+            file=sys.stderr,
+        )
+        return 1
     for problem in report.problems:
         print(f"{args.file}: {problem}")
     if report.problems:
@@ -270,6 +292,12 @@ def _teams_import(args: argparse.Namespace) -> int:
         f"{plural(report.members, 'person', 'people')} mapped to teams, "
         f"{plural(report.champions, 'champion')}, "
         f"{plural(report.tiers, 'team')} given a default tier"
+        + (
+            f"; not in the file: {plural(report.removed, 'person', 'people')} taken out of"
+            f" their team, {plural(report.retired, 'champion')} retired"
+            if args.replace
+            else ""
+        )
         + (f"; {len(report.flagged)} flagged (see above)" if report.flagged else "")
         + (
             f"; {report.unknown} not yet in the people directory (the running app checks"
@@ -354,7 +382,7 @@ def _surveys_send(args: argparse.Namespace) -> int:
     reach Slack, resolves the audience and delivers it within a minute."""
     from bot.errors import UserError
     from bot.services import surveys
-    from bot.services.survey_definitions import audience_from, describe
+    from bot.services.survey_definitions import audience_from
 
     settings = _prepared_settings()
 
@@ -376,7 +404,11 @@ def _surveys_send(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    who = describe(definition.audience)
+    try:
+        who = asyncio.run(_counted(settings, definition.audience))
+    except UserError as error:
+        print(f"coe-bot: {error}", file=sys.stderr)
+        return 1
     if not args.yes and sys.stdin.isatty():
         answer = input(f"Send “{definition.title}” to {who}? [y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:
@@ -405,6 +437,24 @@ def _surveys_send(args: argparse.Namespace) -> int:
             "starts when one runs (`make run`, or `coe-bot serve`)"
         )
     return 0
+
+
+async def _counted(settings: Settings, audience: Any) -> str:
+    """Who a send asks, with the count where the roster knows it: "40 people (everyone on
+    the roster)"; a channel or user group is counted by the server, which asks Slack.
+    Raises BadInput for an empty roster or an unknown team."""
+    from bot.services import teams
+    from bot.services.survey_definitions import describe
+
+    who = describe(audience)
+    if not audience.team:
+        return f"{who} (the server counts them with Slack)"
+    async with _session(settings) as session:
+        people, groups = await teams.roster_of(session=session, name=audience.team)
+    count = plural(len(people), "person", "people")
+    if groups:
+        return f"{count} and the members of {plural(len(groups), 'Slack user group')} ({who})"
+    return f"{count} ({who})"
 
 
 def _server_answers(url: str) -> bool:
@@ -471,12 +521,20 @@ def _export_survey(args: argparse.Namespace) -> int:
         from bot.models import utcnow
 
         count = 0
+
+        async def counted(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+            nonlocal count
+            async for row in rows:
+                count += 1
+                yield row
+
         async with _session(settings) as session:
-            columns, rows, notes = await survey_export.export_rows(
+            columns, released, notes = await survey_export.export_rows(
                 session=session, survey_id=args.survey_id, rules=settings.survey_rules()
             )
             for note in notes:
                 print(f"coe-bot: {note}", file=sys.stderr)
+            rows = counted(released)
             chunks = (
                 survey_export.to_csv(columns, rows)
                 if args.format == "csv"
@@ -486,7 +544,6 @@ def _export_survey(args: argparse.Namespace) -> int:
             )
             async for chunk in chunks:
                 out.write(chunk)
-                count += chunk.count("\n")
             await audit.record(
                 session=session,
                 actor="cli",
@@ -507,7 +564,11 @@ def _export_survey(args: argparse.Namespace) -> int:
         if args.output:
             out.close()
     if args.output:
-        print(f"wrote {plural(lines, 'line')} to {args.output}", file=sys.stderr)
+        print(
+            f"wrote {plural(lines, 'response')} to {args.output}"
+            + (" (the header only)" if not lines and args.format == "csv" else ""),
+            file=sys.stderr,
+        )
     return 0
 
 

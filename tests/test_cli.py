@@ -394,6 +394,42 @@ def test_every_champion_change_from_an_import_is_audited_once(tmp_path: Path) ->
     ]
 
 
+def test_import_replace_makes_the_file_the_whole_roster(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
+    roster = tmp_path / "teams.csv"
+    roster.write_text(
+        "user_id,team,is_champion,topics\nU0BOB,payments,true,python\n"
+        "U0CAROL,payments,true,\nU0DAVE,search,false,\n"
+    )
+    assert run(tmp_path, "teams", "import", str(roster), **env).returncode == 0
+    smaller = tmp_path / "smaller.csv"
+    smaller.write_text("user_id,team,is_champion,topics\nU0BOB,payments,true,python\n")
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text(
+        "user_id,team,is_champion,topics\nU0BOB,payments,true,python\nnot-an-id,x,1,\n"
+    )
+    refused = run(tmp_path, "teams", "import", "--replace", str(broken), **env)
+    assert refused.returncode == 1
+    assert "nothing was imported and nobody was removed" in refused.stderr
+    assert "line 3" in refused.stdout
+
+    plain = run(tmp_path, "teams", "import", str(smaller), **env)  # adds and updates only
+    assert "taken out" not in plain.stdout
+
+    replaced = run(tmp_path, "teams", "import", "--replace", str(smaller), **env)
+    assert replaced.returncode == 0, replaced.stderr
+    assert (
+        "1 person mapped to teams, 1 champion, 0 teams given a default tier; not in the file:"
+        " 2 people taken out of their team, 1 champion retired"
+    ) in replaced.stdout
+    trail = json.loads(run(tmp_path, "export", "audit", "--format", "json", **env).stdout)
+    removed = [e["subject"] for e in trail if e["action"] == "champion.remove"]
+    assert removed == ["U0CAROL"]  # once: the broken --replace changed nothing
+    again = run(tmp_path, "teams", "import", "--replace", str(smaller), **env)
+    assert "not in the file: 0 people taken out of their team, 0 champions retired" in again.stdout
+
+
 def test_try_converts_names_as_slack_does_and_lists_who_is_there(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'try.db'}", "COE_ADMINS": "U0ADMIN"}
     listed = run(tmp_path, "try", "--users", **env)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from bot.jobs.escalation import escalate_overdue
@@ -255,6 +256,35 @@ async def test_reuse_shows_earlier_answers_first(
     )
     await deliver(running)
     assert (await question(running)).status == "open"
+
+
+@pytest.mark.parametrize(
+    "unrelated",
+    [
+        "how do I review React components for accessibility?",
+        "what is the best way to do code review for a big PR?",
+        "how should I set up my IDE for the monorepo?",
+    ],
+)
+async def test_reuse_does_not_offer_an_answer_that_only_shares_small_words(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, unrelated: str
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    claim = dm_button(slack, "U0BOB", "question-answer")
+    await sender.view_submission(
+        "question-answer-modal",
+        {"answer": {"answer": {"type": "plain_text_input", "value": "Record the LLM calls."}}},
+        user_id="U0BOB",
+        private_metadata=json.dumps({"question_id": int(claim["value"])}),
+    )
+    await deliver(running)
+
+    asked = await sender.command("/ask-champion", unrelated, user_id="U0ERIN")
+    reply = message_text(asked.json())
+    assert "Record the LLM calls." not in reply
+    assert "Finding a champion" in reply  # routed, not held back by a wrong suggestion
 
 
 async def test_pass_goes_to_the_next_champion(

@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import pty
 import subprocess
 from pathlib import Path
 
@@ -115,6 +117,32 @@ def test_surveys_send_queues_a_run_for_the_server_and_says_whether_one_answers(
     odd = run(tmp_path, "surveys", "send", "pilot-check-in", "--to", "everyone", "--yes")
     assert odd.returncode == 1
     assert "is not an audience" in odd.stderr
+    nowhere = run(tmp_path, "surveys", "send", "pilot-check-in", "--to", "team payments", "--yes")
+    assert nowhere.returncode == 1
+    assert "There is no team “payments”" in nowhere.stderr
+    roster = tmp_path / "teams.csv"
+    roster.write_text(
+        "user_id,team,is_champion,topics\nU0BOB,payments,true,\nU0ANN,payments,false,\n"
+    )
+    assert run(tmp_path, "teams", "import", str(roster)).returncode == 0
+
+    # at a terminal, the count is asked about first; "n" sends nothing
+    main, follower = pty.openpty()
+    os.write(main, b"n\n")
+    asked = subprocess.run(
+        [*coe_bot_command(), "surveys", "send", "pilot-check-in", "--to", "team payments"],
+        cwd=tmp_path,
+        env=clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 's.db'}"),
+        stdin=follower,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    os.close(follower)
+    os.close(main)
+    assert "to 2 people (team payments)? [y/N]" in asked.stdout
+    assert "nothing was sent" in asked.stdout
     queued = run(
         tmp_path,
         "surveys",
@@ -128,10 +156,13 @@ def test_surveys_send_queues_a_run_for_the_server_and_says_whether_one_answers(
     )
     assert queued.returncode == 0, queued.stderr
     assert queued.stdout.splitlines() == [
-        "run #1 of pilot-check-in queued for team payments",
+        "run #1 of pilot-check-in queued for 2 people (team payments)",
         "no coe-bot server answers at http://127.0.0.1:9: the run waits in the database and "
         "starts when one runs (`make run`, or `coe-bot serve`)",
     ]
     listed = run(tmp_path, "surveys", "list")
     assert "run #1\tmanual:" in listed.stdout
     assert "\trequested\t0 asked" in listed.stdout
+    exported = run(tmp_path, "export", "survey", "pilot-check-in", "-o", "none.csv")
+    assert exported.returncode == 0, exported.stderr
+    assert "wrote 0 responses to none.csv (the header only)" in exported.stderr

@@ -15,17 +15,13 @@ from bot.deps import Deps
 from bot.errors import BadInput
 from bot.jobs import people as people_jobs
 from bot.models import (
-    Champion,
     PolicyLookup,
     PromptUse,
     Question,
     SurveyRun,
-    Team,
-    TeamMember,
-    TeamUsergroup,
 )
-from bot.services import audit, people, surveys
-from bot.services.survey_definitions import ROSTER, Audience, SurveyDefinition
+from bot.services import audit, people, surveys, teams
+from bot.services.survey_definitions import Audience, SurveyDefinition
 from bot.slack import TOKEN_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -87,41 +83,12 @@ async def _bot_user(deps: Deps) -> str | None:
 
 
 async def _team_people(deps: Deps, name: str) -> set[str]:
-    if name.lower() == ROSTER:
-        async with deps.sessions() as session:
-            everyone = set((await session.exec(select(TeamMember.user_id))).all())
-            everyone |= set((await session.exec(select(Champion.user_id))).all())
-        if not everyone:
-            raise BadInput(
-                "The roster is empty: import it with `coe-bot teams import` first, or send "
-                "the survey `to #channel`. Nothing was sent."
-            )
-        return everyone
     async with deps.sessions() as session:
-        team = (await session.exec(select(Team).where(col(Team.name) == name.lower()))).first()
-        if team is None:
-            raise BadInput(f"There is no team “{name[:80]}”.")
-        people = set(
-            (
-                await session.exec(
-                    select(TeamMember.user_id).where(col(TeamMember.team_id) == team.id)
-                )
-            ).all()
-        )
-        people |= set(
-            (
-                await session.exec(select(Champion.user_id).where(col(Champion.team_id) == team.id))
-            ).all()
-        )
-        groups = (
-            await session.exec(
-                select(TeamUsergroup.usergroup_id).where(col(TeamUsergroup.team_id) == team.id)
-            )
-        ).all()
-    for group in groups:
+        found, groups = await teams.roster_of(session=session, name=name)
+    for group in groups:  # only Slack knows who is in a user group
         page = await deps.client.usergroups_users_list(usergroup=group)
-        people.update(page.get("users") or [])
-    return people
+        found.update(page.get("users") or [])
+    return found
 
 
 async def _active_people(deps: Deps, days: int) -> set[str]:

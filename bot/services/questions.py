@@ -22,6 +22,7 @@ from bot.models import Champion, Question, QuestionAssignment
 from bot.services import channels, routing
 from bot.services.business_hours import BusinessHours
 from bot.services.channels import Places
+from bot.services.prompt_search import STOPWORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +343,15 @@ async def resolve_by_reuse(
 
 
 async def similar_answered(*, session: AsyncSession, text_: str, limit: int = 3) -> list[Question]:
-    """Earlier answered questions that match, best first (answers rated unhelpful left out)."""
-    words = [w for w in routing.words_of(text_) if w.isalnum() and len(w) > 2][:12]
+    """Earlier answered questions that match, best first (answers rated unhelpful left out).
+
+    A match shares at least two of the question's content words (English stopwords, as
+    PostgreSQL's english configuration drops them, do not count) and at least half of
+    them: "how do I review React components?" is not "how do I test code that calls an
+    LLM?" because both say "how" and "for"."""
+    words = [
+        w for w in routing.words_of(text_) if w.isalnum() and len(w) > 2 and w not in STOPWORDS
+    ][:12]
     if not words:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -365,7 +373,8 @@ async def similar_answered(*, session: AsyncSession, text_: str, limit: int = 3)
     ids = [int(r[0]) for r in await session.exec(text(sql), params=params)]  # type: ignore[call-overload]
     found = {q.id: q for q in await session.exec(select(Question).where(col(Question.id).in_(ids)))}
     ranked = [found[i] for i in ids if i in found]
-    return [q for q in ranked if _overlap(q.text, words) >= min(2, len(words))][:limit]
+    needed = max(min(2, len(words)), (len(words) + 1) // 2)
+    return [q for q in ranked if _overlap(q.text, words) >= needed][:limit]
 
 
 def _overlap(text_: str, words: list[str]) -> int:

@@ -94,6 +94,39 @@ async def set_member(*, session: AsyncSession, user_id: str, team: Team, now: dt
         session.add(member)
 
 
+async def roster_of(*, session: AsyncSession, name: str) -> tuple[set[str], list[str]]:
+    """Who the roster names for team `name` — members and champions, user IDs — and the
+    Slack user groups mapped to it, whose members only Slack knows; `all` is everyone on
+    the roster (no groups). Raises BadInput for an empty roster or a team that does not
+    exist."""
+    if name.lower() == "all":
+        everyone = set((await session.exec(select(TeamMember.user_id))).all())
+        everyone |= set((await session.exec(select(Champion.user_id))).all())
+        if not everyone:
+            raise BadInput(
+                "The roster is empty: import it with `coe-bot teams import` first, or send "
+                "the survey `to #channel`. Nothing was sent."
+            )
+        return everyone, []
+    team = (await session.exec(select(Team).where(col(Team.name) == name.lower()))).first()
+    if team is None:
+        raise BadInput(f"There is no team “{name[:80]}”.")
+    people = set(
+        (
+            await session.exec(select(TeamMember.user_id).where(col(TeamMember.team_id) == team.id))
+        ).all()
+    )
+    people |= set(
+        (await session.exec(select(Champion.user_id).where(col(Champion.team_id) == team.id))).all()
+    )
+    groups = (
+        await session.exec(
+            select(TeamUsergroup.usergroup_id).where(col(TeamUsergroup.team_id) == team.id)
+        )
+    ).all()
+    return people, list(groups)
+
+
 class TeamDirectory:
     """Which team a person is in: an explicit mapping, else a mapped Slack user group.
 
@@ -207,6 +240,18 @@ class ImportReport:
     # rows imported for people the directory knows as deactivated or bots (never routed to)
     flagged: list[str] = field(default_factory=list)
     unknown: int = 0  # people the directory has not heard of yet (checked on its next sync)
+    removed: int = 0  # with replace: people not in the file, taken out of their team
+    retired: int = 0  # with replace: champions not in the file, no longer routed to
+
+
+class RosterRefused(BadInput):
+    """A `replace` import of a file with problems: nothing was changed (`report` says why)."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(
+            "a file that replaces the roster must have no problems: nothing was imported"
+        )
+        self.report = report
 
 
 def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
@@ -238,11 +283,17 @@ async def import_rows(
     actor: str,
     now: dt.datetime,
     known_tiers: Sequence[str] = (),
+    replace: bool = False,
 ) -> ImportReport:
     """Create or update memberships and champions; importing again changes nothing twice.
     A `tier` column sets each team's default tier (`known_tiers`: the pack's ids); two
     rows of one team with different tiers are a problem naming both lines, and that
-    team's tier is left as it was."""
+    team's tier is left as it was.
+
+    With `replace` the file is the whole roster: people not in it leave their team and
+    champions not in it are retired (each audited). Raises RosterRefused, before the
+    caller's transaction commits, when such a file has any problem: a half-read roster
+    never removes anyone."""
     from bot.services import champions
 
     report = ImportReport()
@@ -295,6 +346,10 @@ async def import_rows(
                 details={"reason": "is_champion false in an import", "source": "import"},
                 now=now,
             )
+    if replace and report.problems:
+        raise RosterRefused(report)
+    if replace:
+        await _replace(session, set(seen), report, actor=actor, now=now)
     await _flag(session, imported, report)
     await audit.record(
         session=session,
@@ -305,10 +360,41 @@ async def import_rows(
             "champions": report.champions,
             "problems": len(report.problems),
             "flagged": len(report.flagged),
+            "replace": replace,
+            "removed": report.removed,
+            "retired": report.retired,
         },
         now=now,
     )
     return report
+
+
+async def _replace(
+    session: AsyncSession, listed: set[str], report: ImportReport, *, actor: str, now: dt.datetime
+) -> None:
+    """Everyone not in `listed` leaves their team; champions among them are retired."""
+    from bot.services import champions
+
+    for member in (await session.exec(select(TeamMember))).all():
+        if member.user_id not in listed:
+            await session.delete(member)
+            report.removed += 1
+    active = (await session.exec(select(Champion).where(col(Champion.active)))).all()
+    for champion in active:
+        if champion.user_id in listed:
+            continue
+        await champions.retire(
+            session=session, user_id=champion.user_id, reason="not in the roster", now=now
+        )
+        report.retired += 1
+        await audit.record(
+            session=session,
+            actor=actor,
+            action="champion.remove",
+            subject=champion.user_id,
+            details={"reason": "not in the roster file (replace)", "source": "import"},
+            now=now,
+        )
 
 
 async def _flag(
