@@ -536,11 +536,12 @@ def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> N
 # and never tuned against, is below them: these floors are what it measures now, so a
 # regression in understanding fails CI while the gap stays visible.
 FLOORS = {
-    # Three known too-permissive answers: "can i use something else meanwhile?" while a seat
-    # is pending (no tool named: read as the approved one), and twice "do the tools train on
-    # our code?" (an overview read as a question about code in prompts, which is allowed).
-    "policy_questions.yaml": {"verdict_accuracy": 0.96, "too_permissive": 3},
-    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.90, "too_permissive": 2},
+    # Four known too-permissive answers: "can i use something else meanwhile?" while a seat
+    # is pending (no tool named: read as the approved one), twice "do the tools train on our
+    # code?" (an overview read as a question about code in prompts, which is allowed), and a
+    # CRM sync that copies contacts (read as business logic, not data handling).
+    "policy_questions.yaml": {"verdict_accuracy": 0.96, "too_permissive": 4},
+    "policy_questions_heldout.yaml": {"verdict_accuracy": 0.91, "too_permissive": 1},
 }
 
 
@@ -714,4 +715,67 @@ def test_no_ask_back_where_the_tier_is_known_or_does_not_matter(
 def test_forbidden_deeds_are_incidents_and_plans_are_not(
     index: PolicyIndex, question: str, first_line: str
 ) -> None:
+    assert rendered(index, question).startswith(first_line)
+
+
+# -- what the eleventh batch taught -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        # words quoted as code, placeholders, lists that share a neutraliser: not data
+        ("can I paste the error msg `InvalidTokenSignature: token expired` into copilot?", ALLOWED),
+        ("db connection string with the password replaced by `<PASSWORD>` — ok to paste?", ALLOWED),
+        (
+            "ok to paste our `.env.example` (placeholders only, like `STRIPE_KEY=<changeme>`)"
+            " into copilot?",
+            ALLOWED,
+        ),
+        (
+            "prod logs from the storefront into cursor after I strip the user ids and session"
+            " tokens?",
+            ALLOWED,
+        ),
+        # ...while a secret written out, or named outside the quotes, still is
+        (
+            "can I paste `AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY` into"
+            " copilot?",
+            NOT_ALLOWED,
+        ),
+        ("can I paste the prod db password and the error `timeout` into copilot?", NOT_ALLOWED),
+        # "to use" a tool is not handing it data
+        (
+            "Is it ok to use Cursor to rename vars in the JWT validation middleware of our public"
+            " API? purely mechanical, no logic change",
+            f"{REVIEW} — *Security-critical* code in a *Customer-facing* system.",
+        ),
+        # a tier phrase's modifier still names the category; its head noun does not
+        (
+            "any issue using copilot to write a regex that validates UK postcodes on our signup"
+            " page?",
+            f"{REVIEW} — *Security-critical* code in a *Customer-facing* system.",
+        ),
+        ("copilot allowed in the hipaa cluster repos?", ALLOWED),
+        # "my lead" is a person's manager, not sales leads; a question is not a deed
+        (
+            "my lead reckons we can use Cursor on the PCI repo as long as Privacy Mode is"
+            " enforced — it's only a small refactor. is that right?",
+            NOT_ALLOWED,
+        ),
+        ("is sourcegraph cody approved? we're not in any pilot", NOT_ALLOWED),
+        (
+            "copilot agent mode with auto-approve switched on for the terraform repo, ok?",
+            NOT_ALLOWED,
+        ),
+        # a skipped security sign-off, already merged, is an incident
+        (
+            "last sprint I used Copilot to write the new OAuth scopes check for our public API;"
+            " it went through normal peer review but nobody from security signed off",
+            INCIDENT,
+        ),
+        ("can the CoE add the Linear MCP server to the allowlist? how do I ask", NOT_ALLOWED),
+    ],
+)
+def test_what_the_eleventh_batch_taught(index: PolicyIndex, question: str, first_line: str) -> None:
     assert rendered(index, question).startswith(first_line)

@@ -344,7 +344,8 @@ PLAN_CUES = frozenset("gonna wanna planning plan intend intending thinking consi
 DONE_MARKERS = frozenset(
     "yesterday ago last earlier already been was did had used ran gave turned merged "
     "pushed pasted shared uploaded committed deployed realised realized noticed oops "
-    "accidentally weekend overnight".split()
+    "accidentally weekend overnight suppressed waived skipped disabled restarted deleted "
+    "found friday monday turns didnt tell report notify nervous".split()
 )
 
 
@@ -366,8 +367,8 @@ def _told_done(facts: Facts) -> bool:
 def _breached(facts: Facts) -> list[Rule]:
     """The rules a question says were already broken: it tells of something done, and a
     rule that forbids it was triggered ("the agent merged its own PR last night")."""
-    if not _told_done(facts):
-        return []
+    if not _told_done(facts) or not set(facts.tokens) & DONE_MARKERS:
+        return []  # "agent mode with auto-approve switched on for the terraform repo, ok?"
     return [r for r, lifted in facts.triggered if not lifted and r.verdict is Verdict.not_allowed]
 
 

@@ -43,7 +43,8 @@ PAST_CUES = frozenset(
     "was were".split()
 )
 NOT_PAST = frozenset(
-    "hundred need allowed approved based hosted related generated masked redacted regulated "
+    "hundred failed enforced "
+    "need allowed approved based hosted related generated masked redacted regulated "
     "required scoped controlled unrelated detailed advanced speed feed embed seed red "
     "managed signed licensed supported preferred limited trusted marked named persisted "
     "reported embedded automated distributed nested scheduled needed expected interested "
@@ -55,7 +56,7 @@ LITERAL_SECRET = re.compile(
     r"\b(?:ghp_|gho_|ghs_|github_pat_|xox[abprs]-|sk_live_|rk_live_|sk-[A-Za-z0-9]{16}|AKIA"
     r"[0-9A-Z]{12}|AIza[0-9A-Za-z_-]{20})|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
     r"\bAuthorization:\s*(?:Basic|Bearer)\s+\S{8,}|\b[A-Z][A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)"
-    r"[A-Z0-9_]*\s*=\s*\S{12,}"
+    r"[A-Z0-9_]*\s*=\s*(?![<$]|\{\{|xxx|\*\*\*|changeme)\S{12,}"  # not a placeholder
 )
 REAL_CUES = frozenset("real actual live production prod unmasked unredacted raw".split())
 PERMISSION = (
@@ -125,6 +126,9 @@ NEAR_TOOL_CUES = frozenset(
     "into give giving gave put putting send sending sent drop dropping "
     "share sharing shared with to in dump dumped fed".split()
 )
+USE_VERBS = frozenset("use using have let ask get try run".split())
+# Words quoted as code (`InvalidTokenSignature: token expired`) are code, not data named.
+CODE_SPAN = re.compile(r"`[^`]*`")
 REQUEST_CUES = frozenset(
     "request requesting exception exemption seat process getting procure procurement".split()
 )
@@ -166,6 +170,8 @@ REQUEST_PHRASES = (
     ("add", "it", "to", "the", "allowlist"),
     ("on", "to", "the", "allowlist"),
     ("who", "approves"),
+    ("to", "the", "allowlist"),
+    ("how", "do", "i", "ask"),
 )
 RULES_CUES = frozenset("rule policy know tldr summary guideline guidelines road basics".split())
 # A named piece of code ("the onboarding wizard"): without a tool, enough to assume the
@@ -178,7 +184,8 @@ ARTEFACT_CUES = frozenset(
 # A change to code, for assuming the pack's default category when a tool is named too.
 WORK_CUES = ARTEFACT_CUES | frozenset(
     "write writing add adding fix fixing implement implementing build building refactor "
-    "refactoring change changing generate generating create creating compute computes".split()
+    "refactoring change changing generate generating create creating compute computes "
+    "draft drafting sql".split()
 )
 TRANSFORM_CUES = frozenset(
     "turn convert summarise summarize analyse analyze parse read clean explain dedupe".split()
@@ -354,6 +361,7 @@ class Reader:
                 self._hints.add(tokenize(word), tier.id)
         self._rules = {r.id: r for r in pack.rules}
         self._classes = {d.id: d for d in pack.data_classes}
+        self._neutralisable = {t for d in pack.data_classes for t in d.neutralises}
         # Words the pack gives meaning here: never "corrected" as typos.
         self.vocabulary = frozenset(
             token
@@ -400,7 +408,7 @@ class Reader:
         pack = self.pack
         tools = tuple(tools)
         words = set(tokens)
-        found_data, real = self._data_classes(tokens)
+        found_data, real = self._data_classes(_outside_code(text, tokens))
         if LITERAL_SECRET.search(text):
             literal = {d.id for d in pack.data_classes if d.literal}
             found_data |= literal
@@ -469,16 +477,29 @@ class Reader:
         spans = self._data.spans(tokens, negatable=True)
         found: set[str] = set()
         called_real: set[str] = set()
+        safe_ends: list[int] = []  # where neutralised data ends: a list goes on after it
         for start, end, target in spans:
-            real = start > 0 and tokens[start - 1] in REAL_CUES
-            neutral = not real and any(
-                target in self._classes[other].neutralises and start - 3 <= o_start <= end + 2
-                for o_start, _, other in spans
+            real = (
+                start > 0
+                and tokens[start - 1] in REAL_CUES
+                and not (start > 1 and tokens[start - 2] in NEGATIONS)  # "no actual passwords"
             )
-            if not neutral:
-                found.add(target)
-                if real:
-                    called_real.add(target)
+            neutral = not real and any(
+                target in self._classes[other].neutralises
+                and o_start <= end + 3
+                and o_end >= start - 3
+                for o_start, o_end, other in spans
+            )
+            # "strip the user ids and session tokens": the list shares its neutraliser
+            listed = target in self._neutralisable and any(
+                0 < start - e <= 3 and tokens[e] in {"and", "or", "plus", "&"} for e in safe_ends
+            )
+            if not real and (neutral or listed):
+                safe_ends.append(end)
+                continue
+            found.add(target)
+            if real:
+                called_real.add(target)
         return found, called_real
 
     def _near_tool(
@@ -495,6 +516,8 @@ class Reader:
         if "->" in text and places:
             return True
         for i, token in enumerate(tokens):
+            if token == "to" and tokens[i + 1 : i + 2] and tokens[i + 1] in USE_VERBS:
+                continue  # "ok to use cursor to rename vars": using it, not handing it data
             if token in NEAR_TOOL_CUES and any(0 < p - i <= 3 for p in places):
                 return True
         # "get the AI to turn a dump of prod orders into fixtures": the data goes in
@@ -538,3 +561,22 @@ def _tool_names(text: str) -> list[str]:
         for m in TOOL_QUESTION.findall(text)
         if m not in NOT_A_TOOL and m not in GENERIC_AI and not m.startswith(("ai-", "ai."))
     ]
+
+
+def _outside_code(text: str, tokens: Sequence[str]) -> list[str]:
+    """`tokens` without the words that appear only inside backtick-quoted code: an error
+    message or a snippet names no data class ("`token expired`"). A credential written out
+    in full is still found by LITERAL_SECRET on the whole text."""
+    quoted = set(re.findall(r"[a-z0-9]+", " ".join(CODE_SPAN.findall(text.lower()))))
+    if not quoted:
+        return list(tokens)
+    outside = re.findall(r"[a-z0-9]+", CODE_SPAN.sub(" ", text.lower()))
+    left = {word: outside.count(word) for word in quoted}  # as often as said outside quotes
+    kept = []
+    for token in tokens:
+        if token in left:
+            if left[token] <= 0:
+                continue
+            left[token] -= 1
+        kept.append(token)
+    return kept

@@ -336,11 +336,27 @@ class PolicyIndex:
                 if targets:
                     fixed = any(t in corrected for t in phrase)
                     hits += [Hit(k, item, " ".join(phrase), fixed) for k, item in targets]
+                    if size > 1 and all(k == "tier" for k, _ in targets):
+                        hits += self._categories_within(phrase)  # "signup page": signup
                     i += size
                     break
             else:
                 i += 1
         return hits
+
+    def _categories_within(self, phrase: tuple[str, ...]) -> list[Hit]:
+        """Category phrases among a tier phrase's modifiers (every word but the last, the
+        head noun): "signup page" says where the code runs (customer-facing) and what it
+        does (security-critical) at once; "hipaa cluster" names only a place."""
+        found: list[Hit] = []
+        modifiers = len(phrase) - 1
+        for size in range(modifiers, 0, -1):
+            for start in range(modifiers - size + 1):
+                sub = phrase[start : start + size]
+                for kind, item in self._phrases.get(sub, ()):
+                    if kind == "category" and all(h.id != item for h in found):
+                        found.append(Hit(kind, item, " ".join(sub), False))
+        return found
 
     def _rank_rules(self, tokens: list[str]) -> list[Rule]:
         """BM25-style ranking; a rule counts only when one of its keywords matched or the
