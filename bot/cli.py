@@ -113,7 +113,11 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_data.add_parsers(verbs)
 
-    try_ = verbs.add_parser("try", help='run a slash command locally: coe-bot try "/ai-policy …"')
+    try_ = verbs.add_parser(
+        "try",
+        help='send a slash command as Slack would: coe-bot try "/ai-policy …" (to the running'
+        " server's stand-in, else in this process)",
+    )
     try_.add_argument(
         "command_line", nargs="?", help='the command and its text, e.g. "/ai-policy secrets"'
     )
@@ -319,6 +323,13 @@ def _try(args: argparse.Namespace) -> int:
     if not args.command_line:
         print('coe-bot: say what to try, e.g. coe-bot try "/ai-policy"', file=sys.stderr)
         return EXIT_USAGE
+    from bot.trial import who_is
+
+    try:
+        args.user, args.channel = who_is(args.user, args.channel)
+    except ValueError as problem:
+        print(f"coe-bot: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, "text")
     db.prepare(settings.database_url)
@@ -373,7 +384,13 @@ async def _try_where(
             " to real Slack, or is not coe-bot), so this runs in this process instead",
             file=sys.stderr,
         )
-    return await run_command(settings, args.command_line, html=pages, **who)
+    note = (
+        ""
+        if args.local or mode == "slack"
+        else f"(no coe-bot server answers at {url}, so this ran in this process: what the bot"
+        " sends afterwards, like a champion's DM, is not shown. Start make run to see it.)"
+    )
+    return await run_command(settings, args.command_line, html=pages, note=note, **who)
 
 
 if __name__ == "__main__":

@@ -354,6 +354,7 @@ def _surveys_load(args: argparse.Namespace) -> int:
 
 def _surveys_list(_: argparse.Namespace) -> int:
     from bot.services import surveys
+    from bot.views.surveys import waiting_note
 
     settings = _prepared_settings()
 
@@ -368,8 +369,8 @@ def _surveys_list(_: argparse.Namespace) -> int:
                     went = await surveys.delivery(session=session, run=r)
                     lines.append(
                         f"  run #{r.id}\t{r.period}\t{r.status}\t{r.audience_size} asked: "
-                        f"{went.reached} sent, {went.waiting} waiting, {went.not_reached} failed"
-                        f"\tcloses {r.closes_at:%Y-%m-%d %H:%M} UTC"
+                        f"{went.reached} sent, {went.waiting} waiting{waiting_note(went)}, "
+                        f"{went.not_reached} failed\tcloses {r.closes_at:%Y-%m-%d %H:%M} UTC"
                     )
         return lines
 

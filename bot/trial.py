@@ -8,6 +8,7 @@ person would see (the ack and every later reply) comes back as readable text.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from typing import Any
 
@@ -44,6 +45,38 @@ async def directory() -> str:
         return "\n".join(lines) + "\n"
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,}$")
+
+
+def who_is(user: str, channel: str) -> tuple[str, str]:
+    """`--user` and `--channel` as IDs: `@alice` and `#ai-community` are looked up among the
+    stand-in's people and channels (`coe-bot try --users`). Raises ValueError, saying what
+    is accepted, for a name nobody has or something that is not an ID."""
+    workspace = FakeSlack(open_directory=True).workspace
+    if user.startswith("@"):
+        found = [u.id for u in workspace.users.values() if u.name == user[1:].lower()]
+        if not found:
+            raise ValueError(f"nobody is called {user}: see `coe-bot try --users`")
+        user = found[0]
+    if not _USER_ID.match(user):
+        raise ValueError(
+            f"--user takes a Slack user ID like U0ALICE, or @name from `coe-bot try --users`;"
+            f" not {user!r}"
+        )
+    if channel.startswith("#"):
+        named = [c.id for c in workspace.channels.values() if c.name == channel[1:].lower()]
+        if not named:
+            raise ValueError(f"there is no channel {channel}: see `coe-bot try --users`")
+        channel = named[0]
+    if not _CHANNEL_ID.match(channel):
+        raise ValueError(
+            f"--channel takes a channel ID like C0GENERAL, or #name from `coe-bot try --users`;"
+            f" not {channel!r}"
+        )
+    return user, channel
+
+
 def split_command(command_line: str) -> tuple[str, str]:
     command, _, text = command_line.strip().partition(" ")
     if command not in COMMANDS:
@@ -59,9 +92,10 @@ async def run_command(
     user_id: str,
     channel_id: str,
     html: list[str] | None = None,
+    note: str = "",
 ) -> str:
-    """What the person would see, as text; with `html`, an HTML preview of the same
-    replies (`bot.standin.preview`) is appended to it."""
+    """What the person would see, as text, under `note` (why it ran here); with `html`, an
+    HTML preview of the same replies (`bot.standin.preview`) is appended to it."""
     try:
         command, text = split_command(command_line)
     except BadInput as problem:
@@ -95,7 +129,7 @@ async def run_command(
             entries += [
                 {"kind": "modal", "where": "views.open", "message": v} for v in slack.views()
             ]
-            head = f"{command_line.strip()}  (as {user_id})\n"
+            head = f"{command_line.strip()}  (as {user_id})\n" + (f"{note}\n" if note else "")
             if html is not None:
                 html.append(_preview(command_line, sent.json(), entries))
             return _transcript(head, sent.status, sent.json(), entries)
@@ -216,6 +250,24 @@ def _preview(command_line: str, ack: dict[str, Any] | None, entries: list[dict[s
     return page(replies, title=command_line.strip())
 
 
+_MENTION = re.compile(r"([@#])([UWCG][A-Z0-9]{2,})\b")
+
+
+def _named(text: str) -> str:
+    """@U0ALICE and #C0COMMUNITY as Slack shows them, @alice and #ai-community, for the
+    stand-in's people and channels (`coe-bot try --users`); other IDs stay as they are."""
+    workspace = FakeSlack(open_directory=True).workspace
+    users = {u.id: u.name for u in workspace.users.values()}
+    channels = {c.id: c.name for c in workspace.channels.values() if not c.is_im}
+
+    def swap(found: re.Match[str]) -> str:
+        sign, ident = found[1], found[2]
+        name = (users if sign == "@" else channels).get(ident)
+        return f"{sign}{name}" if name else found[0]
+
+    return _MENTION.sub(swap, text)
+
+
 def _transcript(
     head: str, status: int, ack: dict[str, Any] | None, entries: list[dict[str, Any]]
 ) -> str:
@@ -228,5 +280,5 @@ def _transcript(
     for entry in shown:
         parts.append(f"\n── {_heading(entry)} ──\n")
         if entry["kind"] not in {"refused", "home"}:
-            parts.append(render_message(entry["message"]))
+            parts.append(_named(render_message(entry["message"])))
     return "".join(parts)

@@ -49,7 +49,7 @@ expect() {  # the last command's output says this
 run "${bin}" try "/ai-policy can I use copilot on payment code in a regulated service"
 run "${bin}" try "/ai-policy"
 run "${bin}" try "/ai-coe policy reload" --user U0ADMIN
-expect "loaded (sha256"
+expect "loaded from"
 run "${bin}" prompts import --starter
 run "${bin}" try "/prompts unit tests"
 run "${bin}" teams template

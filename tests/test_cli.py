@@ -253,9 +253,9 @@ def test_teams_import_creates_and_updates_without_duplicates(tmp_path: Path) -> 
     listed = run(
         tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
     )
-    assert "<@U0DAVE>" not in listed.stdout  # mentions are shown as @U… by try
-    assert "@U0DAVE · search · python, go" in listed.stdout
-    assert "@U0BOB" not in listed.stdout
+    assert "<@U0DAVE>" not in listed.stdout  # mentions are shown by name by try
+    assert "@dave · search · python, go" in listed.stdout
+    assert "@bob" not in listed.stdout
 
 
 def test_a_roster_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -325,7 +325,7 @@ def test_a_roster_with_bad_rows_says_which_and_imports_only_the_good_ones(
     listed = run(
         tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
     )
-    assert "@U0BOB · payments · python" in listed.stdout
+    assert "@bob · payments · python" in listed.stdout
     for absent in ("U0LONG1", "U0SHORT1", "U0EXTRA1", "U0TOPIC1", "search"):
         assert absent not in listed.stdout
 
@@ -343,7 +343,7 @@ def test_the_roster_template_imports_as_it_is(tmp_path: Path) -> None:
     listed = run(
         tmp_path, "try", "/ai-coe champions list", "--user", "U0ADMIN", COE_ADMINS="U0ADMIN", **env
     )
-    assert "@U0CAROL · payments · security, code-review" in listed.stdout
+    assert "@carol · payments · security, code-review" in listed.stdout
 
 
 def test_help_names_every_verb_and_shows_defaults(tmp_path: Path) -> None:
@@ -445,7 +445,9 @@ def test_try_converts_names_as_slack_does_and_lists_who_is_there(tmp_path: Path)
         **env,
     )
     assert subscribed.returncode == 0, subscribed.stderr
-    assert "#C0COMMUNITY gets the digest every mon at 09:00 (Europe/Paris)" in subscribed.stdout
+    assert "#ai-community gets the digest every mon at 09:00 (Europe/Paris)" in subscribed.stdout
+    trail = json.loads(run(tmp_path, "export", "audit", "--format", "json", **env).stdout)
+    assert [e["subject"] for e in trail if e["action"] == "digest.subscribe"] == ["C0COMMUNITY"]
     added = run(
         tmp_path,
         "try",
@@ -454,7 +456,7 @@ def test_try_converts_names_as_slack_does_and_lists_who_is_there(tmp_path: Path)
         "U0ADMIN",
         **env,
     )
-    assert "@U0BOB is now a champion of *payments* for python." in added.stdout
+    assert "@bob is now a champion of *payments* for python." in added.stdout
     unknown = run(
         tmp_path,
         "try",

@@ -240,7 +240,7 @@ async def test_survey_and_champion_sections(
     preview = await admin(sender, running, slack, "digest preview surveys champions questions")
     assert "Pulse: 0 of 2 answered (0%)" in preview
     assert "<@U0BOB> (1)" in preview  # one answer rated helpful, one not: thanked once
-    assert "2 answered, median time to answer 0.0 h" in preview
+    assert "2 answered, median time to answer 0 min" in preview
 
 
 async def test_an_archived_digest_channel_pauses_and_resumes_as_it_was(

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from bot.services.policy_pack import default_pack_path
 from bot.standin import FakeSlack, console
 from tests.conftest import RunningApp
 from tests.helpers import clean_env, coe_bot_command
@@ -95,7 +96,7 @@ async def test_try_sends_the_command_to_the_running_server_and_shows_what_the_bo
     reload = await _try_async(tmp_path, "/ai-coe policy reload", "--user", "U0ADMIN", **env)
     assert reload.returncode == 0, reload.stderr
     assert f"(as U0ADMIN, on the server at {base})" in reload.stdout
-    assert "loaded (sha256" in reload.stdout
+    assert "loaded from `the shipped default pack`" in reload.stdout
 
     asked = await _try_async(tmp_path, "/ask-champion how do I test code that calls an LLM?", **env)
     assert asked.returncode == 0, asked.stderr
@@ -178,3 +179,41 @@ async def test_the_console_answers_only_this_machine() -> None:
             else:
                 with pytest.raises(web.HTTPNotFound):
                     await match.handler(request)
+
+
+async def test_a_pack_named_in_env_after_the_start_is_what_reload_loads(
+    standin_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The README's way: copy the pack, name it in .env, reload the running server."""
+    _base, env = standin_server
+    mine = tmp_path / "my-policy.yaml"
+    mine.write_text(
+        default_pack_path()
+        .read_text()
+        .replace('version: "2026.11.0"', 'version: "2026.12.0-mine"', 1)
+    )
+    (tmp_path / ".env").write_text("POLICY_PACK=my-policy.yaml\n")
+    done = await _try_async(tmp_path, "/ai-coe policy reload", "--user", "U0ADMIN", **env)
+    assert done.returncode == 0, done.stderr
+    assert "version *2026.12.0-mine* loaded from `my-policy.yaml`" in done.stdout
+    asked = await _try_async(tmp_path, "/ai-policy", **env)
+    assert "2026.12.0-mine" in asked.stdout  # the server answers from it
+
+
+def test_try_takes_names_refuses_what_is_not_an_id_and_says_when_it_ran_here(
+    tmp_path: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'try.db'}"}
+    by_name = _try(tmp_path, "/ai-policy copilot", "--user", "@erin", **env)
+    assert by_name.returncode == 0, by_name.stderr
+    first, note = by_name.stdout.splitlines()[:2]
+    assert first == "/ai-policy copilot  (as U0ERIN)"
+    assert "no coe-bot server answers at" in note
+    assert "is not shown. Start make run to see it." in note
+    for user, said in (("erin", "--user takes a Slack user ID"), ("@nobody", "nobody is called")):
+        refused = _try(tmp_path, "/ai-policy copilot", "--user", user, **env)
+        assert refused.returncode == 2
+        assert said in refused.stderr
+        assert refused.stdout == ""
+    local = _try(tmp_path, "/ai-policy copilot", "--local", **env)
+    assert "no coe-bot server answers" not in local.stdout  # asked for: nothing to explain

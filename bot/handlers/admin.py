@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import ConfigError, load_settings
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.handlers import champions_admin, digests_admin, survey_new, surveys
@@ -74,6 +76,9 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
 
 
 async def _reload(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
+    configured = _configured_pack()
+    if configured is not None:  # POLICY_PACK set or changed in .env since the start
+        deps.policy.path = configured
     source = str(deps.policy.path or "the shipped default pack")
     try:
         active = deps.policy.load()
@@ -90,6 +95,14 @@ async def _reload(deps: Deps, user_id: str, respond: AsyncRespond) -> None:
             session=session, actor=user_id, active=active, trigger="reload", now=deps.clock()
         )
     logger.info("policy pack reloaded by %s: version %s", user_id, active.version)
-    await respond(
-        reload_message(active.loaded.pack.metadata.name, active.version, active.loaded.sha256)
-    )
+    meta = active.loaded.pack.metadata
+    await respond(reload_message(meta.name, active.version, active.loaded.sha256, source))
+
+
+def _configured_pack() -> Path | None:
+    """POLICY_PACK as the environment and `.env` say now (a reload reads the pack the
+    configuration names, as a restart would); None when neither sets it."""
+    try:
+        return load_settings().policy_pack
+    except ConfigError:
+        return None

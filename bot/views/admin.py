@@ -26,10 +26,10 @@ USAGE = (
 MAX_ERRORS_SHOWN = 20
 
 
-def reload_message(name: str, version: str, sha256: str) -> dict[str, Any]:
+def reload_message(name: str, version: str, sha256: str, source: str) -> dict[str, Any]:
     return ephemeral_text(
         f":white_check_mark: Policy pack *{escape(name)}* version *{escape(version)}* "
-        f"loaded (sha256 `{sha256[:12]}…`). The load is in the audit log."
+        f"loaded from `{escape(source)}` (sha256 `{sha256[:12]}…`). The load is in the audit log."
     )
 
 

@@ -21,7 +21,7 @@ def digest_message(digest: Digest) -> dict[str, Any]:
         blocks.append(section("*Prompts* — find them with `/prompts`\n" + "\n".join(lines)))
     if digest.asked or digest.answered:
         median = (
-            f", median time to answer {digest.median_hours_to_answer:.1f} h"
+            f", median time to answer {_duration(digest.median_hours_to_answer)}"
             if digest.median_hours_to_answer is not None
             else ""
         )
@@ -90,3 +90,8 @@ def subscriptions_message(found: list[DigestSubscription]) -> dict[str, Any]:
         "text": "Digests",
         "blocks": [section("*Digest subscriptions*\n" + "\n".join(lines))],
     }
+
+
+def _duration(hours: float) -> str:
+    """ "12 min" under an hour, else "3.5 h", as the champions list shows answer times."""
+    return f"{round(hours * 60)} min" if hours < 1 else f"{hours:.1f} h"

@@ -131,7 +131,12 @@ def results_message(query: str, page: SearchPage, offset: int) -> dict[str, Any]
 def top_message(this_week: list[Prompt], all_time: list[Prompt]) -> dict[str, Any]:
     if not this_week and not all_time:
         return _reply(
-            [section("No one has used a prompt yet. Search with `/prompts <words>` or add one.")],
+            [
+                section(
+                    "No one has used a prompt yet. Search with `/prompts <words>`, or share one"
+                    " with `/prompts add`."
+                )
+            ],
             "No top prompts yet",
         )
     blocks: list[Block] = []

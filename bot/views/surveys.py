@@ -217,7 +217,7 @@ def left_out_line(left_out: dict[str, int]) -> str | None:
     return f"{total} left out: {_counts(left_out)}" if total else None
 
 
-def _waiting(delivery: Delivery) -> str:
+def waiting_note(delivery: Delivery) -> str:
     """ " (2 waiting for the survey's hour, their time; next at 2026-12-07 09:00 UTC)"."""
     notes = []
     if delivery.local_hour:
@@ -234,7 +234,7 @@ def status_lines(run: SurveyRun, title: str, delivery: Delivery) -> list[str]:
         f"{run.closes_at:%Y-%m-%d %H:%M} UTC): {plural(delivery.asked, 'person', 'people')} "
         "asked",
         f"• sent: {delivery.reached}",
-        f"• waiting: {delivery.waiting}{_waiting(delivery)}",
+        f"• waiting: {delivery.waiting}{waiting_note(delivery)}",
         f"• could not be reached: {delivery.not_reached}"
         + (f" ({_counts(delivery.unreached)})" if delivery.unreached else ""),
     ]
@@ -250,7 +250,7 @@ def delivery_lines(delivery: Delivery) -> list[str]:
     if delivery.not_reached:
         parts.append(f"{delivery.not_reached} could not be reached ({_counts(delivery.unreached)})")
     if delivery.waiting:
-        parts.append(f"{delivery.waiting} not yet delivered" + _waiting(delivery))
+        parts.append(f"{delivery.waiting} not yet delivered" + waiting_note(delivery))
     lines = [f"_{delivery.asked} asked: {', '.join(parts)}._"] if parts else []
     if left := left_out_line(delivery.left_out):
         lines.append(f"_{left} before asking._")
