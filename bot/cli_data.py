@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -586,8 +587,6 @@ async def _json_array(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 
 def _date(raw: str) -> Any:
-    import datetime as dt
-
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
@@ -601,6 +600,7 @@ def _export_resource(args: argparse.Namespace) -> int:
     import json
 
     from bot import csvsafe
+    from bot.api import json_default
     from bot.services import audit, review
 
     readers = {
@@ -640,10 +640,13 @@ def _export_resource(args: argparse.Namespace) -> int:
                     break
                 for row in rows:
                     if args.format == "json":
-                        out.write(("[\n" if not written else ",\n") + json.dumps(row, default=str))
+                        out.write(
+                            ("[\n" if not written else ",\n")
+                            + json.dumps(row, default=json_default)
+                        )
                         written += 1
                     elif args.format == "ndjson":
-                        out.write(json.dumps(row, default=str) + "\n")
+                        out.write(json.dumps(row, default=json_default) + "\n")
                         written += 1
                     else:
                         if writer is None:
@@ -688,9 +691,14 @@ def _bar(done: int, total: int, width: int = 30) -> str:
 
 
 def _flat(value: Any) -> Any:
+    """A CSV cell: nested values as JSON, moments as ISO 8601, like the JSON formats."""
     import json
 
-    return json.dumps(value, default=str) if isinstance(value, dict | list) else value
+    from bot.api import json_default
+
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=json_default)
+    return json_default(value) if isinstance(value, dt.datetime | dt.date) else value
 
 
 def _prepared_settings() -> Settings:

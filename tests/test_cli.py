@@ -520,3 +520,17 @@ def test_a_topic_may_have_a_slash_and_the_refusal_names_the_separator(tmp_path: 
     assert "line 3: “c++-(legacy)” is not a topic" in done.stdout
     assert "separate topics with ; in a roster" in done.stdout
     assert "1 person mapped to teams, 1 champion" in done.stdout
+
+
+def test_exports_write_moments_as_iso_8601(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'iso.db'}"}
+    roster = tmp_path / "teams.csv"
+    roster.write_text("user_id,team,is_champion,topics\nU0BOB,payments,true,python\n")
+    assert run(tmp_path, "teams", "import", str(roster), **env).returncode == 0
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$")
+    rows = json.loads(run(tmp_path, "export", "audit", "--format", "json", **env).stdout)
+    moments = [v for row in rows for v in row.values() if isinstance(v, str) and v[:2] == "20"]
+    assert moments
+    assert all(iso.match(v) for v in moments), moments
+    as_csv = run(tmp_path, "export", "audit", **env).stdout
+    assert re.search(r",\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", as_csv), as_csv

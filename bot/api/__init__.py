@@ -144,5 +144,16 @@ def page(items: list[dict[str, Any]], limit: int, key: str = "id") -> dict[str, 
     }
 
 
+def json_default(value: Any) -> Any:
+    """How the API and the exports write what JSON has no type for: a moment as ISO 8601
+    with its offset (`2026-12-07T00:59:21.804234+00:00`, RFC 3339 as OpenAPI's date-time
+    expects), a day as `2026-12-07`, anything else as its text."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+    return web.json_response(
+        data, status=status, dumps=lambda d: json.dumps(d, default=json_default)
+    )
