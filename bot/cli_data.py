@@ -213,10 +213,13 @@ def _teams_template(_: argparse.Namespace) -> int:
     ]
     print("\n".join(rows))
     print(
-        "user_id: a Slack member ID (profile, then ⋮, then Copy member ID); team: a team name;"
-        " is_champion: true or false; topics: phrases separated by ; (code review;python);"
-        f" tier (optional): the team's default policy tier, one of {', '.join(tiers)}."
-        " Edit it, then: coe-bot teams import teams.csv",
+        "Columns (the CSV above is on standard output, this help on standard error):\n"
+        "  user_id      a Slack member ID (profile, then ⋮, then Copy member ID)\n"
+        "  team         a team name\n"
+        "  is_champion  true or false\n"
+        "  topics       phrases separated by ; (code review;python)\n"
+        f"  tier         optional: the team's default policy tier, one of {', '.join(tiers)}\n"
+        "Edit it, then: coe-bot teams import teams.csv",
         file=sys.stderr,
     )
     return 0

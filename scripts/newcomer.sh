@@ -54,7 +54,7 @@ run "${bin}" prompts import --starter
 run "${bin}" try "/prompts unit tests"
 run "${bin}" teams template
 cp "${work}/out" "${work}/all.txt"
-grep -v '^user_id: a Slack member ID' "${work}/all.txt" >"${work}/teams.csv"
+grep -E '^(user_id,|U)' "${work}/all.txt" >"${work}/teams.csv"  # the CSV, not the help
 run "${bin}" teams import "${work}/teams.csv"
 expect "5 people mapped to teams"
 run "${bin}" try "/ask-champion how do I test code that calls an LLM?"

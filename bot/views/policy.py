@@ -308,7 +308,9 @@ def overview_message(pack: PolicyPack) -> dict[str, Any]:
             if c.category == category.id
         ]
         blocks.append(
-            section(f"*{escape(category.name)}* — {escape(clip(category.description, 300))}\n")
+            section(
+                f"*{escape(category.name)}* — {escape(first_sentence(category.description, 400))}"
+            )
         )
         blocks.append(context(" · ".join(lines)))
     blocks.append(divider())

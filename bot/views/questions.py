@@ -59,7 +59,7 @@ def help_message() -> dict[str, Any]:
 
 def champion_dm(question: Question, reason: str | None) -> tuple[str, list[Block]]:
     value = str(question.id)
-    why = f" (you are {escape(reason)})" if reason else ""
+    why = f" (it came to you as {escape(reason)})" if reason else ""
     blocks = [
         section(f":raising_hand: <@{question.asker_id}> asks{why}:\n{_quote(question.text)}"),
         actions(
