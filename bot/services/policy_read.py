@@ -444,7 +444,7 @@ class Reader:
                 if brand.lower() not in NOT_A_BRAND and not self.is_pack_word(brand.lower()):
                     unlisted.append((f"{brand} AI" if before else f"the AI in {brand}", rule))
                     break
-        hinted = {t for _, t in self._hints.find(tokens)}
+        hinted = {t for _, t in self._hints.find(tokens, negatable=True)}
         tiers = tuple(tiers)
         doubted: tuple[Tier, ...] = ()
         if tiers and any(_has_phrase(tokens, p) for p in DOUBT_PHRASES):
@@ -540,7 +540,8 @@ def _incident(tokens: Sequence[str], words: set[str]) -> bool:
     if any(_has_phrase(tokens, p) for p in PERMISSION) or tokens[:1] in ASKING_OPENERS:
         return False
     past = {t for t in words if len(t) > 4 and t.endswith("ed") and t not in NOT_PAST}
-    return bool(words & PAST_CUES or past)
+    said = {t for i, t in enumerate(tokens) if t in PAST_CUES and tokens[i + 1 : i + 2] != ["only"]}
+    return bool(said or past)  # "read-only" is not "read"
 
 
 def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
