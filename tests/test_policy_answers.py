@@ -536,12 +536,11 @@ def test_a_pilot_tool_asks_whether_the_team_is_enrolled(index: PolicyIndex) -> N
 # and never tuned against, is below them: these floors are what it measures now, so a
 # regression in understanding fails CI while the gap stays visible.
 FLOORS = {
-    # Seven known too-permissive answers, each an overview read as a question about a tool or
-    # data ("do the tools train on our code?" twice, "do i need AI training before i use
-    # copilot?", "what if copilot copies GPL code?", "claude through copilot's model picker vs
-    # the claude app"), plus "can i use something else meanwhile?" while a seat is pending
-    # and a CRM sync that copies contacts (read as business logic, not data handling).
-    "policy_questions.yaml": {"verdict_accuracy": 0.95, "too_permissive": 7},
+    # Three known too-permissive answers: "can i use something else meanwhile?" while a seat
+    # is pending (no tool named: read as the approved one), a CRM sync that copies contacts
+    # (read as business logic, not data handling), and "is claude through copilot's model
+    # picker any different from the claude app?" (answered for the model picker).
+    "policy_questions.yaml": {"verdict_accuracy": 0.955, "too_permissive": 3},
     "policy_questions_heldout.yaml": {"verdict_accuracy": 0.91, "too_permissive": 1},
 }
 
@@ -819,4 +818,32 @@ def test_what_the_eleventh_batch_taught(index: PolicyIndex, question: str, first
     ],
 )
 def test_what_the_twelfth_batch_taught(index: PolicyIndex, question: str, first_line: str) -> None:
+    assert rendered(index, question).startswith(first_line)
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        # a general question that names a tool or code is about the policy's guidance
+        (
+            "do i need to do some AI training before i use copilot?",
+            f"{REVIEW} — with an approved tool and your company account",
+        ),
+        (
+            "whats the deal with AI and licences, like what if copilot copies some GPL code?",
+            f"{REVIEW} — with an approved tool and your company account",
+        ),
+        (
+            "do the tools train on our code? how long do they keep prompts",
+            f"{REVIEW} — with an approved tool and your company account",
+        ),
+        # ...while a question about doing it is answered for the tool or the data
+        ("can i use copilot?", ALLOWED),
+        ("can i paste our code into copilot chat?", ALLOWED),
+        ("can i paste the training data with customer emails into copilot?", NOT_ALLOWED),
+    ],
+)
+def test_general_questions_get_the_policy_not_a_tool_status(
+    index: PolicyIndex, question: str, first_line: str
+) -> None:
     assert rendered(index, question).startswith(first_line)

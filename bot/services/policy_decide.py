@@ -36,6 +36,7 @@ from bot.services.policy_pack import (
 from bot.services.policy_read import (
     ARTEFACT_CUES,
     CODE_CUES,
+    GENERAL_CUES,
     RULES_CUES,
     WORK_CUES,
     Facts,
@@ -156,6 +157,8 @@ def decide(
         facts = replace(facts, enrolled=enrolled)
     if intent is Intent.overview or any(r.names_tools for r, _ in facts.triggered):
         facts = replace(facts, tools=())  # the overview names tools itself; "gemini in copilot"
+    if intent is Intent.overview and not facts.sensitive:
+        facts = replace(facts, data=(), real=())  # "do the tools train on our code?"
     chosen_category = pack.category(category) if category else None
     if chosen_category:
         categories = [chosen_category]
@@ -377,13 +380,23 @@ def _intent(facts: Facts) -> Intent:
         return Intent.incident
     if facts.request:
         return Intent.request
-    if facts.data and (facts.prompt or (facts.real and not facts.categories)):
+    general = bool(set(facts.tokens) & GENERAL_CUES)
+    if (
+        facts.data
+        and (facts.prompt or (facts.real and not facts.categories))
+        and not (general and not facts.sensitive)  # "do the tools train on our code?"
+    ):
         return Intent.data_in_prompt
     if facts.categories or facts.triggered:
         return Intent.may_i
     usable = all(t.status is not ToolStatus.not_allowed for t in facts.tools)
-    if facts.tools and usable and not facts.unlisted and set(facts.tokens) & RULES_CUES:
-        return Intent.overview  # "the rules for copilot-style tools"
+    if (
+        facts.tools
+        and usable
+        and not facts.unlisted
+        and (general or set(facts.tokens) & RULES_CUES)
+    ):
+        return Intent.overview  # "the rules for copilot-style tools", "training before copilot"
     if facts.tools or facts.unlisted:
         return Intent.tool_approved
     if facts.generic or facts.tiers:

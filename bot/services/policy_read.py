@@ -174,6 +174,12 @@ REQUEST_PHRASES = (
     ("how", "do", "i", "ask"),
 )
 RULES_CUES = frozenset("rule policy know tldr summary guideline guidelines road basics".split())
+# A general question that names a tool is about the policy, not the tool's approval: "do I
+# need AI training before I use copilot?", "what if copilot copies GPL code?".
+GENERAL_CUES = frozenset(
+    "training trained train licence license licences licenses licensing copyright gpl "
+    "retention retain guidance difference".split()
+)
 # A named piece of code ("the onboarding wizard"): without a tool, enough to assume the
 # default category; "write code" alone is not (the category is asked).
 ARTEFACT_CUES = frozenset(
