@@ -540,7 +540,7 @@ FLOORS = {
     # is pending (no tool named: read as the approved one), a CRM sync that copies contacts
     # (read as business logic, not data handling), and "is claude through copilot's model
     # picker any different from the claude app?" (answered for the model picker).
-    "policy_questions.yaml": {"verdict_accuracy": 0.955, "too_permissive": 3},
+    "policy_questions.yaml": {"verdict_accuracy": 0.958, "too_permissive": 3},
     "policy_questions_heldout.yaml": {"verdict_accuracy": 0.91, "too_permissive": 1},
 }
 
@@ -844,6 +844,41 @@ def test_what_the_twelfth_batch_taught(index: PolicyIndex, question: str, first_
     ],
 )
 def test_general_questions_get_the_policy_not_a_tool_status(
+    index: PolicyIndex, question: str, first_line: str
+) -> None:
+    assert rendered(index, question).startswith(first_line)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can tabnine help with a few things in the pci repo",
+        "can i use cc for some changes in our internal admin tool?",
+        "copilot in the customer portal repo, whats the rule",
+    ],
+)
+def test_work_of_no_kind_in_a_named_tier_asks_what_the_code_does(
+    index: PolicyIndex, question: str
+) -> None:
+    text = rendered(index, question)
+    assert text.startswith(":question: *What does the code do?*"), text
+    # each choice says what it would mean, so the ask-back answers too
+    assert all(":" in line for line in text.splitlines()[1:5])
+    assert "*Not allowed*" in text or "*Allowed*" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        ("claude code for a one-off script that bulk relabels jira tickets for my team?", ALLOWED),
+        (
+            "can i vibe code a hackathon thing w/ cursor? totally throwaway, no customer data",
+            ALLOWED,
+        ),
+        ("is copilot ok in the hipaa cluster", ALLOWED),
+    ],
+)
+def test_named_work_or_a_tool_question_is_not_asked_about(
     index: PolicyIndex, question: str, first_line: str
 ) -> None:
     assert rendered(index, question).startswith(first_line)

@@ -153,6 +153,7 @@ def decide(
     decides), `enrolled` the answer to "is your team in the pilot?". `escape` makes
     user text safe for mrkdwn."""
     intent = _intent(facts)
+    named_tools = bool(facts.tools)
     if enrolled is not None:
         facts = replace(facts, enrolled=enrolled)
     if intent is Intent.overview or any(r.names_tools for r, _ in facts.triggered):
@@ -293,6 +294,21 @@ def decide(
     about_code = intent is Intent.may_i or (
         intent is Intent.overview and bool(set(facts.tokens) & CODE_CUES)
     )
+    tokens = list(facts.tokens)
+    vague = named_tools and (
+        bool(set(tokens) & VAGUE_WORK_CUES)
+        or any(tokens[i : i + 2] == ["do", "stuff"] for i in range(len(tokens)))
+        or any(t in {"thing", "things"} and tokens[i - 1] in FEW for i, t in enumerate(tokens))
+    )
+    unsaid = (not categories or assumed_category) and tier_source in {"asked", "team"}
+    if unsaid and vague and ruling.verdict is not Verdict.not_allowed:
+        # "can tabnine help with a few things in the pci repo": work, but which kind decides
+        options = _category_options(pack, facts, chosen, escape)
+        if options:
+            ruling.verdict, ruling.ask, ruling.reasons = None, options, []
+            ruling.intent = Intent.may_i
+            ruling.ask_why = "The answer depends on what the code does."
+            return ruling
     if not reasons and tier_source and not categories and about_code:
         options = _category_options(pack, facts, chosen, escape)
         if options:
@@ -335,6 +351,10 @@ def _verdict_of(reasons: Sequence[Reason]) -> Verdict | None:
     return reasons[0].verdict if reasons else None
 
 
+# Work named without saying what kind ("a few things", "some changes", "do stuff",
+# "whats the rule"): with a tool and a tier, the category decides, so it is asked.
+VAGUE_WORK_CUES = frozenset("change changes rule rules".split())
+FEW = frozenset("few some couple other small random misc various".split())
 # A question about what may be done next, not about what was done ("can the AI reviewer
 # count as the second approver if one human already approved?").
 FUTURE_CUES = frozenset("can could may should would will want wants wanna planning going".split())
@@ -584,5 +604,6 @@ def _category_options(
     if len(set(verdicts.values())) <= 1:
         return []
     return [
-        Option("category", c.id, c.name, gist(c.description)) for c in reversed(pack.categories)
+        Option("category", c.id, c.name, gist(c.description), verdict=verdicts[c.id])
+        for c in reversed(pack.categories)
     ]

@@ -256,7 +256,12 @@ def _ask_message(
     lines = [f":question: *{question}* {escape(ruling.ask_why)}"]
     outcomes: dict[tuple[Verdict, str], list[str]] = {}  # tiers with one answer share a line
     for option in ruling.ask:
-        if option.verdict is None:
+        if option.kind == "category" and option.verdict is not None:  # what it does, and then
+            lines.append(
+                f"• *{escape(option.label)}* — {escape(option.description)}:"
+                f" {VERDICT_LABEL[option.verdict]}"
+            )
+        elif option.verdict is None:
             lines.append(f"• *{escape(option.label)}* — {escape(option.description)}")
         else:
             outcomes.setdefault((option.verdict, option.why), []).append(
