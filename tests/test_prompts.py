@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -426,3 +427,78 @@ async def test_uses_and_new_prompts_record_the_persons_team(
         added = (await session.exec(select(Prompt).where(Prompt.title == "Team prompt"))).one()
     assert use.team == "payments"
     assert added.team == "payments"
+
+
+async def test_a_save_from_an_older_version_is_refused_not_overwriting(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    """Alice opens Edit on v1; an admin opens Edit too and saves v2; Alice's save of her
+    older modal is refused with a field error showing the current text, and v2 stays."""
+    prompt = await add_prompt(running, author="U0ALICE")
+    for user in ("U0ALICE", "U0ADMIN"):
+        await sender.block_action("prompt-edit", value=str(prompt.id), user_id=user)
+    await running.settle()
+    alice_modal, admin_modal = (c.args["view"] for c in slack.calls_to("views.open"))
+    assert '"version": 1' in alice_modal["private_metadata"]
+
+    admin_body = SAMPLE_BODY + "\nAlso cover None."
+    saved = await sender.view_submission(
+        "prompt-modal",
+        form("Admin's title", admin_body),
+        user_id="U0ADMIN",
+        private_metadata=admin_modal["private_metadata"],
+    )
+    assert saved.json()["response_action"] == "update"
+    late = await sender.view_submission(
+        "prompt-modal",
+        form("Alice's title", SAMPLE_BODY + "\nAlice's change."),
+        user_id="U0ALICE",
+        private_metadata=alice_modal["private_metadata"],
+    )
+    answer = late.json()
+    assert answer["response_action"] == "errors"
+    assert (
+        "changed since you opened it (version 1 → 2): nothing was saved" in answer["errors"]["body"]
+    )
+    assert "Admin's title" in answer["errors"]["body"]
+    [kept] = await stored(running)
+    assert (kept.title, kept.body, kept.version) == ("Admin's title", admin_body, 2)
+    async with running.deps.sessions() as session:
+        versions = (await session.exec(select(PromptVersion))).all()
+    assert [v.version for v in versions] == [1, 2]
+
+    # opened again, the edit starts from v2 and saves
+    again = await sender.view_submission(
+        "prompt-modal",
+        form("Alice's title", SAMPLE_BODY + "\nAlice's change."),
+        user_id="U0ALICE",
+        private_metadata=alice_modal["private_metadata"].replace('"version": 1', '"version": 2'),
+    )
+    assert again.json()["response_action"] == "update"
+    [latest] = await stored(running)
+    assert latest.version == 3
+
+
+async def test_two_saves_racing_from_one_version_cannot_both_win(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    prompt = await add_prompt(running, author="U0ALICE")
+    metadata = f'{{"channel": "C0GENERAL", "prompt_id": {prompt.id}, "version": 1}}'
+    first, second = await asyncio.gather(
+        sender.view_submission(
+            "prompt-modal",
+            form("One", SAMPLE_BODY + "\nOne."),
+            user_id="U0ALICE",
+            private_metadata=metadata,
+        ),
+        sender.view_submission(
+            "prompt-modal",
+            form("Two", SAMPLE_BODY + "\nTwo."),
+            user_id="U0ADMIN",
+            private_metadata=metadata,
+        ),
+    )
+    actions = sorted(r.json()["response_action"] for r in (first, second))
+    assert actions == ["errors", "update"]
+    [kept] = await stored(running)
+    assert kept.version == 2

@@ -18,6 +18,7 @@ class Submission:
     draft: PromptDraft
     prompt_id: int | None
     errors: dict[str, str] = field(default_factory=dict)
+    started_from: int | None = None  # the prompt's version when the edit modal opened
 
 
 def _value(values: dict[str, Any], block: PromptModal) -> str:
@@ -45,7 +46,9 @@ async def read_submission(view: dict[str, Any]) -> Submission:
         use_case=_value(values, PromptModal.use_case),
         tool=_value(values, PromptModal.tool),
     )
-    submission = Submission(draft=draft, prompt_id=prompt_id)
+    submission = Submission(
+        draft=draft, prompt_id=prompt_id, started_from=metadata_id(view, "version")
+    )
     try:
         draft.tags = parse_tags(_value(values, PromptModal.tags))
     except BadInput as error:

@@ -285,7 +285,11 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
                         editor_id=user,
                         is_admin=await deps.admins.is_admin(user),
                         now=deps.clock(),
+                        started_from=submission.started_from,
                     )
+        except prompts.StalePrompt as stale:
+            await ack(response_action="errors", errors={PromptModal.body.value: _stale(stale)})
+            return
         except prompts.DuplicatePrompt as duplicate:
             message = (
                 f"This is already in the library as “{duplicate.existing_title[:100]}”: "
@@ -306,6 +310,16 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
         )
         if saved.status == prompts.Status.pending and prompt_id is None:
             deps.background.spawn(_ask_for_review(deps, saved), name="prompt-review-request")
+
+
+def _stale(stale: prompts.StalePrompt) -> str:
+    """The field error for an edit someone else's save overtook: what it is now, in short."""
+    gist = " ".join(stale.body.split())
+    gist = gist if len(gist) <= 120 else gist[:119] + "…"
+    return (
+        f"{stale} It is now “{stale.title[:60]}”: {gist} Close this and open Edit again to"
+        " start from the current text."
+    )
 
 
 async def _ask_for_review(deps: Deps, prompt: Prompt) -> None:

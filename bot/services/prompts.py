@@ -76,6 +76,19 @@ class DuplicatePrompt(BadInput):
         self.existing_title = existing.title
 
 
+class StalePrompt(BadInput):
+    """An edit started from an older version than the prompt has now: someone saved in
+    between, and saving would overwrite their change. `title`, `body` and `version` are
+    the prompt as it is (plain values: the transaction that raised this rolls back)."""
+
+    def __init__(self, current: Prompt, started_from: int) -> None:
+        super().__init__(
+            f"This prompt changed since you opened it (version {started_from} → "
+            f"{current.version}): nothing was saved."
+        )
+        self.title, self.body, self.version = current.title, current.body, current.version
+
+
 def parse_tags(text: str) -> list[str]:
     """`testing, Code Review #python` -> ["testing", "code-review", "python"]."""
     parts = re.split(r"[,;\n]+", text) if re.search(r"[,;\n]", text) else text.split()
@@ -206,18 +219,33 @@ async def edit(
     editor_id: str,
     is_admin: bool,
     now: dt.datetime,
+    started_from: int | None = None,
 ) -> Prompt:
+    """Save `draft` over the prompt as a new version. `started_from` is the version the
+    editor opened: if another save came first, raises StalePrompt and changes nothing (the
+    version moves with a conditional UPDATE, so two saves racing from one version cannot
+    both win, on SQLite or PostgreSQL). Raises NotAllowed, DuplicatePrompt or BadInput as
+    `create` does."""
     prompt = await get_live(session=session, prompt_id=prompt_id)
     check_may_change(prompt, editor_id, is_admin=is_admin)
     draft = check_draft(draft)
     duplicate = await find_duplicate(session=session, body=draft.body, ignore_id=prompt_id)
     if duplicate is not None:
         raise DuplicatePrompt(duplicate)
+    base = prompt.version if started_from is None else started_from
+    moved = await session.exec(
+        update(Prompt)
+        .where(col(Prompt.id) == prompt_id, col(Prompt.version) == base)
+        .values(version=base + 1)
+    )
+    if moved.rowcount != 1:
+        await session.refresh(prompt)
+        raise StalePrompt(prompt, base)
+    prompt.version = base + 1
     prompt.title, prompt.body = draft.title, draft.body
     prompt.tags_text = " ".join(draft.tags)
     prompt.stack, prompt.use_case, prompt.tool = draft.stack, draft.use_case, draft.tool
     prompt.body_hash = normalised_hash(draft.body)
-    prompt.version += 1
     prompt.updated_at = now
     session.add(prompt)
     await session.flush()

@@ -240,7 +240,13 @@ def prompt_modal(*, channel_id: str | None, prompt: Prompt | None = None) -> dic
     """The add (or edit, when `prompt` is given) modal."""
     body = prompt.body if prompt else ""
     parts = [body[i : i + INPUT_MAX] for i in range(0, len(body), INPUT_MAX)] + ["", "", ""]
-    metadata = json.dumps({"channel": channel_id, "prompt_id": prompt.id if prompt else None})
+    metadata = json.dumps(
+        {
+            "channel": channel_id,
+            "prompt_id": prompt.id if prompt else None,
+            "version": prompt.version if prompt else None,  # what this edit started from
+        }
+    )
     blocks: list[Block] = [
         _input(
             PromptModal.heading,
