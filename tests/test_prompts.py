@@ -383,10 +383,10 @@ async def test_mine_lists_own_prompts_and_edit_opens_a_filled_modal(
     edit = next(b for b in buttons(listed) if b["action_id"] == "prompt-edit")
     await sender.block_action("prompt-edit", value=edit["value"])
     await running.settle()
-    [opened] = slack.calls_to("views.open")
+    [opened] = slack.views()  # opened at once as "Loading…", then filled
     values = {
         b["block_id"]: b["element"].get("initial_value", "")
-        for b in opened.args["view"]["blocks"]
+        for b in opened["blocks"]
         if b["type"] == "input"
     }
     assert values["title"] == "Design review"
@@ -438,7 +438,7 @@ async def test_a_save_from_an_older_version_is_refused_not_overwriting(
     for user in ("U0ALICE", "U0ADMIN"):
         await sender.block_action("prompt-edit", value=str(prompt.id), user_id=user)
     await running.settle()
-    alice_modal, admin_modal = (c.args["view"] for c in slack.calls_to("views.open"))
+    alice_modal, admin_modal = slack.views()
     assert '"version": 1' in alice_modal["private_metadata"]
 
     admin_body = SAMPLE_BODY + "\nAlso cover None."

@@ -142,8 +142,8 @@ async def test_claim_then_answer_by_modal_then_rate(
 
     await sender.block_action("question-answer", value=claim["value"], user_id="U0BOB")
     await running.settle()
-    [modal] = slack.calls_to("views.open")
-    metadata = modal.args["view"]["private_metadata"]
+    [modal] = slack.views()  # opened at once as "Loading…", then filled
+    metadata = modal["private_metadata"]
     done = await sender.view_submission(
         "question-answer-modal",
         {"answer": {"answer": {"type": "plain_text_input", "value": "Record the responses."}}},
@@ -557,3 +557,62 @@ async def test_a_few_words_without_a_question_mark_get_the_usage(
     async with running.deps.sessions() as session:
         asked = (await session.exec(select(Question.text))).all()
     assert asked == ["copilot licences?"]
+
+
+async def test_the_answer_modal_opens_before_any_query_and_then_fills(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    claim = dm_button(slack, "U0BOB", "question-answer")
+    slack.reset()
+    await sender.block_action("question-answer", value=claim["value"], user_id="U0BOB")
+    await running.settle()
+    opened, filled = slack.calls_to("views.open"), slack.calls_to("views.update")
+    assert [c.method for c in slack.calls if c.method.startswith("views.")] == [
+        "views.open",
+        "views.update",
+    ]
+    assert "Loading" in message_text(opened[0].args["view"])
+    [modal] = slack.views()
+    assert modal["callback_id"] == "question-answer-modal"
+    assert filled[0].args["hash"]  # the update names the view it fills
+
+
+async def test_an_expired_trigger_asks_for_another_click_not_an_error_reference(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    claim = dm_button(slack, "U0BOB", "question-answer")
+    slack.fail("views.open", error="expired_trigger_id")
+    told = slack.new_response_url()
+    await sender.block_action(
+        "question-answer", value=claim["value"], user_id="U0BOB", response_url=told
+    )
+    await running.settle()
+    reply = message_text(slack.responses_for(told)[0].body)
+    assert "please click the button again" in reply
+    assert "reference" not in reply
+    assert slack.views() == []
+
+
+async def test_a_question_answered_meanwhile_says_so_in_the_modal(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    await seed(running, slack)
+    await sender.command("/ask-champion", QUESTION)
+    await deliver(running)
+    claim = dm_button(slack, "U0BOB", "question-answer")
+    async with running.deps.sessions.begin() as session:
+        asked = await session.get(Question, int(claim["value"]))
+        assert asked is not None
+        asked.status = "answered"
+        session.add(asked)
+    await sender.block_action("question-answer", value=claim["value"], user_id="U0BOB")
+    await running.settle()
+    [modal] = slack.views()
+    assert "This question has been answered already." in message_text(modal)
+    assert not modal.get("submit")  # nothing to send from it

@@ -148,8 +148,8 @@ async def test_send_deliver_answer_change_and_results(
     )
     await sender.block_action("survey-answer", value=str(run_id))
     await running.settle()
-    [modal] = slack.calls_to("views.open")
-    assert modal.args["view"]["callback_id"] == "survey-answer-modal"
+    [modal] = slack.views()  # opened at once as "Loading…", then filled
+    assert modal["callback_id"] == "survey-answer-modal"
 
     missing = await sender.view_submission(
         "survey-answer-modal",

@@ -47,6 +47,47 @@ def button_id(value: str | None, what: str) -> int:
     return found
 
 
+# What Slack says when a trigger_id is past its 3 seconds or used already
+# (https://api.slack.com/methods/views.open#errors).
+EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
+
+
+async def open_modal_first(
+    client: AsyncWebClient,
+    trigger_id: str,
+    title: str,
+    fill: Callable[[], Awaitable[dict[str, Any]]],
+) -> None:
+    """Open a modal before any slow work and fill it after: a "Loading…" view goes up from
+    `trigger_id` at once (a trigger is good for 3 seconds), then `fill()` builds the real
+    view and `views.update` replaces the loading one, with the hash `views.open` returned so
+    an update never lands on a view that changed since. A `UserError` from `fill` is shown
+    in the modal. Raises BadInput ("click it again") when Slack says the trigger expired,
+    so the person never sees an internal-error reference."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.views.common import loading_view, notice_view
+
+    try:
+        opened = await client.views_open(trigger_id=trigger_id, view=loading_view(title))
+    except SlackApiError as error:
+        if error.response.get("error") in EXPIRED_TRIGGER:
+            raise BadInput(
+                "Slack took too long to open that; please click the button again."
+            ) from None
+        raise
+    view = opened["view"]
+    try:
+        filled = await fill()
+    except UserError as problem:
+        filled = notice_view(title, str(problem))
+    try:
+        await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
+    except SlackApiError as error:
+        if error.response.get("error") not in {"hash_conflict", "not_found"}:
+            raise  # closed or changed meanwhile: nothing to fill
+
+
 def metadata_id(view: dict[str, Any], key: str) -> int | None:
     """The row id a modal keeps in its `private_metadata` JSON under `key`, or None."""
     try:

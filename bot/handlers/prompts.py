@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, check_text, guarded, on_button
+from bot.handlers.common import button_id, check_text, guarded, on_button, open_modal_first
 from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
 from bot.services import prompt_moderation, prompt_search, prompts
@@ -234,12 +234,15 @@ async def _edit(
     deps: Deps, prompt_id: int, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
     user = body["user"]["id"]
-    async with deps.sessions() as session:
-        prompt = await prompts.get_live(session=session, prompt_id=prompt_id)
-    prompts.check_may_change(prompt, user, is_admin=await deps.admins.is_admin(user))
     channel = (body.get("channel") or {}).get("id")
-    modal = views.prompt_modal(channel_id=channel, prompt=prompt)
-    await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def fill() -> dict[str, Any]:
+        async with deps.sessions() as session:
+            prompt = await prompts.get_live(session=session, prompt_id=prompt_id)
+        prompts.check_may_change(prompt, user, is_admin=await deps.admins.is_admin(user))
+        return views.prompt_modal(channel_id=channel, prompt=prompt)
+
+    await open_modal_first(client, body["trigger_id"], "Edit prompt", fill)
 
 
 async def _delete(

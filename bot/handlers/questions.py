@@ -16,7 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, NotRecorded, UserError
-from bot.handlers.common import button_id, check_text, metadata_id, on_button
+from bot.handlers.common import (
+    button_id,
+    check_text,
+    metadata_id,
+    on_button,
+    open_modal_first,
+)
 from bot.models import Question, parse_id
 from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
@@ -279,12 +285,15 @@ async def _open_answer(
     client: AsyncWebClient,
 ) -> None:
     question_id = button_id(action.get("value"), "question")
-    async with deps.sessions() as session:
-        question = await session.get(Question, question_id)
-    if question is None or question.status not in {"open", "claimed"}:
-        raise BadInput("This question has been answered already.")
-    modal = views.answer_modal(question, {"question_id": question_id})
-    await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def fill() -> dict[str, Any]:
+        async with deps.sessions() as session:
+            question = await session.get(Question, question_id)
+        if question is None or question.status not in {"open", "claimed"}:
+            raise BadInput("This question has been answered already.")
+        return views.answer_modal(question, {"question_id": question_id})
+
+    await open_modal_first(client, body["trigger_id"], "Answer the question", fill)
 
 
 def _rate(helpful: bool) -> Callable[..., Awaitable[None]]:

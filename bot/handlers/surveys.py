@@ -11,7 +11,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, guarded, metadata_id, require_admin, tell
+from bot.handlers.common import (
+    button_id,
+    guarded,
+    metadata_id,
+    open_modal_first,
+    require_admin,
+    tell,
+)
 from bot.jobs import surveys as survey_jobs
 from bot.models import SurveyRun
 from bot.services import survey_results, surveys
@@ -104,22 +111,24 @@ async def _open_modal(
 ) -> None:
     user = body["user"]["id"]
     run_id = button_id(action.get("value"), "survey")
-    async with deps.sessions() as session:
-        run = await session.get(SurveyRun, run_id)
-        if run is None:
-            raise BadInput("That survey no longer exists.")
-        if run.status != "open" or deps.clock() >= run.closes_at:
-            raise surveys.SurveyClosed(run.closes_at)
-        definition = SurveyDefinition.model_validate(run.definition)
-        previous = await surveys.previous_answers(
-            session=session,
-            run_id=run_id,
-            user_id=user,
-            secret=deps.settings.survey_key(anonymous=definition.anonymous),
-        )
-    await client.views_open(
-        trigger_id=body["trigger_id"], view=views.answer_modal(definition, run_id, previous)
-    )
+
+    async def fill() -> dict[str, Any]:
+        async with deps.sessions() as session:
+            run = await session.get(SurveyRun, run_id)
+            if run is None:
+                raise BadInput("That survey no longer exists.")
+            if run.status != "open" or deps.clock() >= run.closes_at:
+                raise surveys.SurveyClosed(run.closes_at)
+            definition = SurveyDefinition.model_validate(run.definition)
+            previous = await surveys.previous_answers(
+                session=session,
+                run_id=run_id,
+                user_id=user,
+                secret=deps.settings.survey_key(anonymous=definition.anonymous),
+            )
+        return views.answer_modal(definition, run_id, previous)
+
+    await open_modal_first(client, body["trigger_id"], "Survey", fill)
 
 
 async def _confirmed(

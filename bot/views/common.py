@@ -79,3 +79,23 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     """`count` with its noun: "1 champion", "2 champions", "1 person" / "3 people"
     (`many` for an irregular plural); counts over 999 get thousands separators."""
     return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
+
+
+def loading_view(title: str) -> dict[str, Any]:
+    """The modal that opens at once from a trigger while the real one is built."""
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain("Cancel", 24),
+        "blocks": [section(":hourglass_flowing_sand: Loading…")],
+    }
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (why the real one cannot be shown)."""
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain("Close", 24),
+        "blocks": [section(escape(text))],
+    }
