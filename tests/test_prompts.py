@@ -502,3 +502,93 @@ async def test_two_saves_racing_from_one_version_cannot_both_win(
     assert actions == ["errors", "update"]
     [kept] = await stored(running)
     assert kept.version == 2
+
+
+async def _walk_pages(
+    sender: SlackSender,
+    running: RunningApp,
+    slack: FakeSlack,
+    first: dict[str, Any],
+    page_action: str,
+    entry_action: str,
+    user: str,
+) -> list[list[str]]:
+    """Every page of a paged list, by pressing Next: the entry IDs each page shows."""
+    pages, message = [], first
+    while True:
+        assert len(message["blocks"]) <= 50
+        assert_valid_message(message)
+        pages.append([b["value"] for b in buttons(message) if b["action_id"] == entry_action])
+        following = [
+            b for b in buttons(message) if b["action_id"] == page_action and b["value"] != "0"
+        ]
+        if not following:
+            return pages
+        url = slack.new_response_url()
+        await sender.block_action(
+            page_action, value=following[0]["value"], user_id=user, response_url=url
+        )
+        await running.settle()
+        message = slack.responses_for(url)[-1].body
+
+
+async def test_mine_pages_whole_prompts_with_the_true_total(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    made = []
+    for n in range(20):
+        made.append(
+            await add_prompt(
+                running,
+                title=f"Prompt {n:02d}",
+                body=f"{SAMPLE_BODY}\nVariant {n}.",
+                author="U0ALICE",
+                now=clock() + dt.timedelta(minutes=n),
+            )
+        )
+    first = (await sender.command("/prompts", "mine", user_id="U0ALICE")).json()
+    assert "*Your prompts* (20)" in message_text(first)
+    assert "Showing 1–11 of 20 prompts" in message_text(first)
+    pages = await _walk_pages(
+        sender, running, slack, first, "prompt-mine-page", "prompt-edit", "U0ALICE"
+    )
+    assert [len(p) for p in pages] == [11, 9]
+    seen = [v for p in pages for v in p]
+    assert sorted(seen, key=int) == sorted((str(p.id) for p in made), key=int)  # all, once
+
+
+async def test_the_review_queue_pages_every_waiting_prompt(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    waiting = []
+    for n in range(30):
+        async with running.deps.sessions.begin() as session:
+            waiting.append(
+                await prompts.create(
+                    session=session,
+                    draft=prompts.PromptDraft(
+                        title=f"Pending {n:02d}", body=f"{SAMPLE_BODY}\nPending {n}.", tags=[]
+                    ),
+                    author_id="U0BOB",
+                    team=None,
+                    now=clock() + dt.timedelta(minutes=n),
+                    needs_review=True,
+                )
+            )
+    sent = await sender.command("/ai-coe", "prompts review", user_id="U0ADMIN")
+    await running.settle()
+    first = slack.responses_for(sent.response_url)[-1].body
+    assert "30 prompts to review" in message_text(first)
+    pages = await _walk_pages(
+        sender, running, slack, first, "prompt-review-page", "prompt-review-publish", "U0ADMIN"
+    )
+    assert sum(len(p) for p in pages) == 30
+    assert sorted((v for p in pages for v in p), key=int) == sorted(
+        (str(p.id) for p in waiting), key=int
+    )
+    refused = slack.new_response_url()  # paging the queue is for admins too
+    await sender.block_action(
+        "prompt-review-page", value="11", user_id="U0ALICE", response_url=refused
+    )
+    await running.settle()
+    assert "CoE admins only" in message_text(slack.responses_for(refused)[-1].body)

@@ -21,7 +21,8 @@ from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
 from bot.services import prompt_moderation, prompt_search, prompts
 from bot.views import prompts as views
-from bot.views.common import ephemeral_text, escape, followup, section
+from bot.views.common import ephemeral_text, escape, followup
+from bot.views.paging import offset_of
 from bot.views.prompts import PromptActions, PromptModal
 
 logger = logging.getLogger(__name__)
@@ -131,8 +132,16 @@ async def _done(work: Awaitable[Any]) -> None:
     await work
 
 
-async def _mine(session: AsyncSession, user_id: str) -> dict[str, Any]:
-    return views.mine_message(list(await prompts.by_author(session=session, author_id=user_id)))
+PAGE_FETCH = 12  # more than a message's 50 blocks hold: paging keeps the ones that fit
+
+
+async def _mine(
+    session: AsyncSession, user_id: str, *, offset: int = 0, note: str = ""
+) -> dict[str, Any]:
+    found, total = await prompts.by_author(
+        session=session, author_id=user_id, limit=PAGE_FETCH, offset=offset
+    )
+    return views.mine_message(list(found), total=total, offset=offset, note=note)
 
 
 def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
@@ -155,6 +164,16 @@ def _register_card_actions(app: AsyncApp, deps: Deps) -> None:
     on(PromptActions.report, _report)
     on(PromptActions.edit, _edit)
     on(PromptActions.delete, _delete)
+
+    async def mine_page(
+        action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, _: AsyncWebClient
+    ) -> None:
+        offset = offset_of(action.get("value"))
+        async with deps.sessions() as session:
+            message = await _mine(session, body["user"]["id"], offset=offset)
+        await respond({**message, "replace_original": True})
+
+    on_button(app, deps, PromptActions.mine_page.value, mine_page)
 
 
 async def _use(
@@ -254,9 +273,7 @@ async def _delete(
         prompt = await prompts.remove(
             session=session, prompt_id=prompt_id, user_id=user, is_admin=is_admin, now=deps.clock()
         )
-        left = list(await prompts.by_author(session=session, author_id=user))
-    message = views.mine_message(left)
-    message["blocks"].insert(0, section(f"Deleted *{escape(prompt.title)}*."))
+        message = await _mine(session, user, note=f"Deleted *{escape(prompt.title)}*.")
     await respond({**message, "replace_original": True})
 
 

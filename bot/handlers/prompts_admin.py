@@ -10,7 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.deps import Deps
 from bot.handlers.common import button_id, guarded, require_admin
 from bot.services import prompt_moderation
-from bot.views.common import escape, section
+from bot.views.common import escape
+from bot.views.paging import offset_of
 from bot.views.prompts import PromptActions, review_message
 
 DECISIONS = {
@@ -21,9 +22,15 @@ DECISIONS = {
 DONE = {"publish": "Published", "hide": "Kept hidden", "delete": "Deleted"}
 
 
-async def review_queue_message(deps: Deps) -> dict[str, Any]:
+PAGE_FETCH = 12  # more than a message's 50 blocks hold: paging keeps the ones that fit
+
+
+async def review_queue_message(deps: Deps, *, offset: int = 0, note: str = "") -> dict[str, Any]:
     async with deps.sessions() as session:
-        return review_message(list(await prompt_moderation.review_queue(session=session)))
+        found, total = await prompt_moderation.review_queue(
+            session=session, limit=PAGE_FETCH, offset=offset
+        )
+    return review_message(list(found), total=total, offset=offset, note=note)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -54,6 +61,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 now=deps.clock(),
             )
         deps.prompt_replies.clear()
-        message = await review_queue_message(deps)
-        message["blocks"].insert(0, section(f"{DONE[decision]}: *{escape(prompt.title)}*."))
+        note = f"{DONE[decision]}: *{escape(prompt.title)}*."
+        message = await review_queue_message(deps, note=note)
+        await respond({**message, "replace_original": True})
+
+    async def page(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        work = _page(deps, body["user"]["id"], offset_of(action.get("value")), respond)
+        deps.background.spawn(guarded(work, respond, what="prompt review"), name="review-page")
+
+    app.action(PromptActions.review_page.value)(page)
+
+    async def _page(deps: Deps, user_id: str, offset: int, respond: AsyncRespond) -> None:
+        await require_admin(deps, user_id)
+        message = await review_queue_message(deps, offset=offset)
         await respond({**message, "replace_original": True})

@@ -67,15 +67,21 @@ async def report(
     return ReportOutcome(new_report=new, hidden_now=hide, open_reports=int(open_reports))
 
 
-async def review_queue(*, session: AsyncSession, limit: int = 20) -> Sequence[Prompt]:
-    """Prompts waiting for a CoE decision: pending ones, and ones hidden by reports."""
+async def review_queue(
+    *, session: AsyncSession, limit: int = 20, offset: int = 0
+) -> tuple[Sequence[Prompt], int]:
+    """Prompts waiting for a CoE decision (pending ones, and ones hidden by reports), oldest
+    first, `limit` of them from `offset`, and how many wait in all."""
+    waiting = col(Prompt.status).in_([Status.pending, Status.hidden])
     query = (
         select(Prompt)
-        .where(col(Prompt.status).in_([Status.pending, Status.hidden]))
-        .order_by(col(Prompt.updated_at))
+        .where(waiting)
+        .order_by(col(Prompt.updated_at), col(Prompt.id))
+        .offset(offset)
         .limit(limit)
     )
-    return (await session.exec(query)).all()
+    total = (await session.exec(select(func.count()).select_from(Prompt).where(waiting))).one()
+    return (await session.exec(query)).all(), int(total)
 
 
 async def moderate(

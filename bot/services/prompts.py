@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -382,11 +382,18 @@ async def _rescore(session: AsyncSession, prompt_id: int) -> None:
     )
 
 
-async def by_author(*, session: AsyncSession, author_id: str, limit: int = 20) -> Sequence[Prompt]:
+async def by_author(
+    *, session: AsyncSession, author_id: str, limit: int = 20, offset: int = 0
+) -> tuple[Sequence[Prompt], int]:
+    """A person's prompts, newest change first, `limit` of them from `offset`, and how many
+    they have in all (deleted ones aside)."""
+    mine = (col(Prompt.author_id) == author_id, col(Prompt.status) != Status.deleted)
     query = (
         select(Prompt)
-        .where(col(Prompt.author_id) == author_id, col(Prompt.status) != Status.deleted)
-        .order_by(col(Prompt.updated_at).desc())
+        .where(*mine)
+        .order_by(col(Prompt.updated_at).desc(), col(Prompt.id).desc())
+        .offset(offset)
         .limit(limit)
     )
-    return (await session.exec(query)).all()
+    total = (await session.exec(select(func.count()).select_from(Prompt).where(*mine))).one()
+    return (await session.exec(query)).all(), int(total)

@@ -21,6 +21,7 @@ from bot.views.common import (
     plural,
     section,
 )
+from bot.views.paging import page
 
 
 class PromptActions(StrEnum):
@@ -34,6 +35,8 @@ class PromptActions(StrEnum):
     review_publish = "prompt-review-publish"
     review_hide = "prompt-review-hide"
     review_delete = "prompt-review-delete"
+    mine_page = "prompt-mine-page"
+    review_page = "prompt-review-page"
 
 
 class PromptModal(StrEnum):
@@ -173,21 +176,38 @@ def shared_message(prompt: Prompt, user_id: str) -> dict[str, Any]:
     return {"response_type": "in_channel", "text": escape(prompt.title), "blocks": blocks}
 
 
-def mine_message(prompts: list[Prompt]) -> dict[str, Any]:
-    if not prompts:
-        return _reply([section("You haven't added a prompt yet: try `/prompts add`.")], "None yet")
-    blocks: list[Block] = [section("*Your prompts*")]
+def mine_message(
+    prompts: list[Prompt], *, total: int | None = None, offset: int = 0, note: str = ""
+) -> dict[str, Any]:
+    """A person's prompts from `offset` (newest first), paged whole with the true `total`;
+    `note` (mrkdwn) goes first, e.g. what was just deleted."""
+    total = len(prompts) if total is None else total
+    head = [section(note)] if note else []
+    if not total:
+        head.append(section("You haven't added a prompt yet: try `/prompts add`."))
+        return _reply(head, "None yet")
+    head.append(section(f"*Your prompts* ({total:,})"))
+    entries = []
     for prompt in prompts:
         status = "" if prompt.status == "published" else f" _({prompt.status})_"
-        blocks += [
-            divider(),
-            section(f"*{escape(prompt.title)}*{status}\n{_preview(prompt.body, 2)}"),
-            context(_stats(prompt)),
-            actions(
-                button("Edit", PromptActions.edit.value, str(prompt.id)),
-                _delete_button(prompt),
-            ),
-        ]
+        entries.append(
+            [
+                section(f"*{escape(prompt.title)}*{status}\n{_preview(prompt.body, 2)}"),
+                context(_stats(prompt)),
+                actions(
+                    button("Edit", PromptActions.edit.value, str(prompt.id)),
+                    _delete_button(prompt),
+                ),
+            ]
+        )
+    blocks = page(
+        head,
+        entries,
+        total=total,
+        offset=offset,
+        action_id=PromptActions.mine_page.value,
+        noun=("prompt", "prompts"),
+    )
     return _reply(blocks, "Your prompts")
 
 
@@ -202,23 +222,42 @@ def _delete_button(prompt: Prompt) -> Block:
     return element
 
 
-def review_message(prompts: list[Prompt]) -> dict[str, Any]:
-    if not prompts:
-        return _reply([section("Nothing to review: no pending or hidden prompts.")], "Nothing")
-    blocks: list[Block] = [section(f"*{plural(len(prompts), 'prompt')} to review*")]
+def review_message(
+    prompts: list[Prompt], *, total: int | None = None, offset: int = 0, note: str = ""
+) -> dict[str, Any]:
+    """The CoE's review queue from `offset` (oldest first), paged whole with the true
+    `total`; `note` (mrkdwn) goes first, e.g. the decision just taken."""
+    total = len(prompts) if total is None else total
+    head = [section(note)] if note else []
+    if not total:
+        head.append(section("Nothing to review: no pending or hidden prompts."))
+        return _reply(head, "Nothing")
+    head.append(section(f"*{plural(total, 'prompt')} to review*"))
+    entries = []
     for prompt in prompts:
         value = str(prompt.id)
-        blocks += [
-            divider(),
-            section(f"*{escape(prompt.title)}* _({prompt.status})_\n{_preview(prompt.body, 4)}"),
-            context(_stats(prompt)),
-            actions(
-                button("Publish", PromptActions.review_publish.value, value, style="primary"),
-                button("Keep hidden", PromptActions.review_hide.value, value),
-                button("Delete", PromptActions.review_delete.value, value, style="danger"),
-            ),
-        ]
-    return _reply(blocks[:50], "Prompts to review")
+        entries.append(
+            [
+                section(
+                    f"*{escape(prompt.title)}* _({prompt.status})_\n{_preview(prompt.body, 4)}"
+                ),
+                context(_stats(prompt)),
+                actions(
+                    button("Publish", PromptActions.review_publish.value, value, style="primary"),
+                    button("Keep hidden", PromptActions.review_hide.value, value),
+                    button("Delete", PromptActions.review_delete.value, value, style="danger"),
+                ),
+            ]
+        )
+    blocks = page(
+        head,
+        entries,
+        total=total,
+        offset=offset,
+        action_id=PromptActions.review_page.value,
+        noun=("prompt", "prompts"),
+    )
+    return _reply(blocks, "Prompts to review")
 
 
 def _input(
