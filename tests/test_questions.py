@@ -616,3 +616,39 @@ async def test_a_question_answered_meanwhile_says_so_in_the_modal(
     [modal] = slack.views()
     assert "This question has been answered already." in message_text(modal)
     assert not modal.get("submit")  # nothing to send from it
+
+
+async def test_the_champion_queue_pages_every_question_with_the_true_total(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    await seed(running, slack)
+    async with running.deps.sessions.begin() as session:
+        for n in range(30):
+            session.add(
+                Question(
+                    asker_id="U0ALICE",
+                    text=f"How do I test generated code, case {n}?",
+                    created_at=clock() + dt.timedelta(minutes=n),
+                )
+            )
+    first = (await sender.command("/ask-champion", "queue", user_id="U0BOB")).json()
+    assert "*30 open questions*" in message_text(first)
+    seen: list[str] = []
+    message = first
+    while True:
+        assert len(message["blocks"]) <= 50
+        elements = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        seen += [e["value"] for e in elements if e["action_id"] == "question-answer"]
+        following = [
+            e for e in elements if e["action_id"] == "question-queue-page" and e["value"] != "0"
+        ]
+        if not following:
+            break
+        url = slack.new_response_url()
+        await sender.block_action(
+            "question-queue-page", value=following[0]["value"], user_id="U0BOB", response_url=url
+        )
+        await running.settle()
+        message = slack.responses_for(url)[-1].body
+    assert len(seen) == 30
+    assert len(set(seen)) == 30

@@ -28,6 +28,7 @@ from bot.services import champions, idempotency, outbox, questions
 from bot.services.questions import Notice
 from bot.views import questions as views
 from bot.views.common import ephemeral_text, followup
+from bot.views.paging import offset_of
 from bot.views.questions import ANSWER_BLOCK, ANSWER_MODAL, QuestionActions
 
 logger = logging.getLogger(__name__)
@@ -192,9 +193,14 @@ async def _quick(
         return ephemeral_text("Questions are unavailable right now; please try again shortly.")
 
 
-async def _queue(session: Any, user_id: str) -> dict[str, Any]:
-    found = list(await questions.queue(session=session, champion_id=user_id))
-    return views.queue_message(found, user_id)
+QUEUE_FETCH = 16  # more than a message's 50 blocks hold: paging keeps the ones that fit
+
+
+async def _queue(session: Any, user_id: str, offset: int = 0) -> dict[str, Any]:
+    found, total = await questions.queue(
+        session=session, champion_id=user_id, limit=QUEUE_FETCH, offset=offset
+    )
+    return views.queue_message(list(found), user_id, total=total, offset=offset)
 
 
 async def _away(session: Any, user_id: str, away: bool) -> dict[str, Any]:
@@ -230,6 +236,19 @@ def _register_actions(app: AsyncApp, deps: Deps) -> None:
     on(QuestionActions.not_helpful, _rate(False))
     on(QuestionActions.reuse_resolved, _reuse_resolved)
     on(QuestionActions.reuse_escalate, _reuse_escalate)
+    on(QuestionActions.queue_page, _queue_page)
+
+
+async def _queue_page(
+    deps: Deps,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    _: AsyncWebClient,
+) -> None:
+    async with deps.sessions() as session:
+        message = await _queue(session, body["user"]["id"], offset_of(action.get("value")))
+    await respond({**message, "replace_original": True})
 
 
 async def _claim(

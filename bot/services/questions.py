@@ -382,18 +382,24 @@ def _overlap(text_: str, words: list[str]) -> int:
     return sum(1 for w in set(words) if any(m.startswith(w[:5]) for m in mine))
 
 
-async def queue(*, session: AsyncSession, champion_id: str) -> Sequence[Question]:
-    return (
-        await session.exec(
-            select(Question)
-            .where(
-                col(Question.status).in_(["open", "claimed"]),
-                (col(Question.champion_id) == champion_id) | col(Question.champion_id).is_(None),
-            )
-            .order_by(col(Question.created_at))
-            .limit(25)
-        )
-    ).all()
+async def queue(
+    *, session: AsyncSession, champion_id: str, limit: int = 25, offset: int = 0
+) -> tuple[Sequence[Question], int]:
+    """A champion's queue — their open and claimed questions and the unclaimed ones —
+    oldest first, `limit` of them from `offset`, and how many there are in all."""
+    waiting = (
+        col(Question.status).in_(["open", "claimed"]),
+        (col(Question.champion_id) == champion_id) | col(Question.champion_id).is_(None),
+    )
+    found = await session.exec(
+        select(Question)
+        .where(*waiting)
+        .order_by(col(Question.created_at), col(Question.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    total = await session.exec(select(func.count()).select_from(Question).where(*waiting))
+    return found.all(), int(total.one())
 
 
 async def champion_left(

@@ -20,6 +20,7 @@ from bot.views.common import (
     plural,
     section,
 )
+from bot.views.paging import page
 
 
 class QuestionActions(StrEnum):
@@ -30,6 +31,7 @@ class QuestionActions(StrEnum):
     not_helpful = "question-not-helpful"
     reuse_resolved = "question-reuse-resolved"
     reuse_escalate = "question-reuse-escalate"
+    queue_page = "question-queue-page"
 
 
 ANSWER_MODAL = "question-answer-modal"
@@ -181,15 +183,20 @@ def reuse_message(text: str, matches: list[Question]) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": "Earlier answers", "blocks": blocks}
 
 
-def queue_message(questions: list[Question], user_id: str) -> dict[str, Any]:
-    if not questions:
+def queue_message(
+    questions: list[Question], user_id: str, *, total: int | None = None, offset: int = 0
+) -> dict[str, Any]:
+    """A champion's queue from `offset`, paged whole with the true `total`."""
+    total = len(questions) if total is None else total
+    if not total:
         return {
             "response_type": "ephemeral",
             "text": "No open questions",
             "blocks": [section("No open questions for you. :tada:")],
         }
-    blocks: list[Block] = [section(f"*{plural(len(questions), 'open question')}*")]
-    for question in questions[:15]:
+    head = [section(f"*{plural(total, 'open question')}*")]
+    entries = []
+    for question in questions:
         mine = question.champion_id == user_id
         state = (
             "claimed by you"
@@ -201,14 +208,24 @@ def queue_message(questions: list[Question], user_id: str) -> dict[str, Any]:
             buttons.insert(0, button("Claim", QuestionActions.claim.value, str(question.id)))
         if mine:
             buttons.append(button("Pass", QuestionActions.pass_on.value, str(question.id)))
-        blocks += [
-            divider(),
-            section(
-                f"#{question.id} · <@{question.asker_id}> · {state}\n{_quote(question.text, 600)}"
-            ),
-            actions(*buttons),
-        ]
-    return {"response_type": "ephemeral", "text": "Your open questions", "blocks": blocks[:50]}
+        entries.append(
+            [
+                section(
+                    f"#{question.id} · <@{question.asker_id}> · {state}\n"
+                    f"{_quote(question.text, 600)}"
+                ),
+                actions(*buttons),
+            ]
+        )
+    blocks = page(
+        head,
+        entries,
+        total=total,
+        offset=offset,
+        action_id=QuestionActions.queue_page.value,
+        noun=("question", "questions"),
+    )
+    return {"response_type": "ephemeral", "text": "Your open questions", "blocks": blocks}
 
 
 def answer_modal(question: Question, metadata: dict[str, Any]) -> dict[str, Any]:
