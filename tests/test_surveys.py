@@ -557,3 +557,82 @@ async def test_a_run_queued_from_the_command_line_is_started_by_the_server(
         pass
     [told] = [m["text"] for m in slack.messages("C0COE") if f"Run #{ghost.id}" in m["text"]]
     assert "was not started: Slack doesn't know the user group S0GONE" in told
+
+
+BIG = """
+id: big
+title: Long answers
+intro: Three free-text questions.
+anonymous: false
+audience:
+  users: [U0ALICE]
+window_days: 7
+reminder_after_days: 3
+questions:
+  - id: useful
+    type: likert
+    text: How useful are AI tools for you?
+  - id: best
+    type: text
+    text: What works best?
+  - id: worst
+    type: text
+    text: What gets in the way?
+  - id: wish
+    type: text
+    text: What should the CoE do next?
+"""
+
+
+async def test_results_that_outgrow_a_message_are_summarised_and_always_answered(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    """A named survey, 3 text questions, 20 respondents writing at length: the reply fits
+    Slack's limits and says where the rest is, instead of being refused."""
+    await load(running, BIG)
+    long = "It depends on the codebase and how well the tests cover it. " * 5
+    async with running.deps.sessions.begin() as session:
+        definition = await surveys.get_definition(session=session, survey_id="big")
+        people = [f"U0R{i:03d}" for i in range(20)]
+        run = await surveys.start_run(
+            session=session,
+            definition=definition,
+            period="p1",
+            audience=people,
+            started_by="U0ADMIN",
+            now=clock(),
+        )
+        assert run is not None
+        assert run.id is not None
+        for i, user in enumerate(people):
+            await surveys.submit(
+                session=session,
+                run_id=run.id,
+                user_id=user,
+                answers={
+                    "useful": 4,
+                    "best": f"{i}: {long}",
+                    "worst": f"{i}: {long}",
+                    "wish": f"{i}: {long}",
+                },
+                team="payments",
+                secret=b"k" * 32,
+                now=clock(),
+            )
+    clock.advance(days=8)
+    await survey_jobs.tick(running.deps)
+    asked = await sender.command("/ai-coe", "survey results big", user_id="U0ADMIN")
+    await running.settle()
+    [reply] = slack.responses_for(asked.response_url or "")  # accepted by Slack
+    body = reply.body
+    assert len(body["blocks"]) <= 50
+    assert "coe-bot export survey big" in message_text(body)
+    assert "more lines" in message_text(body)
+    assert "What works best?" in message_text(body)
+
+    slack.fail("response_url", error="msg_blocks_too_long", status=400)  # refused anyway
+    again = await sender.command("/ai-coe", "survey results big", user_id="U0ADMIN")
+    await running.settle()
+    [told] = slack.responses_for(again.response_url or "")  # the accepted one
+    assert "too long for a Slack message" in told.body["text"]
+    assert "coe-bot export survey big" in told.body["text"]

@@ -17,6 +17,7 @@ from bot.handlers.common import check_text, guarded, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
 from bot.services.policy_pack import PackError
+from bot.views import surveys as survey_views
 from bot.views.admin import USAGE, reload_failed_message, reload_message
 from bot.views.common import ephemeral_text
 
@@ -61,7 +62,11 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
         await respond(await digests_admin.run(deps, user_id, text.split()))
         return
     if words[:1] == ["survey"]:
-        await respond(await surveys.admin(deps, user_id, text.split()))
+        reply = await surveys.admin(deps, user_id, text.split())
+        sent = await respond(reply)
+        if getattr(sent, "status_code", 200) != 200:  # Slack refused it after all
+            logger.warning("survey reply refused by Slack: %s", getattr(sent, "body", ""))
+            await respond(_refused(text.split()))
         return
     if words[:1] in (["champions"], ["teams"]):
         await respond(await champions_admin.run(deps, user_id, text))
@@ -73,6 +78,13 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
         await respond(await review_queue_message(deps))
         return
     await respond(ephemeral_text(f"I don't know that subcommand.\n{USAGE}"))
+
+
+def _refused(words: list[str]) -> dict[str, Any]:
+    """A short reply for one Slack refused: the person always gets an answer."""
+    if len(words) == 3 and words[1].lower() == "results":
+        return survey_views.results_fallback(words[2], words[2])
+    return ephemeral_text("That reply was too long for Slack; the command line has the same.")
 
 
 async def _reload(deps: Deps, user_id: str, respond: AsyncRespond) -> None:

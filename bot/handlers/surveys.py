@@ -301,4 +301,4 @@ async def results_message(deps: Deps, survey_id: str) -> dict[str, Any]:
     )
     run = released.run
     title = f"{run.definition.get('title', survey_id)} (run #{run.id}, {run.status})"
-    return views.results_message(lines, title)
+    return views.results_message(lines, title, survey_id)

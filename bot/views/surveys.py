@@ -182,22 +182,62 @@ def thanks_view(definition: SurveyDefinition, *, changed: bool) -> dict[str, Any
     }
 
 
-def results_message(lines: list[str], title: str) -> dict[str, Any]:
+# Slack refuses a message whose blocks are too long in all (`msg_blocks_too_long`) without
+# documenting the number; about 13,000 characters of JSON is where it starts, so replies
+# that grow with data stay well under it. 50 blocks and 3,000 characters per text are
+# documented (https://docs.slack.dev/reference/block-kit/blocks).
+MESSAGE_BUDGET = 11_000
+SECTION_TEXT = 2_800
+
+
+def results_message(lines: list[str], title: str, survey_id: str) -> dict[str, Any]:
+    """A survey's results in sections of whole lines, as many as fit Slack's limits (50
+    blocks, 3,000 characters a section, about 13,000 in all); what does not fit is
+    summarised: "N more lines (text answers): `coe-bot export survey ID` has them all"."""
     blocks: list[Block] = [header(f"Results: {title}")]
+    size = len(json.dumps(blocks))
+    room = MESSAGE_BUDGET - 400  # for the summary line
     chunk: list[str] = []
-    size = 0
-    for line in lines:
-        if size + len(line) > 2800:
-            blocks.append(section("\n".join(chunk)))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += len(line) + 1
+    used = 0
+    for n, line in enumerate(lines):
+        line = clip(line, SECTION_TEXT)
+        grown = [*chunk, line]
+        candidate = section("\n".join(grown))
+        cost = len(json.dumps(candidate)) + 1
+        fits_section = used + len(line) + 1 <= SECTION_TEXT
+        if fits_section and size + cost <= room:
+            chunk = grown
+            used += len(line) + 1
+            continue
+        if chunk:
+            block = section("\n".join(chunk))
+            size += len(json.dumps(block)) + 1
+            blocks.append(block)
+        chunk, used = [line], len(line) + 1
+        single = len(json.dumps(section(line))) + 1
+        if size + single > room or len(blocks) >= 48:
+            chunk = []
+            left = len(lines) - n
+            blocks.append(
+                context(
+                    f"{plural(left, 'more line')} (text answers and the rest) do not fit in a"
+                    f" Slack message: `coe-bot export survey {escape(survey_id)}` has them all."
+                )
+            )
+            break
     if chunk:
         blocks.append(section("\n".join(chunk)))
+    return {"response_type": "ephemeral", "text": f"Results: {escape(title)}", "blocks": blocks}
+
+
+def results_fallback(title: str, survey_id: str) -> dict[str, Any]:
+    """What is sent when Slack refuses the results message anyway: the way to the export."""
     return {
         "response_type": "ephemeral",
-        "text": f"Results: {escape(title)}",
-        "blocks": blocks[:50],
+        "text": (
+            f"The results of {escape(title)} are too long for a Slack message: "
+            f"`coe-bot export survey {escape(survey_id)}` has them all."
+        ),
     }
 
 
