@@ -109,3 +109,29 @@ async def test_the_coe_view_names_the_channels_coe_bot_cannot_post_in(
     await sender.event(slack.invite_bot("C0GENERAL"))
     await running.settle()
     assert "<#C0GENERAL>" not in await admin_home()
+
+
+async def test_app_home_lists_say_how_many_there_are_and_where_the_rest_is(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    async with running.deps.sessions.begin() as session:
+        for n in range(8):
+            await prompts.create(
+                session=session,
+                draft=prompts.PromptDraft(title=f"Prompt {n}", body=f"Review this diff, case {n}."),
+                author_id="U0ALICE",
+                team=None,
+                now=running.deps.clock(),
+                needs_review=False,
+            )
+    await sender.event(
+        {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "event_ts": "1.5"}
+    )
+    await running.settle()
+    view = slack.home_view("U0ALICE")
+    assert view is not None
+    text = message_text(view)
+    assert "*Your prompts* (8)" in text
+    assert "…and 3 more: `/prompts mine` lists them all" in text
+    assert text.count("Review this diff") == 0  # titles are listed, not bodies
+    assert sum(f"Prompt {n}" in text for n in range(8)) == 5

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -26,9 +27,14 @@ from bot.services.prompts import Status
 
 @dataclass(slots=True)
 class PersonalHome:
+    """The newest few of each, and how many there are in all (App Home shows the counts)."""
+
     my_questions: Sequence[Question]
     waiting_surveys: Sequence[SurveyRun]
     my_prompts: Sequence[Prompt]
+    questions_total: int = 0
+    surveys_total: int = 0
+    prompts_total: int = 0
 
 
 @dataclass(slots=True)
@@ -58,37 +64,51 @@ class AdminHome:
     closed_channels: list[ChannelState] = field(default_factory=list)  # oldest closing first
 
 
+SHOWN = 5  # of each list on a person's App Home; the counts say how many in all
+
+
 async def personal(*, session: AsyncSession, user_id: str, now: dt.datetime) -> PersonalHome:
+    asked = (col(Question.asker_id) == user_id, col(Question.status).in_(["open", "claimed"]))
     questions = (
         await session.exec(
-            select(Question)
-            .where(col(Question.asker_id) == user_id, col(Question.status).in_(["open", "claimed"]))
-            .order_by(col(Question.created_at).desc())
-            .limit(5)
+            select(Question).where(*asked).order_by(col(Question.created_at).desc()).limit(SHOWN)
         )
     ).all()
+    invited = (
+        col(SurveyRecipient.user_id) == user_id,
+        col(SurveyRecipient.status) == "sent",
+        col(SurveyRun.status) == "open",
+        col(SurveyRun.closes_at) > now,
+    )
+    joined = col(SurveyRecipient.run_id) == col(SurveyRun.id)
     surveys = (
         await session.exec(
-            select(SurveyRun)
-            .join(SurveyRecipient, col(SurveyRecipient.run_id) == col(SurveyRun.id))
-            .where(
-                col(SurveyRecipient.user_id) == user_id,
-                col(SurveyRecipient.status) == "sent",
-                col(SurveyRun.status) == "open",
-                col(SurveyRun.closes_at) > now,
-            )
-            .limit(5)
+            select(SurveyRun).join(SurveyRecipient, joined).where(*invited).limit(SHOWN)
         )
     ).all()
+    mine = (col(Prompt.author_id) == user_id, col(Prompt.status) != Status.deleted)
     prompts = (
         await session.exec(
-            select(Prompt)
-            .where(col(Prompt.author_id) == user_id, col(Prompt.status) != Status.deleted)
-            .order_by(col(Prompt.updated_at).desc())
-            .limit(5)
+            select(Prompt).where(*mine).order_by(col(Prompt.updated_at).desc()).limit(SHOWN)
         )
     ).all()
-    return PersonalHome(my_questions=questions, waiting_surveys=surveys, my_prompts=prompts)
+
+    async def count(query: Any) -> int:
+        return int((await session.exec(query)).one())
+
+    return PersonalHome(
+        my_questions=questions,
+        waiting_surveys=surveys,
+        my_prompts=prompts,
+        questions_total=await count(select(func.count()).select_from(Question).where(*asked)),
+        surveys_total=await count(
+            select(func.count())
+            .select_from(SurveyRun)
+            .join(SurveyRecipient, joined)
+            .where(*invited)
+        ),
+        prompts_total=await count(select(func.count()).select_from(Prompt).where(*mine)),
+    )
 
 
 async def admin(*, session: AsyncSession) -> AdminHome:

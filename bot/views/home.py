@@ -40,6 +40,7 @@ def home_view(
             for q in personal.my_questions
         ],
         "No open questions.",
+        total=personal.questions_total,
     )
     blocks += _list(
         "Surveys waiting for you",
@@ -49,6 +50,8 @@ def home_view(
             for r in personal.waiting_surveys
         ],
         "Nothing to answer.",
+        total=personal.surveys_total,
+        more="the invitations are in your DMs",
     )
     blocks += _list(
         "Your prompts",
@@ -58,15 +61,24 @@ def home_view(
             for p in personal.my_prompts
         ],
         "You haven't shared a prompt yet.",
+        total=personal.prompts_total,
+        more="`/prompts mine` lists them all",
     )
     if admin is not None:
         blocks += _admin_blocks(admin, now=now, review=review, policy_name=policy_name)
     return {"type": "home", "blocks": blocks[:100]}
 
 
-def _list(title: str, lines: list[str], empty: str) -> list[Block]:
+def _list(
+    title: str, lines: list[str], empty: str, *, total: int | None = None, more: str = ""
+) -> list[Block]:
+    """One section: the title with the true count, the lines shown, and how many more."""
     body = "\n".join(f"• {line}" for line in lines) if lines else f"_{empty}_"
-    return [section(f"*{title}*\n{body}")]
+    count = f" ({total:,})" if total else ""
+    if total is not None and total > len(lines):
+        rest = f"…and {total - len(lines):,} more"
+        body += f"\n{rest}: {more}" if more else f"\n{rest}"
+    return [section(f"*{title}*{count}\n{body}")]
 
 
 def _admin_blocks(
