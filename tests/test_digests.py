@@ -13,7 +13,7 @@ from bot.models import SurveyRecipient
 from bot.services import prompts
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
-from tests.helpers import audit_events, message_text, outbox_rows
+from tests.helpers import assert_valid_message, audit_events, message_text, outbox_rows
 
 MONDAY_9_PARIS = dt.datetime(2026, 11, 9, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris
 
@@ -276,3 +276,50 @@ async def test_an_archived_digest_channel_pauses_and_resumes_as_it_was(
     assert "tip, policy" in listing
     nothing = await admin(sender, running, slack, "digest resume C0COMMUNITY")
     assert "<#C0COMMUNITY> has no digest subscription; nothing was changed." in nothing
+
+
+async def test_a_long_digest_list_pages_within_slacks_limits(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from bot.models import DigestSubscription
+
+    async with running.deps.sessions.begin() as session:
+        for n in range(60):
+            session.add(
+                DigestSubscription(
+                    channel_id=f"C0TEAM{n:03d}",
+                    weekday=n % 5,
+                    time_of_day="09:00",
+                    timezone="Europe/Paris",
+                    sections=["prompts", "questions", "surveys", "adoption"],
+                    created_by="U0ADMIN",
+                )
+            )
+    sent = await sender.command("/ai-coe", "digest list", user_id="U0ADMIN")
+    await running.settle()
+    first = slack.responses_for(sent.response_url or "")[-1].body
+    assert_valid_message(first)
+    assert "*Digest subscriptions* (60)" in message_text(first)
+    shown = message_text(first).count("C0TEAM")
+    assert f"Showing 1–{shown} of 60 subscriptions" in message_text(first)
+    [following] = [
+        e
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "digest-list-page"
+    ]
+    url = slack.new_response_url()
+    await sender.block_action(
+        "digest-list-page", value=following["value"], user_id="U0ADMIN", response_url=url
+    )
+    await running.settle()
+    second = slack.responses_for(url)[-1].body
+    assert_valid_message(second)
+    assert shown + message_text(second).count("C0TEAM") == 60
+    refused = slack.new_response_url()
+    await sender.block_action(
+        "digest-list-page", value="0", user_id="U0ALICE", response_url=refused
+    )
+    await running.settle()
+    assert "CoE admins only" in message_text(slack.responses_for(refused)[-1].body)

@@ -20,6 +20,8 @@ from bot.services.policy_pack import PackError
 from bot.views import surveys as survey_views
 from bot.views.admin import USAGE, reload_failed_message, reload_message
 from bot.views.common import ephemeral_text
+from bot.views.digests import DIGEST_LIST_PAGE
+from bot.views.paging import offset_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         work = _admin_command(deps, command["user_id"], text, respond)
         deps.background.spawn(guarded(work, respond, what="/ai-coe"), name="ai-coe")
+
+    _register_pages(app, deps)
+
+
+def _register_pages(app: AsyncApp, deps: Deps) -> None:
+    async def digest_list(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+
+        async def work() -> None:
+            await require_admin(deps, body["user"]["id"])
+            message = await digests_admin.list_page(deps, offset_of(action.get("value")))
+            await respond({**message, "replace_original": True})
+
+        deps.background.spawn(guarded(work(), respond, what="digest list"), name="digest-list")
+
+    app.action(DIGEST_LIST_PAGE)(digest_list)
 
 
 async def _open_survey_form(

@@ -35,8 +35,7 @@ async def run(deps: Deps, admin_id: str, tokens: list[str]) -> dict[str, Any]:
     verb = tokens[1].lower() if len(tokens) > 1 else ""
     now = deps.clock()
     if verb == "list":
-        async with deps.sessions() as session:
-            return subscriptions_message(list(await digests.listing(session=session)))
+        return await list_page(deps, 0)
     if verb == "preview":
         sections = [t.lower() for t in tokens[2:] if not t.startswith("<#")] or list(
             digests.SECTIONS
@@ -101,3 +100,15 @@ async def _check_channel(deps: Deps, channel: str) -> None:
     async with deps.sessions.begin() as session:
         if await channel_jobs.reopened(deps, session, channel):
             deps.outbox_wakeup.set()
+
+
+LIST_FETCH = 48  # more than a message's 50 blocks hold: paging keeps the ones that fit
+
+
+async def list_page(deps: Deps, offset: int) -> dict[str, Any]:
+    """The digest subscriptions from `offset` (a CoE admin's list; the caller checks)."""
+    async with deps.sessions() as session:
+        found = list(await digests.listing(session=session))
+    return subscriptions_message(
+        found[offset : offset + LIST_FETCH], offset=offset, total=len(found)
+    )

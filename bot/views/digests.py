@@ -7,6 +7,7 @@ from typing import Any
 from bot.models import DigestSubscription
 from bot.services.digests import DAYS, Digest
 from bot.views.common import Block, clip, context, divider, escape, header, section
+from bot.views.paging import page
 
 
 def digest_message(digest: Digest) -> dict[str, Any]:
@@ -63,8 +64,15 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     return {"text": f"AI-coding community digest, {span}", "blocks": blocks}
 
 
-def subscriptions_message(found: list[DigestSubscription]) -> dict[str, Any]:
-    if not found:
+DIGEST_LIST_PAGE = "digest-list-page"
+
+
+def subscriptions_message(
+    found: list[DigestSubscription], *, offset: int = 0, total: int | None = None
+) -> dict[str, Any]:
+    """The channels that get a digest, a line each, paged from `offset` (true `total`)."""
+    total = len(found) if total is None else total
+    if not total:
         return {
             "response_type": "ephemeral",
             "text": "No digests",
@@ -75,21 +83,30 @@ def subscriptions_message(found: list[DigestSubscription]) -> dict[str, Any]:
                 )
             ],
         }
-    lines = [
-        f"• <#{s.channel_id}> · {DAYS[s.weekday]} {s.time_of_day} {escape(s.timezone)} · "
-        f"{', '.join(s.sections)}"
-        + (
-            f" · :pause_button: paused ({escape(s.paused_reason or '')})"
-            if s.status == "paused"
-            else ""
-        )
+    entries = [
+        [
+            section(
+                f"• <#{s.channel_id}> · {DAYS[s.weekday]} {s.time_of_day} {escape(s.timezone)} · "
+                f"{', '.join(s.sections)}"
+                + (
+                    f" · :pause_button: paused ({escape(s.paused_reason or '')})"
+                    if s.status == "paused"
+                    else ""
+                )
+            )
+        ]
         for s in found
     ]
-    return {
-        "response_type": "ephemeral",
-        "text": "Digests",
-        "blocks": [section("*Digest subscriptions*\n" + "\n".join(lines))],
-    }
+    blocks = page(
+        [section(f"*Digest subscriptions* ({total:,})")],
+        entries,
+        total=total,
+        offset=offset,
+        action_id=DIGEST_LIST_PAGE,
+        noun=("subscription", "subscriptions"),
+        divided=False,
+    )
+    return {"response_type": "ephemeral", "text": "Digests", "blocks": blocks}
 
 
 def _duration(hours: float) -> str:

@@ -25,19 +25,21 @@ def page(
     action_id: str,
     noun: tuple[str, str],
     limit: int = MESSAGE_BLOCKS,
+    divided: bool = True,
 ) -> list[Block]:
     """`head`, then as many of `entries` (the candidates from `offset` on, each a few
     blocks) as fit whole in `limit` blocks, each after a divider; when the list does not
     fit, "Showing 13–24 of 30 prompts" and buttons whose value is the offset to show next
-    ("Next", and "First page" after the first). `noun` is (singular, plural)."""
+    ("Next", and "First page" after the first). `noun` is (singular, plural); `divided`
+    False puts no divider between entries (one-line entries)."""
     room = limit - len(head) - 2  # the control: a context and an actions block
     blocks = list(head)
     shown = 0
     for entry in entries:
-        needed = len(entry) + 1
+        needed = len(entry) + (1 if divided else 0)
         if needed > room:
             break
-        blocks += [divider(), *entry]
+        blocks += [divider(), *entry] if divided else list(entry)
         room -= needed
         shown += 1
     end = offset + shown
