@@ -211,3 +211,44 @@ async def test_a_restart_with_the_same_pack_is_not_audited_again(
         assert [e.details["version"] for e in loads] == ["2026.11.0", "2026.12.0"]
     finally:
         await runner.cleanup()
+
+
+async def test_a_long_champions_list_pages_with_the_true_total(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from bot.services import champions, teams
+    from tests.helpers import assert_valid_message
+
+    async with running.deps.sessions.begin() as session:
+        team = await teams.get_or_create(session=session, name="platform", now=running.deps.clock())
+        for n in range(70):
+            await champions.upsert(
+                session=session,
+                user_id=f"U0CH{n:03d}",
+                team=team,
+                topics=["python", "code review", "testing"],
+                now=running.deps.clock(),
+            )
+    sent = await sender.command("/ai-coe", "champions list", user_id="U0ADMIN")
+    await running.settle()
+    first = slack.responses_for(sent.response_url or "")[-1].body
+    assert_valid_message(first)
+    text = message_text(first)
+    assert "*Champions (70)*" in text
+    shown = text.count("U0CH")
+    assert f"Showing 1–{shown} of 70 champions" in text
+    [following] = [
+        e
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "champions-list-page"
+    ]
+    url = slack.new_response_url()
+    await sender.block_action(
+        "champions-list-page", value=following["value"], user_id="U0ADMIN", response_url=url
+    )
+    await running.settle()
+    second = slack.responses_for(url)[-1].body
+    assert_valid_message(second)
+    assert shown + message_text(second).count("U0CH") == 70

@@ -44,7 +44,8 @@ async def run(deps: Deps, admin_id: str, text: str) -> dict[str, Any]:
     now = deps.clock()
     async with deps.sessions.begin() as session:
         if verb == "champions list":
-            return champions_list(await champions.listing(session=session))
+            found = list(await champions.listing(session=session))
+            return champions_list(found[:LIST_FETCH], total=len(found))
         if verb == "champions add" and len(tokens) >= 3:
             user = _user(tokens[2])
             options = _options(tokens[3:])
@@ -128,3 +129,13 @@ async def _reachable(session: AsyncSession, user_id: str) -> None:
     if person is not None and not person.reachable:
         what = "a deactivated Slack account" if person.deleted else "a bot"
         raise BadInput(f"<@{user_id}> is {what}, so they cannot be a champion; nothing changed.")
+
+
+LIST_FETCH = 48  # more than a message's 50 blocks hold: paging keeps the ones that fit
+
+
+async def list_page(deps: Deps, offset: int) -> dict[str, Any]:
+    """The champions from `offset` (a CoE admin's list; the caller checks)."""
+    async with deps.sessions() as session:
+        found = list(await champions.listing(session=session))
+    return champions_list(found[offset : offset + LIST_FETCH], offset=offset, total=len(found))

@@ -253,26 +253,41 @@ def answer_modal(question: Question, metadata: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def champions_list(stats: list[ChampionStats]) -> dict[str, Any]:
-    if not stats:
+CHAMPIONS_PAGE = "champions-list-page"
+
+
+def champions_list(
+    stats: list[ChampionStats], *, offset: int = 0, total: int | None = None
+) -> dict[str, Any]:
+    """Champions with their load and record, a line each, paged from `offset`."""
+    total = len(stats) if total is None else total
+    if not total:
         return {
             "response_type": "ephemeral",
             "text": "No champions",
             "blocks": [section("No champions yet: `/ai-coe champions add @user team=… topics=…`")],
         }
-    lines = []
-    for s in stats[:60]:
+    entries = []
+    for s in stats:
         away = " _(away)_" if not s.champion.available else ""
         median = f"{s.median_minutes_to_answer:.0f} min" if s.median_minutes_to_answer else "—"
         helpful = f"{s.helpful}/{s.rated} helpful" if s.rated else "no ratings"
         topics = ", ".join(s.champion.topics) or "any topic"
-        lines.append(
-            f"• <@{s.champion.user_id}> · {escape(s.team)} · {escape(topics)}{away} — "
-            f"{s.open_questions} open, {s.answered} answered, median {median}, {helpful}"
+        entries.append(
+            [
+                section(
+                    f"• <@{s.champion.user_id}> · {escape(s.team)} · {escape(topics)}{away} — "
+                    f"{s.open_questions} open, {s.answered} answered, median {median}, {helpful}"
+                )
+            ]
         )
-    chunks = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)]
-    return {
-        "response_type": "ephemeral",
-        "text": "Champions",
-        "blocks": [section(f"*Champions ({len(stats)})*"), *[section(c) for c in chunks]],
-    }
+    blocks = page(
+        [section(f"*Champions ({total:,})*")],
+        entries,
+        total=total,
+        offset=offset,
+        action_id=CHAMPIONS_PAGE,
+        noun=("champion", "champions"),
+        divided=False,
+    )
+    return {"response_type": "ephemeral", "text": "Champions", "blocks": blocks}
