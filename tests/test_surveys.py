@@ -636,3 +636,34 @@ async def test_results_that_outgrow_a_message_are_summarised_and_always_answered
     [told] = slack.responses_for(again.response_url or "")  # the accepted one
     assert "too long for a Slack message" in told.body["text"]
     assert "coe-bot export survey big" in told.body["text"]
+
+
+async def test_the_survey_list_pages_every_survey(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    from tests.helpers import assert_valid_message
+
+    for n in range(55):
+        await load(running, SMALL.replace("id: check-in", f"id: pulse-{n:02d}"))
+    sent = await sender.command("/ai-coe", "survey list", user_id="U0ADMIN")
+    await running.settle()
+    first = slack.responses_for(sent.response_url or "")[-1].body
+    assert_valid_message(first)
+    text = message_text(first)
+    assert "*Surveys* (55)" in text
+    assert "no schedule · never sent" in text  # no code formatting for the absence of one
+    shown = text.count("pulse-")
+    [following] = [
+        e
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "survey-list-page"
+    ]
+    url = slack.new_response_url()
+    await sender.block_action(
+        "survey-list-page", value=following["value"], user_id="U0ADMIN", response_url=url
+    )
+    await running.settle()
+    second = slack.responses_for(url)[-1].body
+    assert shown + message_text(second).count("pulse-") == 55

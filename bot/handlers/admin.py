@@ -23,6 +23,7 @@ from bot.views.common import ephemeral_text
 from bot.views.digests import DIGEST_LIST_PAGE
 from bot.views.paging import offset_of
 from bot.views.questions import CHAMPIONS_PAGE
+from bot.views.surveys import SURVEY_LIST_PAGE
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,20 @@ def _register_pages(app: AsyncApp, deps: Deps) -> None:
         deps.background.spawn(guarded(work(), respond, what="champions"), name="champions-page")
 
     app.action(CHAMPIONS_PAGE)(champions_page)
+
+    async def survey_page(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+
+        async def work() -> None:
+            await require_admin(deps, body["user"]["id"])
+            message = await surveys.list_page(deps, offset_of(action.get("value")))
+            await respond({**message, "replace_original": True})
+
+        deps.background.spawn(guarded(work(), respond, what="surveys"), name="survey-page")
+
+    app.action(SURVEY_LIST_PAGE)(survey_page)
 
 
 async def _open_survey_form(

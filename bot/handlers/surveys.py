@@ -252,25 +252,34 @@ async def _load_all(deps: Deps, admin_id: str) -> dict[str, Any]:
     return ephemeral_text(text)
 
 
-async def _list(deps: Deps) -> dict[str, Any]:
+LIST_FETCH = 48  # more than a message's 50 blocks hold: paging keeps the ones that fit
+
+
+async def _list(deps: Deps, offset: int = 0) -> dict[str, Any]:
+    """The surveys loaded, a line each with the schedule and the last run, paged."""
     async with deps.sessions() as session:
-        found = await surveys.list_surveys(session=session)
+        found = list(await surveys.list_surveys(session=session))
         lines = []
-        for survey in found:
+        for survey in found[offset : offset + LIST_FETCH]:
             runs = await surveys.runs_of(session=session, survey_id=survey.id)
             latest = (
                 f"last run #{runs[0].id} {runs[0].status}, {runs[0].audience_size} asked"
                 if runs
                 else "never sent"
             )
-            schedule = (survey.definition.get("schedule") or {}).get("cron") or "no schedule"
+            cron = (survey.definition.get("schedule") or {}).get("cron")
+            schedule = f"`{escape(cron)}`" if cron else "no schedule"
             lines.append(
-                f"• *{escape(survey.id)}* — {escape(survey.title)} · `{escape(schedule)}` "
-                f"· {latest}"
+                f"• *{escape(survey.id)}* — {escape(survey.title)} · {schedule} · {latest}"
             )
-    return ephemeral_text(
-        "\n".join(lines) if lines else "No surveys loaded: `/ai-coe survey load`."
-    )
+    if not found:
+        return ephemeral_text("No surveys loaded: `/ai-coe survey load`.")
+    return views.survey_list(lines, offset=offset, total=len(found))
+
+
+async def list_page(deps: Deps, offset: int) -> dict[str, Any]:
+    """A further page of `/ai-coe survey list` (a CoE admin's list; the caller checks)."""
+    return await _list(deps, offset)
 
 
 async def status_message(deps: Deps, survey_id: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from bot.views.common import (
     plural,
     section,
 )
+from bot.views.paging import page
 
 
 class SurveyActions(StrEnum):
@@ -372,3 +373,20 @@ def _headline(result: QuestionResult, before: QuestionResult | None) -> list[str
         )
         return [f"Average *{result.mean:.2f}*{change}"]
     return []
+
+
+SURVEY_LIST_PAGE = "survey-list-page"
+
+
+def survey_list(lines: list[str], *, offset: int, total: int) -> dict[str, Any]:
+    """`/ai-coe survey list`: a line per survey (mrkdwn, escaped), paged from `offset`."""
+    blocks = page(
+        [section(f"*Surveys* ({total:,})")],
+        [[section(line)] for line in lines],
+        total=total,
+        offset=offset,
+        action_id=SURVEY_LIST_PAGE,
+        noun=("survey", "surveys"),
+        divided=False,
+    )
+    return {"response_type": "ephemeral", "text": "Surveys", "blocks": blocks}
