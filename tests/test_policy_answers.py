@@ -346,6 +346,14 @@ async def test_details_opens_a_modal_with_the_full_review(
     assert "Approved configuration" in text  # Copilot's configuration
     assert "two qualified reviewers who are not the requester" in text
 
+    slack.fail("views.open", error="expired_trigger_id")  # a click Slack let expire
+    told = slack.new_response_url()
+    await sender.block_action("policy-details", value=details["value"], response_url=told)
+    await running.settle()
+    reply = message_text(slack.responses_for(told)[0].body)
+    assert "please try again" in reply
+    assert "reference" not in reply
+
 
 async def test_a_vote_is_stored_once_per_person_and_answer(
     sender: SlackSender, running: RunningApp, slack: FakeSlack

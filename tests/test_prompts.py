@@ -592,3 +592,14 @@ async def test_the_review_queue_pages_every_waiting_prompt(
     )
     await running.settle()
     assert "CoE admins only" in message_text(slack.responses_for(refused)[-1].body)
+
+
+async def test_an_expired_trigger_on_add_asks_to_try_again(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    slack.fail("views.open", error="expired_trigger_id")
+    sent = await sender.command("/prompts", "add")
+    await running.settle()
+    reply = message_text(slack.responses_for(sent.response_url or "")[0].body)
+    assert "please try again" in reply
+    assert "reference" not in reply

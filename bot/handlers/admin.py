@@ -13,7 +13,7 @@ from bot.config import ConfigError, load_settings
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.handlers import champions_admin, digests_admin, survey_new, surveys
-from bot.handlers.common import check_text, guarded, require_admin
+from bot.handlers.common import check_text, guarded, open_modal_first, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
 from bot.services.policy_pack import PackError
@@ -101,8 +101,11 @@ def _register_pages(app: AsyncApp, deps: Deps) -> None:
 async def _open_survey_form(
     deps: Deps, user_id: str, trigger_id: str, client: AsyncWebClient
 ) -> None:
-    await require_admin(deps, user_id)
-    await client.views_open(trigger_id=trigger_id, view=survey_new.modal())
+    async def fill() -> dict[str, Any]:  # the admin check may ask Slack: the modal opens first
+        await require_admin(deps, user_id)
+        return survey_new.modal()
+
+    await open_modal_first(client, trigger_id, "New survey", fill)
 
 
 async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncRespond) -> None:

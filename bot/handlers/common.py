@@ -52,6 +52,19 @@ def button_id(value: str | None, what: str) -> int:
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
 
+async def open_modal(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal that needs no slow work. Raises BadInput ("click it again") when Slack
+    says the trigger expired, so the person never sees an internal-error reference."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") in EXPIRED_TRIGGER:
+            raise BadInput("Slack took too long to open that; please try again.") from None
+        raise
+
+
 async def open_modal_first(
     client: AsyncWebClient,
     trigger_id: str,

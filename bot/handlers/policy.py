@@ -10,13 +10,12 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.batching import BatchWriter
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.handlers.common import check_text, guarded
+from bot.handlers.common import check_text, guarded, open_modal
 from bot.services import idempotency, policy
 from bot.services.policy_search import PolicyAnswer
 from bot.views.common import ephemeral_text, followup
@@ -110,14 +109,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(PolicyActions.details.value)
     async def details(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         """The full cell, tool configuration and sources, in a modal for whoever pressed."""
         await ack()
         choice, _ = Choice.decode(action.get("value"))
         answer, _ = _answer(deps, choice, choice.asker or body["user"]["id"])
         view = details_view(answer, deps.policy.active.loaded.pack)
-        deps.background.spawn(_open(client, body["trigger_id"], view), name="policy-details")
+        work = open_modal(client, body["trigger_id"], view)
+        deps.background.spawn(guarded(work, respond, what="policy details"), name="details")
 
     @app.action(re.compile(rf"^{PolicyActions.feedback.value}-(up|down)$"))
     async def feedback(
@@ -183,13 +187,6 @@ def _answer(deps: Deps, choice: Choice, user_id: str) -> tuple[PolicyAnswer, str
         enrolled=choice.enrolled,
     )
     return answer, team[0] if team else None
-
-
-async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:  # e.g. expired_trigger_id: the click is simply lost
-        logger.warning("could not open policy details: %s", error.response.get("error"))
 
 
 async def _vote(

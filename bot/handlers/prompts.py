@@ -16,7 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import notices
 from bot.deps import Deps
 from bot.errors import BadInput, UserError
-from bot.handlers.common import button_id, check_text, guarded, on_button, open_modal_first
+from bot.handlers.common import (
+    button_id,
+    check_text,
+    guarded,
+    on_button,
+    open_modal,
+    open_modal_first,
+)
 from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
 from bot.services import prompt_moderation, prompt_search, prompts
@@ -84,8 +91,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         elif verb == "add":
             await ack()
             modal = views.prompt_modal(channel_id=command.get("channel_id"))
-            work = client.views_open(trigger_id=command["trigger_id"], view=modal)
-            deps.background.spawn(guarded(_done(work), respond, what="prompt modal"), name="modal")
+            work = open_modal(client, command["trigger_id"], modal)
+            deps.background.spawn(guarded(work, respond, what="prompt modal"), name="modal")
         elif verb == "mine":
             user = command["user_id"]
             await ack(await quick(lambda s: _mine(s, user)))
