@@ -8,6 +8,7 @@ person would see (the ack and every later reply) comes back as readable text.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import secrets
 from typing import Any
@@ -49,13 +50,23 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,}$")
 
 
+@functools.cache
+def _seeded() -> tuple[dict[str, str], dict[str, str]]:
+    """The stand-in's seeded people and channels (the same in every stand-in, the server's
+    too): ({user ID: name}, {channel ID: name}), built once per process."""
+    workspace = FakeSlack(open_directory=True).workspace
+    users = {u.id: u.name for u in workspace.users.values()}
+    channels = {c.id: c.name for c in workspace.channels.values() if not c.is_im}
+    return users, channels
+
+
 def who_is(user: str, channel: str) -> tuple[str, str]:
     """`--user` and `--channel` as IDs: `@alice` and `#ai-community` are looked up among the
     stand-in's people and channels (`coe-bot try --users`). Raises ValueError, saying what
     is accepted, for a name nobody has or something that is not an ID."""
-    workspace = FakeSlack(open_directory=True).workspace
+    users, channels = _seeded()
     if user.startswith("@"):
-        found = [u.id for u in workspace.users.values() if u.name == user[1:].lower()]
+        found = [ident for ident, name in users.items() if name == user[1:].lower()]
         if not found:
             raise ValueError(f"nobody is called {user}: see `coe-bot try --users`")
         user = found[0]
@@ -65,7 +76,7 @@ def who_is(user: str, channel: str) -> tuple[str, str]:
             f" not {user!r}"
         )
     if channel.startswith("#"):
-        named = [c.id for c in workspace.channels.values() if c.name == channel[1:].lower()]
+        named = [ident for ident, name in channels.items() if name == channel[1:].lower()]
         if not named:
             raise ValueError(f"there is no channel {channel}: see `coe-bot try --users`")
         channel = named[0]
@@ -256,9 +267,7 @@ _MENTION = re.compile(r"([@#])([UWCG][A-Z0-9]{2,})\b")
 def _named(text: str) -> str:
     """@U0ALICE and #C0COMMUNITY as Slack shows them, @alice and #ai-community, for the
     stand-in's people and channels (`coe-bot try --users`); other IDs stay as they are."""
-    workspace = FakeSlack(open_directory=True).workspace
-    users = {u.id: u.name for u in workspace.users.values()}
-    channels = {c.id: c.name for c in workspace.channels.values() if not c.is_im}
+    users, channels = _seeded()
 
     def swap(found: re.Match[str]) -> str:
         sign, ident = found[1], found[2]

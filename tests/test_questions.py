@@ -196,9 +196,11 @@ async def test_answer_by_thread_reply_once(
     assert [m.get("thread_ts") for m in thanks] == [dm["ts"]]  # once, in the thread
 
 
-async def test_reuse_shows_earlier_answers_first(
+async def answered_once(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
-) -> None:
+) -> dict[str, Any]:
+    """QUESTION asked, routed to Bob and answered by him ("Record the LLM calls."); the
+    Answer button of his DM."""
     await seed(running, slack)
     await sender.command("/ask-champion", QUESTION)
     await deliver(running)
@@ -210,6 +212,13 @@ async def test_reuse_shows_earlier_answers_first(
         private_metadata=json.dumps({"question_id": int(claim["value"])}),
     )
     await deliver(running)
+    return claim
+
+
+async def test_reuse_shows_earlier_answers_first(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack
+) -> None:
+    claim = await answered_once(sender, running, slack)
 
     again = await sender.command(
         "/ask-champion", "writing tests for python code calling an LLM", user_id="U0ERIN"
@@ -269,17 +278,7 @@ async def test_reuse_shows_earlier_answers_first(
 async def test_reuse_does_not_offer_an_answer_that_only_shares_small_words(
     sender: SlackSender, running: RunningApp, slack: FakeSlack, unrelated: str
 ) -> None:
-    await seed(running, slack)
-    await sender.command("/ask-champion", QUESTION)
-    await deliver(running)
-    claim = dm_button(slack, "U0BOB", "question-answer")
-    await sender.view_submission(
-        "question-answer-modal",
-        {"answer": {"answer": {"type": "plain_text_input", "value": "Record the LLM calls."}}},
-        user_id="U0BOB",
-        private_metadata=json.dumps({"question_id": int(claim["value"])}),
-    )
-    await deliver(running)
+    await answered_once(sender, running, slack)
 
     asked = await sender.command("/ask-champion", unrelated, user_id="U0ERIN")
     reply = message_text(asked.json())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.views.admin import USAGE, reload_failed_message, reload_message
 from bot.views.common import ephemeral_text
 from bot.views.digests import DIGEST_LIST_PAGE
 from bot.views.paging import offset_of
+from bot.views.prompts import PromptActions
 from bot.views.questions import CHAMPIONS_PAGE
 from bot.views.surveys import SURVEY_LIST_PAGE
 
@@ -54,48 +56,38 @@ def register(app: AsyncApp, deps: Deps) -> None:
     _register_pages(app, deps)
 
 
+Pager = Callable[[Deps, int], Awaitable[dict[str, Any]]]
+
+
 def _register_pages(app: AsyncApp, deps: Deps) -> None:
-    async def digest_list(
+    """The Next / First page buttons of the CoE's lists: each checks the admin again."""
+    pagers: dict[str, tuple[str, Pager]] = {
+        DIGEST_LIST_PAGE: ("digest list", digests_admin.list_page),
+        CHAMPIONS_PAGE: ("champions", champions_admin.list_page),
+        SURVEY_LIST_PAGE: ("surveys", surveys.list_page),
+        PromptActions.review_page.value: (
+            "prompt review",
+            lambda deps, offset: review_queue_message(deps, offset=offset),
+        ),
+    }
+    for action_id, (what, pager) in pagers.items():
+        app.action(action_id)(_page_listener(deps, what, pager))
+
+
+def _page_listener(deps: Deps, what: str, pager: Pager) -> Callable[..., Awaitable[None]]:
+    async def listener(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
 
         async def work() -> None:
             await require_admin(deps, body["user"]["id"])
-            message = await digests_admin.list_page(deps, offset_of(action.get("value")))
+            message = await pager(deps, offset_of(action.get("value")))
             await respond({**message, "replace_original": True})
 
-        deps.background.spawn(guarded(work(), respond, what="digest list"), name="digest-list")
+        deps.background.spawn(guarded(work(), respond, what=what), name=f"{what} page")
 
-    app.action(DIGEST_LIST_PAGE)(digest_list)
-
-    async def champions_page(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-
-        async def work() -> None:
-            await require_admin(deps, body["user"]["id"])
-            message = await champions_admin.list_page(deps, offset_of(action.get("value")))
-            await respond({**message, "replace_original": True})
-
-        deps.background.spawn(guarded(work(), respond, what="champions"), name="champions-page")
-
-    app.action(CHAMPIONS_PAGE)(champions_page)
-
-    async def survey_page(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-
-        async def work() -> None:
-            await require_admin(deps, body["user"]["id"])
-            message = await surveys.list_page(deps, offset_of(action.get("value")))
-            await respond({**message, "replace_original": True})
-
-        deps.background.spawn(guarded(work(), respond, what="surveys"), name="survey-page")
-
-    app.action(SURVEY_LIST_PAGE)(survey_page)
+    return listener
 
 
 async def _open_survey_form(

@@ -28,7 +28,7 @@ from bot.handlers.prompt_form import read_submission
 from bot.models import Prompt
 from bot.services import prompt_moderation, prompt_search, prompts
 from bot.views import prompts as views
-from bot.views.common import ephemeral_text, escape, followup
+from bot.views.common import clip, ephemeral_text, escape, followup
 from bot.views.paging import offset_of
 from bot.views.prompts import PromptActions, PromptModal
 
@@ -341,8 +341,7 @@ def _register_modal(app: AsyncApp, deps: Deps, vocabulary: prompt_search.Vocabul
 
 def _stale(stale: prompts.StalePrompt) -> str:
     """The field error for an edit someone else's save overtook: what it is now, in short."""
-    gist = " ".join(stale.body.split())
-    gist = gist if len(gist) <= 120 else gist[:119] + "…"
+    gist = clip(" ".join(stale.body.split()), 120)
     return (
         f"{stale} It is now “{stale.title[:60]}”: {gist} Close this and open Edit again to"
         " start from the current text."

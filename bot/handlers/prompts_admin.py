@@ -11,7 +11,6 @@ from bot.deps import Deps
 from bot.handlers.common import button_id, guarded, require_admin
 from bot.services import prompt_moderation
 from bot.views.common import escape
-from bot.views.paging import offset_of
 from bot.views.prompts import PromptActions, review_message
 
 DECISIONS = {
@@ -63,18 +62,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.prompt_replies.clear()
         note = f"{DONE[decision]}: *{escape(prompt.title)}*."
         message = await review_queue_message(deps, note=note)
-        await respond({**message, "replace_original": True})
-
-    async def page(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        work = _page(deps, body["user"]["id"], offset_of(action.get("value")), respond)
-        deps.background.spawn(guarded(work, respond, what="prompt review"), name="review-page")
-
-    app.action(PromptActions.review_page.value)(page)
-
-    async def _page(deps: Deps, user_id: str, offset: int, respond: AsyncRespond) -> None:
-        await require_admin(deps, user_id)
-        message = await review_queue_message(deps, offset=offset)
         await respond({**message, "replace_original": True})

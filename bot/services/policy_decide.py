@@ -272,7 +272,6 @@ def decide(
         and reasons
         and reasons[0].verdict is Verdict.not_allowed
         and _told_done(facts)
-        and set(facts.tokens) & DONE_MARKERS
     ):
         # "yesterday i used cursor on the pci repo": a tool not approved there, an unlisted
         # tool or a personal plan, already used — containing and reporting it comes first
@@ -373,11 +372,12 @@ DONE_MARKERS = frozenset(
 
 
 def _told_done(facts: Facts) -> bool:
-    """The question tells of something already done, not of what to do next."""
+    """The question tells plainly of something already done (a DONE_MARKERS word), not of
+    what to do next."""
     if not facts.incident or facts.request:  # "how do i get the jira mcp server added"
         return False
     words = set(facts.tokens)
-    if words & PLAN_CUES:
+    if words & PLAN_CUES or not words & DONE_MARKERS:
         return False
     tokens = facts.tokens
     future = any(  # a modal, not in a purpose clause ("so the pr could make the release")
@@ -390,7 +390,7 @@ def _told_done(facts: Facts) -> bool:
 def _breached(facts: Facts) -> list[Rule]:
     """The rules a question says were already broken: it tells of something done, and a
     rule that forbids it was triggered ("the agent merged its own PR last night")."""
-    if not _told_done(facts) or not set(facts.tokens) & DONE_MARKERS:
+    if not _told_done(facts):
         return []  # "agent mode with auto-approve switched on for the terraform repo, ok?"
     return [r for r, lifted in facts.triggered if not lifted and r.verdict is Verdict.not_allowed]
 
