@@ -18,7 +18,7 @@ from bot.services import channels, outbox
 from bot.services.channels import Places, is_channel
 from bot.services.questions import ASKER_COMMUNITY, Notice, community_notices
 from bot.views import questions as views
-from bot.views.common import Block
+from bot.views.common import Block, clip, escape
 
 Render = Callable[[Question, Notice], tuple[str, list[Block]]]
 
@@ -111,6 +111,53 @@ async def to_coe(
             now=now,
         )
     return added
+
+
+# Slack's refusals of a message for its size (https://docs.slack.dev/reference/methods/chat.postMessage):
+# the same words without their layout still reach the channel.
+SIZE_ERRORS = frozenset({"msg_too_long", "msg_blocks_too_long"})
+SHORT_TEXT_MAX = 3000
+SHORTENED = "\n_(Shortened: Slack refused the full message as too long.)_"
+
+
+async def shortened(*, session: AsyncSession, message: OutboxMessage, now: dt.datetime) -> int:
+    """A row Slack refused as too long, sent again as plain mrkdwn text: its headers,
+    sections and context lines (mrkdwn as the row was built, plain text escaped) within
+    `SHORT_TEXT_MAX` characters, buttons left out. Once per row; returns rows queued."""
+    if not message.blocks or message.dedupe_key.endswith(":short"):
+        return 0
+    lines = [_words(block) for block in message.blocks]
+    text = clip("\n".join(line for line in lines if line), SHORT_TEXT_MAX - len(SHORTENED))
+    return int(
+        await outbox.enqueue(
+            session=session,
+            dedupe_key=f"{message.dedupe_key}:short",
+            kind=message.kind,
+            channel=message.channel,
+            text=text + SHORTENED,
+            now=now,
+            ref=message.ref,
+            thread_ts=message.thread_ts,
+        )
+    )
+
+
+def _words(block: Block) -> str:
+    if block.get("type") == "header":
+        return f"*{_mrkdwn(block.get('text'))}*"
+    if block.get("type") == "section":
+        return _mrkdwn(block.get("text"))
+    if block.get("type") == "context":
+        return " ".join(_mrkdwn(e) for e in block.get("elements", []) if "text" in e)
+    return ""
+
+
+def _mrkdwn(obj: Any) -> str:
+    """A text object as mrkdwn: plain text is escaped, as it was never meant to be read."""
+    if not isinstance(obj, dict):
+        return ""
+    text = str(obj.get("text", ""))
+    return text if obj.get("type") == "mrkdwn" else escape(text)
 
 
 async def redirect(

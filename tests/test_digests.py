@@ -323,3 +323,78 @@ async def test_a_long_digest_list_pages_within_slacks_limits(
     )
     await running.settle()
     assert "CoE admins only" in message_text(slack.responses_for(refused)[-1].body)
+
+
+async def test_a_busy_week_counts_what_the_digest_does_not_list(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    async with running.deps.sessions.begin() as session:
+        for n in range(7):
+            await prompts.create(
+                session=session,
+                draft=prompts.PromptDraft(title=f"Recipe {n}", body=f"Do the thing, way {n}."),
+                author_id="U0BOB",
+                team=None,
+                now=clock() - dt.timedelta(minutes=n),
+                needs_review=False,
+            )
+    preview = await admin(sender, running, slack, "digest preview prompts")
+    assert [f"Recipe {n}" in preview for n in range(7)] == [True] * 5 + [False] * 2
+    assert "…and 2 more new prompts" in preview
+
+
+async def test_many_policy_changes_in_a_week_show_the_latest(
+    settings: Any, clock: Clock, slack: FakeSlack, tmp_path: Any
+) -> None:
+    from bot.services.policy_pack import default_pack_path
+    from tests.conftest import SIGNING_SECRET, start_app
+
+    pack = tmp_path / "pack.yaml"
+    original = default_pack_path().read_text()
+    pack.write_text(original)
+    app, runner = await start_app(settings.model_copy(update={"policy_pack": pack}), clock)
+    try:
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            for minor in range(1, 6):
+                clock.advance(hours=1)
+                pack.write_text(
+                    original.replace('version: "2026.11.0"', f'version: "2026.11.{minor}"')
+                )
+                await sender.command("/ai-coe", "policy reload", user_id="U0ADMIN")
+                await app.settle()
+            preview = await admin(sender, app, slack, "digest preview policy")
+        assert (
+            "version 2026.11.2 → 2026.11.3; version 2026.11.3 → 2026.11.4;"
+            " version 2026.11.4 → 2026.11.5 (and 2 earlier changes)"
+        ) in preview
+        assert "2026.11.1 →" not in preview
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_digest_slack_refuses_as_too_long_still_reaches_the_channel(
+    sender: SlackSender, running: RunningApp, slack: FakeSlack, clock: Clock
+) -> None:
+    """Slack does not publish every size limit: when it refuses a post for its size, the
+    same words go again as plain text, once, and the row says why the first one failed."""
+    clock.now = MONDAY_9_PARIS - dt.timedelta(days=3)
+    await admin(
+        sender, running, slack, "digest subscribe <#C0COMMUNITY|ai-community> weekly mon 09:00 UTC"
+    )
+    await activity(sender, running, clock)
+    while await send_due(running.deps):  # what the activity queued
+        pass
+    clock.now = MONDAY_9_PARIS + dt.timedelta(hours=1, minutes=1)
+    assert await post_due(running.deps) == 1
+    slack.fail("chat.postMessage", error="msg_blocks_too_long")
+    await send_due(running.deps)
+    await send_due(running.deps)
+    [posted] = slack.messages("C0COMMUNITY")
+    assert "blocks" not in posted or not posted["blocks"]
+    assert "Write tests first" in posted["text"]
+    assert "Shortened: Slack refused the full message as too long" in posted["text"]
+    rows = await outbox_rows(running)
+    assert sorted((r.status, r.last_error) for r in rows if r.kind == "digest") == [
+        ("failed", "msg_blocks_too_long"),
+        ("sent", None),
+    ]

@@ -324,15 +324,49 @@ async def test_more_results_pages_through(
             running, title=f"Testing recipe {number}", body=f"Write tests, recipe number {number}."
         )
     first = (await sender.command("/prompts", "testing recipe")).json()
-    more = next(b for b in buttons(first) if b["action_id"] == "prompt-more")
+    [more] = [b for b in buttons(first) if b["action_id"] == "prompt-more"]
     assert message_text(first).count("Testing recipe") == 5
+    assert "(7 prompts)" in message_text(first)
+    assert "Showing 1–5 of 7 prompts" in message_text(first)
+    assert more["text"]["text"] == "Next 2"
     url = slack.new_response_url()
     await sender.block_action("prompt-more", value=more["value"], response_url=url)
     await running.settle()
     [page] = [r.body for r in slack.responses_for(url)]
     assert page["replace_original"] is True
     assert message_text(page).count("Testing recipe") == 2
-    assert not [b for b in buttons(page) if b["action_id"] == "prompt-more"]
+    assert "Showing 6–7 of 7 prompts" in message_text(page)
+    [back] = [b for b in buttons(page) if b["action_id"] == "prompt-more"]
+    assert back["text"]["text"] == "First page"
+
+
+async def test_a_search_matching_more_than_can_be_paged_says_so(
+    sender: SlackSender, running: RunningApp
+) -> None:
+    """The total is counted up to the ranked pool: past it, the reply says "more than" and
+    asks for more words instead of offering pages that could not be reached."""
+    from bot.services.prompt_search import RANKED_POOL
+
+    async with running.deps.sessions.begin() as session:
+        session.add_all(
+            Prompt(
+                title=f"Refactor module {number}",
+                body="Refactor this module into smaller functions.",
+                tags_text="refactoring",
+                author_id="U0BOB",
+                body_hash=f"{number:064d}",
+                created_at=running.deps.clock(),
+                updated_at=running.deps.clock(),
+            )
+            for number in range(RANKED_POOL + 1)
+        )
+    text = message_text((await sender.command("/prompts", "refactor module")).json())
+    assert f"(more than {RANKED_POOL:,} prompts)" in text
+    assert f"Showing 1–5 of {RANKED_POOL:,} prompts" in text
+    assert "add words to narrow" in text
+    await add_prompt(running, title="Refactor a lonely module", body="Only one like it.")
+    text = message_text((await sender.command("/prompts", "lonely")).json())
+    assert "(1 prompt)" in text and "Showing" not in text
 
 
 async def test_bad_search_text_is_refused_politely(

@@ -181,6 +181,8 @@ async def _failed_for_good(
     """After a permanent refusal: a channel Slack says is closed is recorded as closed
     (its digest paused, the CoE told once), and what the row carried goes somewhere that
     works (`notices.redirect`). Returns how many rows were queued."""
+    if code in notices.SIZE_ERRORS:  # its words still get there, without the layout
+        return await notices.shortened(session=session, message=message, now=deps.clock())
     queued = 0
     if message.kind == "question-champion-dm":  # they never got it: the asker is not told so
         await outbox.drop_held(

@@ -39,6 +39,7 @@ from bot.services.prompts import Status, wilson_lower_bound
 SECTIONS = ("prompts", "questions", "surveys", "policy", "champions", "tip")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PERIOD = dt.timedelta(days=7)
+NEWEST_SHOWN = 5  # new prompts listed by title; the rest are counted
 GRACE = dt.timedelta(hours=6)  # a digest missed while the bot was down goes out within this
 
 
@@ -46,7 +47,8 @@ GRACE = dt.timedelta(hours=6)  # a digest missed while the bot was down goes out
 class Digest:
     period_start: dt.datetime
     period_end: dt.datetime
-    new_prompts: list[Prompt] = field(default_factory=list)
+    new_prompts: list[Prompt] = field(default_factory=list)  # the newest NEWEST_SHOWN
+    new_prompt_count: int = 0  # all published in the period
     top_prompts: list[Prompt] = field(default_factory=list)
     asked: int = 0
     answered: int = 0
@@ -225,18 +227,16 @@ async def build(
 
 async def _prompts(session: AsyncSession, digest: Digest) -> None:
     window = (digest.period_start, digest.period_end)
-    digest.new_prompts = list(
-        (
-            await session.exec(
-                select(Prompt)
-                .where(
-                    col(Prompt.status) == Status.published, col(Prompt.created_at).between(*window)
-                )
-                .order_by(col(Prompt.created_at).desc())
-                .limit(5)
-            )
-        ).all()
+    new = select(Prompt).where(
+        col(Prompt.status) == Status.published, col(Prompt.created_at).between(*window)
     )
+    digest.new_prompts = list(
+        (await session.exec(new.order_by(col(Prompt.created_at).desc()).limit(NEWEST_SHOWN))).all()
+    )
+    digest.new_prompt_count = len(digest.new_prompts)
+    if digest.new_prompt_count == NEWEST_SHOWN:
+        counted = select(func.count()).select_from(new.subquery())
+        digest.new_prompt_count = int((await session.exec(counted)).one())
     people = dict(
         (
             await session.exec(

@@ -59,9 +59,13 @@ class SearchQuery:
 
 @dataclass(slots=True)
 class SearchPage:
+    """One page of matches. `total` counts every match, up to `RANKED_POOL` + 1 (more than
+    `RANKED_POOL` means "more than can be paged through": add words)."""
+
     prompts: list[Prompt]
     has_more: bool
     corrections: dict[str, str] = field(default_factory=dict)
+    total: int = 0
 
 
 def parse_query(raw: str) -> SearchQuery:
@@ -126,7 +130,7 @@ async def search(
         return await _by_tags(session, query.tags, offset, limit)
     ids = await _match(session, words, query.tags, "all", offset, limit + 1)
     if ids:
-        return await _page(session, ids, limit)
+        return await _page(session, ids, limit, offset, _Count(words, query.tags, "all"))
     fixes = await vocabulary.correct(session, words)
     kept = [fixes.get(w, w) for w in words]
     kept = [w for w in kept if vocabulary.knows(w)]
@@ -135,10 +139,19 @@ async def search(
     for mode in ("all", "any") if len(kept) > 1 else ("all",):
         ids = await _match(session, kept, query.tags, mode, offset, limit + 1)
         if ids:
-            page = await _page(session, ids, limit)
+            page = await _page(session, ids, limit, offset, _Count(kept, query.tags, mode))
             page.corrections = {a: b for a, b in fixes.items() if b in kept}
             return page
     return SearchPage(prompts=[], has_more=False)
+
+
+@dataclass(frozen=True)
+class _Count:
+    """What to count when a page does not say the total by itself."""
+
+    words: list[str]
+    tags: list[str]
+    mode: str
 
 
 def _meaningful(words: list[str]) -> list[str]:
@@ -155,8 +168,17 @@ def _term(word: str, *, postgres: bool) -> str:
 
 
 async def _match(
-    session: AsyncSession, words: list[str], tags: list[str], mode: str, offset: int, limit: int
+    session: AsyncSession,
+    words: list[str],
+    tags: list[str],
+    mode: str,
+    offset: int,
+    limit: int,
+    *,
+    count: bool = False,
 ) -> list[int]:
+    """Matching prompt IDs, best first, `limit` from `offset`; with `count`, a one-element
+    list: how many match, counted up to `RANKED_POOL` + 1."""
     tag_filter = ""
     params: dict[str, Any] = {"limit": limit, "offset": offset, "published": Status.published}
     for number, tag in enumerate(tags):
@@ -169,6 +191,15 @@ async def _match(
         joiner = " & " if mode == "all" else " | "
         params["q"] = joiner.join(_term(w, postgres=True) for w in words)
         params["pool"] = RANKED_POOL
+        if count:
+            params["pool"] = RANKED_POOL + 1
+            sql = (
+                "SELECT count(*) FROM (SELECT 1 FROM prompt p"
+                " WHERE p.search_vector @@ to_tsquery('english', :q) AND p.status = :published"
+                + tag_filter
+                + " LIMIT :pool) c"
+            )
+            return [int((await session.exec(text(sql), params=params)).one()[0])]  # type: ignore[call-overload]
         # Rank at most RANKED_POOL matches, the most helpful first: a common word matches
         # most of the library, and ranking every match is what made such searches slow.
         sql = (
@@ -182,6 +213,15 @@ async def _match(
     else:
         joiner = " AND " if mode == "all" else " OR "
         params["q"] = joiner.join(_term(w, postgres=False) for w in words)
+        if count:
+            params["pool"] = RANKED_POOL + 1
+            sql = (
+                "SELECT count(*) FROM (SELECT 1 FROM prompt_fts f JOIN prompt p ON p.id = f.rowid"
+                " WHERE prompt_fts MATCH :q AND p.status = :published"
+                + tag_filter
+                + " LIMIT :pool)"
+            )
+            return [int((await session.exec(text(sql), params=params)).one()[0])]  # type: ignore[call-overload]
         sql = (
             "SELECT p.id FROM prompt_fts f JOIN prompt p ON p.id = f.rowid"
             " WHERE prompt_fts MATCH :q AND p.status = :published"
@@ -201,17 +241,33 @@ async def _by_tags(session: AsyncSession, tags: list[str], offset: int, limit: i
             .where(col(PromptTag.prompt_id) == col(Prompt.id), col(PromptTag.tag) == tag)
             .exists()
         )
-    query = query.order_by(col(Prompt.score).desc(), col(Prompt.id).desc())
-    ids = list((await session.exec(query.offset(offset).limit(limit + 1))).all())
-    return await _page(session, [i for i in ids if i is not None], limit)
+    ordered = query.order_by(col(Prompt.score).desc(), col(Prompt.id).desc())
+    ids = list((await session.exec(ordered.offset(offset).limit(limit + 1))).all())
+    page = await _page(session, [i for i in ids if i is not None], limit, offset, None)
+    if page.has_more:
+        capped = query.limit(RANKED_POOL + 1).subquery()
+        page.total = (await session.exec(select(func.count()).select_from(capped))).one()
+    return page
 
 
-async def _page(session: AsyncSession, ids: list[int], limit: int) -> SearchPage:
+async def _page(
+    session: AsyncSession, ids: list[int], limit: int, offset: int, count: _Count | None
+) -> SearchPage:
+    """The prompts of `ids` (the first `limit`), and the total: counted only when there are
+    more to come."""
     wanted = ids[:limit]
     found = {
         p.id: p for p in (await session.exec(select(Prompt).where(col(Prompt.id).in_(wanted))))
     }
-    return SearchPage(prompts=[found[i] for i in wanted if i in found], has_more=len(ids) > limit)
+    page = SearchPage(
+        prompts=[found[i] for i in wanted if i in found],
+        has_more=len(ids) > limit,
+        total=offset + len(wanted),
+    )
+    if count and page.has_more:
+        counted = await _match(session, count.words, count.tags, count.mode, 0, 0, count=True)
+        page.total = max(counted[0], page.total)
+    return page
 
 
 async def top_all_time(*, session: AsyncSession, limit: int = 5) -> list[Prompt]:

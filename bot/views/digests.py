@@ -6,8 +6,10 @@ from typing import Any
 
 from bot.models import DigestSubscription
 from bot.services.digests import DAYS, Digest
-from bot.views.common import Block, clip, context, divider, escape, header, section
+from bot.views.common import Block, clip, context, divider, escape, header, plural, section
 from bot.views.paging import page
+
+POLICY_CHANGES_SHOWN = 3  # the latest; earlier ones in the period are counted
 
 
 def digest_message(digest: Digest) -> dict[str, Any]:
@@ -15,6 +17,9 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     blocks: list[Block] = [header(f"AI-coding community digest · {span}")]
     if digest.new_prompts or digest.top_prompts:
         lines = [f"• *New:* {escape(p.title)} (by <@{p.author_id}>)" for p in digest.new_prompts]
+        if digest.new_prompt_count > len(digest.new_prompts):
+            more = digest.new_prompt_count - len(digest.new_prompts)
+            lines.append(f"• …and {plural(more, 'more new prompt')}")
         lines += [
             f"• *Most helpful:* {escape(p.title)} · :thumbsup: {p.helpful_count}"
             for p in digest.top_prompts
@@ -42,10 +47,13 @@ def digest_message(digest: Digest) -> dict[str, Any]:
             section("*Feedback*\n" + "\n".join(f"• {escape(x)}" for x in digest.survey_lines))
         )
     if digest.policy_changes:
+        latest = digest.policy_changes[-POLICY_CHANGES_SHOWN:]
+        earlier = len(digest.policy_changes) - len(latest)
         blocks.append(
             section(
                 "*Policy pack updated*: "
-                + "; ".join(escape(c) for c in digest.policy_changes)
+                + "; ".join(escape(clip(c, 120)) for c in latest)
+                + (f" (and {plural(earlier, 'earlier change')})" if earlier else "")
                 + " — see `/ai-policy`"
             )
         )

@@ -8,7 +8,7 @@ Slack allows at most 50 blocks in a message and 100 in a modal or App Home view
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.views.common import Block, actions, button, context, divider, plural
 
@@ -26,12 +26,14 @@ def page(
     noun: tuple[str, str],
     limit: int = MESSAGE_BLOCKS,
     divided: bool = True,
+    value: Callable[[int], str] = str,
 ) -> list[Block]:
     """`head`, then as many of `entries` (the candidates from `offset` on, each a few
     blocks) as fit whole in `limit` blocks, each after a divider; when the list does not
     fit, "Showing 13–24 of 30 prompts" and buttons whose value is the offset to show next
     ("Next", and "First page" after the first). `noun` is (singular, plural); `divided`
-    False puts no divider between entries (one-line entries)."""
+    False puts no divider between entries (one-line entries); `value` makes a button's value
+    from its offset, for lists that must carry more (a search's words)."""
     room = limit - len(head) - 2  # the control: a context and an actions block
     blocks = list(head)
     shown = 0
@@ -48,9 +50,9 @@ def page(
         blocks.append(context(f"Showing {offset + 1}–{end} of {what}"))
         controls = []
         if end < total:
-            controls.append(button(f"Next {min(shown or 1, total - end)}", action_id, str(end)))
+            controls.append(button(f"Next {min(shown or 1, total - end)}", action_id, value(end)))
         if offset > 0:
-            controls.append(button("First page", action_id, "0"))
+            controls.append(button("First page", action_id, value(0)))
         blocks.append(actions(*controls))
     return blocks
 

@@ -7,14 +7,13 @@ from enum import StrEnum
 from typing import Any
 
 from bot.models import Prompt
-from bot.services.prompt_search import SearchPage
+from bot.services.prompt_search import RANKED_POOL, SearchPage
 from bot.views.common import (
     Block,
     actions,
     button,
     clip,
     context,
-    divider,
     escape,
     header,
     plain,
@@ -109,9 +108,9 @@ def card(prompt: Prompt, *, with_buttons: bool = True) -> list[Block]:
     return blocks
 
 
-def results_message(query: str, page: SearchPage, offset: int) -> dict[str, Any]:
+def results_message(query: str, found: SearchPage, offset: int) -> dict[str, Any]:
     shown = escape(clip(query, 200))
-    if not page.prompts:
+    if not found.prompts:
         return _reply(
             [
                 section(f"No prompts match *{shown}*."),
@@ -119,16 +118,30 @@ def results_message(query: str, page: SearchPage, offset: int) -> dict[str, Any]
             ],
             "No prompts found",
         )
-    blocks: list[Block] = [section(f"Prompts for *{shown}*")]
-    if page.corrections:
-        fixed = ", ".join(f"“{escape(a)}” → “{escape(b)}”" for a, b in page.corrections.items())
-        blocks.append(context(f"Showing results for: {fixed}"))
-    for prompt in page.prompts:
-        blocks += [divider(), *card(prompt)]
-    if page.has_more:
-        value = json.dumps({"q": query[:1500], "o": offset + len(page.prompts)})
-        blocks.append(actions(button("More results", PromptActions.more.value, value)))
-    return _reply(blocks, f"{plural(len(page.prompts), 'prompt')} for {escape(query[:100])}")
+    total = max(found.total, offset + len(found.prompts))
+    head: list[Block] = [section(f"Prompts for *{shown}* ({_at_most(total)})")]
+    if found.corrections:
+        fixed = ", ".join(f"“{escape(a)}” → “{escape(b)}”" for a, b in found.corrections.items())
+        head.append(context(f"Showing results for: {fixed}"))
+    if total > RANKED_POOL:
+        head.append(context(f"The {RANKED_POOL:,} most helpful are listed: add words to narrow."))
+    blocks = page(
+        head,
+        [card(prompt) for prompt in found.prompts],
+        total=min(total, RANKED_POOL),
+        offset=offset,
+        action_id=PromptActions.more.value,
+        noun=("prompt", "prompts"),
+        value=lambda at: json.dumps({"q": query[:1500], "o": at}),
+    )
+    return _reply(blocks, f"{_at_most(total)} for {escape(query[:100])}")
+
+
+def _at_most(total: int) -> str:
+    """ "12 prompts", or "more than 1,000 prompts" past what a search counts."""
+    if total > RANKED_POOL:
+        return f"more than {RANKED_POOL:,} prompts"
+    return plural(total, "prompt")
 
 
 def top_message(this_week: list[Prompt], all_time: list[Prompt]) -> dict[str, Any]:
