@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     # How long a full users.list sync (and a users.info answer) stays fresh.
     directory_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     retention_days: int | None = Field(default=None, ge=30, le=3650)  # purge free text after
+    # The AI tools' own usage (`coe-bot usage pull`). Prefixed USAGE_ so a developer's shell
+    # (GITHUB_TOKEN) never switches a source on by accident.
+    usage_github_api_url: str = "https://api.github.com"
+    usage_github_token: SecretStr | None = None
+    usage_github_org: str | None = None
+    usage_github_enterprise: str | None = None
+    usage_raw_retention_days: int = Field(default=400, ge=30, le=3650)
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
 
@@ -91,6 +98,24 @@ class Settings(BaseSettings):
             if not _ADMIN_ID.match(item):
                 raise ValueError(f"{item!r} is not a Slack user ID (U…/W…) or user group ID (S…)")
         return value
+
+    @field_validator("usage_github_api_url")
+    @classmethod
+    def _check_github_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.github.com")
+        return value.rstrip("/")
+
+    @field_validator("usage_github_org", "usage_github_enterprise")
+    @classmethod
+    def _check_github_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?", value
+        ):
+            raise ValueError(
+                "must be a GitHub organisation or enterprise slug (letters, digits, -)"
+            )
+        return value or None
 
     @field_validator("slack_api_url")
     @classmethod

@@ -366,7 +366,8 @@ async def test_a_search_matching_more_than_can_be_paged_says_so(
     assert "add words to narrow" in text
     await add_prompt(running, title="Refactor a lonely module", body="Only one like it.")
     text = message_text((await sender.command("/prompts", "lonely")).json())
-    assert "(1 prompt)" in text and "Showing" not in text
+    assert "(1 prompt)" in text
+    assert "Showing" not in text
 
 
 async def test_bad_search_text_is_refused_politely(

@@ -36,12 +36,16 @@ from bot.models.surveys import (
     SurveyResponse,
     SurveyRun,
 )
+from bot.models.usage import CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
 
 __all__ = [
     "MAX_ID",
     "AuditEvent",
     "Champion",
     "ChannelState",
+    "CopilotSeat",
+    "CopilotUserDay",
+    "CopilotUserTeam",
     "DigestSubscription",
     "JobRun",
     "OutboxMessage",
@@ -68,6 +72,7 @@ __all__ = [
     "TeamMember",
     "TeamUsergroup",
     "UTCDateTime",
+    "UsagePull",
     "parse_id",
     "utcnow",
 ]

@@ -1,0 +1,100 @@
+"""What the AI tools report about their own use: GitHub Copilot's per-user days, its
+user↔team rows and daily seat snapshots, and each pull's record.
+
+Rows about a person (a GitHub user's day, their seat) never leave the database except
+through `bot.services.usage_figures`, which applies the minimum-group rules; they are kept
+`USAGE_RAW_RETENTION_DAYS`. Field names are GitHub's
+(https://docs.github.com/en/copilot/reference/copilot-usage-metrics/copilot-usage-metrics).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Date, Index
+from sqlmodel import Field, SQLModel
+
+from bot.models.base import ts
+
+
+class CopilotUserDay(SQLModel, table=True):
+    """One GitHub user's Copilot day from a `users-1-day` report (`entity`: "org:NAME" or
+    "enterprise:NAME"). Counters are GitHub's; `extra` keeps top-level keys this version of
+    coe-bot does not know (GitHub adds fields), ETL noise (`etl_id`, `day_partition`,
+    `entity_id_partition`) left out. A re-pulled day replaces the row (days settle late)."""
+
+    __tablename__ = "copilot_user_day"
+    __table_args__ = (Index("ix_copilot_user_day_day", "day"),)
+
+    entity: str = Field(max_length=120, primary_key=True)
+    day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_login: str = Field(max_length=100)
+    user_initiated_interaction_count: int = 0
+    code_generation_activity_count: int = 0
+    code_acceptance_activity_count: int = 0
+    loc_suggested_to_add_sum: int = 0
+    loc_added_sum: int = 0
+    loc_deleted_sum: int = 0
+    used_chat: bool = False
+    used_agent: bool = False
+    used_cli: bool = False
+    used_code_review: bool = False  # used_copilot_code_review_active or _passive
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    pulled_at: dt.datetime = ts()
+
+
+class CopilotUserTeam(SQLModel, table=True):
+    """A `user-teams-1-day` row: the GitHub team a user was in that day (one per team).
+    GitHub leaves out teams with fewer than 5 seated users on the day."""
+
+    __tablename__ = "copilot_user_team"
+    entity: str = Field(max_length=120, primary_key=True)
+    day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    team_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_login: str = Field(max_length=100)
+    slug: str = Field(max_length=100)
+
+
+class CopilotSeat(SQLModel, table=True):
+    """A seat as `/orgs/{org}/copilot/billing/seats` listed it on `snapshot_day` (UTC): the
+    API has no history, so each day's list is kept."""
+
+    __tablename__ = "copilot_seat"
+    org: str = Field(max_length=100, primary_key=True)
+    snapshot_day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_login: str = Field(max_length=100)
+    plan_type: str = Field(default="unknown", max_length=20)
+    assigning_team: str | None = Field(default=None, max_length=100)  # the team's slug
+    created_at: dt.datetime = ts()  # when access was last granted
+    last_activity_at: dt.datetime | None = ts(nullable=True)
+    last_activity_editor: str | None = Field(default=None, max_length=200)
+    last_authenticated_at: dt.datetime | None = ts(nullable=True)
+    pending_cancellation_date: dt.date | None = Field(
+        default=None, sa_column=Column(Date, nullable=True)
+    )
+
+
+class UsagePull(SQLModel, table=True):
+    """One pull of one source: what it asked for, what it stored, and what it skipped
+    (`skipped`: a list of {"file", "line", "reason"}, the first 100; `skipped_count` all)."""
+
+    __tablename__ = "usage_pull"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)  # "copilot"
+    started_at: dt.datetime = ts(index=True)
+    finished_at: dt.datetime | None = ts(nullable=True)
+    first_day: dt.date = Field(sa_column=Column(Date, nullable=False))
+    last_day: dt.date = Field(sa_column=Column(Date, nullable=False))
+    status: str = Field(default="running", max_length=12)  # running, done, failed
+    days_stored: int = 0
+    days_not_ready: int = 0
+    rows_stored: int = 0
+    seats_stored: int = 0
+    skipped_count: int = 0
+    skipped: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    error: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,1 @@
+"""The AI tools' own usage: clients for their admin APIs and the importers that store it."""
