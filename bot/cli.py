@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import cli_data, db
+from bot import cli_data, cli_usage, db
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.services.policy_pack import PackError, load_pack
@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_policy_validate)
 
     cli_data.add_parsers(verbs)
+    cli_usage.add_parsers(verbs)
 
     try_ = verbs.add_parser(
         "try",

@@ -50,6 +50,8 @@ def configure_logging(level: str = "INFO", fmt: str | None = None) -> None:
         "sqlalchemy.engine",
         "apscheduler",
         "alembic",
+        "httpx",  # a line per request, with signed download links in it
+        "httpcore",
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

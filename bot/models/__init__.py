@@ -36,7 +36,13 @@ from bot.models.surveys import (
     SurveyResponse,
     SurveyRun,
 )
-from bot.models.usage import CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
+from bot.models.usage import (
+    CopilotSeat,
+    CopilotUserDay,
+    CopilotUserTeam,
+    PersonIdentity,
+    UsagePull,
+)
 
 __all__ = [
     "MAX_ID",
@@ -50,6 +56,7 @@ __all__ = [
     "JobRun",
     "OutboxMessage",
     "Person",
+    "PersonIdentity",
     "PolicyFeedback",
     "PolicyLookup",
     "ProcessedRequest",

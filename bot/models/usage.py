@@ -78,6 +78,21 @@ class CopilotSeat(SQLModel, table=True):
     )
 
 
+class PersonIdentity(SQLModel, table=True):
+    """Who a GitHub login is: their e-mail and, when known, their Slack user. Written by
+    `coe-bot people import` (source "csv") and `coe-bot usage demo` ("demo"); a login is
+    matched to Slack by `slack_user_id`, else by `email` through the people directory,
+    and never guessed (`bot.services.identities`)."""
+
+    __tablename__ = "person_identity"
+
+    github_login: str = Field(primary_key=True, max_length=100)  # lower case
+    email: str | None = Field(default=None, max_length=254, index=True)
+    slack_user_id: str | None = Field(default=None, max_length=32)
+    source: str = Field(default="csv", max_length=16)
+    updated_at: dt.datetime = ts()
+
+
 class UsagePull(SQLModel, table=True):
     """One pull of one source: what it asked for, what it stored, and what it skipped
     (`skipped`: a list of {"file", "line", "reason"}, the first 100; `skipped_count` all)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
@@ -146,6 +146,26 @@ class _Tally:
         self.skipped_count += 1
         if len(self.skipped) < SKIPPED_KEPT:
             self.skipped.append({"file": where, "line": line, "reason": reason})
+
+
+async def done_before(*, session: AsyncSession) -> bool:
+    """Whether a Copilot pull has finished before (a first pull reaches further back)."""
+    found = await session.exec(
+        select(UsagePull.id).where(col(UsagePull.source) == SOURCE, col(UsagePull.status) == "done")
+    )
+    return found.first() is not None
+
+
+def summary(run: UsagePull) -> str:
+    """One line saying what a pull did, for the command line and the job log."""
+    if run.status == "failed":
+        return f"Copilot pull failed: {run.error}"
+    waiting = f" ({run.days_not_ready} not ready yet)" if run.days_not_ready else ""
+    return (
+        f"Copilot {run.first_day} … {run.last_day}: {run.days_stored:,} days stored{waiting},"
+        f" {run.rows_stored:,} rows, {run.seats_stored:,} seats;"
+        f" {run.skipped_count:,} records skipped"
+    )
 
 
 def default_window(today: dt.date) -> tuple[dt.date, dt.date]:

@@ -108,8 +108,11 @@ async def open_github(
     from bot.standin.github import FakeGitHub
     from bot.standin.github_demo import build_demo
 
+    # The organisation goes on using Copilot after the demo was made: same start, same
+    # people, days up to today.
+    end = max(demo.end_day, today)
     organisation = build_demo(
-        people=demo.people, days=demo.days, seed=demo.seed, end_day=demo.end_day
+        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
     )
     async with FakeGitHub(today=lambda: today) as github:
         organisation.install(github)

@@ -1,4 +1,5 @@
-"""GitHub Copilot usage: per-user days, user↔team rows, daily seat snapshots, pulls.
+"""GitHub Copilot usage: per-user days, user↔team rows, daily seat snapshots, pulls, and
+who a GitHub login is.
 
 Revision ID: 0012
 Revises: 0011
@@ -65,6 +66,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_copilot_seat_day", "copilot_seat", ["snapshot_day"])
     op.create_table(
+        "person_identity",
+        sa.Column("github_login", sa.String(length=100), primary_key=True),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("slack_user_id", sa.String(length=32), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_person_identity_email", "person_identity", ["email"])
+    op.create_table(
         "usage_pull",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("source", sa.String(length=20), nullable=False),
@@ -86,6 +96,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("usage_pull")
+    op.drop_index("ix_person_identity_email", table_name="person_identity")
+    op.drop_table("person_identity")
     op.drop_index("ix_copilot_seat_day", table_name="copilot_seat")
     op.drop_table("copilot_seat")
     op.drop_table("copilot_user_team")

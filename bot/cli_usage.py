@@ -1,0 +1,240 @@
+"""`coe-bot usage pull|demo` and `coe-bot people import|unmatched`: the AI tools' own usage,
+and who a tool's user is."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot import db
+from bot.config import Settings, load_settings
+from bot.logs import configure_logging
+from bot.views.common import plural
+
+EXIT_USAGE = 2
+FIRST_PULL_DAYS = 120  # a first pull takes this many days back: a baseline before rollout
+T = TypeVar("T")
+
+
+def add_parsers(verbs: Any) -> None:
+    usage = verbs.add_parser("usage", help="the AI tools' own usage (GitHub Copilot)")
+    usage_verbs = usage.add_subparsers(dest="usage_verb", required=True)
+    pull = usage_verbs.add_parser(
+        "pull",
+        help="bring in Copilot usage and seats: the last settled days (D-5 … D-2, UTC), or"
+        f" {FIRST_PULL_DAYS} days the first time",
+    )
+    pull.add_argument("source", nargs="?", choices=["copilot"], default="copilot")
+    pull.add_argument("--since", type=_day, help="first UTC day, YYYY-MM-DD")
+    pull.add_argument("--until", type=_day, help="last UTC day, YYYY-MM-DD (at most D-2)")
+    pull.set_defaults(run=_pull)
+    demo = usage_verbs.add_parser(
+        "demo",
+        help="fill the GitHub stand-in with a realistic organisation (people, teams, seats,"
+        " months of Copilot use) and add its people to the directory and roster",
+    )
+    demo.add_argument("--people", type=int, default=400, help="developers (10 to 20,000)")
+    demo.add_argument("--days", type=int, default=120, help="days of history (14 to 365)")
+    demo.add_argument("--seed", type=int, default=7, help="the same seed makes the same org")
+    demo.set_defaults(run=_demo)
+
+    people = verbs.add_parser("people", help="who a tool's user is: GitHub login ↔ Slack")
+    people_verbs = people.add_subparsers(dest="people_verb", required=True)
+    imp = people_verbs.add_parser(
+        "import", help="CSV with header slack_user_id,email,github_login (email or user ID)"
+    )
+    imp.add_argument("file")
+    imp.set_defaults(run=_people_import)
+    unmatched = people_verbs.add_parser(
+        "unmatched", help="GitHub logins Copilot reports that match no Slack user, and why"
+    )
+    unmatched.set_defaults(run=_people_unmatched)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    db.prepare(settings.database_url)
+    return settings
+
+
+def _run(settings: Settings, work: Callable[[db.Sessions], Awaitable[T]]) -> T:
+    async def main() -> T:
+        engine = db.create_engine(settings.database_url)
+        try:
+            return await work(db.make_sessions(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from bot.usage import copilot, sources
+    from bot.usage.github import GitHubError
+
+    settings = _settings()
+    now = _now()
+    today = now.date()
+    newest = today - dt.timedelta(days=copilot.SETTLE_DAYS)
+    if args.until and args.until > newest:
+        print(
+            f"coe-bot: --until {args.until}: GitHub settles a day two days later;"
+            f" the newest day to ask for is {newest}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.since and args.since > (args.until or newest):
+        print("coe-bot: --since is after --until", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def work(sessions: db.Sessions) -> Any:
+        async with sessions() as session:
+            demo = await sources.demo_spec(session=session)
+            earlier = await copilot.done_before(session=session)
+        first, last = copilot.default_window(today)
+        if not earlier:
+            first = today - dt.timedelta(days=FIRST_PULL_DAYS)
+        first, last = args.since or first, args.until or last
+        async with sources.open_github(settings, demo, today=today) as (github, target):
+            print(f"Pulling Copilot usage of {target.entity}, {first} … {last} (UTC days)")
+            return await copilot.pull(
+                sessions=sessions,
+                github=github,
+                target=target,
+                first_day=first,
+                last_day=last,
+                now=now,
+                progress=_progress_bar(),
+            )
+
+    try:
+        run = _run(settings, work)
+    except sources.SourceOff as off:
+        print(f"coe-bot: {off}", file=sys.stderr)
+        return EXIT_USAGE
+    except GitHubError as error:
+        print(f"\ncoe-bot: {error}", file=sys.stderr)
+        return 1
+    print(copilot.summary(run))
+    for item in run.skipped[:10]:
+        where = f"{item['file']}, line {item['line']}" if item["line"] else item["file"]
+        print(f"  skipped: {where}: {item['reason']}")
+    if run.skipped_count > 10:
+        print(f"  … and {run.skipped_count - 10:,} more")
+    return 0
+
+
+def _progress_bar() -> Callable[[int, int, str], None] | None:
+    """A one-line bar on a terminal (redrawn in place); nothing when output is a file."""
+    if not sys.stderr.isatty():
+        return None
+
+    def draw(done: int, total: int, what: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if what == "done" else ""
+        bar = "#" * filled + "-" * (width - filled)
+        print(f"\r[{bar}] {done}/{total} {what:<32}", end=end, file=sys.stderr, flush=True)
+
+    return draw
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.usage import demo, sources
+
+    settings = _settings()
+    if not sources.uses_standin(settings):
+        print(
+            "coe-bot: the demo fills the GitHub stand-in, which is used only without Slack and"
+            " GitHub credentials; this coe-bot is set up for a real workspace",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not 10 <= args.people <= 20_000 or not 14 <= args.days <= 365:
+        print("coe-bot: --people takes 10 to 20,000 and --days 14 to 365", file=sys.stderr)
+        return EXIT_USAGE
+    spec = sources.DemoSpec(
+        people=args.people, days=args.days, seed=args.seed, end_day=_now().date()
+    )
+    made = _run(settings, lambda sessions: demo.install(sessions=sessions, spec=spec, now=_now()))
+    print(
+        f"Demo organisation: {plural(made.people, 'person', 'people')} in"
+        f" {plural(made.teams, 'team')}, {plural(made.seats, 'Copilot seat')},"
+        f" {args.days} days of use. They are in the people directory and the team roster;"
+        " their GitHub logins match through their e-mails.\n"
+        "Next: coe-bot usage pull   (then /ai-coe usage in Slack, or GET /api/v1/usage)"
+    )
+    return 0
+
+
+def _people_import(args: argparse.Namespace) -> int:
+    from bot.errors import BadInput
+    from bot.services import identities
+
+    try:
+        rows, problems = identities.read_csv(Path(args.file).read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        print(f"coe-bot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"coe-bot: {args.file} is not UTF-8 text: save it as CSV UTF-8", file=sys.stderr)
+        return 1
+    except BadInput as error:
+        print(f"{args.file}:1: {error}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(f"{args.file}: {problem}")
+    settings = _settings()
+
+    async def work(sessions: db.Sessions) -> identities.ImportReport:
+        async with sessions.begin() as session:
+            return await identities.import_rows(session=session, rows=rows, now=_now())
+
+    report = _run(settings, work)
+    print(
+        f"{plural(report.added, 'login')} added, {report.updated:,} updated,"
+        f" {report.unchanged:,} unchanged"
+        + (f"; {plural(len(problems), 'line')} with a problem (above) skipped" if problems else "")
+    )
+    return 1 if problems and not rows else 0
+
+
+def _people_unmatched(_args: argparse.Namespace) -> int:
+    from bot.services import identities
+
+    settings = _settings()
+
+    async def work(sessions: db.Sessions) -> list[identities.Unmatched]:
+        async with sessions() as session:
+            return await identities.unmatched(session=session)
+
+    found = _run(settings, work)
+    if not found:
+        print("Every GitHub login Copilot reports matches a Slack user.")
+        return 0
+    print("github_login,reason,has_seat,last_reported_day")
+    for item in found:
+        print(f"{item.login},{item.reason},{'yes' if item.seat else 'no'},{item.last_day or ''}")
+    print(
+        f"{plural(len(found), 'login')} unmatched: add them to a people CSV"
+        " (slack_user_id,email,github_login) and run coe-bot people import",
+        file=sys.stderr,
+    )
+    return 0

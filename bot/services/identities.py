@@ -1,0 +1,226 @@
+"""Who a GitHub login is, across systems: GitHub login → e-mail → Slack user → team.
+
+Copilot's reports name people only by GitHub login. A login is matched through
+`person_identity` (from `coe-bot people import`: `slack_user_id,email,github_login`):
+by its Slack user when the row names one, else by its e-mail through the people
+directory (Slack's `users.list` e-mails). Nothing is guessed from names; a login that
+does not match is listed by `unmatched` with the reason, and every team figure says the
+share it could match. Logins are compared in lower case (GitHub's are case-insensitive).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import BadInput
+from bot.models import (
+    CopilotSeat,
+    CopilotUserDay,
+    Person,
+    PersonIdentity,
+    Team,
+    TeamMember,
+)
+
+COLUMNS = ("slack_user_id", "email", "github_login")
+HEADER = ",".join(COLUMNS)
+# GitHub logins: letters, digits and single hyphens, up to 39 characters; EMU logins add
+# an underscore and the enterprise's short code (`ana_acme`).
+LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:_[A-Za-z0-9]+)?")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,31}")
+UNMATCHED = "(unmatched)"
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    line: int
+    github_login: str
+    email: str | None
+    slack_user_id: str | None
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def read_csv(text: str) -> tuple[list[IdentityRow], list[str]]:
+    """The rows of a people CSV and the problems of the others ("line 4: …"). The header
+    must be `slack_user_id,email,github_login`; a row needs a login and an e-mail or a
+    Slack user ID. Raises `BadInput` for a file without that header."""
+    reader = csv.DictReader(io.StringIO(text))
+    names = {f.strip().lower() for f in reader.fieldnames or []}
+    if not set(COLUMNS) <= names:
+        raise BadInput(f"the first line must be the header: {HEADER}")
+    rows: list[IdentityRow] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for raw in reader:
+        line = reader.line_num
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        login, email, user = row["github_login"], row["email"].lower(), row["slack_user_id"]
+        problem = _problem(login, email, user)
+        if problem is None and login.lower() in seen:
+            problem = f"{login} is also on line {seen[login.lower()]}"
+        if problem:
+            problems.append(f"line {line}: {problem}")
+            continue
+        seen[login.lower()] = line
+        rows.append(IdentityRow(line, login.lower(), email or None, user or None))
+    return rows, problems
+
+
+def _problem(login: str, email: str, user: str) -> str | None:
+    if not login:
+        return "no github_login"
+    if not LOGIN.fullmatch(login):
+        return f"{login[:60]!r} is not a GitHub login"
+    if not (email or user):
+        return f"{login}: give an email or a slack_user_id"
+    if email and not EMAIL.fullmatch(email):
+        return f"{email[:80]!r} is not an e-mail address"
+    if user and not SLACK_USER.fullmatch(user):
+        return f"{user[:40]!r} is not a Slack user ID (U… or W…)"
+    return None
+
+
+async def import_rows(
+    *, session: AsyncSession, rows: Sequence[IdentityRow], now: dt.datetime, source: str = "csv"
+) -> ImportReport:
+    """Add or update each login's identity; importing the same file again changes nothing."""
+    report = ImportReport()
+    known = {
+        i.github_login: i
+        for i in await session.exec(
+            select(PersonIdentity).where(
+                col(PersonIdentity.github_login).in_([r.github_login for r in rows])
+            )
+        )
+    }
+    for row in rows:
+        found = known.get(row.github_login)
+        if found is None:
+            session.add(
+                PersonIdentity(
+                    github_login=row.github_login,
+                    email=row.email,
+                    slack_user_id=row.slack_user_id,
+                    source=source,
+                    updated_at=now,
+                )
+            )
+            report.added += 1
+        elif (found.email, found.slack_user_id) == (row.email, row.slack_user_id):
+            report.unchanged += 1
+        else:
+            found.email, found.slack_user_id = row.email, row.slack_user_id
+            found.source, found.updated_at = source, now
+            session.add(found)
+            report.updated += 1
+    return report
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a login resolved to: the Slack user (None when unmatched) and why not."""
+
+    slack_user_id: str | None
+    reason: str | None = None
+
+
+async def resolve(*, session: AsyncSession, logins: Iterable[str]) -> dict[str, Match]:
+    """Each login (any case) → its `Match`, keyed by the lower-cased login."""
+    wanted = sorted({login.lower() for login in logins})
+    identities = {
+        i.github_login: i
+        for i in await session.exec(
+            select(PersonIdentity).where(col(PersonIdentity.github_login).in_(wanted))
+        )
+    }
+    emails = sorted({i.email for i in identities.values() if i.email and not i.slack_user_id})
+    by_email = {
+        (p.email or "").lower(): p
+        for p in await session.exec(select(Person).where(func.lower(Person.email).in_(emails)))
+    }
+    matches: dict[str, Match] = {}
+    for login in wanted:
+        identity = identities.get(login)
+        if identity is None:
+            matches[login] = Match(None, "not in the people CSV")
+        elif identity.slack_user_id:
+            matches[login] = Match(identity.slack_user_id)
+        elif identity.email and identity.email in by_email:
+            matches[login] = Match(by_email[identity.email].user_id)
+        else:
+            matches[login] = Match(None, "e-mail not in the Slack directory")
+    return matches
+
+
+async def teams_of(*, session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """Slack user → coe-bot team name, for those on the roster."""
+    ids = sorted(set(user_ids))
+    rows = await session.exec(
+        select(TeamMember.user_id, Team.name)
+        .join(Team, col(Team.id) == col(TeamMember.team_id))
+        .where(col(TeamMember.user_id).in_(ids))
+    )
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    login: str
+    reason: str
+    seat: bool  # holds a seat in the latest snapshot
+    last_day: dt.date | None  # the last day Copilot reported them
+
+
+async def unmatched(*, session: AsyncSession) -> list[Unmatched]:
+    """Every login Copilot reports (latest seats, or any stored day) that matches no Slack
+    user, with the reason; by login."""
+    latest = (await session.exec(select(func.max(CopilotSeat.snapshot_day)))).one()
+    seated = set(
+        (
+            await session.exec(
+                select(CopilotSeat.user_login).where(col(CopilotSeat.snapshot_day) == latest)
+            )
+        ).all()
+        if latest
+        else []
+    )
+    last_days = dict(
+        (
+            await session.exec(
+                select(CopilotUserDay.user_login, func.max(CopilotUserDay.day)).group_by(
+                    col(CopilotUserDay.user_login)
+                )
+            )
+        ).all()
+    )
+    logins = {login.lower(): login for login in [*seated, *last_days]}
+    matches = await resolve(session=session, logins=logins)
+    seated_lower = {s.lower() for s in seated}
+    days_lower = {k.lower(): v for k, v in last_days.items()}
+    return [
+        Unmatched(
+            login=logins[login],
+            reason=match.reason or "",
+            seat=login in seated_lower,
+            last_day=days_lower.get(login),
+        )
+        for login, match in sorted(matches.items())
+        if match.slack_user_id is None
+    ]

@@ -1,0 +1,312 @@
+"""Copilot usage per team per week or month: the one function through which per-person
+usage leaves the database (`figures`), with the minimum-group rule applied.
+
+Definitions (docs/usage.md has the table and its sources):
+- `seats`: seats in the period's last seat snapshot (GitHub's seat API is the source of
+  truth for licences; pending cancellations still count: they are paid this cycle). The
+  API keeps no history, so a period before the first pull's snapshot has no seat figures.
+- `active_people`: distinct people with `user_initiated_interaction_count > 0` on a day of
+  the period (how GitHub's dashboard counts an active user).
+- `engaged_people`: active on at least 3 days a week: 3 days in a week; in a month, at
+  least 3 days for every 7 of its days (13 in a 30- or 31-day month).
+- `acceptance_rate`: acceptances / generations over the period (GitHub's formula); never
+  compared or summed across tools.
+- `chat_people`, `agent_people`: distinct people with `used_chat` / `used_agent`.
+- `idle_seats`: seats (not pending cancellation) never used and granted over 30 days
+  before the snapshot, or last used over 30 days before it. Idle may mean telemetry off.
+- `matched_share`: of the logins seen in the period (seats and usage), the share matched
+  to a team (`bot.services.identities`); the rest are counted under "(unmatched)".
+
+Teams with fewer people than the minimum group (`SURVEY_MIN_GROUP`) are merged as survey
+results are (`survey_disclosure.merge_labels`). A period with no pulled day and no seat
+snapshot is "not measured" (`measured` false, figures null), never zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import CopilotSeat, CopilotUserDay, CopilotUserTeam, Team, UsagePull
+from bot.services import adoption, identities
+from bot.services.identities import UNMATCHED
+from bot.services.survey_disclosure import Rules, merge_labels
+
+TOOL = "copilot"
+PERIODS = ("week", "month")
+ENGAGED_DAYS_PER_WEEK = 3
+IDLE_AFTER = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # "2026-W45" or "2026-11"
+    first: dt.date
+    last: dt.date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def engaged_days(self) -> int:
+        return math.ceil(ENGAGED_DAYS_PER_WEEK * self.days / 7)
+
+
+def periods(kind: str, since: dt.date, until: dt.date) -> list[Period]:
+    """The ISO weeks (Monday to Sunday) or calendar months touching `since` … `until`
+    (UTC days, inclusive), oldest first. Raises ValueError for another `kind`."""
+    if kind not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    found: list[Period] = []
+    if kind == "week":
+        start = since - dt.timedelta(days=since.weekday())
+        while start <= until:
+            year, week, _ = start.isocalendar()
+            found.append(Period(f"{year}-W{week:02d}", start, start + dt.timedelta(days=6)))
+            start += dt.timedelta(days=7)
+        return found
+    start = since.replace(day=1)
+    while start <= until:
+        following = (start + dt.timedelta(days=32)).replace(day=1)
+        found.append(Period(f"{start:%Y-%m}", start, following - dt.timedelta(days=1)))
+        start = following
+    return found
+
+
+@dataclass
+class _Person:
+    active_days: int = 0
+    generations: int = 0
+    acceptances: int = 0
+    chat: bool = False
+    agent: bool = False
+
+
+async def figures(
+    *,
+    session: AsyncSession,
+    period: str,
+    since: dt.date,
+    until: dt.date,
+    rules: Rules,
+    team: str | None = None,
+) -> list[dict[str, Any]]:
+    """One item per (period, team label) from `since` to `until` (UTC days, inclusive):
+    `team`, `period`, `tool`, `measured`, `complete` (a finished pull reached the
+    period's last day), `seats`, `active_people`,
+    `engaged_people`, `acceptance_rate` (0–1, None without generations), `chat_people`,
+    `agent_people`, `idle_seats`, `matched_share` (0–1), and `impact` (the team's survey
+    impact in the period, from `adoption.weekly`). `team` keeps only that label's items.
+    Raises ValueError for an unknown `period`."""
+    spans = periods(period, since, until)
+    newest = (
+        await session.exec(
+            select(func.max(UsagePull.last_day)).where(col(UsagePull.status) == "done")
+        )
+    ).one()
+    items: list[dict[str, Any]] = []
+    impact = await _impact(session, spans, rules)
+    for span in spans:
+        usage = await _usage(session, span)
+        snapshot_day, seats = await _seats(session, span)
+        if not usage and snapshot_day is None:
+            items.append(_not_measured(span, team))
+            continue
+        teams = await _teams(session, {*usage, *seats})
+        items += _items(span, usage, seats, snapshot_day, teams, rules, newest, impact)
+    return [item for item in items if team is None or item["team"] == team]
+
+
+async def _usage(session: AsyncSession, span: Period) -> dict[str, _Person]:
+    def days_with(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (
+        sa_select(
+            func.lower(CopilotUserDay.user_login),
+            days_with(col(CopilotUserDay.user_initiated_interaction_count) > 0),
+            func.sum(CopilotUserDay.code_generation_activity_count),
+            func.sum(CopilotUserDay.code_acceptance_activity_count),
+            days_with(col(CopilotUserDay.used_chat)),
+            days_with(col(CopilotUserDay.used_agent)),
+        )
+        .where(col(CopilotUserDay.day).between(span.first, span.last))
+        .group_by(func.lower(CopilotUserDay.user_login))
+    )
+    rows = await (await session.connection()).execute(query)
+    return {
+        login: _Person(int(days or 0), int(gen or 0), int(acc or 0), bool(chat), bool(agent))
+        for login, days, gen, acc, chat, agent in rows.all()
+    }
+
+
+async def _seats(session: AsyncSession, span: Period) -> tuple[dt.date | None, dict[str, bool]]:
+    """The period's last snapshot day and its seats: lower-cased login → idle."""
+    day = (
+        await session.exec(
+            select(func.max(CopilotSeat.snapshot_day)).where(
+                col(CopilotSeat.snapshot_day) <= span.last
+            )
+        )
+    ).one()
+    if day is None:
+        return None, {}
+    cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
+    seats = await session.exec(select(CopilotSeat).where(col(CopilotSeat.snapshot_day) == day))
+    return day, {
+        seat.user_login.lower(): seat.pending_cancellation_date is None
+        and (
+            (seat.last_activity_at is None and seat.created_at < cutoff)
+            or (seat.last_activity_at is not None and seat.last_activity_at < cutoff)
+        )
+        for seat in seats
+    }
+
+
+async def _teams(session: AsyncSession, logins: set[str]) -> dict[str, str]:
+    """Lower-cased login → coe-bot team name: through the person's Slack user and the roster,
+    else a GitHub team (user↔team report) whose slug is a coe-bot team's name; else none."""
+    matches = await identities.resolve(session=session, logins=logins)
+    users = {m.slack_user_id for m in matches.values() if m.slack_user_id}
+    roster = await identities.teams_of(session=session, user_ids=users)
+    found = {
+        login: roster[m.slack_user_id]
+        for login, m in matches.items()
+        if m.slack_user_id and m.slack_user_id in roster
+    }
+    rest = logins - set(found)
+    if rest:
+        names = {_slug(n): n for n in (await session.exec(select(Team.name))).all()}
+        slugs = await session.exec(
+            select(func.lower(CopilotUserTeam.user_login), CopilotUserTeam.slug).where(
+                func.lower(CopilotUserTeam.user_login).in_(sorted(rest))
+            )
+        )
+        for login, slug in slugs.all():
+            if _slug(slug) in names:
+                found.setdefault(login, names[_slug(slug)])
+    return found
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _items(
+    span: Period,
+    usage: dict[str, _Person],
+    seats: dict[str, bool],
+    snapshot_day: dt.date | None,
+    teams: dict[str, str],
+    rules: Rules,
+    newest: dt.date | None,
+    impact: dict[tuple[str, str], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    logins = {*usage, *seats}
+    members: dict[str, set[str]] = defaultdict(set)
+    for login in logins:
+        members[teams.get(login, UNMATCHED)].add(login)
+    labels = merge_labels({name: len(people) for name, people in members.items()}, rules.min_group)
+    merged: dict[str, set[str]] = defaultdict(set)
+    for name, people in members.items():
+        merged[labels[name]] |= people
+    matched = sum(1 for login in logins if login in teams)
+    share = round(matched / len(logins), 3) if logins else None
+    return [
+        _item(span, label, people, usage, seats, snapshot_day, share, newest, impact)
+        for label, people in sorted(merged.items())
+    ]
+
+
+def _item(
+    span: Period,
+    label: str,
+    people: set[str],
+    usage: dict[str, _Person],
+    seats: dict[str, bool],
+    snapshot_day: dt.date | None,
+    share: float | None,
+    newest: dt.date | None,
+    impact: dict[tuple[str, str], dict[str, Any]],
+) -> dict[str, Any]:
+    used = [usage[p] for p in people if p in usage]
+    generations = sum(u.generations for u in used)
+    return {
+        "team": label,
+        "period": span.label,
+        "tool": TOOL,
+        "measured": True,
+        "complete": newest is not None and newest >= span.last,
+        "seats": sum(1 for p in people if p in seats) if snapshot_day else None,
+        "active_people": sum(1 for u in used if u.active_days > 0),
+        "engaged_people": sum(1 for u in used if u.active_days >= span.engaged_days),
+        "acceptance_rate": (
+            round(sum(u.acceptances for u in used) / generations, 3) if generations else None
+        ),
+        "chat_people": sum(1 for u in used if u.chat),
+        "agent_people": sum(1 for u in used if u.agent),
+        "idle_seats": sum(1 for p in people if seats.get(p)) if snapshot_day else None,
+        "matched_share": share,
+        "impact": impact.get((span.label, label)),
+    }
+
+
+def _not_measured(span: Period, team: str | None) -> dict[str, Any]:
+    return {
+        "team": team or "(all teams)",
+        "period": span.label,
+        "tool": TOOL,
+        "measured": False,
+        "complete": False,
+        **dict.fromkeys(
+            (
+                "seats",
+                "active_people",
+                "engaged_people",
+                "acceptance_rate",
+                "chat_people",
+                "agent_people",
+                "idle_seats",
+                "matched_share",
+                "impact",
+            )
+        ),
+    }
+
+
+async def _impact(
+    session: AsyncSession, spans: list[Period], rules: Rules
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(period label, team) → the survey impact of the weeks starting in the period,
+    averaged by respondents, only where `adoption.weekly` shows it (minimum group)."""
+    if not spans:
+        return {}
+    since = dt.datetime.combine(spans[0].first, dt.time(), tzinfo=dt.UTC)
+    until = dt.datetime.combine(spans[-1].last + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    rows = await adoption.weekly(session=session, since=since, until=until, rules=rules)
+    sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        year, week = (int(part) for part in row["week"].split("-W"))
+        monday = dt.date.fromisocalendar(year, week, 1)
+        span = next((s for s in spans if s.first <= monday <= s.last), None)
+        respondents = row["adoption"]["survey_respondents"]
+        if span is None or row["impact"]["impact_hidden"]:
+            continue
+        for name in ("satisfaction", "perceived_productivity", "hours_saved"):
+            value = row["impact"].get(name)
+            if value is not None:
+                sums[(span.label, row["team"])][name] += [value] * respondents
+    return {
+        key: {name: round(sum(v) / len(v), 2) for name, v in values.items()}
+        for key, values in sums.items()
+    }

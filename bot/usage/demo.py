@@ -1,0 +1,81 @@
+"""`coe-bot usage demo`: a realistic organisation for a new CoE's first look.
+
+The GitHub stand-in gets the organisation's seats and months of Copilot use
+(`bot.standin.github_demo`); coe-bot gets its people as Slack users with e-mails (the
+people directory), its team roster, and each GitHub login's e-mail (`person_identity`), so
+a pull matches logins to teams the way a real set-up does: login → e-mail → Slack user →
+team. The demo is recorded in the audit trail, which is also how a later `usage pull`
+builds the same organisation again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.db import Sessions
+from bot.services import audit, identities, people, teams
+from bot.usage.sources import DEMO_ACTION, DemoSpec
+
+
+@dataclass(frozen=True)
+class DemoMade:
+    people: int
+    teams: int
+    seats: int
+
+
+async def install(*, sessions: Sessions, spec: DemoSpec, now: dt.datetime) -> DemoMade:
+    """Add the demo organisation's people, roster and identities (again: nothing doubles)
+    and record `spec`. Returns what it holds."""
+    from bot.standin.github_demo import build_demo
+
+    organisation = build_demo(
+        people=spec.people, days=spec.days, seed=spec.seed, end_day=spec.end_day
+    )
+    async with sessions.begin() as session:
+        await people.apply(
+            session=session,
+            users=[
+                {
+                    "id": p.slack_user_id,
+                    "name": p.login,
+                    "real_name": p.name,
+                    "profile": {"email": p.email, "real_name": p.name},
+                    "tz": "Europe/London",
+                }
+                for p in organisation.people
+            ],
+            now=now,
+        )
+        await teams.import_rows(
+            session=session,
+            rows=[
+                (n, {"user_id": p.slack_user_id, "team": p.team, "is_champion": "", "topics": ""})
+                for n, p in enumerate(organisation.people, start=2)
+            ],
+            actor="demo",
+            now=now,
+        )
+        await identities.import_rows(
+            session=session,
+            rows=[
+                identities.IdentityRow(n, p.login.lower(), p.email.lower(), None)
+                for n, p in enumerate(organisation.people, start=2)
+            ],
+            now=now,
+            source="demo",
+        )
+        await audit.record(
+            session=session,
+            actor="cli",
+            action=DEMO_ACTION,
+            now=now,
+            subject="copilot",
+            details=spec.as_details(),
+        )
+    return DemoMade(
+        people=len(organisation.people),
+        teams=len(organisation.teams),
+        seats=len(organisation.seats()),
+    )
