@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 METRICS = "metrics"  # aggregates only: results, metrics, topics, usage and report data
 RESPONSES = "responses"  # raw survey answers and anything naming people
-SCOPES = (METRICS, RESPONSES)
+SEATS = "seats"  # idle Copilot seats by name, for reclaiming licences
+SCOPES = (METRICS, RESPONSES, SEATS)
 MIN_TOKEN_LENGTH = 16
 BARE_NAME = "default"
 

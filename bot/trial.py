@@ -130,7 +130,7 @@ async def run_command(
         try:
             port = runner.addresses[0][1]
             async with SlackSender(
-                f"http://127.0.0.1:{port}/slack/events", secret, slack=slack
+                f"http://127.0.0.1:{port}/slack/events", secret, slack=slack, strict=False
             ) as sender:
                 if command in ESCAPED:
                     text = escape_as_slack(text, slack.workspace)
@@ -143,7 +143,7 @@ async def run_command(
             head = f"{command_line.strip()}  (as {user_id})\n" + (f"{note}\n" if note else "")
             if html is not None:
                 html.append(_preview(command_line, sent.json(), entries))
-            return _transcript(head, sent.status, sent.json(), entries)
+            return _transcript(head, sent.status, sent.json(), entries, sent.refused)
         finally:
             await runner.cleanup()
 
@@ -216,7 +216,7 @@ async def run_on_server(
     head = f"{command_line.strip()}  (as {user_id}, on the server at {base})\n"
     if html is not None:
         html.append(_preview(command_line, sent["ack"], entries))
-    return _transcript(head, sent["status"], sent["ack"], entries)
+    return _transcript(head, sent["status"], sent["ack"], entries, sent.get("refused"))
 
 
 NOT_STANDIN = (
@@ -278,11 +278,17 @@ def _named(text: str) -> str:
 
 
 def _transcript(
-    head: str, status: int, ack: dict[str, Any] | None, entries: list[dict[str, Any]]
+    head: str,
+    status: int,
+    ack: dict[str, Any] | None,
+    entries: list[dict[str, Any]],
+    refused: str | None = None,
 ) -> str:
     parts = [head]
     if status != 200:
         parts.append(f"Slack would show an error: the app answered HTTP {status}.\n")
+    elif refused:
+        parts.append(f"Slack would refuse the app's reply ({refused}); the person sees an error.\n")
     shown = ([_reply_entry(ack)] if ack else []) + entries
     if not shown:
         parts.append("(no reply)\n")

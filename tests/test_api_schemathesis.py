@@ -39,10 +39,11 @@ T = TypeVar("T")
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 RESPONSES_TOKEN = "responses-token-0123456789abcdef"
+SEATS_TOKEN = "seats-token-0123456789abcdef"
 BOTH_TOKEN = "both-token-0123456789abcdef+/=="
 COE_API_TOKEN = (
     f"dash:metrics={METRICS_TOKEN};raw:responses={RESPONSES_TOKEN};"
-    f"both:metrics,responses={BOTH_TOKEN}"
+    f"licences:seats={SEATS_TOKEN};both:metrics,responses={BOTH_TOKEN}"
 )
 
 
@@ -62,10 +63,11 @@ CONSUMERS = {
     for c in (
         Consumer("dash", METRICS_TOKEN, frozenset({"metrics"})),
         Consumer("raw", RESPONSES_TOKEN, frozenset({"responses"})),
+        Consumer("licences", SEATS_TOKEN, frozenset({"seats"})),
         Consumer("both", BOTH_TOKEN, frozenset({"metrics", "responses"})),
     )
 }
-SCOPES = ("metrics", "responses")
+SCOPES = ("metrics", "responses", "seats")
 BAD_CREDENTIALS: dict[str, dict[str, str]] = {
     "none": {},
     "wrong": {"Authorization": "Bearer wrong-token-0123456789abcdef"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.api_tokens import METRICS, RESPONSES, consumer_for, parse_tokens
+from bot.api_tokens import METRICS, RESPONSES, SEATS, consumer_for, parse_tokens
 from bot.config import ConfigError, load_settings
 
 BASE64 = "c2VjcmV0dG9rZW4xMjM0NQ=="  # as secret managers make them
@@ -15,7 +15,7 @@ BASE64 = "c2VjcmV0dG9rZW4xMjM0NQ=="  # as secret managers make them
 def test_a_bare_token_is_one_token_with_every_scope_padding_and_all(raw: str) -> None:
     [token] = parse_tokens(raw)
     assert token.secret == raw.strip()
-    assert token.scopes == {METRICS, RESPONSES}
+    assert token.scopes == {METRICS, RESPONSES, SEATS}
     assert consumer_for((token,), f"Bearer {raw.strip()}") == token
     for wrong in ("Bearer =", "Bearer ==", f"Bearer {raw.strip()[:-1]}", "Bearer", ""):
         assert consumer_for((token,), wrong) is None

@@ -333,3 +333,50 @@ async def test_the_token_never_goes_to_a_download_link(
     downloads = github.calls_to("download")
     assert downloads
     assert all(not c.authorization for c in downloads)
+
+
+async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
+    github: FakeGitHub, settings: Any, clock: Clock, sessions: Any
+) -> None:
+    from pydantic import SecretStr
+
+    from bot.jobs import usage
+    from tests.conftest import start_app
+
+    off, runner = await start_app(settings, clock)
+    try:
+        assert await usage.pull_copilot(off.deps) is False  # real Slack, no GitHub token
+    finally:
+        await runner.cleanup()
+    fill(github, range(1, 4), window_days())
+    old = TODAY - dt.timedelta(days=401)  # kept from an earlier year of pulls
+    async with sessions.begin() as session:
+        session.add(CopilotUserDay(entity="org:standin-org", day=old, user_id=9, user_login="x"))
+    configured = settings.model_copy(
+        update={
+            "usage_github_token": SecretStr(github.token),
+            "usage_github_api_url": github.api_url,
+            "usage_github_org": github.org,
+        }
+    )
+    app, runner = await start_app(configured, clock)
+    try:
+        assert await usage.pull_copilot(app.deps) is True
+        assert await usage.pull_copilot(app.deps) is False  # once a UTC day
+    finally:
+        await runner.cleanup()
+    days = await stored(sessions, CopilotUserDay)
+    assert {d.day for d in days} == set(window_days()[:3])  # the 400-day-old row is gone
+    assert [p.status for p in await stored(sessions, UsagePull)] == ["done"]
+
+
+async def test_a_day_github_refuses_is_skipped_and_the_rest_stored(
+    github: FakeGitHub, client: GitHubClient, sessions: Any
+) -> None:
+    """Days past GitHub's year of history are refused (400): named, not fatal."""
+    old = TODAY - dt.timedelta(days=366)
+    github.add_user_day(user_day(1, FIRST))
+    pulled = await run(sessions, client, first_day=old, last_day=old)
+    assert pulled.status == "done"
+    assert pulled.skipped[0]["file"] == f"users-1-day {old}"
+    assert pulled.skipped[0]["reason"].startswith("GitHub refused the day")

@@ -252,7 +252,7 @@ async def test_edit_and_delete_permissions(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
 ) -> None:
     prompt = await add_prompt(running, author="U0BOB")
-    metadata = f'{{"channel": "C0GENERAL", "prompt_id": {prompt.id}}}'
+    metadata = f'{{"channel": "C0GENERAL", "prompt_id": {prompt.id}, "version": 1}}'
     other = await sender.view_submission(
         "prompt-modal",
         form("Hijacked", "Something else entirely"),

@@ -22,6 +22,7 @@ from bot.api import (
     json_response,
     page,
     read_params,
+    usage_routes,
 )
 from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
 from bot.models import parse_id
@@ -301,6 +302,7 @@ ROUTES = [
         metrics,
         params=WINDOW,
     ),
+    *usage_routes.ROUTES,
 ]
 
 

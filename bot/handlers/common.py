@@ -73,8 +73,9 @@ async def open_modal_first(
 ) -> None:
     """Open a modal before any slow work and fill it after: a "Loading…" view goes up from
     `trigger_id` at once (a trigger is good for 3 seconds), then `fill()` builds the real
-    view and `views.update` replaces the loading one, with the hash `views.open` returned so
-    an update never lands on a view that changed since. A `UserError` from `fill` is shown
+    view and `views.update` replaces the loading one, with the hash `views.open` returned
+    (on a hash conflict it fills without: a loading view holds nothing to lose). A
+    `UserError` from `fill` is shown
     in the modal. Raises BadInput ("click it again") when Slack says the trigger expired,
     so the person never sees an internal-error reference."""
     from slack_sdk.errors import SlackApiError
@@ -97,8 +98,13 @@ async def open_modal_first(
     try:
         await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
     except SlackApiError as error:
-        if error.response.get("error") not in {"hash_conflict", "not_found"}:
-            raise  # closed or changed meanwhile: nothing to fill
+        code = error.response.get("error")
+        if code == "hash_conflict":
+            # The loading view holds nothing a person typed, so nothing can be lost: fill it
+            # anyway rather than leave it loading for ever.
+            await client.views_update(view_id=view["id"], view=filled)
+        elif code != "not_found":
+            raise  # not_found: closed meanwhile, nothing to fill
 
 
 def metadata_id(view: dict[str, Any], key: str) -> int | None:

@@ -47,6 +47,7 @@ async def run(deps: Deps, admin_id: str, tokens: list[str]) -> dict[str, Any]:
                 end=now,
                 sections=sections,
                 pack=deps.policy.active.loaded.pack,
+                min_group=deps.settings.survey_min_group,
             )
         if not digest.has_news:
             return ephemeral_text(

@@ -106,8 +106,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         try:
             state = json.loads(action.get("value") or "{}")
-            query, offset = str(state["q"]), max(int(state["o"]), 0)
-        except (ValueError, KeyError, TypeError):
+            query, offset = str(state["q"]), offset_of(str(state.get("o", 0)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            stale = ephemeral_text("That button has expired: search again with `/prompts <words>`.")
+            deps.background.spawn(guarded(_done(respond(stale)), respond, what="more"), name="more")
             return
         message = await quick(
             lambda s: search_page(s, query, offset), key=("search", query.lower(), offset)

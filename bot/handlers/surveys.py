@@ -307,6 +307,7 @@ async def results_message(deps: Deps, survey_id: str) -> dict[str, Any]:
         withheld=released.withheld,
         min_group=rules.min_group,
         min_text=rules.min_text,
+        survey_id=survey_id,
     )
     run = released.run
     title = f"{run.definition.get('title', survey_id)} (run #{run.id}, {run.status})"

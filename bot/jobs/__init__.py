@@ -25,6 +25,7 @@ from bot.jobs import (
     people,
     policy_review,
     surveys,
+    usage,
 )
 from bot.jobs.leader import leading
 
@@ -82,6 +83,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             "closed channels re-read (conversations.info)",
             channels.recheck_closed,
             IntervalTrigger(hours=1),
+        ),
+        (
+            usage.JOB,
+            "daily Copilot usage pull (D-5 … D-2) and raw-row retention",
+            usage.pull_copilot,
+            CronTrigger(hour=6, minute=20, timezone="UTC"),
         ),
         (
             "retention",

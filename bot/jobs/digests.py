@@ -43,6 +43,7 @@ async def post_due(deps: Deps) -> int:
                 end=fire.at,
                 sections=subscription.sections,
                 pack=deps.policy.active.loaded.pack,
+                min_group=deps.settings.survey_min_group,
             )
             if not digest.has_news:
                 logger.info("digest for %s: nothing happened this week", subscription.channel_id)

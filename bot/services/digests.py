@@ -15,6 +15,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
@@ -32,11 +33,11 @@ from bot.models import (
     Question,
     SurveyRun,
 )
-from bot.services import audit, survey_disclosure, surveys
+from bot.services import audit, survey_disclosure, surveys, usage_figures
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
 
-SECTIONS = ("prompts", "questions", "surveys", "policy", "champions", "tip")
+SECTIONS = ("prompts", "questions", "surveys", "adoption", "policy", "champions", "tip")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PERIOD = dt.timedelta(days=7)
 NEWEST_SHOWN = 5  # new prompts listed by title; the rest are counted
@@ -57,6 +58,7 @@ class Digest:
     survey_lines: list[str] = field(default_factory=list)
     policy_changes: list[str] = field(default_factory=list)
     thanked: list[tuple[str, int]] = field(default_factory=list)
+    adoption: dict[str, Any] | None = None  # Copilot, organisation-wide (usage_figures.totals)
     tip: Rule | None = None
 
     @property
@@ -70,6 +72,7 @@ class Digest:
             or self.survey_lines
             or self.policy_changes
             or self.thanked
+            or self.adoption
         )
 
 
@@ -208,7 +211,10 @@ async def build(
     end: dt.datetime,
     sections: Sequence[str],
     pack: PolicyPack,
+    min_group: int = 5,
 ) -> Digest:
+    """The digest of `start` … `end` (UTC) with `sections`; `min_group` (SURVEY_MIN_GROUP)
+    is the fewest people whose Copilot figures are shown."""
     digest = Digest(period_start=start, period_end=end)
     if "prompts" in sections:
         await _prompts(session, digest)
@@ -216,6 +222,13 @@ async def build(
         await _questions(session, digest)
     if "surveys" in sections:
         await _surveys(session, digest)
+    if "adoption" in sections:
+        digest.adoption = await usage_figures.totals(
+            session=session,
+            first=start.date(),
+            last=(end - dt.timedelta(seconds=1)).date(),
+            min_group=min_group,
+        )
     if "policy" in sections:
         await _policy(session, digest)
     if "champions" in sections:

@@ -81,10 +81,14 @@ class StalePrompt(BadInput):
     between, and saving would overwrite their change. `title`, `body` and `version` are
     the prompt as it is (plain values: the transaction that raised this rolls back)."""
 
-    def __init__(self, current: Prompt, started_from: int) -> None:
+    def __init__(self, current: Prompt, started_from: int | None) -> None:
         super().__init__(
             f"This prompt changed since you opened it (version {started_from} → "
             f"{current.version}): nothing was saved."
+            if started_from is not None
+            else "This form does not say which version it started from (it may have been"
+            " opened before an upgrade), so saving could overwrite someone's change:"
+            " nothing was saved."
         )
         self.title, self.body, self.version = current.title, current.body, current.version
 
@@ -219,10 +223,11 @@ async def edit(
     editor_id: str,
     is_admin: bool,
     now: dt.datetime,
-    started_from: int | None = None,
+    started_from: int | None,
 ) -> Prompt:
     """Save `draft` over the prompt as a new version. `started_from` is the version the
-    editor opened: if another save came first, raises StalePrompt and changes nothing (the
+    editor opened (None, unknown, is refused too): if another save came first, raises
+    StalePrompt and changes nothing (the
     version moves with a conditional UPDATE, so two saves racing from one version cannot
     both win, on SQLite or PostgreSQL). Raises NotAllowed, DuplicatePrompt or BadInput as
     `create` does."""
@@ -232,7 +237,9 @@ async def edit(
     duplicate = await find_duplicate(session=session, body=draft.body, ignore_id=prompt_id)
     if duplicate is not None:
         raise DuplicatePrompt(duplicate)
-    base = prompt.version if started_from is None else started_from
+    if started_from is None:
+        raise StalePrompt(prompt, None)
+    base = started_from
     moved = await session.exec(
         update(Prompt)
         .where(col(Prompt.id) == prompt_id, col(Prompt.version) == base)

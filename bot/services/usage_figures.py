@@ -16,6 +16,7 @@ Definitions (docs/usage.md has the table and its sources):
   before the snapshot, or last used over 30 days before it. Idle may mean telemetry off.
 - `matched_share`: of the logins seen in the period (seats and usage), the share matched
   to a team (`bot.services.identities`); the rest are counted under "(unmatched)".
+- A period with a seat snapshot but no usage day pulled has null usage figures.
 
 Teams with fewer people than the minimum group (`SURVEY_MIN_GROUP`) are merged as survey
 results are (`survey_disclosure.merge_labels`). A period with no pulled day and no seat
@@ -241,6 +242,7 @@ def _item(
 ) -> dict[str, Any]:
     used = [usage[p] for p in people if p in usage]
     generations = sum(u.generations for u in used)
+    counted = bool(usage)  # no usage row at all in the period: not pulled, not zero
     return {
         "team": label,
         "period": span.label,
@@ -248,13 +250,15 @@ def _item(
         "measured": True,
         "complete": newest is not None and newest >= span.last,
         "seats": sum(1 for p in people if p in seats) if snapshot_day else None,
-        "active_people": sum(1 for u in used if u.active_days > 0),
-        "engaged_people": sum(1 for u in used if u.active_days >= span.engaged_days),
+        "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
+        "engaged_people": (
+            sum(1 for u in used if u.active_days >= span.engaged_days) if counted else None
+        ),
         "acceptance_rate": (
             round(sum(u.acceptances for u in used) / generations, 3) if generations else None
         ),
-        "chat_people": sum(1 for u in used if u.chat),
-        "agent_people": sum(1 for u in used if u.agent),
+        "chat_people": sum(1 for u in used if u.chat) if counted else None,
+        "agent_people": sum(1 for u in used if u.agent) if counted else None,
         "idle_seats": sum(1 for p in people if seats.get(p)) if snapshot_day else None,
         "matched_share": share,
         "impact": impact.get((span.label, label)),
@@ -309,4 +313,68 @@ async def _impact(
     return {
         key: {name: round(sum(v) / len(v), 2) for name, v in values.items()}
         for key, values in sums.items()
+    }
+
+
+async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[dict[str, Any]]:
+    """The idle seats of the latest snapshot, by name: `github_login`, `slack_user_id` (or
+    None), `team` (or "(unmatched)"), `plan_type`, `granted_at`, `last_activity_at`,
+    `last_activity_editor`, `snapshot_day`; the longest idle first. This names people: the
+    API serves it only to the `seats` scope (licences are reclaimed person by person), and
+    no usage figure is attached. Idle: see the module docstring."""
+    day = (await session.exec(select(func.max(CopilotSeat.snapshot_day)))).one()
+    if day is None:
+        return []
+    cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
+    seats = [
+        seat
+        for seat in await session.exec(
+            select(CopilotSeat).where(
+                col(CopilotSeat.snapshot_day) == day,
+                col(CopilotSeat.pending_cancellation_date).is_(None),
+            )
+        )
+        if (seat.last_activity_at or seat.created_at) < cutoff
+    ]
+    logins = {seat.user_login.lower() for seat in seats}
+    matches = await identities.resolve(session=session, logins=logins)
+    teams = await _teams(session, logins)
+    items = [
+        {
+            "github_login": seat.user_login,
+            "slack_user_id": matches[seat.user_login.lower()].slack_user_id,
+            "team": teams.get(seat.user_login.lower(), UNMATCHED),
+            "plan_type": seat.plan_type,
+            "granted_at": seat.created_at,
+            "last_activity_at": seat.last_activity_at,
+            "last_activity_editor": seat.last_activity_editor,
+            "snapshot_day": day,
+        }
+        for seat in sorted(seats, key=lambda s: (s.last_activity_at or s.created_at, s.user_login))
+    ]
+    return [item for item in items if team is None or item["team"] == team]
+
+
+async def totals(
+    *, session: AsyncSession, first: dt.date, last: dt.date, min_group: int
+) -> dict[str, Any] | None:
+    """Organisation-wide Copilot figures for `first` … `last` (UTC days, inclusive), for
+    the digest: `seats` (latest snapshot up to `last`, or None), `active_people`,
+    `engaged_people` (3 days in 7), `acceptance_rate`. None when no usage day was pulled
+    for the span or fewer than `min_group` people are seen."""
+    span = Period(f"{first}…{last}", first, last)
+    usage = await _usage(session, span)
+    snapshot_day, seats = await _seats(session, span)
+    if not usage or len({*usage, *seats}) < min_group:
+        return None
+    generations = sum(u.generations for u in usage.values())
+    return {
+        "seats": len(seats) if snapshot_day else None,
+        "active_people": sum(1 for u in usage.values() if u.active_days > 0),
+        "engaged_people": sum(1 for u in usage.values() if u.active_days >= span.engaged_days),
+        "acceptance_rate": (
+            round(sum(u.acceptances for u in usage.values()) / generations, 3)
+            if generations
+            else None
+        ),
     }

@@ -167,18 +167,32 @@ def _check_elements(c: _Checker, block: Mapping[str, Any], limit: int, pointer: 
     assert isinstance(elements, list)
     if not elements:
         c.add("must be more than 0 items", f"{pointer}/elements")
+    action_ids: list[str] = []
     for i, element in enumerate(elements):
-        if not isinstance(element, Mapping) or element.get("type") not in TEXT_TYPES:
-            _check_element(c, element, f"{pointer}/elements/{i}")
+        if isinstance(element, Mapping) and element.get("type") in TEXT_TYPES:
+            c.text(element, 3000, f"{pointer}/elements/{i}")  # a context's text object
+            continue
+        _check_element(c, element, f"{pointer}/elements/{i}")
+        if isinstance(element, Mapping) and isinstance(element.get("action_id"), str):
+            action_ids.append(element["action_id"])
+    # "unique among all other action_ids in the containing block" (button element docs)
+    repeated = sorted({a for a in action_ids if action_ids.count(a) > 1})
+    if repeated:
+        c.add(f"duplicate action_id {repeated}", pointer)
 
 
 def _check_input(c: _Checker, block: Mapping[str, Any], pointer: str) -> None:
     c.text(block.get("label"), 2000, f"{pointer}/label", plain_only=True)
     c.optional_text(block, "hint", 2000, pointer)
-    if block.get("element") is None:
+    element = block.get("element")
+    if element is None:
         c.add("missing required field: element", pointer)
-    else:
-        _check_element(c, block["element"], f"{pointer}/element")
+        return
+    _check_element(c, element, f"{pointer}/element")
+    if isinstance(element, Mapping) and element.get("type") == "plain_text_input":
+        longest = element.get("max_length")  # "Maximum length of 3000 characters"
+        if isinstance(longest, int) and not 1 <= longest <= 3000:
+            c.add("must be between 1 and 3000", f"{pointer}/element/max_length")
 
 
 def _check_block(c: _Checker, block: object, pointer: str) -> None:
@@ -215,8 +229,14 @@ def validate_blocks(
     if not c.max_items(blocks, MAX_BLOCKS[surface], pointer):
         return c.problems
     assert isinstance(blocks, list)
+    block_ids: set[str] = set()
     for i, block in enumerate(blocks):
         _check_block(c, block, f"{pointer}/{i}")
+        block_id = block.get("block_id") if isinstance(block, Mapping) else None
+        if isinstance(block_id, str):  # "unique for each message and each iteration of a
+            if block_id in block_ids:  # message" (Block Kit reference, block_id)
+                c.add(f"duplicate block_id {block_id!r}", f"{pointer}/{i}/block_id")
+            block_ids.add(block_id)
     return c.problems
 
 

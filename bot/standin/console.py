@@ -85,12 +85,15 @@ class _Console:
         if command in ESCAPED:
             text = escape_as_slack(text, ws)
         mark = self._mark()
-        async with SlackSender(self.events_url, self.signing_secret, slack=self.slack) as sender:
+        async with SlackSender(
+            self.events_url, self.signing_secret, slack=self.slack, strict=False
+        ) as sender:
             sent = await sender.command(command, text, user_id=user_id, channel_id=channel_id)
         return web.json_response(
             {
                 "status": sent.status,
                 "ack": sent.json(),
+                "refused": sent.refused,
                 "response_url": sent.response_url,
                 "mark": mark,
             }

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from .blockkit import check_message, validate_view
 from .payloads import Payloads
 
 if TYPE_CHECKING:
@@ -49,6 +50,26 @@ class SentRequest:
         except ValueError:
             return None
 
+    @property
+    def refused(self) -> str | None:
+        """What Slack would refuse in this answer (a command's reply message, or the view a
+        `response_action` shows), or None: Slack checks what an app acks with too."""
+        answer = self.json() if self.status == 200 else None
+        if not isinstance(answer, dict):
+            return None
+        view = answer.get("view")
+        if answer.get("response_action") in ("update", "push") and view is not None:
+            problems = validate_view(view)
+            return f"invalid view: {problems[:3]}" if problems else None
+        if "blocks" in answer or "text" in answer:
+            found = check_message(answer.get("text"), answer.get("blocks"))
+            return f"{found[0]}: {found[1][:3]}" if found else None
+        return None
+
+
+class RefusedAnswer(AssertionError):
+    """The app answered a request with something Slack would refuse (a strict sender)."""
+
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:
     """Slack's v0 request signature (same algorithm as slack_sdk's SignatureVerifier)."""
@@ -70,6 +91,7 @@ class SlackSender(Payloads):
         team_domain: str = "standin",
         verification_token: str = "standin-verification-token",
         timeout: float = 10.0,
+        strict: bool = True,
     ) -> None:
         super().__init__(
             slack=slack,
@@ -81,6 +103,7 @@ class SlackSender(Payloads):
         self.events_url = events_url
         self.signing_secret = signing_secret
         self.timeout = timeout
+        self.strict = strict  # an answer Slack would refuse raises `RefusedAnswer`
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -145,7 +168,10 @@ class SlackSender(Payloads):
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
-        return await self.post_raw(body, headers)
+        sent = await self.post_raw(body, headers)
+        if self.strict and sent.refused:
+            raise RefusedAnswer(f"Slack would refuse the app's answer: {sent.refused}")
+        return sent
 
     async def _post_payload(
         self, payload: dict[str, Any], *, retry_num: int | None = None

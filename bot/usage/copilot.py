@@ -261,6 +261,9 @@ async def _pull_day(
         if response.status_code == 404:
             tally.skip(f"{report} {day}", 0, "GitHub has no report for this day")
             return
+        if response.status_code in (400, 422):  # a day GitHub will not give (too old)
+            tally.skip(f"{report} {day}", 0, f"GitHub refused the day: {_message(response)}")
+            return
         if response.status_code >= 400:
             raise GitHubError(
                 f"GitHub answered {response.status_code} for the {report} report of {day}",
@@ -310,6 +313,13 @@ async def _read_files(
                 except Skip as problem:
                     tally.skip(where, line_number, str(problem))
     return True
+
+
+def _message(response: Any) -> str:
+    try:
+        return str(response.json().get("message", ""))[:200] or str(response.status_code)
+    except ValueError:
+        return str(response.status_code)
 
 
 def _record(line: str) -> dict[str, Any]:

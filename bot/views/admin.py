@@ -21,6 +21,8 @@ USAGE = (
     "`survey status <id>` · `survey results <id>`\n"
     "• `/ai-coe digest subscribe #channel weekly mon 09:00 Europe/Paris [sections]` · "
     "`digest resume #channel` · `digest unsubscribe #channel` · `digest list` · `digest preview`\n"
+    "• `/ai-coe usage [team]` — Copilot use per team (seats, active, engaged, acceptance,"
+    " idle seats) beside the team's survey answers\n"
     "• `/ai-coe help` — this message"
 )
 MAX_ERRORS_SHOWN = 20

@@ -46,6 +46,8 @@ def digest_message(digest: Digest) -> dict[str, Any]:
         blocks.append(
             section("*Feedback*\n" + "\n".join(f"• {escape(x)}" for x in digest.survey_lines))
         )
+    if digest.adoption:
+        blocks.append(section(_adoption(digest.adoption)))
     if digest.policy_changes:
         latest = digest.policy_changes[-POLICY_CHANGES_SHOWN:]
         earlier = len(digest.policy_changes) - len(latest)
@@ -70,6 +72,18 @@ def digest_message(digest: Digest) -> dict[str, Any]:
         ]
     blocks.append(context("Posted by the AI-coding CoE · `/ai-coe digest` to change it"))
     return {"text": f"AI-coding community digest, {span}", "blocks": blocks}
+
+
+def _adoption(figures: dict[str, Any]) -> str:
+    """The week's Copilot use across the organisation (no team, nobody named)."""
+    active, engaged, seats = figures["active_people"], figures["engaged_people"], figures["seats"]
+    of = f" of {plural(seats, 'seat')} ({active / seats:.0%})" if seats else ""
+    rate = figures["acceptance_rate"]
+    accepted = f"; {rate:.0%} of suggestions accepted" if rate is not None else ""
+    return (
+        f"*Adoption this week* (GitHub Copilot)\n{plural(active, 'person', 'people')} used it"
+        f"{of}, {engaged:,} on 3 days or more{accepted}"
+    )
 
 
 DIGEST_LIST_PAGE = "digest-list-page"

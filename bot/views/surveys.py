@@ -189,6 +189,8 @@ def thanks_view(definition: SurveyDefinition, *, changed: bool) -> dict[str, Any
 # documented (https://docs.slack.dev/reference/block-kit/blocks).
 MESSAGE_BUDGET = 11_000
 SECTION_TEXT = 2_800
+TEXT_SHOWN = 300  # characters of one written answer shown in Slack
+TEXTS_SHOWN = 20  # written answers shown per question
 
 
 def results_message(lines: list[str], title: str, survey_id: str) -> dict[str, Any]:
@@ -305,9 +307,12 @@ def result_lines(
     withheld: str | None,
     min_group: int,
     min_text: int,
+    survey_id: str,
 ) -> list[str]:
     """Results as mrkdwn lines with text bars, user text escaped; `withheld` (why answers
-    may not leave yet, from `survey_disclosure`) replaces everything but participation."""
+    may not leave yet, from `survey_disclosure`) replaces everything but participation.
+    Written answers show their first `TEXT_SHOWN` characters, `TEXTS_SHOWN` of them a
+    question; a line says when any was cut and names the export that has them whole."""
     lines = [
         f"*Response rate:* {results.respondents} of {results.reached} reached "
         f"({100 * results.response_rate:.0f}%)"
@@ -325,7 +330,16 @@ def result_lines(
         lines += _headline(result, before.get(result.question.id))
         if result.texts_hidden and result.answered:
             lines.append(f"_{result.answered} written answers hidden: shown from {min_text}._")
-        lines += [f"> {escape(t[:300])}" for t in result.texts[:20]]
+        lines += [
+            f"> {escape(clip(' '.join(t.split()), TEXT_SHOWN))}" for t in result.texts[:TEXTS_SHOWN]
+        ]
+        more = len(result.texts) - TEXTS_SHOWN
+        cut = any(len(" ".join(t.split())) > TEXT_SHOWN for t in result.texts[:TEXTS_SHOWN])
+        if more > 0 or cut:
+            lines.append(
+                (f"_{plural(more, 'more written answer')}" if more > 0 else "_Answers shortened")
+                + f": `coe-bot export survey {escape(survey_id)}` has each in full._"
+            )
     if results.by_team:
         lines.append("\n*By team*")
         for team, row in results.by_team.items():

@@ -1,0 +1,60 @@
+"""Daily: pull the AI tools' own usage (GitHub Copilot), on the scheduler's leader only,
+once per UTC day (`job_run`), and purge per-person rows past `USAGE_RAW_RETENTION_DAYS`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from bot.deps import Deps
+from bot.services import idempotency
+from bot.usage import copilot, sources
+from bot.usage.github import GitHubError
+
+logger = logging.getLogger(__name__)
+
+JOB = "copilot-pull"
+
+
+async def pull_copilot(deps: Deps) -> bool:
+    """True when a pull ran now. A source that is not set up is skipped quietly; a pull
+    that fails is logged with GitHub's answer (the next day's pull takes the days again)."""
+    now = deps.clock()
+    today = now.date()
+    settings = deps.settings
+    if not settings.usage_github_token and not sources.uses_standin(settings):
+        return False  # Copilot is off: real Slack, no GitHub token
+    async with deps.sessions() as session:
+        demo = await sources.demo_spec(session=session)
+    if sources.uses_standin(settings) and demo is None:
+        return False  # the stand-in is empty until `coe-bot usage demo`
+    async with deps.sessions.begin() as session:
+        if not await idempotency.claim_job_period(
+            session=session, job=JOB, period=today.isoformat(), now=now
+        ):
+            return False
+    first, last = copilot.default_window(today)
+    try:
+        async with sources.open_github(settings, demo, today=today) as (github, target):
+            run = await copilot.pull(
+                sessions=deps.sessions,
+                github=github,
+                target=target,
+                first_day=first,
+                last_day=last,
+                now=now,
+            )
+    except (GitHubError, sources.SourceOff) as error:
+        logger.warning("daily Copilot pull failed: %s", error)
+        return True
+    logger.info("%s", copilot.summary(run))
+    async with deps.sessions.begin() as session:
+        purged = await copilot.purge(
+            session=session,
+            before=today - dt.timedelta(days=settings.usage_raw_retention_days),
+        )
+    if purged:
+        logger.info(
+            "purged %d Copilot rows older than %d days", purged, settings.usage_raw_retention_days
+        )
+    return True

@@ -1,0 +1,175 @@
+"""Copilot usage where the CoE reads it: `/api/v1/usage`, `/api/v1/seats/idle` (its own
+scope) and `/ai-coe usage [team]` in Slack, on a demo organisation pulled for real."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.standin import FakeSlack, SlackSender
+from bot.standin.github import FakeGitHub
+from bot.standin.github_demo import build_demo
+from bot.usage import copilot, demo
+from bot.usage.github import GitHubClient
+from bot.usage.sources import DemoSpec
+from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
+from tests.helpers import assert_valid_message, message_text
+
+METRICS_ONLY = "tok-board-0123456789"
+SEATS = "tok-licences-0123456789"
+TOKENS = f"board:metrics={METRICS_ONLY};licences:seats={SEATS}"
+SPEC = DemoSpec(people=80, days=35, seed=3, end_day=dt.date(2026, 10, 30))
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[RunningApp]:
+    running, runner = await start_app(
+        settings.model_copy(update={"coe_api_token": SecretStr(TOKENS)}), clock
+    )
+    try:
+        yield running
+    finally:
+        await runner.cleanup()
+
+
+async def pulled(app: RunningApp, clock: Clock) -> None:
+    """The demo organisation in coe-bot and in the GitHub stand-in, and a pull of it all."""
+    await demo.install(sessions=app.deps.sessions, spec=SPEC, now=clock())
+    organisation = build_demo(
+        people=SPEC.people, days=SPEC.days, seed=SPEC.seed, end_day=SPEC.end_day
+    )
+    async with FakeGitHub(now=clock) as github:
+        organisation.install(github)
+        async with GitHubClient(github.api_url, github.token) as client:
+            run = await copilot.pull(
+                sessions=app.deps.sessions,
+                github=client,
+                target=copilot.Target(org=github.org),
+                first_day=organisation.start_day,
+                last_day=SPEC.end_day,
+                now=clock(),
+            )
+    assert run.status == "done"
+
+
+async def get(app: RunningApp, path: str, token: str) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{app.url}/api/v1{path}", headers=headers) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_usage_per_team_and_week_names_nobody(app: RunningApp, clock: Clock) -> None:
+    await pulled(app, clock)
+    status, body = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    assert status == 200
+    items = body["items"]
+    assert {i["period"] for i in items} == {"2026-W43"}
+    assert all(i["tool"] == "copilot" and i["measured"] for i in items)
+    assert sum(i["active_people"] for i in items) > 20
+    for item in items:
+        assert set(item) >= {
+            "team",
+            "period",
+            "tool",
+            "seats",
+            "active_people",
+            "engaged_people",
+            "acceptance_rate",
+            "idle_seats",
+            "matched_share",
+        }
+        assert item["matched_share"] == 1.0  # every demo login matches through its e-mail
+        assert 0 <= (item["acceptance_rate"] or 0) <= 1
+        assert item["engaged_people"] <= item["active_people"]
+    assert "login" not in str(items)
+    status, months = await get(app, "/usage?period=month&since=2026-10-01", METRICS_ONLY)
+    assert status == 200
+    assert {i["period"] for i in months["items"]} >= {"2026-10"}
+
+
+async def test_bad_usage_requests_are_refused_with_the_field(app: RunningApp) -> None:
+    for query, field in (
+        ("?period=year", "period"),
+        ("?since=2026-10-10&until=2026-10-01", "since"),
+        ("?since=2024-01-01&until=2026-01-01", "since"),
+        ("?since=yesterday", "since"),
+    ):
+        status, body = await get(app, f"/usage{query}", METRICS_ONLY)
+        assert status == 422, query
+        assert body["field"] == field, query
+
+
+async def test_idle_seats_need_the_seats_scope(app: RunningApp, clock: Clock) -> None:
+    await pulled(app, clock)
+    status, _ = await get(app, "/seats/idle", METRICS_ONLY)
+    assert status == 403
+    status, body = await get(app, "/seats/idle", SEATS)
+    assert status == 200
+    assert body["items"]
+    first = body["items"][0]
+    assert set(first) >= {"github_login", "slack_user_id", "team", "last_activity_at"}
+    assert first["slack_user_id"].startswith("U")
+    status, _ = await get(app, "/usage", SEATS)
+    assert status == 403  # a licences token reads names, not usage
+
+
+async def test_ai_coe_usage_in_slack(app: RunningApp, clock: Clock, slack: FakeSlack) -> None:
+    clock.now = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        empty = await sender.command("/ai-coe", "usage", user_id="U0ADMIN")
+        await app.settle()
+        said = message_text(slack.responses_for(empty.response_url or "")[-1].body)
+        assert "coe-bot usage pull" in said
+        await pulled(app, clock)
+        every = await sender.command("/ai-coe", "usage", user_id="U0ADMIN")
+        await app.settle()
+        reply = slack.responses_for(every.response_url or "")[-1].body
+        assert_valid_message(reply)
+        text = message_text(reply)
+        assert "Copilot use by team · 2026-W" in text
+        assert "active" in text
+        assert "engaged" in text
+        assert "100% of GitHub logins matched" in text
+        team = next(line.split("*")[1] for line in text.splitlines() if line.startswith("• *"))
+        one = await sender.command("/ai-coe", f"usage {team}", user_id="U0ADMIN")
+        await app.settle()
+        text = message_text(slack.responses_for(one.response_url or "")[-1].body)
+        assert f"Copilot use · {team}" in text
+        unknown = await sender.command("/ai-coe", "usage nosuchteam", user_id="U0ADMIN")
+        await app.settle()
+        text = message_text(slack.responses_for(unknown.response_url or "")[-1].body)
+        assert "No Copilot figures for a team called “nosuchteam”" in text
+        refused = await sender.command("/ai-coe", "usage", user_id="U0ALICE")
+        await app.settle()
+        text = message_text(slack.responses_for(refused.response_url or "")[-1].body)
+        assert "CoE admins only" in text
+
+
+async def test_the_digest_says_how_many_used_copilot_this_week(
+    app: RunningApp, clock: Clock, slack: FakeSlack
+) -> None:
+    clock.now = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        before = await sender.command("/ai-coe", "digest preview adoption", user_id="U0ADMIN")
+        await app.settle()
+        text = message_text(slack.responses_for(before.response_url or "")[-1].body)
+        assert "Adoption this week" not in text  # nothing pulled: not measured, not zero
+        await pulled(app, clock)
+        after = await sender.command("/ai-coe", "digest preview adoption", user_id="U0ADMIN")
+        await app.settle()
+        reply = slack.responses_for(after.response_url or "")[-1].body
+    assert_valid_message(reply)
+    text = message_text(reply)
+    assert "Adoption this week* (GitHub Copilot)" in text
+    assert "people used it of" in text
+    assert "on 3 days or more" in text
+    assert "U0D" not in text  # nobody named
