@@ -17,6 +17,7 @@ from benchmarks import (
     policy_eval,
     prompt_search,
     surveys,
+    usage,
 )
 
 
@@ -44,6 +45,9 @@ def main() -> None:
     if not only or "surveys" in only:
         results["survey_fan_out_20000"] = asyncio.run(surveys.run())
         print(json.dumps(results["survey_fan_out_20000"]), flush=True)
+    if not only or "usage" in only:
+        results["copilot_usage_one_year"] = usage.run()
+        print(json.dumps(results["copilot_usage_one_year"]), flush=True)
     if not only or "load" in only:
         results["sustained_mixed_load"] = load.run()
         print(json.dumps(results["sustained_mixed_load"]), flush=True)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot import db
 from bot.models import CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
+from bot.services import identities
 from bot.standin.github import FakeGitHub
 from bot.usage import copilot
 from bot.usage.github import (
@@ -336,8 +337,9 @@ async def test_the_token_never_goes_to_a_download_link(
 
 
 async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
-    github: FakeGitHub, settings: Any, clock: Clock, sessions: Any
+    github: FakeGitHub, settings: Any, clock: Clock, sessions: Any, slack: Any
 ) -> None:
+    """And asks Slack by e-mail about a tool's user the people directory has not seen."""
     from pydantic import SecretStr
 
     from bot.jobs import usage
@@ -359,6 +361,12 @@ async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
             "usage_github_org": github.org,
         }
     )
+    slack.add_user("U0NEWBIE", "newbie", email="newbie@example.com")
+    async with sessions.begin() as session:
+        rows, _ = identities.read_csv(
+            "slack_user_id,email,github_login\n,newbie@example.com,dev1\n"
+        )
+        await identities.import_rows(session=session, rows=rows, now=NOW)
     app, runner = await start_app(configured, clock)
     try:
         assert await usage.pull_copilot(app.deps) is True
@@ -368,6 +376,10 @@ async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
     days = await stored(sessions, CopilotUserDay)
     assert {d.day for d in days} == set(window_days()[:3])  # the 400-day-old row is gone
     assert [p.status for p in await stored(sessions, UsagePull)] == ["done"]
+    async with sessions() as session:
+        matches = await identities.resolve(session=session, logins=["DEV1"])
+    assert matches["dev1"].slack_user_id == "U0NEWBIE"
+    assert len(slack.calls_to("users.lookupByEmail")) == 1
 
 
 async def test_a_day_github_refuses_is_skipped_and_the_rest_stored(

@@ -216,3 +216,27 @@ async def sync_directory(deps: Deps, *, force: bool = False) -> dict[str, Any] |
         )
     logger.info("directory sync: %s", result)
     return result
+
+
+EMAIL_LOOKUPS = 50  # users.lookupByEmail calls one pull may make (Tier 3: 50+ a minute)
+
+
+async def look_up_emails(deps: Deps, emails: Sequence[str], *, limit: int = EMAIL_LOOKUPS) -> int:
+    """Ask `users.lookupByEmail` about the first `limit` of `emails` (ones the directory
+    does not hold: a tool's user the daily `users.list` sync has not brought in yet) and
+    apply who Slack says they are; how many were found. `users_not_found` and other errors
+    leave the e-mail unmatched (listed by `coe-bot people unmatched`)."""
+    found: list[Mapping[str, Any]] = []
+    for email in emails[:limit]:
+        try:
+            response = await deps.client.users_lookupByEmail(email=email)
+        except SlackApiError as error:
+            if error.response.get("error") != "users_not_found":
+                logger.warning("users.lookupByEmail failed: %s", error.response.get("error"))
+            continue
+        user = response.get("user")
+        if user:
+            found.append(user)
+    if found:
+        await apply_users(deps, found, source="users.lookupByEmail")
+    return len(found)

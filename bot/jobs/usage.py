@@ -7,7 +7,8 @@ import datetime as dt
 import logging
 
 from bot.deps import Deps
-from bot.services import idempotency
+from bot.jobs import people
+from bot.services import idempotency, identities
 from bot.usage import copilot, sources
 from bot.usage.github import GitHubError
 
@@ -48,6 +49,10 @@ async def pull_copilot(deps: Deps) -> bool:
         logger.warning("daily Copilot pull failed: %s", error)
         return True
     logger.info("%s", copilot.summary(run))
+    async with deps.sessions() as session:
+        missing = await identities.emails_to_look_up(session=session)
+    if missing:  # people the directory has not seen yet: ask Slack by e-mail
+        await people.look_up_emails(deps, missing)
     async with deps.sessions.begin() as session:
         purged = await copilot.purge(
             session=session,

@@ -144,17 +144,17 @@ class Match:
 async def resolve(*, session: AsyncSession, logins: Iterable[str]) -> dict[str, Match]:
     """Each login (any case) → its `Match`, keyed by the lower-cased login."""
     wanted = sorted({login.lower() for login in logins})
-    identities = {
-        i.github_login: i
-        for i in await session.exec(
-            select(PersonIdentity).where(col(PersonIdentity.github_login).in_(wanted))
+    identities: dict[str, PersonIdentity] = {}
+    for part in _chunks(wanted):
+        found = await session.exec(
+            select(PersonIdentity).where(col(PersonIdentity.github_login).in_(part))
         )
-    }
+        identities.update((i.github_login, i) for i in found)
     emails = sorted({i.email for i in identities.values() if i.email and not i.slack_user_id})
-    by_email = {
-        (p.email or "").lower(): p
-        for p in await session.exec(select(Person).where(func.lower(Person.email).in_(emails)))
-    }
+    by_email: dict[str, Person] = {}
+    for part in _chunks(emails):
+        found_people = await session.exec(select(Person).where(col(Person.email).in_(part)))
+        by_email.update(((p.email or "").lower(), p) for p in found_people)
     matches: dict[str, Match] = {}
     for login in wanted:
         identity = identities.get(login)
@@ -169,15 +169,38 @@ async def resolve(*, session: AsyncSession, logins: Iterable[str]) -> dict[str, 
     return matches
 
 
+async def emails_to_look_up(*, session: AsyncSession) -> list[str]:
+    """E-mails of identities without a Slack user that the people directory does not hold
+    (for `users.lookupByEmail`), in order."""
+    known = select(Person.email).where(col(Person.email).is_not(None))
+    rows = await session.exec(
+        select(PersonIdentity.email)
+        .where(
+            col(PersonIdentity.slack_user_id).is_(None),
+            col(PersonIdentity.email).is_not(None),
+            col(PersonIdentity.email).not_in(known),
+        )
+        .order_by(col(PersonIdentity.email))
+    )
+    return [e for e in rows.all() if e]
+
+
 async def teams_of(*, session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
     """Slack user → coe-bot team name, for those on the roster."""
-    ids = sorted(set(user_ids))
-    rows = await session.exec(
-        select(TeamMember.user_id, Team.name)
-        .join(Team, col(Team.id) == col(TeamMember.team_id))
-        .where(col(TeamMember.user_id).in_(ids))
-    )
-    return dict(rows.all())
+    teams: dict[str, str] = {}
+    for part in _chunks(sorted(set(user_ids))):
+        rows = await session.exec(
+            select(TeamMember.user_id, Team.name)
+            .join(Team, col(Team.id) == col(TeamMember.team_id))
+            .where(col(TeamMember.user_id).in_(part))
+        )
+        teams.update(rows.all())
+    return teams
+
+
+def _chunks(items: list[str], size: int = 5000) -> list[list[str]]:
+    """IN lists of at most `size` (asyncpg takes 32,767 parameters, SQLite 32,766)."""
+    return [items[n : n + size] for n in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -115,25 +115,47 @@ async def figures(
             select(func.max(UsagePull.last_day)).where(col(UsagePull.status) == "done")
         )
     ).one()
-    items: list[dict[str, Any]] = []
+    usage = await _usage(session, period, spans)
+    snapshots = await _snapshots(session, spans)
+    seats = {day: await _seats_on(session, day) for day in set(snapshots.values()) if day}
+    logins = {login for people in usage.values() for login in people}
+    logins |= {login for held in seats.values() for login in held}
+    teams = await _teams(session, logins, spans[-1].last)
     impact = await _impact(session, spans, rules)
+    items: list[dict[str, Any]] = []
     for span in spans:
-        usage = await _usage(session, span)
-        snapshot_day, seats = await _seats(session, span)
-        if not usage and snapshot_day is None:
+        day = snapshots[span.label]
+        used = usage.get(span.label, {})
+        if not used and day is None:
             items.append(_not_measured(span, team))
             continue
-        teams = await _teams(session, {*usage, *seats})
-        items += _items(span, usage, seats, snapshot_day, teams, rules, newest, impact)
+        held = seats[day] if day else {}
+        items += _items(span, used, held, day, teams, rules, newest, impact)
     return [item for item in items if team is None or item["team"] == team]
 
 
-async def _usage(session: AsyncSession, span: Period) -> dict[str, _Person]:
+async def _usage(
+    session: AsyncSession, kind: str | None, spans: list[Period]
+) -> dict[str, dict[str, _Person]]:
+    """Period label → lower-cased login → their use in the period: one query, grouped by
+    period (ISO week or month; with `kind` None, the one span given) and login in the
+    database."""
+
     def days_with(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
+    day = col(CopilotUserDay.day)
+    if kind is None:
+        bucket: Any = literal(spans[0].first.isoformat())
+    elif session.get_bind().dialect.name == "postgresql":
+        bucket = func.date_trunc(kind, day)
+    elif kind == "month":
+        bucket = func.strftime("%Y-%m-01", day)
+    else:  # the Monday of the ISO week: the next Sunday (or the day itself), less six days
+        bucket = func.date(day, "weekday 0", "-6 days")
     query = (
         sa_select(
+            bucket,
             func.lower(CopilotUserDay.user_login),
             days_with(col(CopilotUserDay.user_initiated_interaction_count) > 0),
             func.sum(CopilotUserDay.code_generation_activity_count),
@@ -141,42 +163,50 @@ async def _usage(session: AsyncSession, span: Period) -> dict[str, _Person]:
             days_with(col(CopilotUserDay.used_chat)),
             days_with(col(CopilotUserDay.used_agent)),
         )
-        .where(col(CopilotUserDay.day).between(span.first, span.last))
-        .group_by(func.lower(CopilotUserDay.user_login))
+        .where(day.between(spans[0].first, spans[-1].last))
+        .group_by(bucket, func.lower(CopilotUserDay.user_login))
     )
-    rows = await (await session.connection()).execute(query)
-    return {
-        login: _Person(int(days or 0), int(gen or 0), int(acc or 0), bool(chat), bool(agent))
-        for login, days, gen, acc, chat, agent in rows.all()
-    }
-
-
-async def _seats(session: AsyncSession, span: Period) -> tuple[dt.date | None, dict[str, bool]]:
-    """The period's last snapshot day and its seats: lower-cased login → idle."""
-    day = (
-        await session.exec(
-            select(func.max(CopilotSeat.snapshot_day)).where(
-                col(CopilotSeat.snapshot_day) <= span.last
-            )
+    labels = {span.first: span.label for span in spans}
+    found: dict[str, dict[str, _Person]] = defaultdict(dict)
+    for start, login, days, gen, acc, chat, agent in await (await session.connection()).execute(
+        query
+    ):
+        first = (
+            start.date() if isinstance(start, dt.datetime) else dt.date.fromisoformat(str(start))
         )
-    ).one()
-    if day is None:
-        return None, {}
+        found[labels[first]][login] = _Person(
+            int(days or 0), int(gen or 0), int(acc or 0), bool(chat), bool(agent)
+        )
+    return found
+
+
+async def _snapshots(session: AsyncSession, spans: list[Period]) -> dict[str, dt.date | None]:
+    """Period label → the last seat snapshot day up to its end (None before the first)."""
+    snapshot = col(CopilotSeat.snapshot_day)
+    query = sa_select(snapshot).where(snapshot <= spans[-1].last).group_by(snapshot)
+    days: list[dt.date] = sorted(d for (d,) in await (await session.connection()).execute(query))
+    found: dict[str, dt.date | None] = {}
+    for span in spans:
+        before = [d for d in days if d <= span.last]
+        found[span.label] = before[-1] if before else None
+    return found
+
+
+async def _seats_on(session: AsyncSession, day: dt.date) -> dict[str, bool]:
+    """The seats of the snapshot of `day`: lower-cased login → idle."""
     cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
     seats = await session.exec(select(CopilotSeat).where(col(CopilotSeat.snapshot_day) == day))
-    return day, {
+    return {
         seat.user_login.lower(): seat.pending_cancellation_date is None
-        and (
-            (seat.last_activity_at is None and seat.created_at < cutoff)
-            or (seat.last_activity_at is not None and seat.last_activity_at < cutoff)
-        )
+        and (seat.last_activity_at or seat.created_at) < cutoff
         for seat in seats
     }
 
 
-async def _teams(session: AsyncSession, logins: set[str]) -> dict[str, str]:
+async def _teams(session: AsyncSession, logins: set[str], last: dt.date) -> dict[str, str]:
     """Lower-cased login → coe-bot team name: through the person's Slack user and the roster,
-    else a GitHub team (user↔team report) whose slug is a coe-bot team's name; else none."""
+    else their GitHub team (the latest user↔team report up to `last`) when a coe-bot team
+    has its slug as name; else none."""
     matches = await identities.resolve(session=session, logins=logins)
     users = {m.slack_user_id for m in matches.values() if m.slack_user_id}
     roster = await identities.teams_of(session=session, user_ids=users)
@@ -186,16 +216,22 @@ async def _teams(session: AsyncSession, logins: set[str]) -> dict[str, str]:
         if m.slack_user_id and m.slack_user_id in roster
     }
     rest = logins - set(found)
-    if rest:
-        names = {_slug(n): n for n in (await session.exec(select(Team.name))).all()}
-        slugs = await session.exec(
-            select(func.lower(CopilotUserTeam.user_login), CopilotUserTeam.slug).where(
-                func.lower(CopilotUserTeam.user_login).in_(sorted(rest))
-            )
+    names = {_slug(n): n for n in (await session.exec(select(Team.name))).all()}
+    if not rest or not names:
+        return found
+    latest = (
+        await session.exec(
+            select(func.max(CopilotUserTeam.day)).where(col(CopilotUserTeam.day) <= last)
         )
-        for login, slug in slugs.all():
-            if _slug(slug) in names:
-                found.setdefault(login, names[_slug(slug)])
+    ).one()
+    slugs = await session.exec(
+        select(CopilotUserTeam.user_login, CopilotUserTeam.slug).where(
+            col(CopilotUserTeam.day) == latest
+        )
+    )
+    for login, slug in slugs.all():
+        if login.lower() in rest and _slug(slug) in names:
+            found.setdefault(login.lower(), names[_slug(slug)])
     return found
 
 
@@ -338,7 +374,7 @@ async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[
     ]
     logins = {seat.user_login.lower() for seat in seats}
     matches = await identities.resolve(session=session, logins=logins)
-    teams = await _teams(session, logins)
+    teams = await _teams(session, logins, day)
     items = [
         {
             "github_login": seat.user_login,
@@ -363,8 +399,9 @@ async def totals(
     `engaged_people` (3 days in 7), `acceptance_rate`. None when no usage day was pulled
     for the span or fewer than `min_group` people are seen."""
     span = Period(f"{first}…{last}", first, last)
-    usage = await _usage(session, span)
-    snapshot_day, seats = await _seats(session, span)
+    usage = (await _usage(session, None, [span])).get(span.label, {})
+    snapshot_day = (await _snapshots(session, [span]))[span.label]
+    seats = await _seats_on(session, snapshot_day) if snapshot_day else {}
     if not usage or len({*usage, *seats}) < min_group:
         return None
     generations = sum(u.generations for u in usage.values())

@@ -1,0 +1,226 @@
+"""Copilot usage at organisation scale: the importer streaming a year of per-user days from
+the GitHub stand-in into PostgreSQL, against asyncpg's COPY of the same rows, its peak
+memory, and the team × month figures over that year; and a 500-person year on SQLite.
+
+Run: `.venv/bin/python -m benchmarks usage` (PostgreSQL server: `BENCH_POSTGRES_URL`,
+default postgresql+asyncpg://postgres@127.0.0.1:5432). `USAGE_BENCH_PEOPLE` (20000) and
+`USAGE_BENCH_DAYS` (365) size the organisation.
+
+The stand-in runs in its own process (`python -m benchmarks.usage serve …`), as GitHub is
+another machine: the importer's process is measured alone (wall time, peak RSS). The COPY
+baseline loads the importer's own flattened rows for a sample of days (every
+`BASELINE_EVERY`th), with the same delete-then-load per day into the same table and
+indexes; its rows per second are set against the importer's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.db import create_engine, make_sessions, migrate
+from bot.models import CopilotUserDay
+from bot.services import usage_figures
+from bot.services.survey_disclosure import Rules
+from bot.usage import copilot, demo
+from bot.usage.github import GitHubClient
+from bot.usage.sources import DemoSpec
+
+POSTGRES_SERVER = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432"
+)
+POSTGRES_DATABASE = "coe_bench_usage"
+PEOPLE = int(os.environ.get("USAGE_BENCH_PEOPLE", "20000"))
+DAYS = int(os.environ.get("USAGE_BENCH_DAYS", "365"))
+END_DAY = dt.date(2026, 11, 30)
+BASELINE_EVERY = 10
+RULES = Rules(min_group=5, min_text=10)
+SEED = 11
+
+
+def serve(people: int, days: int, port_file: str) -> None:
+    """The stand-in, alone in this process, holding the demo organisation (lazily)."""
+    from bot.standin.github import FakeGitHub
+    from bot.standin.github_demo import build_demo
+
+    async def main() -> None:
+        organisation = build_demo(people=people, days=days, seed=SEED, end_day=END_DAY)
+        github = FakeGitHub(today=lambda: END_DAY + dt.timedelta(days=3))
+        github.rate_limit = 10**9
+        organisation.install(github)
+        await github.start()
+        where = f"{github.api_url} {github.token} {github.org}"
+        await asyncio.to_thread(Path(port_file).write_text, where)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def _recreate_postgres_database() -> str:
+    server = make_url(POSTGRES_SERVER)
+    admin = create_async_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
+            await conn.execute(text(f"CREATE DATABASE {POSTGRES_DATABASE}"))
+    finally:
+        await admin.dispose()
+    return server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
+
+
+def _stand_in(people: int, days: int) -> tuple[subprocess.Popen[bytes], str, str, str]:
+    port_file = tempfile.mktemp(prefix="coe-bench-github-")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.usage", "serve", str(people), str(days), port_file]
+    )
+    for _ in range(600):
+        if Path(port_file).exists() and Path(port_file).read_text():
+            url, token, org = Path(port_file).read_text().split()
+            return process, url, token, org
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the GitHub stand-in did not start")
+
+
+async def _import(
+    url: str, api: str, token: str, org: str, people: int, days: int
+) -> dict[str, Any]:
+    engine = create_engine(url)
+    sessions = make_sessions(engine)
+    first = END_DAY - dt.timedelta(days=days - 1)
+    try:
+        started = time.perf_counter()
+        spec = DemoSpec(people=people, days=days, seed=SEED, end_day=END_DAY)
+        await demo.install(sessions=sessions, spec=spec, now=dt.datetime.now(dt.UTC))
+        roster_s = time.perf_counter() - started
+        async with GitHubClient(api, token) as github:
+            started = time.perf_counter()
+            run = await copilot.pull(
+                sessions=sessions,
+                github=github,
+                target=copilot.Target(org=org),
+                first_day=first,
+                last_day=END_DAY,
+                now=dt.datetime.combine(END_DAY + dt.timedelta(days=3), dt.time(6), tzinfo=dt.UTC),
+            )
+            seconds = time.perf_counter() - started
+        async with sessions() as session:
+            user_rows = (await session.exec(text("SELECT count(*) FROM copilot_user_day"))).one()[0]  # type: ignore[call-overload]
+        result = {
+            "people": people,
+            "days": days,
+            "user_day_rows": int(user_rows),
+            "rows_stored_with_team_rows": run.rows_stored,
+            "seats": run.seats_stored,
+            "skipped": run.skipped_count,
+            "seconds": round(seconds, 1),
+            "rows_per_second": round(run.rows_stored / seconds),
+            "roster_and_identities_s": round(roster_s, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+        result["figures"] = await _figures(sessions, first)
+        return result
+    finally:
+        await engine.dispose()
+
+
+async def _figures(sessions: Any, first: dt.date) -> dict[str, Any]:
+    timings: dict[str, Any] = {}
+    for period in ("month", "week"):
+        async with sessions() as session:
+            started = time.perf_counter()
+            items = await usage_figures.figures(
+                session=session, period=period, since=first, until=END_DAY, rules=RULES
+            )
+            timings[f"team_x_{period}_s"] = round(time.perf_counter() - started, 2)
+            timings[f"team_x_{period}_items"] = len(items)
+    return timings
+
+
+async def _copy_baseline(url: str, api: str, days: int) -> dict[str, Any]:
+    """COPY of the importer's own flattened rows for every BASELINE_EVERY-th day, each day
+    deleted and loaded again as the importer does; only the delete and COPY are timed."""
+    from bot.standin.github_demo import build_demo
+
+    organisation = build_demo(people=PEOPLE, days=days, seed=SEED, end_day=END_DAY)
+    engine = create_engine(url)
+    sessions = make_sessions(engine)
+    now = dt.datetime.now(dt.UTC)
+    rows_copied = 0
+    seconds = 0.0
+    try:
+        first = END_DAY - dt.timedelta(days=days - 1)
+        for n in range(0, days, BASELINE_EVERY):
+            day = first + dt.timedelta(days=n)
+            rows = [
+                copilot._user_day(json.loads(json.dumps(record)), day, "org:standin-org", now)
+                for record in organisation.records(day)
+            ]
+            started = time.perf_counter()
+            async with sessions.begin() as session:
+                await session.exec(
+                    delete(CopilotUserDay).where(
+                        CopilotUserDay.entity == "org:standin-org", CopilotUserDay.day == day
+                    )
+                )
+                await copilot._insert(session, CopilotUserDay, copilot.DAY_COLUMNS, rows)
+            seconds += time.perf_counter() - started
+            rows_copied += len(rows)
+    finally:
+        await engine.dispose()
+    return {
+        "days_sampled": len(range(0, days, BASELINE_EVERY)),
+        "rows": rows_copied,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(rows_copied / seconds) if seconds else None,
+    }
+
+
+def _one(url: str, people: int, days: int) -> dict[str, Any]:
+    process, api, token, org = _stand_in(people, days)
+    try:
+        return asyncio.run(_import(url, api, token, org, people, days))
+    finally:
+        process.kill()
+        process.wait()
+
+
+def run() -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    url = asyncio.run(_recreate_postgres_database())
+    migrate(url)
+    results["postgresql"] = imported = _one(url, PEOPLE, DAYS)
+    print(f"usage: PostgreSQL import {imported}", flush=True)
+    baseline = asyncio.run(_copy_baseline(url, "", DAYS))
+    rows_per_second = imported["rows_stored_with_team_rows"] / imported["seconds"]
+    results["copy_baseline"] = baseline
+    results["importer_vs_copy"] = (
+        round(rows_per_second / baseline["rows_per_second"], 2)
+        if baseline["rows_per_second"]
+        else None
+    )
+    work = Path(tempfile.mkdtemp(prefix="coe-bench-usage-"))
+    sqlite = f"sqlite+aiosqlite:///{work / 'usage.db'}"
+    migrate(sqlite)
+    results["sqlite_500_people"] = _one(sqlite, 500, 365)
+    return results
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    else:
+        print(json.dumps(run(), indent=2))
