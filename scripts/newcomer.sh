@@ -83,6 +83,19 @@ run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/metric
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/questions"
 expect "\"answered_by\": \"U0BOB\""
 
+# README "Measuring the tools": the demo organisation, a pull, and the figures it gives
+run "${bin}" usage demo --people 120 --days 30
+expect "Demo organisation: 120 people"
+run "${bin}" usage pull
+expect "0 records skipped"
+run "${bin}" try "/ai-coe usage" --user U0ADMIN
+expect "Copilot use by team"
+run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/usage?period=month"
+expect "\"active_people\""
+run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/seats/idle"
+run "${bin}" people unmatched
+expect "Every GitHub login Copilot reports matches a Slack user."
+
 if grep -q "Traceback" "${work}/serve.log"; then
     echo "newcomer: the server logged a traceback:" >&2; cat "${work}/serve.log" >&2; exit 1
 fi

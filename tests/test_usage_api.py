@@ -173,3 +173,20 @@ async def test_the_digest_says_how_many_used_copilot_this_week(
     assert "people used it of" in text
     assert "on 3 days or more" in text
     assert "U0D" not in text  # nobody named
+
+
+async def test_the_adoption_metric_gets_the_tools_own_use(app: RunningApp, clock: Clock) -> None:
+    """`/api/v1/metrics` (the bot's own adoption beside survey impact) now carries each
+    team's Copilot week, even for a team that never used the bot."""
+    status, body = await get(app, "/metrics?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    assert status == 200
+    assert body["items"] == []
+    await pulled(app, clock)
+    status, body = await get(app, "/metrics?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    rows = [r for r in body["items"] if r["week"] == "2026-W43"]
+    assert rows
+    for row in rows:
+        copilot = row["adoption"]["copilot"]
+        assert copilot is not None
+        assert copilot["engaged_people"] <= copilot["active_people"]
+        assert row["adoption"]["policy_lookup_people"] == 0  # nobody used the bot

@@ -26,7 +26,14 @@ from bot.api import (
 )
 from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
 from bot.models import parse_id
-from bot.services import adoption, audit, review, survey_disclosure, survey_results
+from bot.services import (
+    adoption,
+    audit,
+    review,
+    survey_disclosure,
+    survey_results,
+    usage_figures,
+)
 
 QUESTION_STATES = ("open", "claimed", "answered", "resolved", "closed")
 
@@ -218,14 +225,28 @@ async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamRes
     deps = request.app[DEPS]
     until = params.get("until") or deps.clock() + dt.timedelta(days=1)  # today included
     since = params.get("since") or until - dt.timedelta(weeks=12)
+    rules = deps.settings.survey_rules()
     async with deps.sessions() as session:
-        rows = await adoption.weekly(
-            session=session, since=since, until=until, rules=deps.settings.survey_rules()
+        used = await usage_figures.figures(
+            session=session,
+            period="week",
+            since=since.date(),
+            until=(until - dt.timedelta(days=1)).date(),
+            rules=rules,
         )
+        copilot = {(u["period"], u["team"]): u for u in used if u["active_people"] is not None}
+        rows = await adoption.weekly(
+            session=session, since=since, until=until, rules=rules, also=copilot
+        )
+    for row in rows:  # the tools' own use beside the bot's
+        found = copilot.get((row["week"], row["team"]))
+        row["adoption"]["copilot"] = {k: found[k] for k in COPILOT_FIELDS} if found else None
     if params.get("team"):
         rows = [r for r in rows if r["team"] == params["team"]]
     return json_response({"items": rows})
 
+
+COPILOT_FIELDS = ("seats", "active_people", "engaged_people", "acceptance_rate", "idle_seats")
 
 ROUTES = [
     Route("/surveys", "Survey definitions", list_surveys),

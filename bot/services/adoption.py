@@ -40,11 +40,17 @@ def week_of(moment: dt.datetime) -> str:
 
 
 async def weekly(
-    *, session: AsyncSession, since: dt.datetime, until: dt.datetime, rules: Rules
+    *,
+    session: AsyncSession,
+    since: dt.datetime,
+    until: dt.datetime,
+    rules: Rules,
+    also: Iterable[tuple[str, str]] = (),
 ) -> list[dict[str, Any]]:
     """Rows per (ISO week, team) from `since` to `until` (UTC, exclusive). Survey figures
     come from runs started in the window, counted in the week the run started, from what
-    `survey_disclosure` releases (closed runs, merged team labels)."""
+    `survey_disclosure` releases (closed runs, merged team labels). `also` names (week,
+    team) rows to give even without any activity in the bot (a team that only used a tool)."""
     min_group = rules.min_group
     teams = dict(
         (
@@ -73,6 +79,9 @@ async def weekly(
             "scores": defaultdict(list),
         }
     )
+
+    for key in also:
+        cells[key]
 
     def add(rows: Iterable[tuple[str, dt.datetime]], kind: str) -> None:
         for user, at in rows:
