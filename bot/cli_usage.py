@@ -93,6 +93,7 @@ def _pull(args: argparse.Namespace) -> int:
     now = _now()
     today = now.date()
     newest = today - dt.timedelta(days=copilot.SETTLE_DAYS)
+    oldest = today - dt.timedelta(days=copilot.HISTORY_DAYS)
     if args.until and args.until > newest:
         print(
             f"coe-bot: --until {args.until}: GitHub settles a day two days later;"
@@ -101,8 +102,21 @@ def _pull(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     if args.since and args.since > (args.until or newest):
-        print("coe-bot: --since is after --until", file=sys.stderr)
+        print(
+            f"coe-bot: --since {args.since} is after --until {args.until}"
+            if args.until
+            else f"coe-bot: --since {args.since}: the newest settled day is {newest}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
+    for name, day in (("--since", args.since), ("--until", args.until)):
+        if day and day < oldest:
+            print(
+                f"coe-bot: {name} {day}: GitHub keeps a year of Copilot history; the oldest"
+                f" day to ask for is {oldest}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
 
     async def work(sessions: db.Sessions) -> Any:
         async with sessions() as session:
@@ -112,6 +126,7 @@ def _pull(args: argparse.Namespace) -> int:
         if not earlier:
             first = today - dt.timedelta(days=FIRST_PULL_DAYS)
         first, last = args.since or first, args.until or last
+        first = min(first, last)  # --until alone, before the usual window: that one day on
         async with sources.open_github(settings, demo, today=today) as (github, target):
             print(f"Pulling Copilot usage of {target.entity}, {first} … {last} (UTC days)")
             return await copilot.pull(
@@ -205,7 +220,9 @@ def _people_import(args: argparse.Namespace) -> int:
 
     async def work(sessions: db.Sessions) -> identities.ImportReport:
         async with sessions.begin() as session:
-            return await identities.import_rows(session=session, rows=rows, now=_now())
+            return await identities.import_rows(
+                session=session, rows=rows, now=_now(), actor="cli", source_file=args.file
+            )
 
     report = _run(settings, work)
     print(
@@ -213,7 +230,9 @@ def _people_import(args: argparse.Namespace) -> int:
         f" {report.unchanged:,} unchanged"
         + (f"; {plural(len(problems), 'line')} with a problem (above) skipped" if problems else "")
     )
-    return 1 if problems and not rows else 0
+    for login in report.reassigned:
+        print(f"{args.file}: {login} now names someone else than before")
+    return 1 if problems else 0
 
 
 def _people_unmatched(_args: argparse.Namespace) -> int:
@@ -221,11 +240,19 @@ def _people_unmatched(_args: argparse.Namespace) -> int:
 
     settings = _settings()
 
-    async def work(sessions: db.Sessions) -> list[identities.Unmatched]:
-        async with sessions() as session:
-            return await identities.unmatched(session=session)
+    async def work(sessions: db.Sessions) -> tuple[list[identities.Unmatched], bool]:
+        from bot.usage import copilot
 
-    found = _run(settings, work)
+        async with sessions() as session:
+            return (
+                await identities.unmatched(session=session),
+                await copilot.done_before(session=session),
+            )
+
+    found, pulled = _run(settings, work)
+    if not pulled:
+        print("Nothing pulled yet: run coe-bot usage pull first.")
+        return 0
     if not found:
         print("Every GitHub login Copilot reports matches a Slack user.")
         return 0

@@ -190,3 +190,30 @@ async def test_the_adoption_metric_gets_the_tools_own_use(app: RunningApp, clock
         assert copilot is not None
         assert copilot["engaged_people"] <= copilot["active_people"]
         assert row["adoption"]["policy_lookup_people"] == 0  # nobody used the bot
+
+
+async def test_periods_past_what_was_pulled_are_left_out_and_teams_keep_their_rows(
+    app: RunningApp, clock: Clock
+) -> None:
+    await pulled(app, clock)
+    status, body = await get(app, "/usage?since=2026-09-28&until=2027-03-01", METRICS_ONLY)
+    assert status == 200
+    weeks = sorted({i["period"] for i in body["items"]})
+    assert weeks[-1] <= "2026-W45"  # the seat snapshot (2 Nov) is the horizon: no 2027 weeks
+    labels_by_week: dict[str, set[str]] = {}
+    for item in body["items"]:
+        labels_by_week.setdefault(item["period"], set()).add(item["team"])
+        if item["team"] == "(other teams)":
+            assert len(item["includes"]) >= 2  # which teams it holds
+    full_weeks = [w for w in weeks if w < "2026-W44"]
+    assert len({frozenset(labels_by_week[w]) for w in full_weeks}) == 1  # one merge for all
+
+
+async def test_reading_idle_seats_is_audited(app: RunningApp, clock: Clock) -> None:
+    from tests.helpers import audit_events
+
+    await pulled(app, clock)
+    assert (await get(app, "/seats/idle?team=ml", SEATS))[0] == 200
+    [event] = await audit_events(app, "api.read_seats")
+    assert event.actor == "api:licences"
+    assert event.details["route"] == "/seats/idle"

@@ -214,6 +214,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_demo_then_pull_then_everyone_matches(tmp_path: Path) -> None:
     """What a new CoE does on day one, through the real command line and the stand-in."""
     assert run(tmp_path, "migrate").returncode == 0
+    early = run(tmp_path, "people", "unmatched")
+    assert early.stdout.strip() == "Nothing pulled yet: run coe-bot usage pull first."
     refused = run(tmp_path, "usage", "pull")
     assert refused.returncode == 2
     assert "run `coe-bot usage demo` first" in refused.stderr
@@ -226,7 +228,14 @@ def test_demo_then_pull_then_everyone_matches(tmp_path: Path) -> None:
     assert "0 records skipped" in pulled.stdout
     again = run(tmp_path, "usage", "pull", "--since", "2099-01-01")
     assert again.returncode == 2
-    assert "--since is after --until" in again.stderr
+    assert "--since 2099-01-01: the newest settled day is" in again.stderr
+    too_old = run(tmp_path, "usage", "pull", "--since", "2020-01-01")
+    assert too_old.returncode == 2
+    assert "GitHub keeps a year of Copilot history" in too_old.stderr
+    ten_days_ago = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=10)).isoformat()
+    one_day = run(tmp_path, "usage", "pull", "--until", ten_days_ago)  # before the usual window
+    assert one_day.returncode == 0, one_day.stderr
+    assert f"{ten_days_ago} … {ten_days_ago}" in one_day.stdout
     unmatched = run(tmp_path, "people", "unmatched")
     assert unmatched.stdout.strip() == "Every GitHub login Copilot reports matches a Slack user."
 
@@ -236,7 +245,7 @@ def test_people_import_and_a_real_workspace_without_a_token(tmp_path: Path) -> N
     csv_file = tmp_path / "people.csv"
     csv_file.write_text("slack_user_id,email,github_login\nU0ANA,,ana-dev\n,,bob\n")
     imported = run(tmp_path, "people", "import", str(csv_file))
-    assert imported.returncode == 0
+    assert imported.returncode == 1  # a line was skipped: scripts notice
     assert f"{csv_file}: line 3: bob: give an email or a slack_user_id" in imported.stdout
     assert "1 login added, 0 updated, 0 unchanged; 1 line with a problem" in imported.stdout
     env = clean_env(

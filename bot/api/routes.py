@@ -24,7 +24,7 @@ from bot.api import (
     read_params,
     usage_routes,
 )
-from bot.api_tokens import RESPONSES, SCOPES, ApiToken, consumer_for
+from bot.api_tokens import RESPONSES, SCOPES, SEATS, ApiToken, consumer_for
 from bot.models import parse_id
 from bot.services import (
     adoption,
@@ -371,10 +371,17 @@ def document() -> dict[str, Any]:
                         "content": _error(),
                     },
                     "404": {"description": "Not found", "content": _error()},
-                    "409": {
-                        "description": "An anonymous run's answers leave only once it has closed",
-                        "content": _error(),
-                    },
+                    **(
+                        {
+                            "409": {
+                                "description": "An anonymous run's answers leave only once it"
+                                " has closed",
+                                "content": _error(),
+                            }
+                        }
+                        if "{run_id}" in route.path
+                        else {}
+                    ),
                     "422": {"description": "A parameter is wrong", "content": _error()},
                     "503": {"description": "The database is unavailable", "content": _error()},
                 },
@@ -462,7 +469,7 @@ def _bind(route: Route) -> Any:
         if route.scope not in consumer.scopes:
             raise ApiError(403, f"this token lacks the {route.scope!r} scope")
         params = read_params(request, route)
-        if route.scope == RESPONSES:
+        if route.scope in (RESPONSES, SEATS):  # reads that name people
             await _audit_read(request, route, params)
         response: web.StreamResponse = await route.handler(request, params)
         return response
@@ -471,15 +478,16 @@ def _bind(route: Route) -> Any:
 
 
 async def _audit_read(request: web.Request, route: Route, params: dict[str, Any]) -> None:
-    """Every read under the `responses` scope is audited before anything is read: which
-    token (name and scope), which route, which parameters (the cursor left out)."""
+    """Every read under the `responses` or `seats` scope (they name people) is audited
+    before anything is read: which token (name and scope), which route, which parameters
+    (the cursor left out). Actions `api.read_responses` and `api.read_seats`."""
     deps = request.app[DEPS]
     consumer = request[CONSUMER]
     async with deps.sessions.begin() as session:
         await audit.record(
             session=session,
             actor=f"api:{consumer.name}",
-            action="api.read_responses",
+            action=f"api.read_{route.scope}",
             subject=request.path[:200],
             details={
                 "token": consumer.name,

@@ -223,11 +223,13 @@ async def build(
     if "surveys" in sections:
         await _surveys(session, digest)
     if "adoption" in sections:
+        last = end.date() - dt.timedelta(days=1)  # the seven whole UTC days before the post
         digest.adoption = await usage_figures.totals(
             session=session,
-            first=start.date(),
-            last=(end - dt.timedelta(seconds=1)).date(),
+            first=last - dt.timedelta(days=6),
+            last=last,
             min_group=min_group,
+            seats_as_of=end.date(),
         )
     if "policy" in sections:
         await _policy(session, digest)

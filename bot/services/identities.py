@@ -30,6 +30,7 @@ from bot.models import (
     Team,
     TeamMember,
 )
+from bot.services import audit
 
 COLUMNS = ("slack_user_id", "email", "github_login")
 HEADER = ",".join(COLUMNS)
@@ -55,6 +56,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
+    reassigned: list[str] = field(default_factory=list)  # logins now naming someone else
 
 
 def read_csv(text: str) -> tuple[list[IdentityRow], list[str]]:
@@ -98,9 +100,17 @@ def _problem(login: str, email: str, user: str) -> str | None:
 
 
 async def import_rows(
-    *, session: AsyncSession, rows: Sequence[IdentityRow], now: dt.datetime, source: str = "csv"
+    *,
+    session: AsyncSession,
+    rows: Sequence[IdentityRow],
+    now: dt.datetime,
+    source: str = "csv",
+    actor: str = "cli",
+    source_file: str | None = None,
 ) -> ImportReport:
-    """Add or update each login's identity; importing the same file again changes nothing."""
+    """Add or update each login's identity; importing the same file again changes nothing.
+    A login that now names another person is listed in `reassigned`. The import is audited
+    (it decides whose use counts for which team)."""
     report = ImportReport()
     known = {
         i.github_login: i
@@ -126,10 +136,30 @@ async def import_rows(
         elif (found.email, found.slack_user_id) == (row.email, row.slack_user_id):
             report.unchanged += 1
         else:
+            if (found.email and row.email and found.email != row.email) or (
+                found.slack_user_id
+                and row.slack_user_id
+                and found.slack_user_id != row.slack_user_id
+            ):
+                report.reassigned.append(row.github_login)
             found.email, found.slack_user_id = row.email, row.slack_user_id
             found.source, found.updated_at = source, now
             session.add(found)
             report.updated += 1
+    if report.added or report.updated:
+        await audit.record(
+            session=session,
+            actor=actor,
+            action="people.import",
+            now=now,
+            subject=(source_file or source)[:200],
+            details={
+                "added": report.added,
+                "updated": report.updated,
+                "reassigned": report.reassigned[:100],
+                "source": source,
+            },
+        )
     return report
 
 

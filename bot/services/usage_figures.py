@@ -8,7 +8,8 @@ Definitions (docs/usage.md has the table and its sources):
 - `active_people`: distinct people with `user_initiated_interaction_count > 0` on a day of
   the period (how GitHub's dashboard counts an active user).
 - `engaged_people`: active on at least 3 days a week: 3 days in a week; in a month, at
-  least 3 days for every 7 of its days (13 in a 30- or 31-day month).
+  least 3 days for every 7 of its days (13 in a 30- or 31-day month); in a period not yet
+  pulled to its end, 3 for every 7 days pulled so far.
 - `acceptance_rate`: acceptances / generations over the period (GitHub's formula); never
   compared or summed across tools.
 - `chat_people`, `agent_people`: distinct people with `used_chat` / `used_agent`.
@@ -19,7 +20,9 @@ Definitions (docs/usage.md has the table and its sources):
 - A period with a seat snapshot but no usage day pulled has null usage figures.
 
 Teams with fewer people than the minimum group (`SURVEY_MIN_GROUP`) are merged as survey
-results are (`survey_disclosure.merge_labels`). A period with no pulled day and no seat
+results are (`survey_disclosure.merge_labels`), once for the whole request (by the people
+each team has in it), so a team keeps its row from week to week; a merged row's
+`includes` names the teams in it. A period with no pulled day and no seat
 snapshot is "not measured" (`measured` false, figures null), never zero.
 """
 
@@ -117,10 +120,15 @@ async def figures(
     ).one()
     usage = await _usage(session, period, spans)
     snapshots = await _snapshots(session, spans)
+    # Nothing is known past the newest pulled day or seat snapshot: later periods are left
+    # out rather than shown with today's seats.
+    horizon = max([d for d in (newest, *snapshots.values()) if d], default=None)
+    spans = [s for s in spans if horizon is None or s.first <= horizon]
     seats = {day: await _seats_on(session, day) for day in set(snapshots.values()) if day}
     logins = {login for people in usage.values() for login in people}
     logins |= {login for held in seats.values() for login in held}
-    teams = await _teams(session, logins, spans[-1].last)
+    teams = await _teams(session, logins, until)
+    labels = _labels(logins, teams, rules.min_group)
     impact = await _impact(session, spans, rules)
     items: list[dict[str, Any]] = []
     for span in spans:
@@ -130,8 +138,19 @@ async def figures(
             items.append(_not_measured(span, team))
             continue
         held = seats[day] if day else {}
-        items += _items(span, used, held, day, teams, rules, newest, impact)
-    return [item for item in items if team is None or item["team"] == team]
+        items += _items(span, used, held, day, teams, labels, newest, impact)
+    wanted = team.lower() if team else None
+    return [item for item in items if wanted is None or item["team"].lower() == wanted]
+
+
+def _labels(logins: set[str], teams: dict[str, str], min_group: int) -> dict[str, str]:
+    """Team → the label shown, decided once for the whole request from how many people
+    each team has in it (so a team does not move in and out of "(other teams)" week by
+    week): teams under `min_group` merge as survey results do."""
+    sizes: dict[str | None, int] = defaultdict(int)
+    for login in logins:
+        sizes[teams.get(login, UNMATCHED)] += 1
+    return {str(name): label for name, label in merge_labels(sizes, min_group).items()}
 
 
 async def _usage(
@@ -245,24 +264,26 @@ def _items(
     seats: dict[str, bool],
     snapshot_day: dt.date | None,
     teams: dict[str, str],
-    rules: Rules,
+    labels: dict[str, str],
     newest: dt.date | None,
     impact: dict[tuple[str, str], dict[str, Any]],
 ) -> list[dict[str, Any]]:
     logins = {*usage, *seats}
-    members: dict[str, set[str]] = defaultdict(set)
-    for login in logins:
-        members[teams.get(login, UNMATCHED)].add(login)
-    labels = merge_labels({name: len(people) for name, people in members.items()}, rules.min_group)
     merged: dict[str, set[str]] = defaultdict(set)
-    for name, people in members.items():
-        merged[labels[name]] |= people
+    includes: dict[str, set[str]] = defaultdict(set)
+    for login in logins:
+        name = teams.get(login, UNMATCHED)
+        merged[labels[name]].add(login)
+        includes[labels[name]].add(name)
     matched = sum(1 for login in logins if login in teams)
     share = round(matched / len(logins), 3) if logins else None
-    return [
-        _item(span, label, people, usage, seats, snapshot_day, share, newest, impact)
-        for label, people in sorted(merged.items())
-    ]
+    items = []
+    for label, people in sorted(merged.items()):
+        item = _item(span, label, people, usage, seats, snapshot_day, share, newest, impact)
+        if label != next(iter(includes[label])) or len(includes[label]) > 1:
+            item["includes"] = sorted(includes[label])  # the teams merged under this label
+        items.append(item)
+    return items
 
 
 def _item(
@@ -279,6 +300,8 @@ def _item(
     used = [usage[p] for p in people if p in usage]
     generations = sum(u.generations for u in used)
     counted = bool(usage)  # no usage row at all in the period: not pulled, not zero
+    covered = span.days if newest is None or newest >= span.last else (newest - span.first).days + 1
+    engaged_days = math.ceil(ENGAGED_DAYS_PER_WEEK * max(covered, 1) / 7)  # so far, if partial
     return {
         "team": label,
         "period": span.label,
@@ -288,7 +311,7 @@ def _item(
         "seats": sum(1 for p in people if p in seats) if snapshot_day else None,
         "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
         "engaged_people": (
-            sum(1 for u in used if u.active_days >= span.engaged_days) if counted else None
+            sum(1 for u in used if u.active_days >= engaged_days) if counted else None
         ),
         "acceptance_rate": (
             round(sum(u.acceptances for u in used) / generations, 3) if generations else None
@@ -392,15 +415,22 @@ async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[
 
 
 async def totals(
-    *, session: AsyncSession, first: dt.date, last: dt.date, min_group: int
+    *,
+    session: AsyncSession,
+    first: dt.date,
+    last: dt.date,
+    min_group: int,
+    seats_as_of: dt.date | None = None,
 ) -> dict[str, Any] | None:
     """Organisation-wide Copilot figures for `first` … `last` (UTC days, inclusive), for
-    the digest: `seats` (latest snapshot up to `last`, or None), `active_people`,
+    the digest: `seats` (the latest snapshot up to `seats_as_of`, default `last`, or None),
+    `active_people`,
     `engaged_people` (3 days in 7), `acceptance_rate`. None when no usage day was pulled
     for the span or fewer than `min_group` people are seen."""
     span = Period(f"{first}…{last}", first, last)
     usage = (await _usage(session, None, [span])).get(span.label, {})
-    snapshot_day = (await _snapshots(session, [span]))[span.label]
+    as_of = Period("seats", first, seats_as_of or last)
+    snapshot_day = (await _snapshots(session, [as_of]))[as_of.label]
     seats = await _seats_on(session, snapshot_day) if snapshot_day else {}
     if not usage or len({*usage, *seats}) < min_group:
         return None

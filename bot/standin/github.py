@@ -226,7 +226,7 @@ class FakeGitHub:
         await web.TCPSite(runner, host, port).start()
         self._runner, self._host = runner, host
         self._port = int(runner.addresses[0][1])
-        logger.info("GitHub stand-in listening on %s", self.api_url)
+        logger.debug("GitHub stand-in listening on %s", self.api_url)
 
     async def stop(self) -> None:
         if self._runner is not None:

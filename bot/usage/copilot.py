@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "copilot"
 SETTLE_DAYS = 2  # a day is complete "within two full UTC days" (GitHub's docs)
+HISTORY_DAYS = 365  # "up to 1 year from the current date" (GitHub's docs, enterprise reports)
 REPULL_FROM = 5  # each pull takes D-5 … D-2 again: IDE telemetry finalises within 3 days
 NOT_READY_WITHIN = 3  # a 404 for a day newer than D-3 means "not ready", not "none"
 LINK_RETRIES = 2  # expired download links: ask for the report again this many times
@@ -196,6 +198,7 @@ async def pull(
         run = UsagePull(source=SOURCE, started_at=now, first_day=first_day, last_day=last_day)
         session.add(run)
     tally = _Tally()
+    started = time.monotonic()
     done = 0
     try:
         for day in days:
@@ -210,11 +213,16 @@ async def pull(
             await _pull_seats(sessions, github, target.org, today, tally)
             done += 1
     except GitHubError as error:
-        await _finish(sessions, run, tally, now, error=str(error))
+        await _finish(sessions, run, tally, _later(now, started), error=str(error))
         raise
     if progress:
         progress(done, steps, "done")
-    return await _finish(sessions, run, tally, now)
+    return await _finish(sessions, run, tally, _later(now, started))
+
+
+def _later(now: dt.datetime, started: float) -> dt.datetime:
+    """`now` moved on by the time the pull took (`now` is the caller's clock)."""
+    return now + dt.timedelta(seconds=round(time.monotonic() - started, 3))
 
 
 async def _finish(

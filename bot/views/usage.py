@@ -47,7 +47,10 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
     else:
         rows = sorted(measured, key=lambda i: i["period"], reverse=True)
         title = f"Copilot use · {team}"
-        lines = [f"• *{i['period']}*: {_figures(i, i)}" for i in rows]
+        lines = [
+            f"• *{i['period']}{'' if i['complete'] else ' (so far)'}*: {_figures(i, i)}"
+            for i in rows
+        ]
     share = rows[0]["matched_share"]
     matched = f"{share:.0%} of GitHub logins matched to a team" if share is not None else ""
     partial = "" if all(i["complete"] for i in rows) else " · the latest days are still settling"
