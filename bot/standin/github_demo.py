@@ -73,7 +73,10 @@ COUNTERS = (
 )  # fmt: skip
 INTERACTIONS = "user_initiated_interaction_count"
 KEYS = (INTERACTIONS, *COUNTERS)
-Cell = tuple[str, str, str | None, tuple[int, ...]]  # feature, language, model, KEYS values
+Cell = tuple[str, str, str | None, tuple[int, ...]]
+CHAT_FEATURES = frozenset(
+    {"chat_panel_ask_mode", "chat_panel_edit_mode", "chat_panel_custom_mode", "chat_inline"}
+)  # feature, language, model, KEYS values
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,8 @@ class DemoOrg:
             "user_id": person.github_id,
             "user_login": person.login,
             **_sum(cells, interactions=True),
-            "used_chat": any(f.startswith("chat_") for f in features),
+            # agent and plan modes live in the chat panel but count as agent use here
+            "used_chat": bool(features & CHAT_FEATURES),
             "used_agent": "agent_edit" in features,
             "used_cli": rng.random() < habits.cli,
             "used_copilot_code_review_active": rng.random() < habits.review * 0.3,

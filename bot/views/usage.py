@@ -38,7 +38,8 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
         now = max((i["period"] for i in with_seats), default=None)
         seats = {i["team"]: i for i in with_seats if i["period"] == now}
         title = f"Copilot use by team · {latest}"
-        lines = [
+        lines = [_total(rows, list(seats.values()))]
+        lines += [
             f"• *{escape(i['team'])}*: {_figures(i, seats.get(i['team']))}"
             for i in rows[:TEAMS_SHOWN]
         ]
@@ -58,6 +59,16 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
         [header(title), section("\n".join(lines)), context(f"{matched}{partial}"), context(HOW)],
         title,
     )
+
+
+def _total(rows: list[dict[str, Any]], seats: list[dict[str, Any]]) -> str:
+    """All teams together (the rows partition the people seen, so their counts add up)."""
+    held = sum(i["seats"] or 0 for i in seats)
+    idle = sum(i["idle_seats"] or 0 for i in seats)
+    active = sum(i["active_people"] or 0 for i in rows)
+    engaged = sum(i["engaged_people"] or 0 for i in rows)
+    seat_text = f"{plural(held, 'seat')} ({idle} idle) · " if seats else ""
+    return f"*All teams*: {seat_text}{active:,} active, {engaged:,} engaged"
 
 
 def _figures(item: dict[str, Any], seats: dict[str, Any] | None) -> str:
