@@ -35,7 +35,7 @@ from bot.db import create_engine, make_sessions, migrate
 from bot.models import CopilotUserDay
 from bot.services import usage_figures
 from bot.services.survey_disclosure import Rules
-from bot.usage import copilot, demo
+from bot.usage import copilot, copilot_records, demo
 from bot.usage.github import GitHubClient
 from bot.usage.sources import DemoSpec
 
@@ -49,6 +49,7 @@ END_DAY = dt.date(2026, 11, 30)
 BASELINE_EVERY = 10
 RULES = Rules(min_group=5, min_text=10)
 SEED = 11
+ENTITY = "org:standin-org"
 
 
 def serve(people: int, days: int, port_file: str) -> None:
@@ -166,17 +167,21 @@ async def _copy_baseline(url: str, api: str, days: int) -> dict[str, Any]:
         for n in range(0, days, BASELINE_EVERY):
             day = first + dt.timedelta(days=n)
             rows = [
-                copilot._user_day(json.loads(json.dumps(record)), day, "org:standin-org", now)
+                copilot_records.user_day(
+                    json.loads(json.dumps(record)), day, "org:standin-org", now
+                )
                 for record in organisation.records(day)
             ]
             started = time.perf_counter()
             async with sessions.begin() as session:
                 await session.exec(
                     delete(CopilotUserDay).where(
-                        CopilotUserDay.entity == "org:standin-org", CopilotUserDay.day == day
+                        CopilotUserDay.entity == ENTITY, CopilotUserDay.day == day
                     )
                 )
-                await copilot._insert(session, CopilotUserDay, copilot.DAY_COLUMNS, rows)
+                await copilot.insert_rows(
+                    session, CopilotUserDay, copilot_records.DAY_COLUMNS, rows
+                )
             seconds += time.perf_counter() - started
             rows_copied += len(rows)
     finally:
