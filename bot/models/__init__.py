@@ -39,6 +39,7 @@ from bot.models.surveys import (
 from bot.models.usage import (
     CopilotSeat,
     CopilotUserDay,
+    CopilotUserPeriod,
     CopilotUserTeam,
     PersonIdentity,
     UsagePull,
@@ -51,6 +52,7 @@ __all__ = [
     "ChannelState",
     "CopilotSeat",
     "CopilotUserDay",
+    "CopilotUserPeriod",
     "CopilotUserTeam",
     "DigestSubscription",
     "JobRun",

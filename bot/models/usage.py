@@ -45,6 +45,24 @@ class CopilotUserDay(SQLModel, table=True):
     pulled_at: dt.datetime = ts()
 
 
+class CopilotUserPeriod(SQLModel, table=True):
+    """One GitHub user's use in one ISO week or calendar month (`kind`, `start`: its first
+    day), summed from `copilot_user_day` by the importer whenever a day in it is stored:
+    what the figures read, so a year of 20,000 people is a few hundred thousand rows."""
+
+    __tablename__ = "copilot_user_period"
+
+    entity: str = Field(max_length=120, primary_key=True)
+    kind: str = Field(max_length=5, primary_key=True)  # week, month
+    start: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    user_login: str = Field(max_length=100, primary_key=True)  # lower case
+    active_days: int = 0  # days with user_initiated_interaction_count > 0
+    generations: int = 0
+    acceptances: int = 0
+    chat_days: int = 0
+    agent_days: int = 0
+
+
 class CopilotUserTeam(SQLModel, table=True):
     """A `user-teams-1-day` row: the GitHub team a user was in that day (one per team).
     GitHub leaves out teams with fewer than 5 seated users on the day."""

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -213,6 +215,26 @@ async def emails_to_look_up(*, session: AsyncSession) -> list[str]:
         .order_by(col(PersonIdentity.email))
     )
     return [e for e in rows.all() if e]
+
+
+async def login_teams(*, session: AsyncSession) -> dict[str, str]:
+    """Every known login (lower case) → its coe-bot team name, in one query: the identity's
+    Slack user, or the directory's person with its e-mail, on the roster."""
+    person = aliased(Person)
+    user = func.coalesce(col(PersonIdentity.slack_user_id), person.user_id)
+    query = (
+        sa_select(col(PersonIdentity.github_login), col(Team.name))
+        .select_from(PersonIdentity)
+        .outerjoin(
+            person,
+            (col(PersonIdentity.slack_user_id).is_(None))
+            & (person.email == col(PersonIdentity.email)),
+        )
+        .join(TeamMember, col(TeamMember.user_id) == user)
+        .join(Team, col(Team.id) == col(TeamMember.team_id))
+    )
+    rows = await (await session.connection()).execute(query)
+    return {str(login).lower(): str(name) for login, name in rows}
 
 
 async def teams_of(*, session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:

@@ -40,7 +40,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import CopilotSeat, CopilotUserDay, CopilotUserTeam, Team, UsagePull
+from bot.models import (
+    CopilotSeat,
+    CopilotUserDay,
+    CopilotUserPeriod,
+    CopilotUserTeam,
+    Team,
+    UsagePull,
+)
 from bot.services import adoption, identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
@@ -156,43 +163,46 @@ def _labels(logins: set[str], teams: dict[str, str], min_group: int) -> dict[str
 async def _usage(
     session: AsyncSession, kind: str | None, spans: list[Period]
 ) -> dict[str, dict[str, _Person]]:
-    """Period label → lower-cased login → their use in the period: one query, grouped by
-    period (ISO week or month; with `kind` None, the one span given) and login in the
-    database."""
-
-    def days_with(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    day = col(CopilotUserDay.day)
-    if kind is None:
-        bucket: Any = literal(spans[0].first.isoformat())
-    elif session.get_bind().dialect.name == "postgresql":
-        bucket = func.date_trunc(kind, day)
-    elif kind == "month":
-        bucket = func.strftime("%Y-%m-01", day)
-    else:  # the Monday of the ISO week: the next Sunday (or the day itself), less six days
-        bucket = func.date(day, "weekday 0", "-6 days")
-    query = (
-        sa_select(
-            bucket,
-            func.lower(CopilotUserDay.user_login),
-            days_with(col(CopilotUserDay.user_initiated_interaction_count) > 0),
-            func.sum(CopilotUserDay.code_generation_activity_count),
-            func.sum(CopilotUserDay.code_acceptance_activity_count),
-            days_with(col(CopilotUserDay.used_chat)),
-            days_with(col(CopilotUserDay.used_agent)),
+    """Period label → lower-cased login → their use in the period. Weeks and months come
+    from the importer's sums (`copilot_user_period`); with `kind` None, the one span given
+    is summed from the stored days."""
+    if kind is not None:
+        query = sa_select(
+            col(CopilotUserPeriod.start),
+            col(CopilotUserPeriod.user_login),
+            col(CopilotUserPeriod.active_days),
+            col(CopilotUserPeriod.generations),
+            col(CopilotUserPeriod.acceptances),
+            col(CopilotUserPeriod.chat_days),
+            col(CopilotUserPeriod.agent_days),
+        ).where(
+            col(CopilotUserPeriod.kind) == kind,
+            col(CopilotUserPeriod.start).between(spans[0].first, spans[-1].first),
         )
-        .where(day.between(spans[0].first, spans[-1].last))
-        .group_by(bucket, func.lower(CopilotUserDay.user_login))
-    )
+    else:
+
+        def days_with(condition: Any) -> Any:
+            return func.sum(case((condition, 1), else_=0))
+
+        day = col(CopilotUserDay.day)
+        query = (
+            sa_select(
+                literal(spans[0].first.isoformat()),
+                func.lower(CopilotUserDay.user_login),
+                days_with(col(CopilotUserDay.user_initiated_interaction_count) > 0),
+                func.sum(CopilotUserDay.code_generation_activity_count),
+                func.sum(CopilotUserDay.code_acceptance_activity_count),
+                days_with(col(CopilotUserDay.used_chat)),
+                days_with(col(CopilotUserDay.used_agent)),
+            )
+            .where(day.between(spans[0].first, spans[-1].last))
+            .group_by(func.lower(CopilotUserDay.user_login))
+        )
     labels = {span.first: span.label for span in spans}
     found: dict[str, dict[str, _Person]] = defaultdict(dict)
-    for start, login, days, gen, acc, chat, agent in await (await session.connection()).execute(
-        query
-    ):
-        first = (
-            start.date() if isinstance(start, dt.datetime) else dt.date.fromisoformat(str(start))
-        )
+    rows = await (await session.connection()).execute(query)
+    for start, login, days, gen, acc, chat, agent in rows:
+        first = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
         found[labels[first]][login] = _Person(
             int(days or 0), int(gen or 0), int(acc or 0), bool(chat), bool(agent)
         )
@@ -226,14 +236,8 @@ async def _teams(session: AsyncSession, logins: set[str], last: dt.date) -> dict
     """Lower-cased login → coe-bot team name: through the person's Slack user and the roster,
     else their GitHub team (the latest user↔team report up to `last`) when a coe-bot team
     has its slug as name; else none."""
-    matches = await identities.resolve(session=session, logins=logins)
-    users = {m.slack_user_id for m in matches.values() if m.slack_user_id}
-    roster = await identities.teams_of(session=session, user_ids=users)
-    found = {
-        login: roster[m.slack_user_id]
-        for login, m in matches.items()
-        if m.slack_user_id and m.slack_user_id in roster
-    }
+    known = await identities.login_teams(session=session)
+    found = {login: known[login] for login in logins if login in known}
     rest = logins - set(found)
     names = {_slug(n): n for n in (await session.exec(select(Team.name))).all()}
     if not rest or not names:

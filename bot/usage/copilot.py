@@ -25,12 +25,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
-from bot.models import CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
+from bot.models import (
+    CopilotSeat,
+    CopilotUserDay,
+    CopilotUserPeriod,
+    CopilotUserTeam,
+    UsagePull,
+)
 from bot.usage import copilot_records as records
 from bot.usage.github import GitHubClient, GitHubError
 
@@ -74,6 +80,7 @@ class _Tally:
     """What a pull did, kept as it goes and written to its `UsagePull` row at the end."""
 
     days_stored: int = 0
+    stored: set[dt.date] = field(default_factory=set)  # days whose users-1-day was stored
     days_not_ready: list[str] = field(default_factory=list)
     rows: int = 0
     seats: int = 0
@@ -149,11 +156,56 @@ async def pull(
             await _pull_seats(sessions, github, target.org, today, tally)
             done += 1
     except GitHubError as error:
+        await refresh_periods(sessions=sessions, entity=target.entity, days=tally.stored)
         await _finish(sessions, run, tally, _later(now, started), error=str(error))
         raise
+    await refresh_periods(sessions=sessions, entity=target.entity, days=tally.stored)
     if progress:
         progress(done, steps, "done")
     return await _finish(sessions, run, tally, _later(now, started))
+
+
+PERIOD_SQL = """
+INSERT INTO copilot_user_period
+    (entity, kind, start, user_login, active_days, generations, acceptances, chat_days,
+     agent_days)
+SELECT entity, {kind}, {start}, lower(user_login),
+       sum(CASE WHEN user_initiated_interaction_count > 0 THEN 1 ELSE 0 END),
+       sum(code_generation_activity_count), sum(code_acceptance_activity_count),
+       sum(CASE WHEN used_chat THEN 1 ELSE 0 END), sum(CASE WHEN used_agent THEN 1 ELSE 0 END)
+FROM copilot_user_day
+WHERE entity = :entity AND day BETWEEN :first AND :last
+GROUP BY entity, lower(user_login)
+"""
+
+
+async def refresh_periods(*, sessions: Sessions, entity: str, days: Iterable[dt.date]) -> int:
+    """Sum the ISO weeks and calendar months holding `days` again from the stored days
+    (`copilot_user_period`, what the figures read), each in one transaction; how many."""
+    periods: set[tuple[str, dt.date, dt.date]] = set()
+    for day in days:
+        monday = day - dt.timedelta(days=day.weekday())
+        periods.add(("week", monday, monday + dt.timedelta(days=6)))
+        first = day.replace(day=1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        periods.add(("month", first, following - dt.timedelta(days=1)))
+    for kind, start, last in sorted(periods):
+        async with sessions.begin() as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+            sql = PERIOD_SQL.format(  # PostgreSQL must be told what a selected parameter is
+                kind="CAST(:kind AS VARCHAR(5))" if postgres else ":kind",
+                start="CAST(:start AS DATE)" if postgres else ":start",
+            )
+            await session.exec(
+                delete(CopilotUserPeriod).where(
+                    col(CopilotUserPeriod.entity) == entity,
+                    col(CopilotUserPeriod.kind) == kind,
+                    col(CopilotUserPeriod.start) == start,
+                )
+            )
+            params = {"entity": entity, "kind": kind, "start": start, "first": start, "last": last}
+            await session.exec(text(sql), params=params)  # type: ignore[call-overload]
+    return len(periods)
 
 
 def _later(now: dt.datetime, started: float) -> dt.datetime:
@@ -219,7 +271,9 @@ async def _pull_day(
         if await _read_files(github, links, report, day, target, now, rows, local):
             await _replace_day(sessions, report, target.entity, day, rows)
             tally.rows += len(rows)
-            tally.days_stored += report == "users-1-day"
+            if report == "users-1-day":
+                tally.days_stored += 1
+                tally.stored.add(day)
             for item in local.skipped:
                 tally.skip(item["file"], item["line"], item["reason"])
             tally.skipped_count += local.skipped_count - len(local.skipped)
@@ -339,11 +393,13 @@ async def _pull_seats(
 
 
 async def purge(*, session: AsyncSession, before: dt.date) -> int:
-    """Delete per-person rows (days, team rows, seat snapshots) older than `before` (UTC
-    day); `USAGE_RAW_RETENTION_DAYS` sets it. Returns rows deleted."""
+    """Delete per-person rows (days, their weekly and monthly sums, team rows, seat
+    snapshots) older than `before` (UTC day); `USAGE_RAW_RETENTION_DAYS` sets it. Returns
+    rows deleted."""
     deleted = 0
     for table, column in (
         (CopilotUserDay, CopilotUserDay.day),
+        (CopilotUserPeriod, CopilotUserPeriod.start),
         (CopilotUserTeam, CopilotUserTeam.day),
         (CopilotSeat, CopilotSeat.snapshot_day),
     ):

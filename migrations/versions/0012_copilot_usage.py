@@ -42,6 +42,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_copilot_user_day_day", "copilot_user_day", ["day"])
     op.create_table(
+        "copilot_user_period",
+        sa.Column("entity", sa.String(length=120), primary_key=True),
+        sa.Column("kind", sa.String(length=5), primary_key=True),
+        sa.Column("start", sa.Date(), primary_key=True),
+        sa.Column("user_login", sa.String(length=100), primary_key=True),
+        sa.Column("active_days", sa.Integer(), nullable=False),
+        sa.Column("generations", sa.Integer(), nullable=False),
+        sa.Column("acceptances", sa.Integer(), nullable=False),
+        sa.Column("chat_days", sa.Integer(), nullable=False),
+        sa.Column("agent_days", sa.Integer(), nullable=False),
+    )
+    op.create_table(
         "copilot_user_team",
         sa.Column("entity", sa.String(length=120), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
@@ -101,5 +113,6 @@ def downgrade() -> None:
     op.drop_index("ix_copilot_seat_day", table_name="copilot_seat")
     op.drop_table("copilot_seat")
     op.drop_table("copilot_user_team")
+    op.drop_table("copilot_user_period")
     op.drop_index("ix_copilot_user_day_day", table_name="copilot_user_day")
     op.drop_table("copilot_user_day")
