@@ -238,6 +238,12 @@ def test_demo_then_pull_then_everyone_matches(tmp_path: Path) -> None:
     assert f"{ten_days_ago} … {ten_days_ago}" in one_day.stdout
     unmatched = run(tmp_path, "people", "unmatched")
     assert unmatched.stdout.strip() == "Every GitHub login Copilot reports matches a Slack user."
+    other = run(tmp_path, "usage", "demo", "--people", "40", "--days", "21", "--seed", "9")
+    assert other.returncode == 0, other.stderr
+    again = run(tmp_path, "usage", "pull")  # the earlier organisation's use is gone
+    assert again.returncode == 0, again.stderr
+    unmatched = run(tmp_path, "people", "unmatched")
+    assert unmatched.stdout.strip() == "Every GitHub login Copilot reports matches a Slack user."
 
 
 def test_people_import_and_a_real_workspace_without_a_token(tmp_path: Path) -> None:

@@ -13,9 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import delete
+
 from bot.db import Sessions
+from bot.models import CopilotSeat, CopilotUserDay, CopilotUserPeriod, CopilotUserTeam, UsagePull
 from bot.services import audit, identities, people, teams
-from bot.usage.sources import DEMO_ACTION, DemoSpec
+from bot.usage.sources import DEMO_ACTION, DemoSpec, demo_spec
+
+PULLED = (CopilotUserDay, CopilotUserPeriod, CopilotUserTeam, CopilotSeat, UsagePull)
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,21 @@ class DemoMade:
 
 async def install(*, sessions: Sessions, spec: DemoSpec, now: dt.datetime) -> DemoMade:
     """Add the demo organisation's people, roster and identities (again: nothing doubles)
-    and record `spec`. Returns what it holds."""
+    and record `spec`. A demo of another organisation (other size, span or seed) replaces
+    the one before: the Copilot rows pulled from it are deleted (the demo runs only against
+    the stand-in, so they can be nothing else), and the next pull reaches back again.
+    Returns what it holds."""
     from bot.standin.github_demo import build_demo
 
     organisation = build_demo(
         people=spec.people, days=spec.days, seed=spec.seed, end_day=spec.end_day
     )
     async with sessions.begin() as session:
+        before = await demo_spec(session=session)
+        same = (spec.people, spec.days, spec.seed)
+        if before is not None and (before.people, before.days, before.seed) != same:
+            for table in PULLED:
+                await session.exec(delete(table))
         await people.apply(
             session=session,
             users=[
