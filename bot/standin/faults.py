@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
@@ -63,11 +63,51 @@ class TokenBucket:
 LOST_ANSWERS = ("reset", "timeout")  # Slack did the work; the answer never arrives
 
 
+class Queued(Protocol):
+    """A canned fault: used `times` times, once `after` more calls have gone through."""
+
+    times: int
+    after: int
+
+
+F = TypeVar("F", bound=Queued)
+
+
+class FaultQueue(Generic[F]):
+    """Canned faults per key (a Web API method, a GitHub report), in the order queued;
+    shared by the Slack and GitHub stand-ins."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, deque[F]] = {}
+
+    def add(self, key: str, fault: F) -> None:
+        if fault.times < 1 or fault.after < 0:
+            raise ValueError("times must be >= 1 and after >= 0")
+        self._queues.setdefault(key, deque()).append(fault)
+
+    def take(self, key: str) -> F | None:
+        """The fault this call meets, if any (a use of it is spent)."""
+        queue = self._queues.get(key)
+        if not queue:
+            return None
+        fault = queue[0]
+        if fault.after > 0:
+            fault.after -= 1
+            return None
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.popleft()
+        return fault
+
+    def clear(self) -> None:
+        self._queues.clear()
+
+
 class FaultBook:
     """Per-method queued faults and token buckets."""
 
     def __init__(self) -> None:
-        self._faults: dict[str, deque[Fault]] = {}
+        self._faults: FaultQueue[Fault] = FaultQueue()
         self._buckets: dict[str, TokenBucket] = {}
         self._lost: dict[str, deque[str]] = {}
 
@@ -93,10 +133,8 @@ class FaultBook:
         times: int = 1,
         after: int = 0,
     ) -> None:
-        if times < 1 or after < 0:
-            raise ValueError("times must be >= 1 and after >= 0")
         fault = Fault(error=error, status=status, retry_after=retry_after, times=times, after=after)
-        self._faults.setdefault(method, deque()).append(fault)
+        self._faults.add(method, fault)
 
     def rate_limit(self, method: str, *, per_second: float, burst: int = 1) -> None:
         self._buckets[method] = TokenBucket(per_second, burst)
@@ -108,17 +146,8 @@ class FaultBook:
 
     def take(self, method: str) -> Answer | None:
         """The answer of a queued fault for this call, if any (it is used up)."""
-        queue = self._faults.get(method)
-        if not queue:
-            return None
-        fault = queue[0]
-        if fault.after > 0:
-            fault.after -= 1
-            return None
-        fault.times -= 1
-        if fault.times <= 0:
-            queue.popleft()
-        return fault.answer()
+        fault = self._faults.take(method)
+        return fault.answer() if fault else None
 
     def throttle(self, method: str) -> Answer | None:
         """A 429 answer when the method's bucket is empty, else None."""

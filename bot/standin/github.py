@@ -1,6 +1,6 @@
 """FakeGitHub: an aiohttp server answering the GitHub REST calls coe-bot's Copilot importer makes.
 
-Built from GitHub's documentation (see /work/shared/MEASUREMENT_FACTS.md §1, §2, §5.2):
+Built from GitHub's documentation (the sources are listed in docs/usage.md):
 
 - Copilot usage-metrics reports, ``GET /orgs/{org}/copilot/metrics/reports/users-1-day`` and
   ``.../user-teams-1-day`` (and the ``/enterprises/{enterprise}/...`` pair), answer
@@ -28,7 +28,7 @@ import json
 import logging
 import re
 import secrets
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -37,6 +37,8 @@ from typing import Any, Self
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+from .faults import FaultQueue
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +203,7 @@ class FakeGitHub:
         self._user_teams: dict[dt.date, dict[tuple[int, int], Record]] = {}
         self._seats: list[dict[str, Any]] = []
         self._links: dict[str, _Link] = {}
-        self._faults: dict[str, deque[_Fault]] = {}
+        self._faults: FaultQueue[_Fault] = FaultQueue()
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port: int | None = None
@@ -317,10 +319,7 @@ class FakeGitHub:
             raise ValueError(f"what must be one of {FAULT_KINDS}")
         if status not in {s.value for s in HTTPStatus} or status < 400:
             raise ValueError("status must be an HTTP error status")
-        if times < 1 or after < 0:
-            raise ValueError("times must be >= 1 and after >= 0")
-        fault = _Fault(status, retry_after, secondary, times, after)
-        self._faults.setdefault(what, deque()).append(fault)
+        self._faults.add(what, _Fault(status, retry_after, secondary, times, after))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -331,19 +330,6 @@ class FakeGitHub:
 
     def calls_to(self, kind: str) -> list[RecordedCall]:
         return [c for c in self.calls if c.kind == kind]
-
-    def _take_fault(self, what: str) -> _Fault | None:
-        queue = self._faults.get(what)
-        if not queue:
-            return None
-        fault = queue[0]
-        if fault.after > 0:
-            fault.after -= 1
-            return None
-        fault.times -= 1
-        if fault.times <= 0:
-            queue.popleft()
-        return fault
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -386,7 +372,7 @@ class FakeGitHub:
         refusal = _version_error(version) or self._refusal(request.method, kind, scope, owner)
         if refusal is not None:
             return _with(refusal, headers)
-        fault = self._take_fault(kind)
+        fault = self._faults.take(kind)
         if fault is not None:
             return _with(self._fault_answer(fault, now), headers)
         if kind == "seats":
@@ -503,7 +489,7 @@ class FakeGitHub:
             return 404, "BlobNotFound", {}
         if link.expired or self.now() >= link.expires_at:
             return 403, "AuthenticationFailed", {}  # a signed URL past its expiry
-        fault = self._take_fault("download")
+        fault = self._faults.take("download")
         if fault is None:
             return None
         code = HTTPStatus(fault.status).phrase.replace(" ", "")
