@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, literal
+from sqlalchemy import Date, case, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -70,7 +70,12 @@ class Period:
 
     @property
     def engaged_days(self) -> int:
-        return math.ceil(ENGAGED_DAYS_PER_WEEK * self.days / 7)
+        return engaged_days(self.days)
+
+
+def engaged_days(days: int) -> int:
+    """Active days that make someone engaged over `days` days: 3 for every 7."""
+    return math.ceil(ENGAGED_DAYS_PER_WEEK * max(days, 1) / 7)
 
 
 def periods(kind: str, since: dt.date, until: dt.date) -> list[Period]:
@@ -180,33 +185,41 @@ async def _usage(
             col(CopilotUserPeriod.start).between(spans[0].first, spans[-1].first),
         )
     else:
-
-        def days_with(condition: Any) -> Any:
-            return func.sum(case((condition, 1), else_=0))
-
-        day = col(CopilotUserDay.day)
-        query = (
-            sa_select(
-                literal(spans[0].first.isoformat()),
-                func.lower(CopilotUserDay.user_login),
-                days_with(col(CopilotUserDay.user_initiated_interaction_count) > 0),
-                func.sum(CopilotUserDay.code_generation_activity_count),
-                func.sum(CopilotUserDay.code_acceptance_activity_count),
-                days_with(col(CopilotUserDay.used_chat)),
-                days_with(col(CopilotUserDay.used_agent)),
-            )
-            .where(day.between(spans[0].first, spans[-1].last))
-            .group_by(func.lower(CopilotUserDay.user_login))
-        )
+        query = sums_by_login(spans[0].first, spans[-1].last, literal(spans[0].first, Date()))
     labels = {span.first: span.label for span in spans}
     found: dict[str, dict[str, _Person]] = defaultdict(dict)
     rows = await (await session.connection()).execute(query)
     for start, login, days, gen, acc, chat, agent in rows:
-        first = start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
-        found[labels[first]][login] = _Person(
+        found[labels[start]][login] = _Person(
             int(days or 0), int(gen or 0), int(acc or 0), bool(chat), bool(agent)
         )
     return found
+
+
+def sums_by_login(first: dt.date, last: dt.date, *leading: Any, entity: str | None = None) -> Any:
+    """A query of the `leading` columns, then per lower-cased login over `first` … `last`
+    (UTC days, inclusive) of the stored days: the login, active days, generations,
+    acceptances, days with chat and days with agent use. What the importer sums into
+    `copilot_user_period` and what the digest's seven days are counted from."""
+
+    def days_with(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    login = func.lower(CopilotUserDay.user_login)
+    query = (
+        sa_select(
+            *leading,
+            login,
+            days_with(col(CopilotUserDay.user_initiated_interaction_count) > 0),
+            func.sum(CopilotUserDay.code_generation_activity_count),
+            func.sum(CopilotUserDay.code_acceptance_activity_count),
+            days_with(col(CopilotUserDay.used_chat)),
+            days_with(col(CopilotUserDay.used_agent)),
+        )
+        .where(col(CopilotUserDay.day).between(first, last))
+        .group_by(login)
+    )
+    return query if entity is None else query.where(col(CopilotUserDay.entity) == entity)
 
 
 async def _snapshots(session: AsyncSession, spans: list[Period]) -> dict[str, dt.date | None]:
@@ -223,13 +236,16 @@ async def _snapshots(session: AsyncSession, spans: list[Period]) -> dict[str, dt
 
 async def _seats_on(session: AsyncSession, day: dt.date) -> dict[str, bool]:
     """The seats of the snapshot of `day`: lower-cased login → idle."""
-    cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
     seats = await session.exec(select(CopilotSeat).where(col(CopilotSeat.snapshot_day) == day))
-    return {
-        seat.user_login.lower(): seat.pending_cancellation_date is None
-        and (seat.last_activity_at or seat.created_at) < cutoff
-        for seat in seats
-    }
+    return {seat.user_login.lower(): _idle(seat) for seat in seats}
+
+
+def _idle(seat: CopilotSeat) -> bool:
+    """Not pending cancellation, and not used (or, never used, not granted) in the 30 days
+    before its snapshot."""
+    cutoff = dt.datetime.combine(seat.snapshot_day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
+    used = seat.last_activity_at or seat.created_at
+    return seat.pending_cancellation_date is None and used < cutoff
 
 
 async def _teams(session: AsyncSession, logins: set[str], last: dt.date) -> dict[str, str]:
@@ -239,8 +255,10 @@ async def _teams(session: AsyncSession, logins: set[str], last: dt.date) -> dict
     known = await identities.login_teams(session=session)
     found = {login: known[login] for login in logins if login in known}
     rest = logins - set(found)
+    if not rest:
+        return found
     names = {_slug(n): n for n in (await session.exec(select(Team.name))).all()}
-    if not rest or not names:
+    if not names:
         return found
     latest = (
         await session.exec(
@@ -305,7 +323,7 @@ def _item(
     generations = sum(u.generations for u in used)
     counted = bool(usage)  # no usage row at all in the period: not pulled, not zero
     covered = span.days if newest is None or newest >= span.last else (newest - span.first).days + 1
-    engaged_days = math.ceil(ENGAGED_DAYS_PER_WEEK * max(covered, 1) / 7)  # so far, if partial
+    threshold = engaged_days(covered)  # the days pulled so far, in a partial period
     return {
         "team": label,
         "period": span.label,
@@ -314,9 +332,7 @@ def _item(
         "complete": newest is not None and newest >= span.last,
         "seats": sum(1 for p in people if p in seats) if snapshot_day else None,
         "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
-        "engaged_people": (
-            sum(1 for u in used if u.active_days >= engaged_days) if counted else None
-        ),
+        "engaged_people": (sum(1 for u in used if u.active_days >= threshold) if counted else None),
         "acceptance_rate": (
             round(sum(u.acceptances for u in used) / generations, 3) if generations else None
         ),
@@ -388,17 +404,8 @@ async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[
     day = (await session.exec(select(func.max(CopilotSeat.snapshot_day)))).one()
     if day is None:
         return []
-    cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
-    seats = [
-        seat
-        for seat in await session.exec(
-            select(CopilotSeat).where(
-                col(CopilotSeat.snapshot_day) == day,
-                col(CopilotSeat.pending_cancellation_date).is_(None),
-            )
-        )
-        if (seat.last_activity_at or seat.created_at) < cutoff
-    ]
+    snapshot = await session.exec(select(CopilotSeat).where(col(CopilotSeat.snapshot_day) == day))
+    seats = [seat for seat in snapshot if _idle(seat)]
     logins = {seat.user_login.lower() for seat in seats}
     matches = await identities.resolve(session=session, logins=logins)
     teams = await _teams(session, logins, day)

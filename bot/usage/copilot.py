@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Date, String, delete, insert, literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,8 +37,9 @@ from bot.models import (
     CopilotUserTeam,
     UsagePull,
 )
+from bot.services.usage_figures import PERIODS, periods, sums_by_login
 from bot.usage import copilot_records as records
-from bot.usage.github import GitHubClient, GitHubError
+from bot.usage.github import GitHubClient, GitHubError, message_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,18 @@ REPULL_FROM = 5  # each pull takes D-5 … D-2 again: IDE telemetry finalises wi
 NOT_READY_WITHIN = 3  # a 404 for a day newer than D-3 means "not ready", not "none"
 LINK_RETRIES = 2  # expired download links: ask for the report again this many times
 SKIPPED_KEPT = 100  # skipped records listed in a pull's summary (all are counted)
+
+PERIOD_COLUMNS = (
+    "entity",
+    "kind",
+    "start",
+    "user_login",
+    "active_days",
+    "generations",
+    "acceptances",
+    "chat_days",
+    "agent_days",
+)
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is being done)
 
@@ -79,7 +92,6 @@ class Target:
 class _Tally:
     """What a pull did, kept as it goes and written to its `UsagePull` row at the end."""
 
-    days_stored: int = 0
     stored: set[dt.date] = field(default_factory=set)  # days whose users-1-day was stored
     days_not_ready: list[str] = field(default_factory=list)
     rows: int = 0
@@ -165,47 +177,29 @@ async def pull(
     return await _finish(sessions, run, tally, _later(now, started))
 
 
-PERIOD_SQL = """
-INSERT INTO copilot_user_period
-    (entity, kind, start, user_login, active_days, generations, acceptances, chat_days,
-     agent_days)
-SELECT entity, {kind}, {start}, lower(user_login),
-       sum(CASE WHEN user_initiated_interaction_count > 0 THEN 1 ELSE 0 END),
-       sum(code_generation_activity_count), sum(code_acceptance_activity_count),
-       sum(CASE WHEN used_chat THEN 1 ELSE 0 END), sum(CASE WHEN used_agent THEN 1 ELSE 0 END)
-FROM copilot_user_day
-WHERE entity = :entity AND day BETWEEN :first AND :last
-GROUP BY entity, lower(user_login)
-"""
-
-
 async def refresh_periods(*, sessions: Sessions, entity: str, days: Iterable[dt.date]) -> int:
     """Sum the ISO weeks and calendar months holding `days` again from the stored days
     (`copilot_user_period`, what the figures read), each in one transaction; how many."""
-    periods: set[tuple[str, dt.date, dt.date]] = set()
-    for day in days:
-        monday = day - dt.timedelta(days=day.weekday())
-        periods.add(("week", monday, monday + dt.timedelta(days=6)))
-        first = day.replace(day=1)
-        following = (first + dt.timedelta(days=32)).replace(day=1)
-        periods.add(("month", first, following - dt.timedelta(days=1)))
-    for kind, start, last in sorted(periods):
+    spans = {(kind, p) for day in days for kind in PERIODS for p in periods(kind, day, day)}
+    for kind, span in sorted(spans, key=lambda k: (k[0], k[1].first)):
         async with sessions.begin() as session:
-            postgres = session.get_bind().dialect.name == "postgresql"
-            sql = PERIOD_SQL.format(  # PostgreSQL must be told what a selected parameter is
-                kind="CAST(:kind AS VARCHAR(5))" if postgres else ":kind",
-                start="CAST(:start AS DATE)" if postgres else ":start",
-            )
             await session.exec(
                 delete(CopilotUserPeriod).where(
                     col(CopilotUserPeriod.entity) == entity,
                     col(CopilotUserPeriod.kind) == kind,
-                    col(CopilotUserPeriod.start) == start,
+                    col(CopilotUserPeriod.start) == span.first,
                 )
             )
-            params = {"entity": entity, "kind": kind, "start": start, "first": start, "last": last}
-            await session.exec(text(sql), params=params)  # type: ignore[call-overload]
-    return len(periods)
+            sums = sums_by_login(
+                span.first,
+                span.last,
+                literal(entity, String()),
+                literal(kind, String()),
+                literal(span.first, Date()),
+                entity=entity,
+            )
+            await session.exec(insert(CopilotUserPeriod).from_select(PERIOD_COLUMNS, sums))
+    return len(spans)
 
 
 def _later(now: dt.datetime, started: float) -> dt.datetime:
@@ -226,7 +220,7 @@ async def _finish(
         stored.finished_at = now
         stored.status = "failed" if error else "done"
         stored.error = error[:500] if error else None
-        stored.days_stored = tally.days_stored
+        stored.days_stored = len(tally.stored)
         stored.days_not_ready = len(tally.days_not_ready)
         stored.rows_stored = tally.rows
         stored.seats_stored = tally.seats
@@ -258,7 +252,11 @@ async def _pull_day(
             tally.skip(f"{report} {day}", 0, "GitHub has no report for this day")
             return
         if response.status_code in (400, 422):  # a day GitHub will not give (too old)
-            tally.skip(f"{report} {day}", 0, f"GitHub refused the day: {_message(response)}")
+            tally.skip(
+                f"{report} {day}",
+                0,
+                f"GitHub refused the day: {message_of(response)[:200] or response.status_code}",
+            )
             return
         if response.status_code >= 400:
             raise GitHubError(
@@ -272,7 +270,6 @@ async def _pull_day(
             await _replace_day(sessions, report, target.entity, day, rows)
             tally.rows += len(rows)
             if report == "users-1-day":
-                tally.days_stored += 1
                 tally.stored.add(day)
             for item in local.skipped:
                 tally.skip(item["file"], item["line"], item["reason"])
@@ -311,13 +308,6 @@ async def _read_files(
                 except records.Skip as problem:
                     tally.skip(where, line_number, str(problem))
     return True
-
-
-def _message(response: Any) -> str:
-    try:
-        return str(response.json().get("message", ""))[:200] or str(response.status_code)
-    except ValueError:
-        return str(response.status_code)
 
 
 async def _replace_day(

@@ -194,12 +194,17 @@ class GitHubClient:
         return delay + random.uniform(0, delay / 4)
 
 
-def _is_secondary_limit(response: httpx.Response) -> bool:
+def message_of(response: httpx.Response) -> str:
+    """The `message` of a GitHub JSON body ("" when it has none)."""
     try:
-        message = str(response.json().get("message", ""))
+        body = response.json()
     except ValueError:
-        return False
-    return "secondary rate limit" in message.lower()
+        return ""
+    return str(body.get("message", "")) if isinstance(body, dict) else ""
+
+
+def _is_secondary_limit(response: httpx.Response) -> bool:
+    return "secondary rate limit" in message_of(response).lower()
 
 
 def _raise_for_access(response: httpx.Response, url: str) -> None:
@@ -222,10 +227,7 @@ def _raise_for_access(response: httpx.Response, url: str) -> None:
 
 
 def _refusal(response: httpx.Response, url: str) -> str:
-    try:
-        message = str(response.json().get("message", ""))
-    except ValueError:
-        message = response.text[:200]
+    message = message_of(response) or response.text[:200]
     return f"GitHub answered {response.status_code} to {_where(url)}: {message}".rstrip(": ")
 
 
