@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -175,30 +176,32 @@ class Match:
 
 async def resolve(*, session: AsyncSession, logins: Iterable[str]) -> dict[str, Match]:
     """Each login (any case) → its `Match`, keyed by the lower-cased login."""
-    wanted = sorted({login.lower() for login in logins})
-    identities: dict[str, PersonIdentity] = {}
-    for part in _chunks(wanted):
-        found = await session.exec(
-            select(PersonIdentity).where(col(PersonIdentity.github_login).in_(part))
-        )
-        identities.update((i.github_login, i) for i in found)
-    emails = sorted({i.email for i in identities.values() if i.email and not i.slack_user_id})
-    by_email: dict[str, Person] = {}
-    for part in _chunks(emails):
-        found_people = await session.exec(select(Person).where(col(Person.email).in_(part)))
-        by_email.update(((p.email or "").lower(), p) for p in found_people)
+    users = dict((await (await session.connection()).execute(_login_users())).all())
     matches: dict[str, Match] = {}
-    for login in wanted:
-        identity = identities.get(login)
-        if identity is None:
+    for login in sorted({login.lower() for login in logins}):
+        if login not in users:
             matches[login] = Match(None, "not in the people CSV")
-        elif identity.slack_user_id:
-            matches[login] = Match(identity.slack_user_id)
-        elif identity.email and identity.email in by_email:
-            matches[login] = Match(by_email[identity.email].user_id)
-        else:
+        elif users[login] is None:
             matches[login] = Match(None, "e-mail not in the Slack directory")
+        else:
+            matches[login] = Match(str(users[login]))
     return matches
+
+
+def _login_users() -> Any:
+    """Every identity's login and Slack user (None when it has none): the one it names,
+    else the directory's person with its e-mail. The matching rule, in one place."""
+    person = aliased(Person)
+    user = func.coalesce(col(PersonIdentity.slack_user_id), person.user_id)
+    return (
+        sa_select(col(PersonIdentity.github_login).label("login"), user.label("user_id"))
+        .select_from(PersonIdentity)
+        .outerjoin(
+            person,
+            (col(PersonIdentity.slack_user_id).is_(None))
+            & (person.email == col(PersonIdentity.email)),
+        )
+    )
 
 
 async def emails_to_look_up(*, session: AsyncSession) -> list[str]:
@@ -218,41 +221,17 @@ async def emails_to_look_up(*, session: AsyncSession) -> list[str]:
 
 
 async def login_teams(*, session: AsyncSession) -> dict[str, str]:
-    """Every known login (lower case) → its coe-bot team name, in one query: the identity's
-    Slack user, or the directory's person with its e-mail, on the roster."""
-    person = aliased(Person)
-    user = func.coalesce(col(PersonIdentity.slack_user_id), person.user_id)
+    """Every known login (lower case) → its coe-bot team name, in one query: the login's
+    Slack user (`_login_users`) on the roster."""
+    users = _login_users().subquery()
     query = (
-        sa_select(col(PersonIdentity.github_login), col(Team.name))
-        .select_from(PersonIdentity)
-        .outerjoin(
-            person,
-            (col(PersonIdentity.slack_user_id).is_(None))
-            & (person.email == col(PersonIdentity.email)),
-        )
-        .join(TeamMember, col(TeamMember.user_id) == user)
+        sa_select(users.c.login, col(Team.name))
+        .select_from(users)
+        .join(TeamMember, col(TeamMember.user_id) == users.c.user_id)
         .join(Team, col(Team.id) == col(TeamMember.team_id))
     )
     rows = await (await session.connection()).execute(query)
     return {str(login).lower(): str(name) for login, name in rows}
-
-
-async def teams_of(*, session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
-    """Slack user → coe-bot team name, for those on the roster."""
-    teams: dict[str, str] = {}
-    for part in _chunks(sorted(set(user_ids))):
-        rows = await session.exec(
-            select(TeamMember.user_id, Team.name)
-            .join(Team, col(Team.id) == col(TeamMember.team_id))
-            .where(col(TeamMember.user_id).in_(part))
-        )
-        teams.update(rows.all())
-    return teams
-
-
-def _chunks(items: list[str], size: int = 5000) -> list[list[str]]:
-    """IN lists of at most `size` (asyncpg takes 32,767 parameters, SQLite 32,766)."""
-    return [items[n : n + size] for n in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)
