@@ -167,70 +167,65 @@ def _term(word: str, *, postgres: bool) -> str:
     return f'"{word}"*' if prefix else f'"{word}"'
 
 
-async def _match(
-    session: AsyncSession,
-    words: list[str],
-    tags: list[str],
-    mode: str,
-    offset: int,
-    limit: int,
-    *,
-    count: bool = False,
-) -> list[int]:
-    """Matching prompt IDs, best first, `limit` from `offset`; with `count`, a one-element
-    list: how many match, counted up to `RANKED_POOL` + 1."""
+def _matching(
+    words: list[str], tags: list[str], mode: str, *, postgres: bool
+) -> tuple[str, dict[str, Any]]:
+    """The FROM … WHERE of the published prompts matching `words` (every one, or any with
+    `mode` "any") and carrying every tag, as this back end's full-text engine says, with
+    its parameters."""
+    params: dict[str, Any] = {"published": Status.published}
     tag_filter = ""
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "published": Status.published}
     for number, tag in enumerate(tags):
         params[f"tag{number}"] = tag
         tag_filter += (
             f" AND EXISTS (SELECT 1 FROM prompt_tag t WHERE t.prompt_id = p.id"
             f" AND t.tag = :tag{number})"
         )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         joiner = " & " if mode == "all" else " | "
         params["q"] = joiner.join(_term(w, postgres=True) for w in words)
-        params["pool"] = RANKED_POOL
-        if count:
-            params["pool"] = RANKED_POOL + 1
-            sql = (
-                "SELECT count(*) FROM (SELECT 1 FROM prompt p"
-                " WHERE p.search_vector @@ to_tsquery('english', :q) AND p.status = :published"
-                + tag_filter
-                + " LIMIT :pool) c"
-            )
-            return [int((await session.exec(text(sql), params=params)).one()[0])]  # type: ignore[call-overload]
+        where = "FROM prompt p WHERE p.search_vector @@ to_tsquery('english', :q)"
+    else:
+        joiner = " AND " if mode == "all" else " OR "
+        params["q"] = joiner.join(_term(w, postgres=False) for w in words)
+        where = "FROM prompt_fts f JOIN prompt p ON p.id = f.rowid WHERE prompt_fts MATCH :q"
+    return f"{where} AND p.status = :published{tag_filter}", params
+
+
+async def _match(
+    session: AsyncSession, words: list[str], tags: list[str], mode: str, offset: int, limit: int
+) -> list[int]:
+    """Matching prompt IDs, best first, `limit` from `offset`."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    matching, params = _matching(words, tags, mode, postgres=postgres)
+    params.update(limit=limit, offset=offset)
+    if postgres:
         # Rank at most RANKED_POOL matches, the most helpful first: a common word matches
         # most of the library, and ranking every match is what made such searches slow.
+        params["pool"] = RANKED_POOL
         sql = (
-            "SELECT c.id FROM (SELECT p.id, p.score, p.search_vector FROM prompt p"
-            " WHERE p.search_vector @@ to_tsquery('english', :q) AND p.status = :published"
-            + tag_filter
-            + " ORDER BY p.score DESC LIMIT :pool) c"
+            f"SELECT c.id FROM (SELECT p.id, p.score, p.search_vector {matching}"
+            " ORDER BY p.score DESC LIMIT :pool) c"
             " ORDER BY ts_rank_cd(c.search_vector, to_tsquery('english', :q)) DESC,"
             " c.score DESC, c.id LIMIT :limit OFFSET :offset"
         )
     else:
-        joiner = " AND " if mode == "all" else " OR "
-        params["q"] = joiner.join(_term(w, postgres=False) for w in words)
-        if count:
-            params["pool"] = RANKED_POOL + 1
-            sql = (
-                "SELECT count(*) FROM (SELECT 1 FROM prompt_fts f JOIN prompt p ON p.id = f.rowid"
-                " WHERE prompt_fts MATCH :q AND p.status = :published"
-                + tag_filter
-                + " LIMIT :pool)"
-            )
-            return [int((await session.exec(text(sql), params=params)).one()[0])]  # type: ignore[call-overload]
         sql = (
-            "SELECT p.id FROM prompt_fts f JOIN prompt p ON p.id = f.rowid"
-            " WHERE prompt_fts MATCH :q AND p.status = :published"
-            + tag_filter
-            + " ORDER BY bm25(prompt_fts, 10.0, 4.0, 1.0), p.score DESC, p.id"
+            f"SELECT p.id {matching}"
+            " ORDER BY bm25(prompt_fts, 10.0, 4.0, 1.0), p.score DESC, p.id"
             " LIMIT :limit OFFSET :offset"
         )
     rows = await session.exec(text(sql), params=params)  # type: ignore[call-overload]
     return [int(row[0]) for row in rows]
+
+
+async def _count(session: AsyncSession, words: list[str], tags: list[str], mode: str) -> int:
+    """How many prompts match, counted up to `RANKED_POOL` + 1."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    matching, params = _matching(words, tags, mode, postgres=postgres)
+    params["pool"] = RANKED_POOL + 1
+    sql = f"SELECT count(*) FROM (SELECT 1 {matching} LIMIT :pool) c"
+    return int((await session.exec(text(sql), params=params)).one()[0])  # type: ignore[call-overload]
 
 
 async def _by_tags(session: AsyncSession, tags: list[str], offset: int, limit: int) -> SearchPage:
@@ -265,8 +260,8 @@ async def _page(
         total=offset + len(wanted),
     )
     if count and page.has_more:
-        counted = await _match(session, count.words, count.tags, count.mode, 0, 0, count=True)
-        page.total = max(counted[0], page.total)
+        counted = await _count(session, count.words, count.tags, count.mode)
+        page.total = max(counted, page.total)
     return page
 
 
