@@ -17,7 +17,7 @@ MAX_BLOCKS: dict[str, int] = {"message": 50, "modal": 100, "home": 100}
 MESSAGE_TEXT_MAX = 40_000  # documented: chat.postMessage `text` is truncated past 40,000
 # Not documented: Slack answers `msg_blocks_too_long` when a message's blocks, serialised,
 # pass roughly this many characters (reported by app developers between 12,000 and 13,200).
-# The app keeps growing replies under 11,000 (views/surveys.MESSAGE_BUDGET).
+# The app keeps growing replies under 11,000 (views/paging.MESSAGE_CHARS).
 MESSAGE_BLOCKS_MAX_CHARS = 13_000
 BLOCK_TYPES = frozenset(
     {

@@ -22,7 +22,7 @@ from bot.views.common import (
     plural,
     section,
 )
-from bot.views.paging import page
+from bot.views.paging import MESSAGE_CHARS, page
 
 
 class SurveyActions(StrEnum):
@@ -184,10 +184,9 @@ def thanks_view(definition: SurveyDefinition, *, changed: bool) -> dict[str, Any
 
 
 # Slack refuses a message whose blocks are too long in all (`msg_blocks_too_long`) without
-# documenting the number; about 13,000 characters of JSON is where it starts, so replies
-# that grow with data stay well under it. 50 blocks and 3,000 characters per text are
-# documented (https://docs.slack.dev/reference/block-kit/blocks).
-MESSAGE_BUDGET = 11_000
+# documenting the number (paging.MESSAGE_CHARS: the one budget growing replies keep under).
+# 50 blocks and 3,000 characters per text are documented
+# (https://docs.slack.dev/reference/block-kit/blocks).
 SECTION_TEXT = 2_800
 TEXT_SHOWN = 300  # characters of one written answer shown in Slack
 TEXTS_SHOWN = 20  # written answers shown per question
@@ -199,7 +198,7 @@ def results_message(lines: list[str], title: str, survey_id: str) -> dict[str, A
     summarised: "N more lines (text answers): `coe-bot export survey ID` has them all"."""
     blocks: list[Block] = [header(f"Results: {title}")]
     size = len(json.dumps(blocks))
-    room = MESSAGE_BUDGET - 400  # for the summary line
+    room = MESSAGE_CHARS - 400  # for the summary line
     chunk: list[str] = []
     used = 0
     for n, line in enumerate(lines):
