@@ -32,13 +32,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from .faults import FaultQueue
+from .server import LocalServer
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class _Budget:
         }
 
 
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     """The GitHub stand-in. Start it, use `api_url` where the app would use api.github.com.
 
     Auth: `Authorization: Bearer <token>` or `token <token>`; none answers 401 "Requires
@@ -167,6 +167,8 @@ class FakeGitHub:
     made when downloaded, so a record re-added after the links were issued shows in them.
     """
 
+    name = "GitHub stand-in"
+
     def __init__(
         self,
         *,
@@ -180,6 +182,7 @@ class FakeGitHub:
         enterprise_id: int = 9_000_001,
         rate_limit: int = 5000,
     ) -> None:
+        super().__init__()
         self.token = token
         self.org = org
         self.enterprise = enterprise
@@ -204,48 +207,14 @@ class FakeGitHub:
         self._seats: list[dict[str, Any]] = []
         self._links: dict[str, _Link] = {}
         self._faults: FaultQueue[_Fault] = FaultQueue()
-        self._runner: web.AppRunner | None = None
-        self._host = "127.0.0.1"
-        self._port: int | None = None
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
 
     # -- lifecycle ----------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeGitHub is not started")
-        return self._port
-
-    @property
     def api_url(self) -> str:
         return f"http://{self._host}:{self.port}"
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        self._runner, self._host = runner, host
-        self._port = int(runner.addresses[0][1])
-        logger.debug("GitHub stand-in listening on %s", self.api_url)
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # -- data -----------------------------------------------------------------------
 

@@ -17,8 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
@@ -26,6 +25,7 @@ from . import api_chat, api_directory
 from .faults import Answer, FaultBook
 from .model import ApiError, Args, Channel, User, Usergroup
 from .response_urls import ResponsePost, ResponseUrls
+from .server import LocalServer
 from .socket_mode import EnvelopeType, SocketModeServer
 from .workspace import Clock, Handler, Workspace, utcnow
 
@@ -95,8 +95,11 @@ def _token(request: web.Request, args: dict[str, Any]) -> str | None:
     return str(args["token"]) if args.get("token") else None
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """The Slack stand-in. Start it, point the app's API base URL at `api_url`."""
+
+    name = "Slack stand-in"
+    log_level = logging.INFO
 
     def __init__(
         self,
@@ -112,6 +115,7 @@ class FakeSlack:
         seed: bool = True,
         open_directory: bool = False,
     ) -> None:
+        super().__init__()
         self.bot_token = bot_token
         self.app_token = app_token
         self.workspace = Workspace(
@@ -136,9 +140,6 @@ class FakeSlack:
             "apps.connections.open": self._connections_open,
         }
         self._response_urls = ResponseUrls(self._now, self.faults)
-        self._runner: web.AppRunner | None = None
-        self._host = "127.0.0.1"
-        self._port: int | None = None
         self.app = self.make_app()
 
     # -- identity and lifecycle ---------------------------------------------------
@@ -167,12 +168,6 @@ class FakeSlack:
         return self.workspace.clock()
 
     @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeSlack is not started")
-        return self._port
-
-    @property
     def base_url(self) -> str:
         return f"http://{self._host}:{self.port}/"
 
@@ -191,33 +186,6 @@ class FakeSlack:
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         await self.socket.close()
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        self._host = host
-        self._port = int(runner.addresses[0][1])
-        logger.info("Slack stand-in listening on %s", self.api_url)
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # -- workspace ----------------------------------------------------------------
 
