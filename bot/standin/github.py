@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import re
 import secrets
 from collections import Counter
@@ -39,8 +38,6 @@ from aiohttp import web
 
 from .faults import FaultQueue
 from .server import LocalServer
-
-logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Source = Callable[[dt.date], Iterable[Record]]
