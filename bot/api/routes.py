@@ -233,6 +233,7 @@ async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamRes
             since=since.date(),
             until=(until - dt.timedelta(days=1)).date(),
             rules=rules,
+            impact=False,  # the rows below carry it
         )
         copilot = {(u["period"], u["team"]): u for u in used if u["active_people"] is not None}
         rows = await adoption.weekly(

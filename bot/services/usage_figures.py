@@ -116,13 +116,15 @@ async def figures(
     until: dt.date,
     rules: Rules,
     team: str | None = None,
+    impact: bool = True,
 ) -> list[dict[str, Any]]:
     """One item per (period, team label) from `since` to `until` (UTC days, inclusive):
     `team`, `period`, `tool`, `measured`, `complete` (a finished pull reached the
     period's last day), `seats`, `active_people`,
     `engaged_people`, `acceptance_rate` (0–1, None without generations), `chat_people`,
     `agent_people`, `idle_seats`, `matched_share` (0–1), and `impact` (the team's survey
-    impact in the period, from `adoption.weekly`). `team` keeps only that label's items.
+    impact in the period, from `adoption.weekly`; None throughout with `impact` False, for
+    a caller that has it already). `team` keeps only that label's items.
     Raises ValueError for an unknown `period`."""
     spans = periods(period, since, until)
     newest = (
@@ -141,7 +143,7 @@ async def figures(
     logins |= {login for held in seats.values() for login in held}
     teams = await _teams(session, logins, until)
     labels = _labels(logins, teams, rules.min_group)
-    impact = await _impact(session, spans, rules)
+    said = await _impact(session, spans, rules) if impact else {}
     items: list[dict[str, Any]] = []
     for span in spans:
         day = snapshots[span.label]
@@ -150,7 +152,7 @@ async def figures(
             items.append(_not_measured(span, team))
             continue
         held = seats[day] if day else {}
-        items += _items(span, used, held, day, teams, labels, newest, impact)
+        items += _items(span, used, held, day, teams, labels, newest, said)
     wanted = team.lower() if team else None
     return [item for item in items if wanted is None or item["team"].lower() == wanted]
 
