@@ -213,3 +213,23 @@ async def send_in_slack(
     )
     await app.settle()
     return asked, message_text(slack.responses_for(url)[-1].body)
+
+
+async def add_digest_subscriptions(
+    app: RunningApp, count: int, *, timezone: str = "Europe/Paris", sections: Sequence[str]
+) -> None:
+    """`count` weekly digests at 09:00 on weekdays, channels C0TEAM000, C0TEAM001, …"""
+    from bot.models import DigestSubscription
+
+    async with app.deps.sessions.begin() as session:
+        for n in range(count):
+            session.add(
+                DigestSubscription(
+                    channel_id=f"C0TEAM{n:03d}",
+                    weekday=n % 5,
+                    time_of_day="09:00",
+                    timezone=timezone,
+                    sections=list(sections),
+                    created_by="U0ADMIN",
+                )
+            )

@@ -13,7 +13,13 @@ from bot.models import SurveyRecipient
 from bot.services import prompts
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
-from tests.helpers import assert_valid_message, audit_events, message_text, outbox_rows
+from tests.helpers import (
+    add_digest_subscriptions,
+    assert_valid_message,
+    audit_events,
+    message_text,
+    outbox_rows,
+)
 
 MONDAY_9_PARIS = dt.datetime(2026, 11, 9, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris
 
@@ -281,20 +287,9 @@ async def test_an_archived_digest_channel_pauses_and_resumes_as_it_was(
 async def test_a_long_digest_list_pages_within_slacks_limits(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
 ) -> None:
-    from bot.models import DigestSubscription
-
-    async with running.deps.sessions.begin() as session:
-        for n in range(60):
-            session.add(
-                DigestSubscription(
-                    channel_id=f"C0TEAM{n:03d}",
-                    weekday=n % 5,
-                    time_of_day="09:00",
-                    timezone="Europe/Paris",
-                    sections=["prompts", "questions", "surveys", "adoption"],
-                    created_by="U0ADMIN",
-                )
-            )
+    await add_digest_subscriptions(
+        running, 60, sections=["prompts", "questions", "surveys", "adoption"]
+    )
     sent = await sender.command("/ai-coe", "digest list", user_id="U0ADMIN")
     await running.settle()
     first = slack.responses_for(sent.response_url or "")[-1].body

@@ -7,11 +7,12 @@ import re
 
 import pytest
 
-from bot.models import DigestSubscription, Question
+from bot.models import Question
 from bot.services import champions, surveys, teams
 from bot.services.survey_definitions import parse_definition
 from bot.standin import FakeSlack, SlackSender
 from tests.conftest import Clock, RunningApp
+from tests.helpers import add_digest_subscriptions
 from tests.slack_limits.util import (
     add_prompt,
     assert_slack_ok,
@@ -170,18 +171,12 @@ questions:
 async def test_digest_list_forged_and_past_end(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
 ) -> None:
-    async with running.deps.sessions.begin() as session:
-        for n in range(60):
-            session.add(
-                DigestSubscription(
-                    channel_id=f"C0TEAM{n:03d}",
-                    weekday=n % 5,
-                    time_of_day="09:00",
-                    timezone="America/Argentina/ComodRivadavia",
-                    sections=["prompts", "questions", "surveys", "adoption", "policy", "tip"],
-                    created_by="U0ADMIN",
-                )
-            )
+    await add_digest_subscriptions(
+        running,
+        60,
+        timezone="America/Argentina/ComodRivadavia",
+        sections=["prompts", "questions", "surveys", "adoption", "policy", "tip"],
+    )
     for forged in ("-5", "999999", "abc", "99999999999999999999999"):
         posts, _sent = await click(sender, running, slack, "digest-list-page", forged, "U0ADMIN")
         assert posts, (forged, posts)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.models import DigestSubscription
 from bot.services import champions, teams
 from bot.standin import FakeSlack, SlackSender, validate_blocks
 from bot.standin.blockkit import validate_view
 from tests.conftest import Clock, RunningApp
+from tests.helpers import add_digest_subscriptions
 from tests.slack_limits.test_other_lists import seed_questions
 from tests.slack_limits.util import add_prompt, duplicate_ids, walk
 
@@ -95,18 +95,7 @@ async def test_middle_pages_of_the_champions_list_are_valid_for_slack(
 async def test_middle_pages_of_the_digest_list_are_valid_for_slack(
     sender: SlackSender, running: RunningApp, slack: FakeSlack
 ) -> None:
-    async with running.deps.sessions.begin() as session:
-        for n in range(120):
-            session.add(
-                DigestSubscription(
-                    channel_id=f"C0TEAM{n:03d}",
-                    weekday=n % 5,
-                    time_of_day="09:00",
-                    timezone="Europe/Paris",
-                    sections=["prompts"],
-                    created_by="U0ADMIN",
-                )
-            )
+    await add_digest_subscriptions(running, 120, sections=["prompts"])
     sent = await sender.command("/ai-coe", "digest list", user_id="U0ADMIN")
     await running.settle()
     first = slack.responses_for(sent.response_url or "")[-1].body
