@@ -160,6 +160,11 @@ def decide(
         facts = replace(facts, tools=())  # the overview names tools itself; "gemini in copilot"
     if intent is Intent.overview and not facts.sensitive:
         facts = replace(facts, data=(), real=())  # "do the tools train on our code?"
+    if intent is Intent.overview:  # a rule that only permits is guidance here
+        kept = tuple(
+            (r, lifted) for r, lifted in facts.triggered if r.verdict is not Verdict.allowed
+        )
+        facts = replace(facts, triggered=kept)
     chosen_category = pack.category(category) if category else None
     if chosen_category:
         categories = [chosen_category]
@@ -179,7 +184,9 @@ def decide(
         and pack.default_category
         and set(facts.tokens) & (WORK_CUES if facts.tools else ARTEFACT_CUES)
     ):
-        categories, assumed_category = [pack.category(pack.default_category)], True
+        moves_data = facts.sensitive and bool(set(facts.tokens) & DATA_MOVING_CUES)
+        assumed = (pack.data_category if moves_data else None) or pack.default_category
+        categories, assumed_category = [pack.category(assumed)], True
     if intent is Intent.request and not facts.tools and not facts.unlisted:
         deciding = [r for r in ranked if r.verdict is not None and not r.triggers][:1]
         facts = replace(facts, triggered=facts.triggered + tuple((r, False) for r in deciding))
@@ -298,6 +305,7 @@ def decide(
         bool(set(tokens) & VAGUE_WORK_CUES)
         or any(tokens[i : i + 2] == ["do", "stuff"] for i in range(len(tokens)))
         or any(t in {"thing", "things"} and tokens[i - 1] in FEW for i, t in enumerate(tokens))
+        or any(t in WHOLE for t in tokens[:-1])  # "the whole app", "the entire service"
     )
     unsaid = (not categories or assumed_category) and tier_source in {"asked", "team"}
     if unsaid and vague and ruling.verdict is not Verdict.not_allowed:
@@ -350,10 +358,20 @@ def _verdict_of(reasons: Sequence[Reason]) -> Verdict | None:
     return reasons[0].verdict if reasons else None
 
 
+# Code that moves or keeps the sensitive data it names ("the sync copies contacts into the
+# warehouse"): the pack's data category, not the default one, is assumed.
+DATA_MOVING_CUES = frozenset(
+    "copy copies copying sync syncs syncing export exports exporting import imports importing "
+    "migrate migrates migration backfill backfills load loads ingest ingests store stores "
+    "move moves pipeline etl replicate replicates".split()
+)
+# Two ways of doing something compared ("any different from", "vs"): a general question.
+COMPARISON_CUES = frozenset("difference differences vs versus compared".split())
 # Work named without saying what kind ("a few things", "some changes", "do stuff",
 # "whats the rule"): with a tool and a tier, the category decides, so it is asked.
-VAGUE_WORK_CUES = frozenset("change changes rule rules".split())
+VAGUE_WORK_CUES = frozenset("change changes rule rules everything".split())
 FEW = frozenset("few some couple other small random misc various".split())
+WHOLE = frozenset({"whole", "entire"})
 # A question about what may be done next, not about what was done ("can the AI reviewer
 # count as the second approver if one human already approved?").
 FUTURE_CUES = frozenset("can could may should would will want wants wanna planning going".split())
@@ -407,6 +425,18 @@ def _intent(facts: Facts) -> Intent:
         and not (general and not facts.sensitive)  # "do the tools train on our code?"
     ):
         return Intent.data_in_prompt
+    tokens = list(facts.tokens)
+    compared = bool(set(tokens) & COMPARISON_CUES) or any(
+        tokens[i : i + 2] in (["any", "different"], ["different", "from"], ["different", "than"])
+        for i in range(len(tokens))
+    )
+    if (
+        compared
+        and not facts.sensitive
+        and not facts.categories
+        and all(r.verdict in {None, Verdict.allowed} or lifted for r, lifted in facts.triggered)
+    ):
+        return Intent.overview  # "is claude in copilot's picker any different from the app?"
     if facts.categories or facts.triggered:
         return Intent.may_i
     usable = all(t.status is not ToolStatus.not_allowed for t in facts.tools)

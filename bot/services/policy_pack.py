@@ -181,6 +181,9 @@ class PolicyPack(_Strict):
     unknown_tool_rule: Slug | None = None
     # The category assumed for a change that names none ("copilot to add a gRPC method").
     default_category: Slug | None = None
+    # The category assumed instead when such a change names sensitive data without pasting
+    # it ("the CRM sync copies contacts into the warehouse; add a couple of fields").
+    data_category: Slug | None = None
     # The rule that answers when something a rule forbids has already happened ("the agent
     # merged its own PR last night"): containing and reporting it comes first.
     breach_rule: Slug | None = None
@@ -317,10 +320,12 @@ def _check_rule_references(pack: PolicyPack) -> list[tuple[Loc, str]]:
     for number, group in enumerate(pack.unlisted_tools):
         if group.rule not in rule_ids:
             problems.append((("unlisted_tools", number, "rule"), f"unknown rule {group.rule!r}"))
-    if pack.default_category is not None and pack.default_category not in {
-        c.id for c in pack.categories
-    }:
-        problems.append((("default_category",), f"unknown category {pack.default_category!r}"))
+    for key, value in (
+        ("default_category", pack.default_category),
+        ("data_category", pack.data_category),
+    ):
+        if value is not None and value not in {c.id for c in pack.categories}:
+            problems.append(((key,), f"unknown category {value!r}"))
     if pack.unknown_tool_rule is not None and pack.unknown_tool_rule not in rule_ids:
         problems.append((("unknown_tool_rule",), f"unknown rule {pack.unknown_tool_rule!r}"))
     if pack.breach_rule is not None and pack.breach_rule not in rule_ids:

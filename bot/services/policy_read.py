@@ -58,7 +58,19 @@ LITERAL_SECRET = re.compile(
     r"\bAuthorization:\s*(?:Basic|Bearer)\s+\S{8,}|\b[A-Z][A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)"
     r"[A-Z0-9_]*\s*=\s*(?![<$]|\{\{|xxx|\*\*\*|changeme)\S{12,}"  # not a placeholder
 )
+# Past forms that are also adjectives: a deed only when an object follows ("shared the key
+# with", "shared it"), not before a noun ("a shared lib", "the shared drive").
+ADJECTIVES = frozenset({"shared"})
+OBJECTS = frozenset("it them this that the a an my our their his her some with into to in".split())
 REAL_CUES = frozenset("real actual live production prod unmasked unredacted raw".split())
+# A data word naming a feature of code, not data handed over: "password *reset* flow",
+# "the token *refresh* handler", "api key *rotation*", "the password-*policy* doc".
+FEATURE_NOUNS = frozenset(
+    "reset resets flow flows policy policies field fields form forms validator validators "
+    "validation validations rotation rotations hashing hasher strength complexity "
+    "requirements refresh refreshes expiry scanner scanning screen screens page pages "
+    "handler handlers endpoint endpoints logic component components widget".split()
+)
 PERMISSION = (
     ("can", "i"),
     ("can", "we"),
@@ -124,7 +136,7 @@ PROMPT_CUES = frozenset(
 # "share it with codex" (not "backfill user emails into the new column").
 NEAR_TOOL_CUES = frozenset(
     "into give giving gave put putting send sending sent drop dropping "
-    "share sharing shared with to in dump dumped fed".split()
+    "share sharing shared with to dump dumped fed".split()
 )
 USE_VERBS = frozenset("use using have let ask get try run".split())
 # Words quoted as code (`InvalidTokenSignature: token expired`) are code, not data named.
@@ -165,6 +177,10 @@ REQUEST_PHRASES = (
     ("get", "in"),
     ("access", "to"),
     ("who", "do", "i", "ask"),
+    ("who", "do", "i", "talk", "to"),
+    ("who", "do", "we", "talk", "to"),
+    ("who", "should", "i", "talk", "to"),
+    ("who", "do", "i", "contact"),
     ("sign", "up"),
     ("added", "to", "the", "allowlist"),
     ("add", "it", "to", "the", "allowlist"),
@@ -208,6 +224,9 @@ GENERIC_AI = frozenset(
 TOOL_QUESTION = re.compile(
     r"\b(?:can\s+(?:i|we)\s+(?:use|try|install)|is|are|using|use|try|install)\s+"
     r"(?:the\s+)?([a-z][a-z0-9.+-]{2,24})\b"
+    # "anyone know if zencoder is allowed?"
+    r"|\b(?:if|whether)\s+([a-z][a-z0-9.+-]{2,24})\s+(?:is|are)\s+"
+    r"(?:allowed|approved|ok|okay|fine|permitted|banned|legit)\b"
 )
 # "Harness AI", "the AI in Notion": a capitalised name beside "AI" is a product, unless the
 # name is an ordinary word of a question ("Can AI…", "Let AI…").
@@ -313,6 +332,9 @@ def negated(
     it, with only fillers or other `listed` words (a list of the same kind) between."""
     for i in range(start - 1, max(-1, start - 1 - window), -1):
         token = tokens[i]
+        after = list(tokens[i + 1 : i + 3])
+        if token in NEGATIONS and (after[:1] == ["retention"] or after == ["data", "retention"]):
+            return False  # "zero retention for chatgpt": a plan's name, not a negation
         if token in NEGATIONS:
             return True
         if token in SCOPE_BREAKS or (token not in FILLERS and token not in listed):
@@ -485,6 +507,8 @@ class Reader:
         called_real: set[str] = set()
         safe_ends: list[int] = []  # where neutralised data ends: a list goes on after it
         for start, end, target in spans:
+            if tokens[end : end + 1] and tokens[end] in FEATURE_NOUNS:
+                continue  # "password reset flow": code about the data
             real = (
                 start > 0
                 and tokens[start - 1] in REAL_CUES
@@ -545,9 +569,41 @@ def _incident(tokens: Sequence[str], words: set[str]) -> bool:
         return True
     if any(_has_phrase(tokens, p) for p in PERMISSION) or tokens[:1] in ASKING_OPENERS:
         return False
-    past = {t for t in words if len(t) > 4 and t.endswith("ed") and t not in NOT_PAST}
-    said = {t for i, t in enumerate(tokens) if t in PAST_CUES and tokens[i + 1 : i + 2] != ["only"]}
-    return bool(said or past)  # "read-only" is not "read"
+    past = {
+        t
+        for i, t in enumerate(tokens)
+        if len(t) > 4
+        and t.endswith("ed")
+        and t not in NOT_PAST
+        and not _stated(tokens, i)
+        and not _adjective(tokens, i)
+    }
+    said = {
+        t
+        for i, t in enumerate(tokens)
+        if t in PAST_CUES
+        and tokens[i + 1 : i + 2] != ["only"]  # "read-only" is not "read"
+        and not _adjective(tokens, i)
+    }
+    return bool(said or past)
+
+
+def _adjective(tokens: Sequence[str], i: int) -> bool:
+    """Whether the past form at `i` is an adjective before a noun ("a *shared* lib", "the
+    shared drive"), not a deed ("shared it with", "shared the key")."""
+    following = tokens[i + 1 : i + 2]
+    return tokens[i] in ADJECTIVES and bool(following) and following[0] not in OBJECTS
+
+
+def _stated(tokens: Sequence[str], i: int) -> bool:
+    """Whether the participle at `i` describes a state, not a deed: "cursor *with* privacy
+    mode turned off", "with auto-approve switched on" (a "with" among the four words
+    before it, no subject between)."""
+    before = tokens[max(0, i - 4) : i]
+    if "with" not in before:
+        return False
+    after_with = before[len(before) - before[::-1].index("with") :]
+    return not set(after_with) & {"i", "we", "they", "he", "she", "someone", "you"}
 
 
 def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
@@ -565,7 +621,7 @@ def _enrolled(tokens: Sequence[str], request: bool) -> bool | None:
 def _tool_names(text: str) -> list[str]:
     return [
         m
-        for m in TOOL_QUESTION.findall(text)
+        for m in (a or b for a, b in TOOL_QUESTION.findall(text))
         if m not in NOT_A_TOOL and m not in GENERIC_AI and not m.startswith(("ai-", "ai."))
     ]
 

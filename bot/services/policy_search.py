@@ -43,6 +43,11 @@ STOP_WORDS = frozenset(
 )
 
 
+# A word that is a version-control term after these ("the repo checkout", "a git branch"):
+# it names no category (not the payments "checkout").
+VCS_TERMS = frozenset({("repo", "checkout"), ("git", "checkout"), ("fresh", "checkout")})
+
+
 class Outcome(StrEnum):
     overview = "overview"
     answered = "answered"
@@ -327,7 +332,9 @@ class PolicyIndex:
         while i < len(tokens):
             for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
                 phrase = tuple(tokens[i : i + size])
-                if size == 1 and phrase[0] in STOP_WORDS:
+                if size == 1 and (
+                    phrase[0] in STOP_WORDS or (i > 0 and (tokens[i - 1], phrase[0]) in VCS_TERMS)
+                ):
                     continue
                 targets = self._phrases.get(phrase)
                 if targets and negated(tokens, i, listed=self._listed):

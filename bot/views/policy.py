@@ -218,9 +218,14 @@ def _verdict_words(verdict: Verdict) -> str:
 def _informational_lines(answer: PolicyAnswer, pack: PolicyPack) -> list[str]:
     """No rule decides: the closest rule's answer, or the short overview."""
     if answer.rules and answer.intent is not Intent.overview:
+        # Guidance, not a ruling of its own ("what is prompt injection?"): the policy's
+        # general verdict leads, then the entry's question and what it says to do.
         rule = answer.rules[0]
         steps = list(rule.steps) or [first_sentence(rule.answer, 300)]
-        return [f"*{escape(rule.question)}*"] + [f"• {s}" for s in steps[:MAX_STEPS]]
+        return [
+            f"{VERDICT_LABEL[Verdict.allowed_with_review]} — with an approved tool and your "
+            f"company account. *{escape(rule.question)}*"
+        ] + [f"• {s}" for s in steps[:MAX_STEPS]]
     tier = answer.tiers[-1] if answer.tiers else None
     tools = [
         short_name(t.name)
