@@ -392,3 +392,21 @@ async def test_a_day_github_refuses_is_skipped_and_the_rest_stored(
     assert pulled.status == "done"
     assert pulled.skipped[0]["file"] == f"users-1-day {old}"
     assert pulled.skipped[0]["reason"].startswith("GitHub refused the day")
+
+
+async def test_a_day_that_fails_after_others_keeps_the_days_before_it(
+    github: FakeGitHub, sessions: Any, client: GitHubClient
+) -> None:
+    # The importer reads the next report while it stores the one before: a failure on the
+    # third day still leaves the first two stored, whole, and the pull says what failed.
+    days = window_days()
+    fill(github, range(1, 4), days)
+    github.fail("users-1-day", status=502, times=50, after=2)  # GitHub stays down
+    with pytest.raises(GitHubUnavailable):
+        await run(sessions, client)
+    kept = {row.day for row in await stored(sessions, CopilotUserDay)}
+    assert kept == set(days[:2])
+    assert len(await stored(sessions, CopilotUserDay)) == 2 * 3
+    [failed] = await stored(sessions, UsagePull)
+    assert failed.status == "failed"
+    assert failed.days_stored == 2

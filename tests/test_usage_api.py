@@ -118,6 +118,12 @@ async def test_idle_seats_need_the_seats_scope(app: RunningApp, clock: Clock) ->
     first = body["items"][0]
     assert set(first) >= {"github_login", "slack_user_id", "team", "last_activity_at"}
     assert first["slack_user_id"].startswith("U")
+    # a seat that shows no activity but whose holder signed in lately may have IDE
+    # telemetry off (the demo has such people): flagged, not silently reclaimable
+    flagged = [item for item in body["items"] if item["may_have_telemetry_off"]]
+    assert flagged
+    assert len(flagged) < len(body["items"])
+    assert all(item["last_activity_at"] is None for item in flagged)
     status, _ = await get(app, "/usage", SEATS)
     assert status == 403  # a licences token reads names, not usage
 

@@ -242,6 +242,14 @@ async def _seats_on(session: AsyncSession, day: dt.date) -> dict[str, bool]:
     return {seat.user_login.lower(): _idle(seat) for seat in seats}
 
 
+def _telemetry_off(seat: CopilotSeat) -> bool:
+    """An idle seat whose holder signed in within the 30 days: `last_activity_at` records
+    IDE activity only with telemetry on (GitHub's seat API docs), so the seat may be in
+    use with telemetry off."""
+    cutoff = dt.datetime.combine(seat.snapshot_day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
+    return seat.last_authenticated_at is not None and seat.last_authenticated_at >= cutoff
+
+
 def _idle(seat: CopilotSeat) -> bool:
     """Not pending cancellation, and not used (or, never used, not granted) in the 30 days
     before its snapshot."""
@@ -400,9 +408,10 @@ async def _impact(
 async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[dict[str, Any]]:
     """The idle seats of the latest snapshot, by name: `github_login`, `slack_user_id` (or
     None), `team` (or "(unmatched)"), `plan_type`, `granted_at`, `last_activity_at`,
-    `last_activity_editor`, `snapshot_day`; the longest idle first. This names people: the
-    API serves it only to the `seats` scope (licences are reclaimed person by person), and
-    no usage figure is attached. Idle: see the module docstring."""
+    `last_activity_editor`, `last_authenticated_at`, `may_have_telemetry_off` (signed in
+    within the 30 days: look before reclaiming), `snapshot_day`; the longest idle first.
+    This names people: the API serves it only to the `seats` scope (licences are reclaimed
+    person by person), and no usage figure is attached. Idle: see the module docstring."""
     day = (await session.exec(select(func.max(CopilotSeat.snapshot_day)))).one()
     if day is None:
         return []
@@ -420,6 +429,8 @@ async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[
             "granted_at": seat.created_at,
             "last_activity_at": seat.last_activity_at,
             "last_activity_editor": seat.last_activity_editor,
+            "last_authenticated_at": seat.last_authenticated_at,
+            "may_have_telemetry_off": _telemetry_off(seat),
             "snapshot_day": day,
         }
         for seat in sorted(seats, key=lambda s: (s.last_activity_at or s.created_at, s.user_login))

@@ -287,6 +287,9 @@ class DemoOrg:
         rng = random.Random(_mix(self.seed, index, 7))
         created = dt.datetime.combine(since, dt.time(rng.randint(7, 17), rng.randint(0, 59)))
         last = self.last_active(index)
+        signed_in = last or since
+        if not habits.telemetry:  # IDE activity needs telemetry: the seat looks unused
+            last = None
         ide = IDES[habits.ide]
         next_cycle = (self.end_day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         return {
@@ -295,7 +298,7 @@ class DemoOrg:
             "pending_cancellation_date": str(next_cycle) if habits.cancelling else None,
             "last_activity_at": _stamp(last, hour=rng.randint(8, 18)) if last else None,
             "last_activity_editor": f"{ide[0]}/{ide[1]}/{ide[2]}/{ide[3]}" if last else None,
-            "last_authenticated_at": _stamp(last or since, hour=rng.randint(7, 9)),
+            "last_authenticated_at": _stamp(signed_in, hour=rng.randint(7, 9)),
             "plan_type": "business",
             "assignee": {
                 "login": person.login,

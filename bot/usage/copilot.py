@@ -17,6 +17,8 @@ the day is stored, and the pull's summary (`UsagePull`) says what was skipped.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -50,6 +52,7 @@ REPULL_FROM = 5  # each pull takes D-5 … D-2 again: IDE telemetry finalises wi
 NOT_READY_WITHIN = 3  # a 404 for a day newer than D-3 means "not ready", not "none"
 LINK_RETRIES = 2  # expired download links: ask for the report again this many times
 SKIPPED_KEPT = 100  # skipped records listed in a pull's summary (all are counted)
+REPORTS = ("users-1-day", "user-teams-1-day")
 
 PERIOD_COLUMNS = (
     "entity",
@@ -104,6 +107,23 @@ class _Tally:
         if len(self.skipped) < SKIPPED_KEPT:
             self.skipped.append({"file": where, "line": line, "reason": reason})
 
+    def add(self, fetched: _Fetched, report: str, day: dt.date) -> None:
+        """A stored report's rows and skipped records."""
+        self.rows += len(fetched.rows)
+        if report == "users-1-day":
+            self.stored.add(day)
+        for item in fetched.tally.skipped:
+            self.skip(item["file"], item["line"], item["reason"])
+        self.skipped_count += fetched.tally.skipped_count - len(fetched.tally.skipped)
+
+
+@dataclass
+class _Fetched:
+    """One report of one day, read and parsed, not yet stored."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    tally: _Tally = field(default_factory=_Tally)
+
 
 async def done_before(*, session: AsyncSession) -> bool:
     """Whether a Copilot pull has finished before (a first pull reaches further back)."""
@@ -155,13 +175,27 @@ async def pull(
     tally = _Tally()
     started = time.monotonic()
     done = 0
+    jobs = [(day, report) for day in days for report in REPORTS]
+
+    def fetch(job: tuple[dt.date, str]) -> asyncio.Task[_Fetched | None]:
+        day, report = job
+        return asyncio.create_task(_fetch_day(github, target, report, day, today, now, tally))
+
+    # The next report is fetched and parsed while this one is stored: GitHub's side (and
+    # the download) overlaps the database's, one report ahead at most (memory stays one
+    # report's rows).
+    ahead: asyncio.Task[_Fetched | None] | None = fetch(jobs[0]) if jobs else None
     try:
-        for day in days:
-            for report in ("users-1-day", "user-teams-1-day"):
-                if progress:
-                    progress(done, steps, f"{report} {day}")
-                await _pull_day(sessions, github, target, report, day, today, now, tally)
-                done += 1
+        for number, (day, report) in enumerate(jobs):
+            if progress:
+                progress(done, steps, f"{report} {day}")
+            assert ahead is not None
+            fetched = await ahead
+            ahead = fetch(jobs[number + 1]) if number + 1 < len(jobs) else None
+            if fetched is not None:
+                await _replace_day(sessions, report, target.entity, day, fetched.rows)
+                tally.add(fetched, report, day)
+            done += 1
         if target.org:
             if progress:
                 progress(done, steps, "seats")
@@ -171,6 +205,11 @@ async def pull(
         await refresh_periods(sessions=sessions, entity=target.entity, days=tally.stored)
         await _finish(sessions, run, tally, _later(now, started), error=str(error))
         raise
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError, GitHubError):
+                await ahead
     await refresh_periods(sessions=sessions, entity=target.entity, days=tally.stored)
     if progress:
         progress(done, steps, "done")
@@ -229,8 +268,7 @@ async def _finish(
     return stored
 
 
-async def _pull_day(
-    sessions: Sessions,
+async def _fetch_day(
     github: GitHubClient,
     target: Target,
     report: str,
@@ -238,8 +276,9 @@ async def _pull_day(
     today: dt.date,
     now: dt.datetime,
     tally: _Tally,
-) -> None:
-    """One report for one day, stored in one transaction that replaces the day."""
+) -> _Fetched | None:
+    """One report for one day, read and parsed; None when there is nothing to store (not
+    ready yet, or a day GitHub refuses, noted in `tally`)."""
     for _attempt in range(LINK_RETRIES + 1):
         response = await github.get(f"{target.reports}/{report}", params={"day": day.isoformat()})
         if response.status_code == 204 or (
@@ -247,34 +286,26 @@ async def _pull_day(
         ):
             if report == "users-1-day":
                 tally.days_not_ready.append(day.isoformat())
-            return
+            return None
         if response.status_code == 404:
             tally.skip(f"{report} {day}", 0, "GitHub has no report for this day")
-            return
+            return None
         if response.status_code in (400, 422):  # a day GitHub will not give (too old)
             tally.skip(
                 f"{report} {day}",
                 0,
                 f"GitHub refused the day: {message_of(response)[:200] or response.status_code}",
             )
-            return
+            return None
         if response.status_code >= 400:
             raise GitHubError(
                 f"GitHub answered {response.status_code} for the {report} report of {day}",
                 status=response.status_code,
             )
         links = [str(link) for link in response.json().get("download_links") or []]
-        rows: list[dict[str, Any]] = []
-        local = _Tally()
-        if await _read_files(github, links, report, day, target, now, rows, local):
-            await _replace_day(sessions, report, target.entity, day, rows)
-            tally.rows += len(rows)
-            if report == "users-1-day":
-                tally.stored.add(day)
-            for item in local.skipped:
-                tally.skip(item["file"], item["line"], item["reason"])
-            tally.skipped_count += local.skipped_count - len(local.skipped)
-            return
+        fetched = _Fetched()
+        if await _read_files(github, links, report, day, target, now, fetched.rows, fetched.tally):
+            return fetched
         logger.info("download links for %s %s expired; asking again", report, day)
     raise GitHubError(f"the download links of the {report} report of {day} kept expiring")
 
