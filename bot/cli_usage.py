@@ -17,7 +17,6 @@ from bot.logs import configure_logging
 from bot.views.common import plural
 
 EXIT_USAGE = 2
-FIRST_PULL_DAYS = 120  # a first pull takes this many days back: a baseline before rollout
 T = TypeVar("T")
 
 
@@ -27,7 +26,7 @@ def add_parsers(verbs: Any) -> None:
     pull = usage_verbs.add_parser(
         "pull",
         help="bring in Copilot usage and seats: the last settled days (D-5 … D-2, UTC), or"
-        f" {FIRST_PULL_DAYS} days the first time",
+        " 120 days the first time",
     )
     pull.add_argument("source", nargs="?", choices=["copilot"], default="copilot")
     pull.add_argument("--since", type=_day, help="first UTC day, YYYY-MM-DD")
@@ -121,10 +120,7 @@ def _pull(args: argparse.Namespace) -> int:
     async def work(sessions: db.Sessions) -> Any:
         async with sessions() as session:
             demo = await sources.demo_spec(session=session)
-            earlier = await copilot.done_before(session=session)
-        first, last = copilot.default_window(today)
-        if not earlier:
-            first = today - dt.timedelta(days=FIRST_PULL_DAYS)
+            first, last = await copilot.window(session=session, today=today)
         first, last = args.since or first, args.until or last
         first = min(first, last)  # --until alone, before the usual window: that one day on
         async with sources.open_github(settings, demo, today=today) as (github, target):

@@ -371,11 +371,18 @@ async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
     try:
         assert await usage.pull_copilot(app.deps) is True
         assert await usage.pull_copilot(app.deps) is False  # once a UTC day
+        clock.advance(days=1)
+        assert await usage.pull_copilot(app.deps) is True  # the next day: the usual window
     finally:
         await runner.cleanup()
     days = await stored(sessions, CopilotUserDay)
-    assert {d.day for d in days} == set(window_days()[:3])  # the 400-day-old row is gone
-    assert [p.status for p in await stored(sessions, UsagePull)] == ["done"]
+    # the 400-day-old row is gone; the last day, not ready the first day, came the next
+    assert {d.day for d in days} == set(window_days())
+    first, second = await stored(sessions, UsagePull)
+    assert (first.status, second.status) == ("done", "done")
+    # the first pull reaches back for a baseline, as `coe-bot usage pull` does
+    assert first.first_day == clock().date() - dt.timedelta(days=1 + copilot.FIRST_PULL_DAYS)
+    assert second.first_day == clock().date() - dt.timedelta(days=copilot.REPULL_FROM)
     async with sessions() as session:
         matches = await identities.resolve(session=session, logins=["DEV1"])
     assert matches["dev1"].slack_user_id == "U0NEWBIE"

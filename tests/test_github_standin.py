@@ -240,6 +240,31 @@ async def test_a_lazy_source_is_streamed_and_added_records_win(
     assert {r["user_id"]: r["loc_added_sum"] for r in rows}[7] == 99
 
 
+async def test_kept_files_are_made_once_and_remade_when_a_record_changes(
+    github: FakeGitHub, client: httpx.AsyncClient
+) -> None:
+    made: list[dt.date] = []
+
+    def source(day: dt.date) -> Iterator[dict[str, Any]]:
+        made.append(day)
+        return (user_day(n, day) for n in range(300))
+
+    github.source = source
+    github.files_per_report = 3
+    github.keep_files = True
+    assert github.make_files([READY]) > 0
+    assert made == [READY] * 3  # once per file of the users report
+    first = await download((await report(client, ORG_USERS)).json()["download_links"])
+    again = await download((await report(client, ORG_USERS)).json()["download_links"])
+    assert made == [READY] * 3  # served from what was kept
+    assert len(first) == 300
+    assert sorted(r["user_id"] for r in again) == sorted(r["user_id"] for r in first)
+    github.add_user_day(user_day(7, loc_added_sum=99))  # a late record: the files are remade
+    rows = await download((await report(client, ORG_USERS)).json()["download_links"])
+    assert {r["user_id"]: r.get("loc_added_sum") for r in rows}[7] == 99
+    assert len(made) == 6
+
+
 # -- seats -----------------------------------------------------------------------------
 
 

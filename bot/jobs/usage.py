@@ -1,5 +1,6 @@
 """Daily: pull the AI tools' own usage (GitHub Copilot), on the scheduler's leader only,
-once per UTC day (`job_run`), and purge per-person rows past `USAGE_RAW_RETENTION_DAYS`."""
+once per UTC day (`job_run`): D-5 … D-2, or 120 days back the first time; and purge
+per-person rows past `USAGE_RAW_RETENTION_DAYS`."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ async def pull_copilot(deps: Deps) -> bool:
             session=session, job=JOB, period=today.isoformat(), now=now
         ):
             return False
-    first, last = copilot.default_window(today)
+    async with deps.sessions() as session:
+        first, last = await copilot.window(session=session, today=today)
     try:
         async with sources.open_github(settings, demo, today=today) as (github, target):
             run = await copilot.pull(

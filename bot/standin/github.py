@@ -116,6 +116,10 @@ class _Link:
     expired: bool = False
 
 
+def _file_key(link: _Link) -> tuple[str, str, dt.date, int, int]:
+    return link.scope, link.report, link.day, link.part, link.parts
+
+
 @dataclass
 class _Budget:
     """A primary rate-limit window: `limit` requests an hour, reset an hour after first use."""
@@ -203,6 +207,10 @@ class FakeGitHub(LocalServer):
         self._user_teams: dict[dt.date, dict[tuple[int, int], Record]] = {}
         self._seats: list[dict[str, Any]] = []
         self._links: dict[str, _Link] = {}
+        # Files kept once made, as a report's files sit in storage (`keep_files`): for a
+        # benchmark, the stand-in's cost of making rows is then paid before it is timed.
+        self.keep_files = False
+        self._kept: dict[tuple[str, str, dt.date, int, int], bytes] = {}
         self._faults: FaultQueue[_Fault] = FaultQueue()
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -232,6 +240,7 @@ class FakeGitHub(LocalServer):
         if day is None or not isinstance(user_id, int):
             raise ValueError("a user-day record needs `day` (YYYY-MM-DD) and an int `user_id`")
         self._user_days.setdefault(day, {})[user_id] = {**record, "day": day.isoformat()}
+        self._kept.clear()
 
     def add_user_team(
         self, day: dt.date, *, user_id: int, user_login: str, team_id: int, slug: str
@@ -240,6 +249,7 @@ class FakeGitHub(LocalServer):
         row = {"user_id": user_id, "user_login": user_login, "day": day.isoformat()}
         row |= {"team_id": team_id, "slug": slug}
         self._user_teams.setdefault(day, {})[(user_id, team_id)] = row
+        self._kept.clear()
 
     def set_seats(self, seats: list[dict[str, Any]]) -> None:
         """The org's seat list as `GET .../copilot/billing/seats` shows it (facts §2)."""
@@ -440,15 +450,39 @@ class FakeGitHub(LocalServer):
             return web.Response(status=status, text=body, content_type=xml, headers=headers)
         response = web.StreamResponse(status=200, headers={"Content-Type": NDJSON})
         await response.prepare(request)
+        kept = self._kept.get(_file_key(link))
+        for chunk in [kept] if kept is not None else self._render(link):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    def _render(self, link: _Link) -> Iterator[bytes]:
+        """The file's NDJSON in chunks of 500 rows, kept whole when `keep_files` is on."""
         chunk: list[str] = []
+        whole: list[bytes] = []
         for row in self._file_rows(link):
             chunk.append(json.dumps(row, separators=(",", ":")) + "\n")
             if len(chunk) >= 500:
-                await response.write("".join(chunk).encode())
+                whole.append("".join(chunk).encode())
+                yield whole[-1]
                 chunk.clear()
-        await response.write("".join(chunk).encode())
-        await response.write_eof()
-        return response
+        whole.append("".join(chunk).encode())
+        yield whole[-1]
+        if self.keep_files:
+            self._kept[_file_key(link)] = b"".join(whole)
+
+    def make_files(self, days: Iterable[dt.date], *, scope: str = "org") -> int:
+        """With `keep_files`, make every report file of `days` now (what GitHub's storage
+        holds before anyone asks), so serving them later costs no row-making; their bytes."""
+        if not self.keep_files:
+            raise ValueError("make_files needs keep_files")
+        made = 0
+        for day in days:
+            for report in ("users-1-day", "user-teams-1-day"):
+                for part in range(self.files_per_report):
+                    link = _Link(scope, report, day, part, self.files_per_report, _utcnow())
+                    made += sum(len(chunk) for chunk in self._render(link))
+        return made
 
     def _download_refusal(self, link: _Link | None) -> tuple[int, str, dict[str, str]] | None:
         if link is None:

@@ -49,6 +49,7 @@ SOURCE = "copilot"
 SETTLE_DAYS = 2  # a day is complete "within two full UTC days" (GitHub's docs)
 HISTORY_DAYS = 365  # "up to 1 year from the current date" (GitHub's docs, enterprise reports)
 REPULL_FROM = 5  # each pull takes D-5 … D-2 again: IDE telemetry finalises within 3 days
+FIRST_PULL_DAYS = 120  # a first pull reaches this far back: a baseline before a rollout
 NOT_READY_WITHIN = 3  # a 404 for a day newer than D-3 means "not ready", not "none"
 LINK_RETRIES = 2  # expired download links: ask for the report again this many times
 SKIPPED_KEPT = 100  # skipped records listed in a pull's summary (all are counted)
@@ -123,6 +124,16 @@ class _Fetched:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     tally: _Tally = field(default_factory=_Tally)
+
+
+async def window(*, session: AsyncSession, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days a pull takes by default (UTC, inclusive): D-5 … D-2, or, before any pull
+    has finished, `FIRST_PULL_DAYS` back to D-2 (the same for `coe-bot usage pull` and the
+    daily job, so a CoE that only waits for the job still gets its baseline)."""
+    first, last = default_window(today)
+    if not await done_before(session=session):
+        first = today - dt.timedelta(days=FIRST_PULL_DAYS)
+    return first, last
 
 
 async def done_before(*, session: AsyncSession) -> bool:
