@@ -95,11 +95,12 @@ def _stand_in(people: int, days: int) -> tuple[subprocess.Popen[bytes], str, str
     process = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.usage", "serve", str(people), str(days), port_file]
     )
-    for _ in range(600):
+    deadline = time.monotonic() + 1800  # making a year of files takes minutes
+    while time.monotonic() < deadline and process.poll() is None:
         if Path(port_file).exists() and Path(port_file).read_text():
             url, token, org = Path(port_file).read_text().split()
             return process, url, token, org
-        time.sleep(0.1)
+        time.sleep(0.2)
     process.kill()
     raise RuntimeError("the GitHub stand-in did not start")
 
