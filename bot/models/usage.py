@@ -131,3 +131,63 @@ class UsagePull(SQLModel, table=True):
     skipped_count: int = 0
     skipped: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     error: str | None = Field(default=None, max_length=500)
+
+
+class CursorUserDay(SQLModel, table=True):
+    """One Cursor team member's day from `POST /teams/daily-usage-data` (field names are
+    Cursor's, snake_cased; MEASUREMENT_FACTS §3), keyed by e-mail (lower case), Cursor's
+    join key. Counters missing on an inactive day are 0; `extra` keeps keys this version of
+    coe-bot does not know. A re-pulled day replaces its rows (Cursor re-aggregates hourly)."""
+
+    __tablename__ = "cursor_user_day"
+    __table_args__ = (Index("ix_cursor_user_day_day", "day"),)
+
+    day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    email: str = Field(max_length=254, primary_key=True)
+    is_active: bool = False
+    total_accepts: int = 0
+    total_applies: int = 0
+    total_rejects: int = 0
+    total_tabs_shown: int = 0
+    total_tabs_accepted: int = 0
+    accepted_lines_added: int = 0
+    total_lines_added: int = 0
+    chat_requests: int = 0
+    composer_requests: int = 0
+    agent_requests: int = 0
+    cmdk_usages: int = 0
+    subscription_included_reqs: int = 0
+    usage_based_reqs: int = 0
+    api_key_reqs: int = 0
+    bugbot_usages: int = 0
+    most_used_model: str | None = Field(default=None, max_length=100)
+    client_version: str | None = Field(default=None, max_length=50)
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    pulled_at: dt.datetime = ts()
+
+
+class CursorMember(SQLModel, table=True):
+    """A member as `GET /teams/members` listed them on `snapshot_day` (UTC): Cursor keeps no
+    history of its member list, so each day's list is kept, as Copilot's seats are."""
+
+    __tablename__ = "cursor_member"
+
+    snapshot_day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    member_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    email: str = Field(max_length=254)  # lower case
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="member", max_length=40)
+    is_removed: bool = False
+
+
+class CursorSpend(SQLModel, table=True):
+    """A member's usage-based spend in one subscription cycle (`POST /teams/spend`), in
+    cents, as of the last pull: each pull replaces the cycle's rows."""
+
+    __tablename__ = "cursor_spend"
+
+    cycle_start: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    email: str = Field(max_length=254, primary_key=True)  # lower case
+    spend_cents: int = 0
+    fast_premium_requests: int = 0
+    as_of: dt.date = Field(sa_column=Column(Date, nullable=False))

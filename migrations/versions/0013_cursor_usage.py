@@ -1,0 +1,76 @@
+"""Cursor usage: per-member days, daily member-list snapshots and each cycle's spend.
+
+Revision ID: 0013
+Revises: 0012
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.models.base import UTCDateTime
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COUNTERS = (
+    "total_accepts",
+    "total_applies",
+    "total_rejects",
+    "total_tabs_shown",
+    "total_tabs_accepted",
+    "accepted_lines_added",
+    "total_lines_added",
+    "chat_requests",
+    "composer_requests",
+    "agent_requests",
+    "cmdk_usages",
+    "subscription_included_reqs",
+    "usage_based_reqs",
+    "api_key_reqs",
+    "bugbot_usages",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cursor_user_day",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("email", sa.String(length=254), primary_key=True),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTERS),
+        sa.Column("most_used_model", sa.String(length=100), nullable=True),
+        sa.Column("client_version", sa.String(length=50), nullable=True),
+        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("pulled_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_cursor_user_day_day", "cursor_user_day", ["day"])
+    op.create_table(
+        "cursor_member",
+        sa.Column("snapshot_day", sa.Date(), primary_key=True),
+        sa.Column("member_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=40), nullable=False),
+        sa.Column("is_removed", sa.Boolean(), nullable=False),
+    )
+    op.create_table(
+        "cursor_spend",
+        sa.Column("cycle_start", sa.Date(), primary_key=True),
+        sa.Column("email", sa.String(length=254), primary_key=True),
+        sa.Column("spend_cents", sa.Integer(), nullable=False),
+        sa.Column("fast_premium_requests", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("cursor_spend")
+    op.drop_table("cursor_member")
+    op.drop_index("ix_cursor_user_day_day", table_name="cursor_user_day")
+    op.drop_table("cursor_user_day")
