@@ -28,9 +28,9 @@ def add_parsers(verbs: Any) -> None:
         help="bring in Copilot usage and seats: the last settled days (D-5 … D-2, UTC), or"
         " 120 days the first time",
     )
-    pull.add_argument("source", nargs="?", choices=["copilot"], default="copilot")
+    pull.add_argument("source", nargs="?", choices=["copilot", "cursor"], default="copilot")
     pull.add_argument("--since", type=_day, help="first UTC day, YYYY-MM-DD")
-    pull.add_argument("--until", type=_day, help="last UTC day, YYYY-MM-DD (at most D-2)")
+    pull.add_argument("--until", type=_day, help="last UTC day, YYYY-MM-DD (Copilot: at most D-2)")
     pull.set_defaults(run=_pull)
     demo = usage_verbs.add_parser(
         "demo",
@@ -88,6 +88,8 @@ def _pull(args: argparse.Namespace) -> int:
     from bot.usage import copilot, sources
     from bot.usage.github import GitHubError
 
+    if args.source == "cursor":
+        return _pull_cursor(args)
     settings = _settings()
     now = _now()
     today = now.date()
@@ -147,6 +149,53 @@ def _pull(args: argparse.Namespace) -> int:
     for item in run.skipped[:10]:
         where = f"{item['file']}, line {item['line']}" if item["line"] else item["file"]
         print(f"  skipped: {where}: {item['reason']}")
+    if run.skipped_count > 10:
+        print(f"  … and {run.skipped_count - 10:,} more")
+    return 0
+
+
+def _pull_cursor(args: argparse.Namespace) -> int:
+    """`coe-bot usage pull cursor [--since D] [--until D]`: yesterday and today, or 120 days
+    back the first time; no day after today."""
+    from bot.usage import cursor, sources
+
+    settings = _settings()
+    now = _now()
+    today = now.date()
+    if args.until and args.until > today:
+        print(f"coe-bot: --until {args.until} is after today ({today}, UTC)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.since and args.since > (args.until or today):
+        print(
+            f"coe-bot: --since {args.since} is after {'--until ' if args.until else 'today, '}"
+            f"{args.until or today}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    async def work(sessions: db.Sessions) -> Any:
+        async with sessions() as session:
+            demo = await sources.demo_spec(session=session)
+            first, last = await cursor.window(session=session, today=today)
+        first, last = args.since or first, args.until or last
+        first = min(first, last)
+        async with sources.open_cursor(settings, demo, today=today) as client:
+            print(f"Pulling Cursor usage, {first} … {last} (UTC days)")
+            return await cursor.pull(
+                sessions=sessions, cursor=client, first_day=first, last_day=last, now=now
+            )
+
+    try:
+        run = _run(settings, work)
+    except sources.SourceOff as off:
+        print(f"coe-bot: {off}", file=sys.stderr)
+        return EXIT_USAGE
+    except cursor.CursorError as error:
+        print(f"coe-bot: {error}", file=sys.stderr)
+        return 1
+    print(cursor.summary(run))
+    for item in run.skipped[:10]:
+        print(f"  skipped: {item['file']}, record {item['line']}: {item['reason']}")
     if run.skipped_count > 10:
         print(f"  … and {run.skipped_count - 10:,} more")
     return 0

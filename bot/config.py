@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     usage_github_token: SecretStr | None = None
     usage_github_org: str | None = None
     usage_github_enterprise: str | None = None
+    usage_cursor_api_url: str = "https://api.cursor.com"
+    usage_cursor_api_key: SecretStr | None = None
     usage_raw_retention_days: int = Field(default=400, ge=30, le=3650)
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
@@ -99,9 +101,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not a Slack user ID (U…/W…) or user group ID (S…)")
         return value
 
-    @field_validator("usage_github_api_url")
+    @field_validator("usage_github_api_url", "usage_cursor_api_url")
     @classmethod
-    def _check_github_url(cls, value: str) -> str:
+    def _check_usage_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL such as https://api.github.com")
         return value.rstrip("/")

@@ -238,6 +238,14 @@ def test_demo_then_pull_then_everyone_matches(tmp_path: Path) -> None:
     assert f"{ten_days_ago} … {ten_days_ago}" in one_day.stdout
     unmatched = run(tmp_path, "people", "unmatched")
     assert unmatched.stdout.strip() == "Every GitHub login Copilot reports matches a Slack user."
+    # Cursor, from its stand-in: the demo's Cursor users, 120 days back the first time
+    cursor = run(tmp_path, "usage", "pull", "cursor")
+    assert cursor.returncode == 0, cursor.stderr
+    assert "member-days" in cursor.stdout
+    assert "0 records skipped (done)" in cursor.stdout
+    later = run(tmp_path, "usage", "pull", "cursor", "--until", "2099-01-01")
+    assert later.returncode == 2
+    assert "--until 2099-01-01 is after today" in later.stderr
     other = run(tmp_path, "usage", "demo", "--people", "40", "--days", "21", "--seed", "9")
     assert other.returncode == 0, other.stderr
     again = run(tmp_path, "usage", "pull")  # the earlier organisation's use is gone
@@ -269,3 +277,13 @@ def test_people_import_and_a_real_workspace_without_a_token(tmp_path: Path) -> N
     )
     assert off.returncode == 2
     assert "Copilot is off: set USAGE_GITHUB_TOKEN" in off.stderr
+    cursor_off = subprocess.run(
+        [*coe_bot_command(), "usage", "pull", "cursor"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cursor_off.returncode == 2
+    assert "Cursor is off: set USAGE_CURSOR_API_KEY" in cursor_off.stderr

@@ -26,7 +26,8 @@ from typing import Any, Self
 
 import httpx
 from sqlalchemy import delete
-from sqlmodel import col
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
 from bot.models import CursorMember, CursorSpend, CursorUserDay, UsagePull
@@ -192,6 +193,20 @@ def _message(response: httpx.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body.get("error") or "")[:200]
     return ""
+
+
+REPULL_DAYS = 2  # each pull takes yesterday and today again: Cursor aggregates hourly
+FIRST_PULL_DAYS = 120  # a first pull reaches this far back (Cursor's retention is undocumented)
+
+
+async def window(*, session: AsyncSession, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days a pull takes by default (UTC, inclusive): yesterday and today, or, before
+    any Cursor pull has finished, `FIRST_PULL_DAYS` back to today."""
+    done = await session.exec(
+        select(UsagePull.id).where(col(UsagePull.source) == SOURCE, col(UsagePull.status) == "done")
+    )
+    back = REPULL_DAYS - 1 if done.first() is not None else FIRST_PULL_DAYS
+    return today - dt.timedelta(days=back), today
 
 
 def epoch_ms(day: dt.date) -> int:

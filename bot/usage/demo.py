@@ -16,11 +16,29 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 
 from bot.db import Sessions
-from bot.models import CopilotSeat, CopilotUserDay, CopilotUserPeriod, CopilotUserTeam, UsagePull
+from bot.models import (
+    CopilotSeat,
+    CopilotUserDay,
+    CopilotUserPeriod,
+    CopilotUserTeam,
+    CursorMember,
+    CursorSpend,
+    CursorUserDay,
+    UsagePull,
+)
 from bot.services import audit, identities, people, teams
 from bot.usage.sources import DEMO_ACTION, DemoSpec, demo_spec
 
-PULLED = (CopilotUserDay, CopilotUserPeriod, CopilotUserTeam, CopilotSeat, UsagePull)
+PULLED = (
+    CopilotUserDay,
+    CopilotUserPeriod,
+    CopilotUserTeam,
+    CopilotSeat,
+    CursorUserDay,
+    CursorMember,
+    CursorSpend,
+    UsagePull,
+)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Which GitHub a Copilot pull talks to.
+"""Which GitHub a Copilot pull talks to, and which Cursor a Cursor pull talks to.
 
 With `USAGE_GITHUB_TOKEN` set: GitHub itself (`USAGE_GITHUB_API_URL`, the org or enterprise
 named). Without it, when coe-bot runs against the Slack stand-in (no Slack credentials):
 the GitHub stand-in, filled by `coe-bot usage demo`. With real Slack credentials and no
-GitHub token, the source is off: a real workspace never gets invented figures.
+GitHub token, the source is off: a real workspace never gets invented figures. Cursor
+follows the same rule with `USAGE_CURSOR_API_KEY`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.models import AuditEvent
 from bot.usage.copilot import Target
+from bot.usage.cursor import CursorClient
 from bot.usage.github import GitHubClient
 
 DEMO_ACTION = "usage.demo"
@@ -119,3 +121,44 @@ async def open_github(
         target = Target(org=github.org, enterprise=None)
         async with GitHubClient(github.api_url, github.token) as client:
             yield client, target
+
+
+def cursor_uses_standin(settings: Settings) -> bool:
+    """True when Cursor comes from the stand-in: no Cursor key, and no Slack either."""
+    return settings.usage_cursor_api_key is None and not settings.has_slack_credentials
+
+
+@asynccontextmanager
+async def open_cursor(
+    settings: Settings, demo: DemoSpec | None, *, today: dt.date
+) -> AsyncIterator[CursorClient]:
+    """A client for the configured Cursor team, or for the stand-in holding `demo`'s Cursor
+    users; raises `SourceOff` when neither applies."""
+    if settings.usage_cursor_api_key is not None:
+        key = settings.usage_cursor_api_key.get_secret_value()
+        async with CursorClient(settings.usage_cursor_api_url, key) as client:
+            yield client
+        return
+    if not cursor_uses_standin(settings):
+        raise SourceOff(
+            "Cursor is off: set USAGE_CURSOR_API_KEY (an admin API key of the team); see the"
+            " README's 'Measuring the tools'"
+        )
+    if demo is None:
+        raise SourceOff(
+            "Cursor comes from the Cursor stand-in here (no Slack or Cursor credentials),"
+            " and it is empty: run `coe-bot usage demo` first"
+        )
+    from bot.standin.cursor import FakeCursor
+    from bot.standin.cursor_demo import CursorDemo
+    from bot.standin.github_demo import build_demo
+
+    end = max(demo.end_day, today)
+    organisation = build_demo(
+        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
+    )
+    now = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+    async with FakeCursor(now=lambda: now, rate_limit=10**6) as fake:
+        CursorDemo(organisation).install(fake)
+        async with CursorClient(fake.api_url, fake.api_key) as client:
+            yield client
