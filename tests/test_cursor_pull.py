@@ -228,3 +228,43 @@ def test_windows_cover_the_range_in_at_most_30_days() -> None:
     assert found[-1][1] == last
     assert all((end - start).days < 30 for start, end in found)
     assert all(b[0] - a[1] == dt.timedelta(days=1) for a, b in itertools.pairwise(found))
+
+
+async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
+    fake: FakeCursor, settings: Any, clock: Clock, sessions: Any
+) -> None:
+    from pydantic import SecretStr
+
+    from bot.jobs import usage
+    from tests.conftest import start_app
+
+    off, runner = await start_app(settings, clock)
+    try:
+        assert await usage.pull_cursor(off.deps) is False  # real Slack, no Cursor key
+    finally:
+        await runner.cleanup()
+    today = clock().date()
+    fill(fake, 2, [today - dt.timedelta(days=n) for n in (3, 2, 1)])
+    old = today - dt.timedelta(days=401)
+    async with sessions.begin() as session:
+        session.add(CursorUserDay(day=old, email="gone@example.com"))
+    configured = settings.model_copy(
+        update={
+            "usage_cursor_api_key": SecretStr(fake.api_key),
+            "usage_cursor_api_url": fake.api_url,
+        }
+    )
+    app, runner = await start_app(configured, clock)
+    try:
+        assert await usage.pull_cursor(app.deps) is True
+        assert await usage.pull_cursor(app.deps) is False  # once a UTC day
+        clock.advance(days=1)
+        assert await usage.pull_cursor(app.deps) is True
+    finally:
+        await runner.cleanup()
+    rows = await stored(sessions, CursorUserDay)
+    assert {r.day for r in rows} == {today - dt.timedelta(days=n) for n in (3, 2, 1)}
+    first, second = sorted(await stored(sessions, UsagePull), key=lambda p: p.id)
+    assert (first.status, second.status) == ("done", "done")
+    assert first.first_day == today - dt.timedelta(days=cursor.FIRST_PULL_DAYS)
+    assert (second.first_day, second.last_day) == (today, today + dt.timedelta(days=1))

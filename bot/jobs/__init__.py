@@ -91,6 +91,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             CronTrigger(hour=6, minute=20, timezone="UTC"),
         ),
         (
+            usage.CURSOR_JOB,
+            "daily Cursor usage pull (yesterday and today) and raw-row retention",
+            usage.pull_cursor,
+            CronTrigger(hour=6, minute=35, timezone="UTC"),
+        ),
+        (
             "retention",
             "retention purge",
             housekeeping.apply_retention,

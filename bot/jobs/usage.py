@@ -10,12 +10,13 @@ import logging
 from bot.deps import Deps
 from bot.jobs import people
 from bot.services import idempotency, identities
-from bot.usage import copilot, sources
+from bot.usage import copilot, cursor, sources
 from bot.usage.github import GitHubError
 
 logger = logging.getLogger(__name__)
 
 JOB = "copilot-pull"
+CURSOR_JOB = "cursor-pull"
 
 
 async def pull_copilot(deps: Deps) -> bool:
@@ -63,5 +64,41 @@ async def pull_copilot(deps: Deps) -> bool:
     if purged:
         logger.info(
             "purged %d Copilot rows older than %d days", purged, settings.usage_raw_retention_days
+        )
+    return True
+
+
+async def pull_cursor(deps: Deps) -> bool:
+    """True when a Cursor pull ran now: once per UTC day, yesterday and today (120 days
+    back the first time), then per-person rows past `USAGE_RAW_RETENTION_DAYS` purged. Off
+    without a key (unless on the stand-in); a failed pull is logged with Cursor's answer."""
+    now = deps.clock()
+    today = now.date()
+    settings = deps.settings
+    if settings.usage_cursor_api_key is None and not sources.cursor_uses_standin(settings):
+        return False  # Cursor is off: real Slack, no Cursor key
+    async with deps.sessions() as session:
+        demo = await sources.demo_spec(session=session)
+        first, last = await cursor.window(session=session, today=today)
+    if settings.usage_cursor_api_key is None and demo is None:
+        return False  # the stand-in is empty until `coe-bot usage demo`
+    async with deps.sessions.begin() as session:
+        if not await idempotency.claim_job_period(
+            session=session, job=CURSOR_JOB, period=today.isoformat(), now=now
+        ):
+            return False
+    try:
+        async with sources.open_cursor(settings, demo, today=today) as client:
+            run = await cursor.pull(
+                sessions=deps.sessions, cursor=client, first_day=first, last_day=last, now=now
+            )
+    except (cursor.CursorError, sources.SourceOff) as error:
+        logger.warning("daily Cursor pull failed: %s", error)
+        return True
+    logger.info("%s", cursor.summary(run))
+    async with deps.sessions.begin() as session:
+        await cursor.purge(
+            session=session,
+            before=today - dt.timedelta(days=settings.usage_raw_retention_days),
         )
     return True

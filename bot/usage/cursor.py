@@ -424,6 +424,15 @@ async def _finish(
     return stored
 
 
+async def purge(*, session: AsyncSession, before: dt.date) -> int:
+    """Delete per-person Cursor rows (days, member snapshots, spend) older than `before`
+    (a UTC day); how many day rows went."""
+    result = await session.exec(delete(CursorUserDay).where(col(CursorUserDay.day) < before))
+    await session.exec(delete(CursorMember).where(col(CursorMember.snapshot_day) < before))
+    await session.exec(delete(CursorSpend).where(col(CursorSpend.cycle_start) < before))
+    return int(result.rowcount or 0)
+
+
 def summary(run: UsagePull) -> str:
     """One line for the command line and the logs."""
     state = "done" if run.status == "done" else f"failed: {run.error}"
