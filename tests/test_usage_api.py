@@ -223,3 +223,60 @@ async def test_reading_idle_seats_is_audited(app: RunningApp, clock: Clock) -> N
     [event] = await audit_events(app, "api.read_seats")
     assert event.actor == "api:licences"
     assert event.details["route"] == "/seats/idle"
+
+
+async def pulled_cursor(app: RunningApp, clock: Clock) -> None:
+    """The demo organisation's Cursor users, from the Cursor stand-in, pulled."""
+    from bot.standin.cursor import FakeCursor
+    from bot.standin.cursor_demo import CursorDemo
+    from bot.usage import cursor
+
+    organisation = build_demo(
+        people=SPEC.people, days=SPEC.days, seed=SPEC.seed, end_day=SPEC.end_day
+    )
+    async with FakeCursor(now=clock, rate_limit=1000) as fake:
+        CursorDemo(organisation).install(fake)
+        async with cursor.CursorClient(fake.api_url, fake.api_key) as client:
+            run = await cursor.pull(
+                sessions=app.deps.sessions,
+                cursor=client,
+                first_day=organisation.start_day,
+                last_day=SPEC.end_day,
+                now=clock(),
+            )
+    assert run.status == "done"
+    assert run.rows_stored > 0
+
+
+async def test_cursor_is_one_item_per_team_beside_copilot(app: RunningApp, clock: Clock) -> None:
+    status, body = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    assert status == 200
+    assert {i["tool"] for i in body["items"]} == {"copilot"}  # Cursor never pulled: absent
+    await pulled(app, clock)
+    await pulled_cursor(app, clock)
+    status, body = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    assert status == 200
+    cursor_items = [i for i in body["items"] if i["tool"] == "cursor"]
+    copilot_items = [i for i in body["items"] if i["tool"] == "copilot"]
+    assert cursor_items
+    assert copilot_items
+    for item in cursor_items:
+        assert item["period"] == "2026-W43"
+        assert item["matched_share"] == 1.0  # every demo e-mail is in the directory
+        assert 0 <= (item["acceptance_rate"] or 0) <= 1
+        assert item["engaged_people"] <= item["active_people"]
+        assert item["seats"] is None  # before the first member snapshot: no history
+    # fewer Cursor users than Copilot users
+    active = sum(i["active_people"] for i in cursor_items)
+    assert 0 < active < sum(i["active_people"] for i in copilot_items)
+    assert "@" not in str(body)  # nobody's e-mail leaves
+    # the week of the pull holds the first member snapshot: seats and idle seats
+    status, now = await get(app, "/usage?since=2026-11-02&until=2026-11-03", METRICS_ONLY)
+    assert status == 200
+    seated = [i for i in now["items"] if i["tool"] == "cursor"]
+    assert seated
+    assert all(i["seats"] is not None and i["idle_seats"] <= i["seats"] for i in seated)
+    assert sum(i["seats"] for i in seated) > active / 2
+    status, months = await get(app, "/usage?period=month&since=2026-10-01", METRICS_ONLY)
+    assert status == 200
+    assert {i["period"] for i in months["items"] if i["tool"] == "cursor"} == {"2026-10", "2026-11"}

@@ -37,6 +37,7 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
             until=last,
             rules=deps.settings.survey_rules(),
             team=params.get("team"),
+            tools=("copilot", "cursor"),
         )
     return json_response({"items": items})
 

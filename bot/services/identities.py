@@ -234,6 +234,28 @@ async def login_teams(*, session: AsyncSession) -> dict[str, str]:
     return {str(login).lower(): str(name) for login, name in rows}
 
 
+async def email_teams(*, session: AsyncSession) -> dict[str, str]:
+    """Every e-mail known here (lower case) → its coe-bot team name, for the tools whose
+    join key is the e-mail (Cursor): the people directory's person with that e-mail, or a
+    people-CSV row naming the e-mail's Slack user, on the roster."""
+    directory = sa_select(
+        func.lower(col(Person.email)).label("email"), col(Person.user_id).label("user_id")
+    ).where(col(Person.email).is_not(None))
+    named = sa_select(
+        func.lower(col(PersonIdentity.email)).label("email"),
+        col(PersonIdentity.slack_user_id).label("user_id"),
+    ).where(col(PersonIdentity.email).is_not(None), col(PersonIdentity.slack_user_id).is_not(None))
+    users = directory.union(named).subquery()
+    query = (
+        sa_select(users.c.email, col(Team.name))
+        .select_from(users)
+        .join(TeamMember, col(TeamMember.user_id) == users.c.user_id)
+        .join(Team, col(Team.id) == col(TeamMember.team_id))
+    )
+    rows = await (await session.connection()).execute(query)
+    return {str(email): str(name) for email, name in rows}
+
+
 @dataclass(frozen=True)
 class Unmatched:
     login: str

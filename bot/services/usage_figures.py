@@ -29,7 +29,6 @@ snapshot is "not measured" (`measured` false, figures null), never zero.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -48,55 +47,13 @@ from bot.models import (
     Team,
     UsagePull,
 )
-from bot.services import adoption, identities
+from bot.services import adoption, cursor_figures, identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
+from bot.services.usage_periods import Period, engaged_days, periods
 
 TOOL = "copilot"
-PERIODS = ("week", "month")
-ENGAGED_DAYS_PER_WEEK = 3
 IDLE_AFTER = dt.timedelta(days=30)
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str  # "2026-W45" or "2026-11"
-    first: dt.date
-    last: dt.date  # inclusive
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @property
-    def engaged_days(self) -> int:
-        return engaged_days(self.days)
-
-
-def engaged_days(days: int) -> int:
-    """Active days that make someone engaged over `days` days: 3 for every 7."""
-    return math.ceil(ENGAGED_DAYS_PER_WEEK * max(days, 1) / 7)
-
-
-def periods(kind: str, since: dt.date, until: dt.date) -> list[Period]:
-    """The ISO weeks (Monday to Sunday) or calendar months touching `since` … `until`
-    (UTC days, inclusive), oldest first. Raises ValueError for another `kind`."""
-    if kind not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    found: list[Period] = []
-    if kind == "week":
-        start = since - dt.timedelta(days=since.weekday())
-        while start <= until:
-            year, week, _ = start.isocalendar()
-            found.append(Period(f"{year}-W{week:02d}", start, start + dt.timedelta(days=6)))
-            start += dt.timedelta(days=7)
-        return found
-    start = since.replace(day=1)
-    while start <= until:
-        following = (start + dt.timedelta(days=32)).replace(day=1)
-        found.append(Period(f"{start:%Y-%m}", start, following - dt.timedelta(days=1)))
-        start = following
-    return found
 
 
 @dataclass
@@ -117,16 +74,22 @@ async def figures(
     rules: Rules,
     team: str | None = None,
     impact: bool = True,
+    tools: tuple[str, ...] = (TOOL,),
 ) -> list[dict[str, Any]]:
-    """One item per (period, team label) from `since` to `until` (UTC days, inclusive):
+    """One item per (tool, period, team label) from `since` to `until` (UTC days,
+    inclusive), for each of `tools` ("copilot", "cursor": `cursor_figures`):
     `team`, `period`, `tool`, `measured`, `complete` (a finished pull reached the
     period's last day), `seats`, `active_people`,
     `engaged_people`, `acceptance_rate` (0–1, None without generations), `chat_people`,
     `agent_people`, `idle_seats`, `matched_share` (0–1), and `impact` (the team's survey
     impact in the period, from `adoption.weekly`; None throughout with `impact` False, for
     a caller that has it already). `team` keeps only that label's items.
-    Raises ValueError for an unknown `period`."""
+    Raises ValueError for an unknown `period` or tool."""
+    unknown = set(tools) - {TOOL, cursor_figures.TOOL}
+    if unknown:
+        raise ValueError(f"unknown tool {sorted(unknown)[0]!r}")
     spans = periods(period, since, until)
+    everything = list(spans)
     newest = (
         await session.exec(
             select(func.max(UsagePull.last_day)).where(col(UsagePull.status) == "done")
@@ -143,9 +106,9 @@ async def figures(
     logins |= {login for held in seats.values() for login in held}
     teams = await _teams(session, logins, until)
     labels = _labels(logins, teams, rules.min_group)
-    said = await _impact(session, spans, rules) if impact else {}
+    said = await _impact(session, everything, rules) if impact else {}
     items: list[dict[str, Any]] = []
-    for span in spans:
+    for span in spans if TOOL in tools else []:
         day = snapshots[span.label]
         used = usage.get(span.label, {})
         if not used and day is None:
@@ -153,6 +116,10 @@ async def figures(
             continue
         held = seats[day] if day else {}
         items += _items(span, used, held, day, teams, labels, newest, said)
+    if cursor_figures.TOOL in tools:
+        items += await cursor_figures.items(
+            session=session, spans=everything, rules=rules, impact=said
+        )
     wanted = team.lower() if team else None
     return [item for item in items if wanted is None or item["team"].lower() == wanted]
 

@@ -39,7 +39,8 @@ from bot.models import (
     CopilotUserTeam,
     UsagePull,
 )
-from bot.services.usage_figures import PERIODS, periods, sums_by_login
+from bot.services.usage_figures import sums_by_login
+from bot.services.usage_periods import PERIODS, periods
 from bot.usage import copilot_records as records
 from bot.usage.github import GitHubClient, GitHubError, message_of
 

@@ -1,0 +1,52 @@
+"""Periods the usage figures are counted in: ISO weeks and calendar months (UTC days),
+and what "engaged" means in one (3 active days for every 7, docs/usage.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+PERIODS = ("week", "month")
+ENGAGED_DAYS_PER_WEEK = 3
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # "2026-W45" or "2026-11"
+    first: dt.date
+    last: dt.date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def engaged_days(self) -> int:
+        return engaged_days(self.days)
+
+
+def engaged_days(days: int) -> int:
+    """Active days that make someone engaged over `days` days: 3 for every 7."""
+    return math.ceil(ENGAGED_DAYS_PER_WEEK * max(days, 1) / 7)
+
+
+def periods(kind: str, since: dt.date, until: dt.date) -> list[Period]:
+    """The ISO weeks (Monday to Sunday) or calendar months touching `since` … `until`
+    (UTC days, inclusive), oldest first. Raises ValueError for another `kind`."""
+    if kind not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    found: list[Period] = []
+    if kind == "week":
+        start = since - dt.timedelta(days=since.weekday())
+        while start <= until:
+            year, week, _ = start.isocalendar()
+            found.append(Period(f"{year}-W{week:02d}", start, start + dt.timedelta(days=6)))
+            start += dt.timedelta(days=7)
+        return found
+    start = since.replace(day=1)
+    while start <= until:
+        following = (start + dt.timedelta(days=32)).replace(day=1)
+        found.append(Period(f"{start:%Y-%m}", start, following - dt.timedelta(days=1)))
+        start = following
+    return found
