@@ -417,3 +417,37 @@ async def test_a_day_that_fails_after_others_keeps_the_days_before_it(
     [failed] = await stored(sessions, UsagePull)
     assert failed.status == "failed"
     assert failed.days_stored == 2
+
+
+async def test_a_second_record_for_a_user_and_day_is_skipped_not_a_crash(
+    github: FakeGitHub, client: GitHubClient, sessions: Any
+) -> None:
+    github.files_per_report = 2  # the duplicate sits in the other file
+    github.source = lambda day: [
+        user_day(1, day),
+        user_day(2, day),
+        user_day(1, day, user_initiated_interaction_count=9),  # the export repeats a user
+    ]
+    pulled = await run(sessions, client, first_day=FIRST, last_day=FIRST)
+    assert pulled.status == "done"
+    assert {r.user_id for r in await stored(sessions, CopilotUserDay)} == {1, 2}
+    assert [i["reason"] for i in pulled.skipped] == ["a second record for this user on this day"]
+
+
+async def test_a_pull_left_running_by_a_killed_process_is_closed_as_interrupted(
+    github: FakeGitHub, client: GitHubClient, sessions: Any
+) -> None:
+    async with sessions.begin() as session:
+        session.add(
+            UsagePull(
+                source="copilot",
+                started_at=NOW - dt.timedelta(hours=7),
+                first_day=FIRST,
+                last_day=LAST,
+            )
+        )
+    fill(github, range(1, 3), window_days()[:1])
+    await run(sessions, client, first_day=FIRST, last_day=FIRST)
+    old, new = sorted(await stored(sessions, UsagePull), key=lambda p: p.id)
+    assert (old.status, old.error) == ("failed", "interrupted")
+    assert new.status == "done"

@@ -182,6 +182,7 @@ async def pull(
     days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     steps = 2 * len(days) + (1 if target.org else 0)
     async with sessions.begin() as session:
+        await close_abandoned(session=session, source=SOURCE, now=now)
         run = UsagePull(source=SOURCE, started_at=now, first_day=first_day, last_day=last_day)
         session.add(run)
     tally = _Tally()
@@ -217,6 +218,12 @@ async def pull(
         await refresh_periods(sessions=sessions, entity=target.entity, days=tally.stored)
         await _finish(sessions, run, tally, _later(now, started), error=str(error))
         raise
+    except BaseException as error:  # a bug, Ctrl-C, a cancelled job: never left "running"
+        with contextlib.suppress(Exception):
+            await refresh_periods(sessions=sessions, entity=target.entity, days=tally.stored)
+            reason = "interrupted" if not isinstance(error, Exception) else repr(error)
+            await _finish(sessions, run, tally, _later(now, started), error=reason[:300])
+        raise
     finally:
         if ahead is not None:
             ahead.cancel()
@@ -226,6 +233,26 @@ async def pull(
     if progress:
         progress(done, steps, "done")
     return await _finish(sessions, run, tally, _later(now, started))
+
+
+ABANDONED_AFTER = dt.timedelta(hours=6)  # no pull runs this long: its process is gone
+
+
+async def close_abandoned(*, session: AsyncSession, source: str, now: dt.datetime) -> int:
+    """Mark pulls of `source` still "running" after `ABANDONED_AFTER` as failed
+    ("interrupted": their process was killed); how many."""
+    stale = await session.exec(
+        select(UsagePull).where(
+            col(UsagePull.source) == source,
+            col(UsagePull.status) == "running",
+            col(UsagePull.started_at) < now - ABANDONED_AFTER,
+        )
+    )
+    found = 0
+    for run in stale.all():
+        run.status, run.error, run.finished_at = "failed", "interrupted", now
+        found += 1
+    return found
 
 
 async def refresh_periods(*, sessions: Sessions, entity: str, days: Iterable[dt.date]) -> int:
@@ -334,6 +361,7 @@ async def _read_files(
 ) -> bool:
     """Every file of one report into `rows`; False when a link had expired (start again)."""
     parse = records.user_day if report == "users-1-day" else records.user_team
+    seen: set[tuple[int, int]] = set()  # (user_id, team_id or 0): one row each per day
     for number, link in enumerate(links, start=1):
         where = f"{report} {day} file {number} of {len(links)}"
         async with github.download(link) as response:
@@ -347,9 +375,16 @@ async def _read_files(
                 if not line.strip():
                     continue
                 try:
-                    rows.append(parse(records.record(line), day, target.entity, now))
+                    row = parse(records.record(line), day, target.entity, now)
                 except records.Skip as problem:
                     tally.skip(where, line_number, str(problem))
+                    continue
+                key = (row["user_id"], row.get("team_id", 0))
+                if key in seen:
+                    tally.skip(where, line_number, "a second record for this user on this day")
+                    continue
+                seen.add(key)
+                rows.append(row)
     return True
 
 

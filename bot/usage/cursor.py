@@ -16,6 +16,7 @@ key), `CursorUnavailable` (retries used up, or a wait over `max_wait` seconds), 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -31,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
 from bot.models import CursorMember, CursorSpend, CursorUserDay, UsagePull
-from bot.usage.copilot import insert_rows
+from bot.usage.copilot import close_abandoned, insert_rows
 from bot.usage.github import Retrying
 
 logger = logging.getLogger(__name__)
@@ -291,6 +292,7 @@ async def pull(
         raise ValueError("the last day is before the first")
     last_day = min(last_day, now.date())
     async with sessions.begin() as session:
+        await close_abandoned(session=session, source=SOURCE, now=now)
         run = UsagePull(source=SOURCE, started_at=now, first_day=first_day, last_day=last_day)
         session.add(run)
     tally = _Tally()
@@ -303,6 +305,11 @@ async def pull(
         await _pull_spend(sessions, cursor, now.date())
     except CursorError as error:
         await _finish(sessions, run, tally, members, now, started, error=str(error))
+        raise
+    except BaseException as error:  # a bug, Ctrl-C, a cancelled job: never left "running"
+        reason = "interrupted" if not isinstance(error, Exception) else repr(error)
+        with contextlib.suppress(Exception):
+            await _finish(sessions, run, tally, members, now, started, error=reason[:300])
         raise
     return await _finish(sessions, run, tally, members, now, started)
 
