@@ -150,6 +150,32 @@ async def test_a_week_per_team_with_small_teams_merged_and_the_unmatched_counted
     assert pay["matched_share"] == other["matched_share"] == round(8 / 11, 3)  # 9 unseen
 
 
+async def test_a_merged_row_names_every_merged_team_even_when_one_alone_was_active(
+    sessions: Any, clock: Clock
+) -> None:
+    """A week in which only search's people used Copilot: its "(other teams)" row must not
+    name search alone (3 people: that would single them out)."""
+    await organisation(sessions)
+    before = MONDAY - dt.timedelta(days=7)
+    async with FakeGitHub(now=clock) as github:
+        github.add_user_day(day_of(7, before, 3, 5, 5))  # search only, the week before
+        github.add_user_day(day_of(10, MONDAY, 1, 1, 1))  # someone unknown, the week after
+        for user in (1, 2, 3, 4, 5, 6):
+            github.add_user_day(day_of(user, MONDAY, 5, 10, 4))
+        await pull(github, sessions, before, MONDAY)
+    async with sessions() as session:
+        items = await usage_figures.figures(
+            session=session, period="week", since=before, until=MONDAY, rules=RULES
+        )
+    # search is too small to stand alone: whatever row it is merged into names every team
+    # in that row for the whole range, although only search was active that week
+    [early] = [i for i in items if i["period"] == "2026-W42"]
+    [later] = [i for i in items if i["period"] == "2026-W43" and i["team"] == early["team"]]
+    assert early["includes"] == later["includes"]
+    assert len(early["includes"]) >= 2
+    assert early["active_people"] == 1
+
+
 async def test_a_period_nothing_was_pulled_for_is_not_measured_not_zero(sessions: Any) -> None:
     async with sessions() as session:
         [item] = await usage_figures.figures(

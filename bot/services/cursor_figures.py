@@ -35,7 +35,7 @@ from bot.models import CursorMember, CursorUserDay, UsagePull
 from bot.services import identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
-from bot.services.usage_periods import Period, engaged_days
+from bot.services.usage_periods import Period, engaged_days, members_of
 
 TOOL = "cursor"
 IDLE_AFTER = dt.timedelta(days=30)
@@ -178,11 +178,9 @@ def _items(
 ) -> list[dict[str, Any]]:
     emails = {*usage, *members}
     grouped: dict[str, set[str]] = defaultdict(set)
-    includes: dict[str, set[str]] = defaultdict(set)
+    includes = members_of(labels)  # every team under a label, seen this period or not
     for email in emails:
-        name = teams.get(email, UNMATCHED)
-        grouped[labels[name]].add(email)
-        includes[labels[name]].add(name)
+        grouped[labels[teams.get(email, UNMATCHED)]].add(email)
     matched = sum(1 for email in emails if email in teams)
     share = round(matched / len(emails), 3) if emails else None
     covered = span.days if newest >= span.last else (newest - span.first).days + 1

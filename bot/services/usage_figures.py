@@ -50,7 +50,7 @@ from bot.models import (
 from bot.services import adoption, cursor_figures, identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
-from bot.services.usage_periods import Period, engaged_days, periods
+from bot.services.usage_periods import Period, engaged_days, members_of, periods
 
 TOOL = "copilot"
 IDLE_AFTER = dt.timedelta(days=30)
@@ -206,7 +206,23 @@ async def _snapshots(session: AsyncSession, spans: list[Period]) -> dict[str, dt
 async def _seats_on(session: AsyncSession, day: dt.date) -> dict[str, bool]:
     """The seats of the snapshot of `day`: lower-cased login → idle."""
     seats = await session.exec(select(CopilotSeat).where(col(CopilotSeat.snapshot_day) == day))
-    return {seat.user_login.lower(): _idle(seat) for seat in seats}
+    used = await _used_lately(session, day)
+    return {seat.user_login.lower(): _idle(seat, used) for seat in seats}
+
+
+async def _used_lately(session: AsyncSession, day: dt.date) -> set[str]:
+    """Lower-cased logins the usage reports show active in the 30 days up to `day`: their
+    seats are in use whatever `last_activity_at` says (it needs IDE telemetry)."""
+    login = func.lower(CopilotUserDay.user_login)
+    query = (
+        sa_select(login)
+        .where(
+            col(CopilotUserDay.day).between(day - IDLE_AFTER, day),
+            col(CopilotUserDay.user_initiated_interaction_count) > 0,
+        )
+        .distinct()
+    )
+    return {str(name) for (name,) in await (await session.connection()).execute(query)}
 
 
 def _telemetry_off(seat: CopilotSeat) -> bool:
@@ -217,12 +233,16 @@ def _telemetry_off(seat: CopilotSeat) -> bool:
     return seat.last_authenticated_at is not None and seat.last_authenticated_at >= cutoff
 
 
-def _idle(seat: CopilotSeat) -> bool:
-    """Not pending cancellation, and not used (or, never used, not granted) in the 30 days
-    before its snapshot."""
+def _idle(seat: CopilotSeat, used_lately: set[str]) -> bool:
+    """Not pending cancellation, not used (or, never used, not granted) in the 30 days
+    before its snapshot, and not shown active in those days by the usage reports."""
     cutoff = dt.datetime.combine(seat.snapshot_day, dt.time(), tzinfo=dt.UTC) - IDLE_AFTER
     used = seat.last_activity_at or seat.created_at
-    return seat.pending_cancellation_date is None and used < cutoff
+    return (
+        seat.pending_cancellation_date is None
+        and used < cutoff
+        and seat.user_login.lower() not in used_lately
+    )
 
 
 async def _teams(session: AsyncSession, logins: set[str], last: dt.date) -> dict[str, str]:
@@ -269,11 +289,9 @@ def _items(
 ) -> list[dict[str, Any]]:
     logins = {*usage, *seats}
     merged: dict[str, set[str]] = defaultdict(set)
-    includes: dict[str, set[str]] = defaultdict(set)
+    includes = members_of(labels)  # every team under a label, seen this period or not
     for login in logins:
-        name = teams.get(login, UNMATCHED)
-        merged[labels[name]].add(login)
-        includes[labels[name]].add(name)
+        merged[labels[teams.get(login, UNMATCHED)]].add(login)
     matched = sum(1 for login in logins if login in teams)
     share = round(matched / len(logins), 3) if logins else None
     items = []
@@ -383,7 +401,8 @@ async def idle_seats(*, session: AsyncSession, team: str | None = None) -> list[
     if day is None:
         return []
     snapshot = await session.exec(select(CopilotSeat).where(col(CopilotSeat.snapshot_day) == day))
-    seats = [seat for seat in snapshot if _idle(seat)]
+    used = await _used_lately(session, day)
+    seats = [seat for seat in snapshot if _idle(seat, used)]
     logins = {seat.user_login.lower() for seat in seats}
     matches = await identities.resolve(session=session, logins=logins)
     teams = await _teams(session, logins, day)

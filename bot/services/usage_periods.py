@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 PERIODS = ("week", "month")
@@ -49,4 +50,13 @@ def periods(kind: str, since: dt.date, until: dt.date) -> list[Period]:
         following = (start + dt.timedelta(days=32)).replace(day=1)
         found.append(Period(f"{start:%Y-%m}", start, following - dt.timedelta(days=1)))
         start = following
+    return found
+
+
+def members_of(labels: dict[str, str]) -> dict[str, set[str]]:
+    """Label → every team merged under it for the whole request. A merged row always names
+    them all: naming only the teams present in one period would single out a small team."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for name, label in labels.items():
+        found[label].add(name)
     return found

@@ -177,8 +177,14 @@ class DemoOrg:
             return
         for index, person in enumerate(self.people):
             rng = self._active_rng(index, day)
-            if rng is not None:
+            if rng is not None and not self._unseen(index):
                 yield self._record(person, self._habits[index], day, rng)
+
+    def _unseen(self, index: int) -> bool:
+        """Half of the people with IDE telemetry off use only IDE completions: no report
+        sees them, and their seat looks unused although they sign in (MEASUREMENT_FACTS §1:
+        IDE data needs IDE telemetry on)."""
+        return not self._habits[index].telemetry and index % 2 == 0
 
     def team_rows(self, day: dt.date) -> Iterator[dict[str, Any]]:
         """user-teams-1-day rows: every seated person's team (and the champions team)."""
