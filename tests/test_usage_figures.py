@@ -176,6 +176,39 @@ async def test_a_merged_row_names_every_merged_team_even_when_one_alone_was_acti
     assert early["active_people"] == 1
 
 
+async def test_days_pulled_with_no_use_are_zero_and_a_period_is_complete_only_when_whole(
+    sessions: Any, clock: Clock
+) -> None:
+    """A baseline before a rollout is zero use, not "not measured"; a month the first
+    pull started in the middle of is not complete, and engaged counts its days pulled."""
+    await organisation(sessions)
+    async with FakeGitHub(now=clock) as github:
+        for day in (dt.date(2026, 10, 14), dt.date(2026, 10, 15), dt.date(2026, 10, 16)):
+            github.add_user_day(day_of(1, day, 5, 10, 4))  # three days of the 16 pulled
+        await pull(github, sessions, dt.date(2026, 10, 5), dt.date(2026, 10, 20))
+    async with sessions() as session:
+        weeks = await usage_figures.figures(
+            session=session,
+            period="week",
+            since=dt.date(2026, 10, 5),
+            until=dt.date(2026, 10, 11),
+            rules=RULES,
+        )
+        months = await usage_figures.figures(
+            session=session,
+            period="month",
+            since=dt.date(2026, 10, 1),
+            until=dt.date(2026, 10, 31),
+            rules=RULES,
+        )
+    [week] = weeks  # 5-11 October: pulled, nobody used Copilot
+    assert (week["measured"], week["complete"], week["active_people"]) == (True, True, 0)
+    [month] = months
+    assert (month["measured"], month["complete"]) == (True, False)
+    # 16 days pulled: engaged is 3 for every 7 of them (7 days), not of October's 31 (14)
+    assert (month["active_people"], month["engaged_people"]) == (1, 0)
+
+
 async def test_a_period_nothing_was_pulled_for_is_not_measured_not_zero(sessions: Any) -> None:
     async with sessions() as session:
         [item] = await usage_figures.figures(

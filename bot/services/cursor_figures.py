@@ -26,16 +26,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import CursorMember, CursorUserDay, UsagePull
+from bot.models import CursorMember, CursorUserDay
 from bot.services import identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
-from bot.services.usage_periods import Period, engaged_days, members_of
+from bot.services.usage_periods import (
+    Period,
+    covered_days,
+    engaged_days,
+    members_of,
+    pulled_windows,
+)
 
 TOOL = "cursor"
 IDLE_AFTER = dt.timedelta(days=30)
@@ -73,15 +78,10 @@ async def items(
     with neither a usage day nor a member snapshot is "not measured"."""
     if not spans:
         return []
-    newest = (
-        await session.exec(
-            select(func.max(UsagePull.last_day)).where(
-                col(UsagePull.source) == TOOL, col(UsagePull.status) == "done"
-            )
-        )
-    ).one()
-    if newest is None:
+    windows = await pulled_windows(session, TOOL)
+    if not windows:
         return []  # Cursor never pulled: nothing to say, not even "not measured"
+    newest = max(last for _, last in windows)
     snapshots = await _snapshots(session, spans)
     # Nothing is known past the newest pulled day or member snapshot.
     horizon = max([newest, *(d for d in snapshots.values() if d)])
@@ -98,11 +98,12 @@ async def items(
     found: list[dict[str, Any]] = []
     for span in spans:
         used, day = usage.get(span.label, {}), snapshots[span.label]
-        if not used and day is None:
+        covered = covered_days(span, windows)
+        if not used and not covered and day is None:
             found.append(_not_measured(span))
             continue
         held = members[day] if day else {}
-        found += _items(span, used, held, day, teams, labels, newest, impact)
+        found += _items(span, used, held, day, teams, labels, covered, impact)
     return found
 
 
@@ -173,29 +174,30 @@ def _items(
     snapshot_day: dt.date | None,
     teams: dict[str, str],
     labels: dict[str, str],
-    newest: dt.date,
+    covered: int,
     impact: dict[tuple[str, str], dict[str, Any]],
 ) -> list[dict[str, Any]]:
     emails = {*usage, *members}
     grouped: dict[str, set[str]] = defaultdict(set)
+    if not emails:  # pulled, and nobody was a member or used it: one row of zeros
+        grouped["(all teams)"] = set()
     includes = members_of(labels)  # every team under a label, seen this period or not
     for email in emails:
         grouped[labels[teams.get(email, UNMATCHED)]].add(email)
     matched = sum(1 for email in emails if email in teams)
     share = round(matched / len(emails), 3) if emails else None
-    covered = span.days if newest >= span.last else (newest - span.first).days + 1
-    threshold = engaged_days(covered)
+    threshold = engaged_days(covered or span.days)  # the days pulled, in a partial period
     found = []
     for label, people in sorted(grouped.items()):
         used = [usage[p] for p in people if p in usage]
         shown = sum(u.tabs_shown for u in used)
-        counted = bool(usage)
+        counted = covered > 0 or bool(usage)  # days pulled: no use is 0
         item: dict[str, Any] = {
             "team": label,
             "period": span.label,
             "tool": TOOL,
             "measured": True,
-            "complete": newest >= span.last,
+            "complete": covered == span.days,
             "seats": sum(1 for p in people if p in members) if snapshot_day else None,
             "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
             "engaged_people": (
@@ -210,7 +212,7 @@ def _items(
             "matched_share": share,
             "impact": impact.get((span.label, label)),
         }
-        if label != next(iter(includes[label])) or len(includes[label]) > 1:
+        if label in includes and (label != next(iter(includes[label])) or len(includes[label]) > 1):
             item["includes"] = sorted(includes[label])
         found.append(item)
     return found

@@ -8,8 +8,8 @@ Definitions (docs/usage.md has the table and its sources):
 - `active_people`: distinct people with `user_initiated_interaction_count > 0` on a day of
   the period (how GitHub's dashboard counts an active user).
 - `engaged_people`: active on at least 3 days a week: 3 days in a week; in a month, at
-  least 3 days for every 7 of its days (13 in a 30- or 31-day month); in a period not yet
-  pulled to its end, 3 for every 7 days pulled so far.
+  least 3 days for every 7 of its days (13 in a 30-day month, 14 in a 31-day one); in a
+  period pulled only in part, 3 for every 7 of the days pulled.
 - `acceptance_rate`: acceptances / generations over the period (GitHub's formula); never
   compared or summed across tools.
 - `chat_people`, `agent_people`: distinct people with `used_chat` / `used_agent`.
@@ -17,7 +17,8 @@ Definitions (docs/usage.md has the table and its sources):
   before the snapshot, or last used over 30 days before it. Idle may mean telemetry off.
 - `matched_share`: of the logins seen in the period (seats and usage), the share matched
   to a team (`bot.services.identities`); the rest are counted under "(unmatched)".
-- A period with a seat snapshot but no usage day pulled has null usage figures.
+- A period with a seat snapshot but no day pulled has null usage figures; days pulled with
+  nobody using Copilot are 0 (a baseline before a rollout), not null.
 
 Teams with fewer people than the minimum group (`SURVEY_MIN_GROUP`) are merged as survey
 results are (`survey_disclosure.merge_labels`), once for the whole request (by the people
@@ -45,14 +46,21 @@ from bot.models import (
     CopilotUserPeriod,
     CopilotUserTeam,
     Team,
-    UsagePull,
 )
 from bot.services import adoption, cursor_figures, identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
-from bot.services.usage_periods import Period, engaged_days, members_of, periods
+from bot.services.usage_periods import (
+    Period,
+    covered_days,
+    engaged_days,
+    members_of,
+    periods,
+    pulled_windows,
+)
 
 TOOL = "copilot"
+ALL_TEAMS = "(all teams)"
 IDLE_AFTER = dt.timedelta(days=30)
 
 
@@ -90,11 +98,8 @@ async def figures(
         raise ValueError(f"unknown tool {sorted(unknown)[0]!r}")
     spans = periods(period, since, until)
     everything = list(spans)
-    newest = (
-        await session.exec(
-            select(func.max(UsagePull.last_day)).where(col(UsagePull.status) == "done")
-        )
-    ).one()
+    windows = await pulled_windows(session, TOOL)
+    newest = max((last for _, last in windows), default=None)
     usage = await _usage(session, period, spans)
     snapshots = await _snapshots(session, spans)
     # Nothing is known past the newest pulled day or seat snapshot: later periods are left
@@ -111,17 +116,22 @@ async def figures(
     for span in spans if TOOL in tools else []:
         day = snapshots[span.label]
         used = usage.get(span.label, {})
-        if not used and day is None:
-            items.append(_not_measured(span, team))
+        covered = covered_days(span, windows)
+        if not used and not covered and day is None:
+            items.append(_not_measured(span))
             continue
         held = seats[day] if day else {}
-        items += _items(span, used, held, day, teams, labels, newest, said)
+        items += _items(span, used, held, day, teams, labels, covered, said)
     if cursor_figures.TOOL in tools:
         items += await cursor_figures.items(
             session=session, spans=everything, rules=rules, impact=said
         )
-    wanted = team.lower() if team else None
-    return [item for item in items if wanted is None or item["team"].lower() == wanted]
+    if not team:
+        return items
+    wanted = team.lower()
+    known = wanted in {label.lower() for label in labels.values()}
+    # a team's rows, and the periods nobody was measured in, if it is a team shown here
+    return [i for i in items if i["team"].lower() == wanted or (known and not i["measured"])]
 
 
 def _labels(logins: set[str], teams: dict[str, str], min_group: int) -> dict[str, str]:
@@ -284,10 +294,12 @@ def _items(
     snapshot_day: dt.date | None,
     teams: dict[str, str],
     labels: dict[str, str],
-    newest: dt.date | None,
+    covered: int,
     impact: dict[tuple[str, str], dict[str, Any]],
 ) -> list[dict[str, Any]]:
     logins = {*usage, *seats}
+    if not logins:  # pulled, and nobody had a seat or used it: one row of zeros
+        return [_item(span, ALL_TEAMS, set(), usage, seats, snapshot_day, None, covered, {})]
     merged: dict[str, set[str]] = defaultdict(set)
     includes = members_of(labels)  # every team under a label, seen this period or not
     for login in logins:
@@ -296,7 +308,7 @@ def _items(
     share = round(matched / len(logins), 3) if logins else None
     items = []
     for label, people in sorted(merged.items()):
-        item = _item(span, label, people, usage, seats, snapshot_day, share, newest, impact)
+        item = _item(span, label, people, usage, seats, snapshot_day, share, covered, impact)
         if label != next(iter(includes[label])) or len(includes[label]) > 1:
             item["includes"] = sorted(includes[label])  # the teams merged under this label
         items.append(item)
@@ -311,20 +323,19 @@ def _item(
     seats: dict[str, bool],
     snapshot_day: dt.date | None,
     share: float | None,
-    newest: dt.date | None,
+    covered: int,
     impact: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
     used = [usage[p] for p in people if p in usage]
     generations = sum(u.generations for u in used)
-    counted = bool(usage)  # no usage row at all in the period: not pulled, not zero
-    covered = span.days if newest is None or newest >= span.last else (newest - span.first).days + 1
-    threshold = engaged_days(covered)  # the days pulled so far, in a partial period
+    counted = covered > 0 or bool(usage)  # days pulled: zero use is 0, not "not measured"
+    threshold = engaged_days(covered or span.days)  # the days pulled, in a partial period
     return {
         "team": label,
         "period": span.label,
         "tool": TOOL,
         "measured": True,
-        "complete": newest is not None and newest >= span.last,
+        "complete": covered == span.days,
         "seats": sum(1 for p in people if p in seats) if snapshot_day else None,
         "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
         "engaged_people": (sum(1 for u in used if u.active_days >= threshold) if counted else None),
@@ -339,9 +350,9 @@ def _item(
     }
 
 
-def _not_measured(span: Period, team: str | None) -> dict[str, Any]:
+def _not_measured(span: Period) -> dict[str, Any]:
     return {
-        "team": team or "(all teams)",
+        "team": ALL_TEAMS,
         "period": span.label,
         "tool": TOOL,
         "measured": False,

@@ -8,6 +8,12 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import UsagePull
+
 PERIODS = ("week", "month")
 ENGAGED_DAYS_PER_WEEK = 3
 
@@ -60,3 +66,22 @@ def members_of(labels: dict[str, str]) -> dict[str, set[str]]:
     for name, label in labels.items():
         found[label].add(name)
     return found
+
+
+def covered_days(span: Period, windows: list[tuple[dt.date, dt.date]]) -> int:
+    """How many days of `span` a finished pull asked for (`windows`: each pull's first and
+    last UTC day, inclusive): 0 is "not measured", `span.days` is complete."""
+    days = set()
+    for first, last in windows:
+        start, end = max(first, span.first), min(last, span.last)
+        days |= {start + dt.timedelta(days=n) for n in range((end - start).days + 1)}
+    return len(days)
+
+
+async def pulled_windows(session: AsyncSession, source: str) -> list[tuple[dt.date, dt.date]]:
+    """The first and last UTC day of every finished pull of `source`."""
+    query = sa_select(col(UsagePull.first_day), col(UsagePull.last_day)).where(
+        col(UsagePull.source) == source, col(UsagePull.status) == "done"
+    )
+    rows = await (await session.connection()).execute(query)
+    return [(first, last) for first, last in rows]
