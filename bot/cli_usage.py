@@ -85,7 +85,7 @@ def _now() -> dt.datetime:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from bot.usage import copilot, sources
+    from bot.usage import copilot, runs, sources
     from bot.usage.github import GitHubError
 
     if args.source == "cursor":
@@ -119,32 +119,31 @@ def _pull(args: argparse.Namespace) -> int:
             )
             return EXIT_USAGE
 
-    async def work(sessions: db.Sessions) -> Any:
-        async with sessions() as session:
-            demo = await sources.demo_spec(session=session)
-            first, last = await copilot.window(session=session, today=today)
-        first, last = args.since or first, args.until or last
-        first = min(first, last)  # --until alone, before the usual window: that one day on
-        async with sources.open_github(settings, demo, today=today) as (github, target):
-            print(f"Pulling Copilot usage of {target.entity}, {first} … {last} (UTC days)")
-            return await copilot.pull(
-                sessions=sessions,
-                github=github,
-                target=target,
-                first_day=first,
-                last_day=last,
-                now=now,
-                progress=_progress_bar(),
-            )
+    def started(target: str, first: dt.date, last: dt.date) -> None:
+        print(f"Pulling Copilot usage of {target}, {first} … {last} (UTC days)", flush=True)
+
+    async def work(sessions: db.Sessions) -> runs.Pulled:
+        return await runs.copilot_pull(
+            settings=settings,
+            sessions=sessions,
+            now=now,
+            since=args.since,
+            until=args.until,
+            progress=_progress_bar(),
+            started=started,
+        )
 
     try:
-        run = _run(settings, work)
+        pulled = _run(settings, work)
+        run = pulled.run
     except sources.SourceOff as off:
         print(f"coe-bot: {off}", file=sys.stderr)
         return EXIT_USAGE
     except GitHubError as error:
         print(f"\ncoe-bot: {error}", file=sys.stderr)
         return 1
+    if pulled.demo_cleared:
+        print("The demo organisation's invented Copilot figures were removed first.")
     print(copilot.summary(run))
     for item in run.skipped[:10]:
         where = f"{item['file']}, line {item['line']}" if item["line"] else item["file"]
@@ -157,7 +156,7 @@ def _pull(args: argparse.Namespace) -> int:
 def _pull_cursor(args: argparse.Namespace) -> int:
     """`coe-bot usage pull cursor [--since D] [--until D]`: yesterday and today, or 120 days
     back the first time; no day after today."""
-    from bot.usage import cursor, sources
+    from bot.usage import cursor, runs, sources
 
     settings = _settings()
     now = _now()
@@ -173,26 +172,30 @@ def _pull_cursor(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
 
-    async def work(sessions: db.Sessions) -> Any:
-        async with sessions() as session:
-            demo = await sources.demo_spec(session=session)
-            first, last = await cursor.window(session=session, today=today)
-        first, last = args.since or first, args.until or last
-        first = min(first, last)
-        async with sources.open_cursor(settings, demo, today=today) as client:
-            print(f"Pulling Cursor usage, {first} … {last} (UTC days)")
-            return await cursor.pull(
-                sessions=sessions, cursor=client, first_day=first, last_day=last, now=now
-            )
+    def started(target: str, first: dt.date, last: dt.date) -> None:
+        print(f"Pulling Cursor usage ({target}), {first} … {last} (UTC days)", flush=True)
+
+    async def work(sessions: db.Sessions) -> runs.Pulled:
+        return await runs.cursor_pull(
+            settings=settings,
+            sessions=sessions,
+            now=now,
+            since=args.since,
+            until=args.until,
+            started=started,
+        )
 
     try:
-        run = _run(settings, work)
+        pulled = _run(settings, work)
+        run = pulled.run
     except sources.SourceOff as off:
         print(f"coe-bot: {off}", file=sys.stderr)
         return EXIT_USAGE
     except cursor.CursorError as error:
         print(f"coe-bot: {error}", file=sys.stderr)
         return 1
+    if pulled.demo_cleared:
+        print("The demo organisation's invented Cursor figures were removed first.")
     print(cursor.summary(run))
     for item in run.skipped[:10]:
         print(f"  skipped: {item['file']}, record {item['line']}: {item['reason']}")
@@ -217,6 +220,7 @@ def _progress_bar() -> Callable[[int, int, str], None] | None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from bot.errors import BadInput
     from bot.usage import demo, sources
 
     settings = _settings()
@@ -233,7 +237,13 @@ def _demo(args: argparse.Namespace) -> int:
     spec = sources.DemoSpec(
         people=args.people, days=args.days, seed=args.seed, end_day=_now().date()
     )
-    made = _run(settings, lambda sessions: demo.install(sessions=sessions, spec=spec, now=_now()))
+    try:
+        made = _run(
+            settings, lambda sessions: demo.install(sessions=sessions, spec=spec, now=_now())
+        )
+    except BadInput as refused:
+        print(f"coe-bot: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     print(
         f"Demo organisation: {plural(made.people, 'person', 'people')} in"
         f" {plural(made.teams, 'team')}, {plural(made.seats, 'Copilot seat')},"
@@ -291,7 +301,7 @@ def _people_unmatched(_args: argparse.Namespace) -> int:
         async with sessions() as session:
             return (
                 await identities.unmatched(session=session),
-                await copilot.done_before(session=session),
+                await copilot.done_before(session=session, source=copilot.SOURCE),
             )
 
     found, pulled = _run(settings, work)

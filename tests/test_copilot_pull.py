@@ -451,3 +451,51 @@ async def test_a_pull_left_running_by_a_killed_process_is_closed_as_interrupted(
     old, new = sorted(await stored(sessions, UsagePull), key=lambda p: p.id)
     assert (old.status, old.error) == ("failed", "interrupted")
     assert new.status == "done"
+
+
+async def test_real_data_clears_the_demo_first_and_the_demo_refuses_to_mix_with_it(
+    settings: Any, clock: Clock, sessions: Any
+) -> None:
+    from pydantic import SecretStr
+
+    from bot.errors import BadInput
+    from bot.usage import demo, runs
+    from bot.usage.sources import DemoSpec
+
+    # what `coe-bot usage demo` and a pull of the stand-in left behind
+    async with sessions.begin() as session:
+        session.add(
+            UsagePull(
+                source="copilot",
+                target="org:standin-org",
+                standin=True,
+                status="done",
+                started_at=NOW,
+                first_day=FIRST,
+                last_day=LAST,
+            )
+        )
+        session.add(CopilotUserDay(entity="org:standin-org", day=FIRST, user_id=5, user_login="x"))
+    async with FakeGitHub(now=clock, org="acme") as acme:
+        fill(acme, range(1, 3), window_days())
+        configured = settings.model_copy(
+            update={
+                "usage_github_token": SecretStr(acme.token),
+                "usage_github_api_url": acme.api_url,
+                "usage_github_org": "acme",
+            }
+        )
+        pulled = await runs.copilot_pull(settings=configured, sessions=sessions, now=clock())
+    assert pulled.demo_cleared == 1
+    assert pulled.target == "org:acme"
+    # acme's first pull: 120 days back, although the stand-in had been pulled before
+    assert pulled.first == clock().date() - dt.timedelta(days=copilot.FIRST_PULL_DAYS)
+    entities = {row.entity for row in await stored(sessions, CopilotUserDay)}
+    assert entities == {"org:acme"}  # the demo's invented rows are gone
+    with pytest.raises(BadInput, match="org:acme"):
+        await demo.install(
+            sessions=sessions,
+            spec=DemoSpec(people=20, days=14, seed=1, end_day=clock().date()),
+            now=clock(),
+        )
+    assert {row.entity for row in await stored(sessions, CopilotUserDay)} == {"org:acme"}

@@ -10,7 +10,7 @@ import logging
 from bot.deps import Deps
 from bot.jobs import people
 from bot.services import idempotency, identities
-from bot.usage import copilot, cursor, sources
+from bot.usage import copilot, cursor, runs, sources
 from bot.usage.github import GitHubError
 
 logger = logging.getLogger(__name__)
@@ -36,21 +36,14 @@ async def pull_copilot(deps: Deps) -> bool:
             session=session, job=JOB, period=today.isoformat(), now=now
         ):
             return False
-    async with deps.sessions() as session:
-        first, last = await copilot.window(session=session, today=today)
     try:
-        async with sources.open_github(settings, demo, today=today) as (github, target):
-            run = await copilot.pull(
-                sessions=deps.sessions,
-                github=github,
-                target=target,
-                first_day=first,
-                last_day=last,
-                now=now,
-            )
+        pulled = await runs.copilot_pull(settings=settings, sessions=deps.sessions, now=now)
     except (GitHubError, sources.SourceOff) as error:
         logger.warning("daily Copilot pull failed: %s", error)
         return True
+    run = pulled.run
+    if pulled.demo_cleared:
+        logger.info("the demo's invented Copilot figures were removed before real ones")
     logger.info("%s", copilot.summary(run))
     async with deps.sessions() as session:
         missing = await identities.emails_to_look_up(session=session)
@@ -79,7 +72,6 @@ async def pull_cursor(deps: Deps) -> bool:
         return False  # Cursor is off: real Slack, no Cursor key
     async with deps.sessions() as session:
         demo = await sources.demo_spec(session=session)
-        first, last = await cursor.window(session=session, today=today)
     if settings.usage_cursor_api_key is None and demo is None:
         return False  # the stand-in is empty until `coe-bot usage demo`
     async with deps.sessions.begin() as session:
@@ -88,13 +80,11 @@ async def pull_cursor(deps: Deps) -> bool:
         ):
             return False
     try:
-        async with sources.open_cursor(settings, demo, today=today) as client:
-            run = await cursor.pull(
-                sessions=deps.sessions, cursor=client, first_day=first, last_day=last, now=now
-            )
+        pulled = await runs.cursor_pull(settings=settings, sessions=deps.sessions, now=now)
     except (cursor.CursorError, sources.SourceOff) as error:
         logger.warning("daily Cursor pull failed: %s", error)
         return True
+    run = pulled.run
     logger.info("%s", cursor.summary(run))
     async with deps.sessions.begin() as session:
         await cursor.purge(

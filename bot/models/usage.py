@@ -118,7 +118,11 @@ class UsagePull(SQLModel, table=True):
     __tablename__ = "usage_pull"
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=20)  # "copilot"
+    source: str = Field(max_length=20)  # "copilot", "cursor"
+    # Whose data: Copilot's entity ("org:NAME"), Cursor's "cursor:HOST"; `standin` when it
+    # came from a stand-in (`coe-bot usage demo`): invented figures, never mixed with real.
+    target: str | None = Field(default=None, max_length=200)
+    standin: bool = False
     started_at: dt.datetime = ts(index=True)
     finished_at: dt.datetime | None = ts(nullable=True)
     first_day: dt.date = Field(sa_column=Column(Date, nullable=False))

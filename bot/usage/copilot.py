@@ -127,22 +127,54 @@ class _Fetched:
     tally: _Tally = field(default_factory=_Tally)
 
 
-async def window(*, session: AsyncSession, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The days a pull takes by default (UTC, inclusive): D-5 … D-2, or, before any pull
-    has finished, `FIRST_PULL_DAYS` back to D-2 (the same for `coe-bot usage pull` and the
-    daily job, so a CoE that only waits for the job still gets its baseline)."""
+async def window(
+    *, session: AsyncSession, today: dt.date, target: str | None = None
+) -> tuple[dt.date, dt.date]:
+    """The days a pull takes by default (UTC, inclusive): D-5 … D-2, or, before a pull of
+    `target` (an entity, "org:NAME") has finished, `FIRST_PULL_DAYS` back to D-2 (the same
+    for `coe-bot usage pull` and the daily job, so a CoE that only waits for the job still
+    gets its baseline; a newly configured org gets its own)."""
     first, last = default_window(today)
-    if not await done_before(session=session):
+    if not await done_before(session=session, source=SOURCE, target=target):
         first = today - dt.timedelta(days=FIRST_PULL_DAYS)
     return first, last
 
 
-async def done_before(*, session: AsyncSession) -> bool:
-    """Whether a Copilot pull has finished before (a first pull reaches further back)."""
-    found = await session.exec(
-        select(UsagePull.id).where(col(UsagePull.source) == SOURCE, col(UsagePull.status) == "done")
+async def done_before(*, session: AsyncSession, source: str, target: str | None = None) -> bool:
+    """Whether a pull of `source` (of `target`, when given; pulls from before targets were
+    kept count for any) has finished before: a first pull reaches further back."""
+    query = select(UsagePull.id).where(
+        col(UsagePull.source) == source, col(UsagePull.status) == "done"
     )
-    return found.first() is not None
+    if target is not None:
+        query = query.where((col(UsagePull.target) == target) | col(UsagePull.target).is_(None))
+    return (await session.exec(query)).first() is not None
+
+
+async def forget_demo(*, session: AsyncSession, source: str) -> int:
+    """Delete what pulls of `source` from a stand-in stored (the demo's invented figures),
+    before real data of that source comes in; how many pulls they were."""
+    demo = (
+        await session.exec(
+            select(UsagePull).where(col(UsagePull.source) == source, col(UsagePull.standin))
+        )
+    ).all()
+    if not demo:
+        return 0
+    if source == SOURCE:
+        entities = {run.target for run in demo if run.target}
+        for table in (CopilotUserDay, CopilotUserPeriod, CopilotUserTeam):
+            await session.exec(delete(table).where(col(table.entity).in_(entities)))
+        orgs = {entity.split(":", 1)[1] for entity in entities if entity.startswith("org:")}
+        await session.exec(delete(CopilotSeat).where(col(CopilotSeat.org).in_(orgs)))
+    else:
+        from bot.models import CursorMember, CursorSpend, CursorUserDay
+
+        for other in (CursorUserDay, CursorMember, CursorSpend):
+            await session.exec(delete(other))
+    for run in demo:
+        await session.delete(run)
+    return len(demo)
 
 
 def summary(run: UsagePull) -> str:
@@ -171,6 +203,7 @@ async def pull(
     last_day: dt.date,
     now: dt.datetime,
     progress: Progress | None = None,
+    standin: bool = False,
 ) -> UsagePull:
     """Pull `first_day` … `last_day` (UTC days, inclusive) of the per-user and user↔team
     reports, then today's seats (org targets only: the enterprise seat list refuses App
@@ -183,7 +216,14 @@ async def pull(
     steps = 2 * len(days) + (1 if target.org else 0)
     async with sessions.begin() as session:
         await close_abandoned(session=session, source=SOURCE, now=now)
-        run = UsagePull(source=SOURCE, started_at=now, first_day=first_day, last_day=last_day)
+        run = UsagePull(
+            source=SOURCE,
+            target=target.entity,
+            standin=standin,
+            started_at=now,
+            first_day=first_day,
+            last_day=last_day,
+        )
         session.add(run)
     tally = _Tally()
     started = time.monotonic()

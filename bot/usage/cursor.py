@@ -27,12 +27,12 @@ from typing import Any, Self
 
 import httpx
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
 from bot.models import CursorMember, CursorSpend, CursorUserDay, UsagePull
-from bot.usage.copilot import close_abandoned, insert_rows
+from bot.usage.copilot import close_abandoned, done_before, insert_rows
 from bot.usage.github import Retrying
 
 logger = logging.getLogger(__name__)
@@ -200,13 +200,13 @@ REPULL_DAYS = 2  # each pull takes yesterday and today again: Cursor aggregates 
 FIRST_PULL_DAYS = 120  # a first pull reaches this far back (Cursor's retention is undocumented)
 
 
-async def window(*, session: AsyncSession, today: dt.date) -> tuple[dt.date, dt.date]:
+async def window(
+    *, session: AsyncSession, today: dt.date, target: str | None = None
+) -> tuple[dt.date, dt.date]:
     """The days a pull takes by default (UTC, inclusive): yesterday and today, or, before
-    any Cursor pull has finished, `FIRST_PULL_DAYS` back to today."""
-    done = await session.exec(
-        select(UsagePull.id).where(col(UsagePull.source) == SOURCE, col(UsagePull.status) == "done")
-    )
-    back = REPULL_DAYS - 1 if done.first() is not None else FIRST_PULL_DAYS
+    a Cursor pull of `target` has finished, `FIRST_PULL_DAYS` back to today."""
+    done = await done_before(session=session, source=SOURCE, target=target)
+    back = REPULL_DAYS - 1 if done else FIRST_PULL_DAYS
     return today - dt.timedelta(days=back), today
 
 
@@ -283,6 +283,8 @@ async def pull(
     first_day: dt.date,
     last_day: dt.date,
     now: dt.datetime,
+    target: str | None = None,
+    standin: bool = False,
 ) -> UsagePull:
     """Pull the members (today's snapshot), `first_day` … `last_day` of daily usage (UTC
     days, inclusive; days after today are not asked for) and this cycle's spend. Returns the
@@ -293,7 +295,14 @@ async def pull(
     last_day = min(last_day, now.date())
     async with sessions.begin() as session:
         await close_abandoned(session=session, source=SOURCE, now=now)
-        run = UsagePull(source=SOURCE, started_at=now, first_day=first_day, last_day=last_day)
+        run = UsagePull(
+            source=SOURCE,
+            target=target,
+            standin=standin,
+            started_at=now,
+            first_day=first_day,
+            last_day=last_day,
+        )
         session.add(run)
     tally = _Tally()
     started = time.monotonic()

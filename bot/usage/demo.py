@@ -14,8 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete
+from sqlmodel import col, select
 
 from bot.db import Sessions
+from bot.errors import BadInput
 from bot.models import (
     CopilotSeat,
     CopilotUserDay,
@@ -29,6 +31,7 @@ from bot.models import (
 from bot.services import audit, identities, people, teams
 from bot.usage.sources import DEMO_ACTION, DemoSpec, demo_spec
 
+STANDIN_ENTITY = "org:standin-org"  # the GitHub stand-in's org
 PULLED = (
     CopilotUserDay,
     CopilotUserPeriod,
@@ -55,6 +58,25 @@ async def install(*, sessions: Sessions, spec: DemoSpec, now: dt.datetime) -> De
     the stand-in, so they can be nothing else), and the next pull reaches back again.
     Returns what it holds."""
     from bot.standin.github_demo import build_demo
+
+    async with sessions() as session:
+        real = (
+            await session.exec(
+                select(UsagePull.target).where(col(UsagePull.standin).is_(False)).limit(1)
+            )
+        ).first()
+        other = (
+            await session.exec(
+                select(CopilotUserDay.entity)
+                .where(col(CopilotUserDay.entity) != STANDIN_ENTITY)
+                .limit(1)
+            )
+        ).first()  # pulled before pulls named their target
+    if real is not None or other is not None:
+        raise BadInput(
+            f"this database holds usage pulled from {real or other}: the demo would mix"
+            " invented figures with it. Try the demo on a fresh database."
+        )
 
     organisation = build_demo(
         people=spec.people, days=spec.days, seed=spec.seed, end_day=spec.end_day

@@ -10,7 +10,7 @@ follows the same rule with `USAGE_CURSOR_API_KEY`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,8 @@ from bot.usage.cursor import CursorClient
 from bot.usage.github import GitHubClient
 
 DEMO_ACTION = "usage.demo"
+# Told before a pull begins: (whose data, first day, last day).
+Announce = Callable[[str, dt.date, dt.date], None]
 
 
 class SourceOff(Exception):

@@ -1,4 +1,5 @@
-"""Cursor usage: per-member days, daily member-list snapshots and each cycle's spend.
+"""Cursor usage: per-member days, daily member-list snapshots and each cycle's spend; and
+whose data each pull brought (`usage_pull.target`, `usage_pull.standin`).
 
 Revision ID: 0013
 Revises: 0012
@@ -38,6 +39,11 @@ COUNTERS = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("usage_pull") as batch:
+        batch.add_column(sa.Column("target", sa.String(length=200), nullable=True))
+        batch.add_column(
+            sa.Column("standin", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "cursor_user_day",
         sa.Column("day", sa.Date(), primary_key=True),
@@ -70,6 +76,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("usage_pull") as batch:
+        batch.drop_column("standin")
+        batch.drop_column("target")
     op.drop_table("cursor_spend")
     op.drop_table("cursor_member")
     op.drop_index("ix_cursor_user_day_day", table_name="cursor_user_day")

@@ -1,0 +1,99 @@
+"""One pull of a source as the command line and the daily job run it: open the configured
+source (or its stand-in), take the default window for that source and target unless days
+are given, clear the demo's invented figures before the first real data of a source, and
+pull. `coe-bot usage pull` and `bot.jobs.usage` both call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.db import Sessions
+from bot.models import UsagePull
+from bot.usage import copilot, cursor, sources
+
+
+@dataclass(frozen=True)
+class Pulled:
+    run: UsagePull
+    first: dt.date
+    last: dt.date
+    target: str  # whose data: "org:NAME", "cursor:HOST"
+    demo_cleared: int  # pulls of the demo whose figures were deleted first
+
+
+async def copilot_pull(
+    *,
+    settings: Settings,
+    sessions: Sessions,
+    now: dt.datetime,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    progress: copilot.Progress | None = None,
+    started: sources.Announce | None = None,
+) -> Pulled:
+    """Pull Copilot: raises `sources.SourceOff` or `GitHubError`. `started(target, first,
+    last)` is told before the pull begins (the command line prints it)."""
+    today = now.date()
+    standin = sources.uses_standin(settings)
+    async with sessions() as session:
+        demo = await sources.demo_spec(session=session)
+    async with sources.open_github(settings, demo, today=today) as (github, target):
+        cleared = 0
+        async with sessions.begin() as session:
+            if not standin:
+                cleared = await copilot.forget_demo(session=session, source=copilot.SOURCE)
+            first, last = await copilot.window(session=session, today=today, target=target.entity)
+        first, last = since or first, until or last
+        first = min(first, last)  # --until alone, before the usual window: that one day on
+        if started:
+            started(target.entity, first, last)
+        run = await copilot.pull(
+            sessions=sessions,
+            github=github,
+            target=target,
+            first_day=first,
+            last_day=last,
+            now=now,
+            progress=progress,
+            standin=standin,
+        )
+    return Pulled(run, first, last, target.entity, cleared)
+
+
+async def cursor_pull(
+    *,
+    settings: Settings,
+    sessions: Sessions,
+    now: dt.datetime,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    started: sources.Announce | None = None,
+) -> Pulled:
+    """Pull Cursor: raises `sources.SourceOff` or `cursor.CursorError`."""
+    today = now.date()
+    standin = settings.usage_cursor_api_key is None
+    target = "cursor:stand-in" if standin else f"cursor:{settings.usage_cursor_api_url}"
+    async with sessions() as session:
+        demo = await sources.demo_spec(session=session)
+    async with sources.open_cursor(settings, demo, today=today) as client:
+        cleared = 0
+        async with sessions.begin() as session:
+            if not standin:
+                cleared = await copilot.forget_demo(session=session, source=cursor.SOURCE)
+            first, last = await cursor.window(session=session, today=today, target=target)
+        first, last = since or first, until or last
+        first = min(first, last)
+        if started:
+            started(target, first, last)
+        run = await cursor.pull(
+            sessions=sessions,
+            cursor=client,
+            first_day=first,
+            last_day=last,
+            now=now,
+            target=target,
+            standin=standin,
+        )
+    return Pulled(run, first, last, target, cleared)
