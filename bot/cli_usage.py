@@ -131,6 +131,7 @@ def _pull(args: argparse.Namespace) -> int:
             until=args.until,
             progress=_progress_bar(),
             started=started,
+            actor="cli",
         )
 
     try:
@@ -183,6 +184,7 @@ def _pull_cursor(args: argparse.Namespace) -> int:
             since=args.since,
             until=args.until,
             started=started,
+            actor="cli",
         )
 
     try:
@@ -231,8 +233,11 @@ def _demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if not 10 <= args.people <= 20_000 or not 14 <= args.days <= 365:
-        print("coe-bot: --people takes 10 to 20,000 and --days 14 to 365", file=sys.stderr)
+    if not 10 <= args.people <= 20_000:
+        print(f"coe-bot: --people {args.people}: it takes 10 to 20,000", file=sys.stderr)
+        return EXIT_USAGE
+    if not 14 <= args.days <= 365:
+        print(f"coe-bot: --days {args.days}: it takes 14 to 365", file=sys.stderr)
         return EXIT_USAGE
     spec = sources.DemoSpec(
         people=args.people, days=args.days, seed=args.seed, end_day=_now().date()

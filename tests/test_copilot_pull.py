@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import db
-from bot.models import CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
+from bot.models import AuditEvent, CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
 from bot.services import identities
 from bot.standin.github import FakeGitHub
 from bot.usage import copilot
@@ -499,3 +499,5 @@ async def test_real_data_clears_the_demo_first_and_the_demo_refuses_to_mix_with_
             now=clock(),
         )
     assert {row.entity for row in await stored(sessions, CopilotUserDay)} == {"org:acme"}
+    [audited] = [e for e in await stored(sessions, AuditEvent) if e.action == "usage.pull"]
+    assert (audited.subject, audited.details["demo_cleared"]) == ("org:acme", 1)

@@ -177,15 +177,19 @@ async def forget_demo(*, session: AsyncSession, source: str) -> int:
     return len(demo)
 
 
+def _many(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def summary(run: UsagePull) -> str:
     """One line saying what a pull did, for the command line and the job log."""
     if run.status == "failed":
         return f"Copilot pull failed: {run.error}"
     waiting = f" ({run.days_not_ready} not ready yet)" if run.days_not_ready else ""
     return (
-        f"Copilot {run.first_day} … {run.last_day}: {run.days_stored:,} days stored{waiting},"
-        f" {run.rows_stored:,} rows, {run.seats_stored:,} seats;"
-        f" {run.skipped_count:,} records skipped"
+        f"Copilot {run.first_day} … {run.last_day}: {_many(run.days_stored, 'day')} stored"
+        f"{waiting}, {_many(run.rows_stored, 'row')}, {_many(run.seats_stored, 'seat')};"
+        f" {_many(run.skipped_count, 'record')} skipped"
     )
 
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.db import Sessions
 from bot.models import UsagePull
+from bot.services import audit
 from bot.usage import copilot, cursor, sources
+
+PULL_ACTION = "usage.pull"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ async def copilot_pull(
     until: dt.date | None = None,
     progress: copilot.Progress | None = None,
     started: sources.Announce | None = None,
+    actor: str = "scheduler",
 ) -> Pulled:
     """Pull Copilot: raises `sources.SourceOff` or `GitHubError`. `started(target, first,
     last)` is told before the pull begins (the command line prints it)."""
@@ -59,7 +63,9 @@ async def copilot_pull(
             progress=progress,
             standin=standin,
         )
-    return Pulled(run, first, last, target.entity, cleared)
+    pulled = Pulled(run, first, last, target.entity, cleared)
+    await _audit(sessions, pulled, actor, now)
+    return pulled
 
 
 async def cursor_pull(
@@ -70,6 +76,7 @@ async def cursor_pull(
     since: dt.date | None = None,
     until: dt.date | None = None,
     started: sources.Announce | None = None,
+    actor: str = "scheduler",
 ) -> Pulled:
     """Pull Cursor: raises `sources.SourceOff` or `cursor.CursorError`."""
     today = now.date()
@@ -96,4 +103,29 @@ async def cursor_pull(
             target=target,
             standin=standin,
         )
-    return Pulled(run, first, last, target, cleared)
+    pulled = Pulled(run, first, last, target, cleared)
+    await _audit(sessions, pulled, actor, now)
+    return pulled
+
+
+async def _audit(sessions: Sessions, pulled: Pulled, actor: str, now: dt.datetime) -> None:
+    """Who pulled what (a pull that failed is on its `usage_pull` row, with GitHub's or
+    Cursor's answer)."""
+    run = pulled.run
+    async with sessions.begin() as session:
+        await audit.record(
+            session=session,
+            actor=actor,
+            action=PULL_ACTION,
+            now=now,
+            subject=pulled.target,
+            details={
+                "source": run.source,
+                "first_day": pulled.first.isoformat(),
+                "last_day": pulled.last.isoformat(),
+                "status": run.status,
+                "rows_stored": run.rows_stored,
+                "skipped": run.skipped_count,
+                "demo_cleared": pulled.demo_cleared,
+            },
+        )

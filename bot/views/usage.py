@@ -49,12 +49,16 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
         rows = sorted(measured, key=lambda i: i["period"], reverse=True)
         title = f"Copilot use · {team}"
         lines = [
-            f"• *{i['period']}{'' if i['complete'] else ' (so far)'}*: {_figures(i, i)}"
+            f"• *{i['period']}{'' if i['complete'] else ' (partial)'}*: {_figures(i, i)}"
             for i in rows
         ]
     share = rows[0]["matched_share"]
     matched = f"{share:.0%} of GitHub logins matched to a team" if share is not None else ""
-    partial = "" if all(i["complete"] for i in rows) else " · the latest days are still settling"
+    partial = (
+        ""
+        if all(i["complete"] for i in rows)
+        else " · partial: not every day of the period is pulled (the latest settle two days later)"
+    )
     return _reply(
         [header(title), section("\n".join(lines)), context(f"{matched}{partial}"), context(HOW)],
         title,
