@@ -285,14 +285,17 @@ def _people_import(args: argparse.Namespace) -> int:
             )
 
     report = _run(settings, work)
+    for line in report.problems + report.warnings:
+        print(f"{args.file}: {line}")
+    refused = len(problems) + len(report.problems)
     print(
         f"{plural(report.added, 'login')} added, {report.updated:,} updated,"
         f" {report.unchanged:,} unchanged"
-        + (f"; {plural(len(problems), 'line')} with a problem (above) skipped" if problems else "")
+        + (f"; {plural(refused, 'line')} with a problem (above) skipped" if refused else "")
     )
     for login in report.reassigned:
-        print(f"{args.file}: {login} now names someone else than before")
-    return 1 if problems else 0
+        print(f"{args.file}: {login} now names a different person than before")
+    return 1 if refused else 0
 
 
 def _people_unmatched(_args: argparse.Namespace) -> int:

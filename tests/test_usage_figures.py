@@ -250,6 +250,7 @@ def test_a_people_csv_names_each_bad_line_and_keeps_the_good_ones() -> None:
         "someone,,dave\n"
         ",x@example.com,-bad-\n"
         ",ana2@example.com,ANA-DEV\n"
+        "U0ERIN,,erin-dev,surplus\n"
     )
     assert [r.github_login for r in rows] == ["ana-dev"]
     assert problems == [
@@ -258,9 +259,41 @@ def test_a_people_csv_names_each_bad_line_and_keeps_the_good_ones() -> None:
         "line 5: 'someone' is not a Slack user ID (U… or W…)",
         "line 6: '-bad-' is not a GitHub login",
         "line 7: ANA-DEV is also on line 2",
+        "line 8: more fields than the header's three",
     ]
     with pytest.raises(BadInput, match="slack_user_id,email,github_login"):
         identities.read_csv("login,email\nana,ana@example.com\n")
+
+
+async def test_a_people_csv_row_naming_two_people_is_refused_and_moves_are_told(
+    sessions: Any,
+) -> None:
+    await organisation(sessions)  # p1…p6@example.com are U0P1…U0P6 in the directory
+    first, _ = identities.read_csv(
+        "slack_user_id,email,github_login\n,p1@example.com,yusuf\n,p2@example.com,pedro\n"
+    )
+    async with sessions.begin() as session:
+        await identities.import_rows(session=session, rows=first, now=NOW)
+    rows, problems = identities.read_csv(
+        "slack_user_id,email,github_login\n"
+        "U0P3,p1@example.com,conflict\n"  # p1's e-mail, someone else's Slack ID
+        "U0ZZZZZZ,,ghost\n"  # a Slack user the directory has not listed
+        "U0P4,,yusuf\n"  # was p1 (by e-mail), now U0P4: a move
+        ",p5@example.com,pedro\n"  # was p2, now p5: a move
+    )
+    assert problems == []
+    async with sessions.begin() as session:
+        report = await identities.import_rows(session=session, rows=rows, now=NOW)
+    assert report.problems == ["line 2: p1@example.com is U0P1's e-mail in Slack, not U0P3's"]
+    assert report.warnings == [
+        "line 3: U0ZZZZZZ is not in the people directory yet: ghost stays unmatched until"
+        " Slack lists them"
+    ]
+    assert sorted(report.reassigned) == ["pedro", "yusuf"]
+    async with sessions() as session:
+        matches = await identities.resolve(session=session, logins=["conflict", "yusuf"])
+    assert matches["conflict"].slack_user_id is None  # refused: not stored
+    assert matches["yusuf"].slack_user_id == "U0P4"
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

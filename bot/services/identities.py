@@ -58,7 +58,8 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # lines refused ("line 4: …")
+    warnings: list[str] = field(default_factory=list)  # lines taken, with a caveat
     reassigned: list[str] = field(default_factory=list)  # logins now naming someone else
 
 
@@ -75,6 +76,9 @@ def read_csv(text: str) -> tuple[list[IdentityRow], list[str]]:
     seen: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
+        if raw.get(None):  # DictReader's key for fields past the header
+            problems.append(f"line {line}: more fields than the header's three")
+            continue
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         login, email, user = row["github_login"], row["email"].lower(), row["slack_user_id"]
         problem = _problem(login, email, user)
@@ -112,6 +116,8 @@ async def import_rows(
     source_file: str | None = None,
 ) -> ImportReport:
     """Add or update each login's identity; importing the same file again changes nothing.
+    A row whose e-mail belongs to another Slack user than the one it names is refused
+    (`problems`); a Slack user the people directory has not listed is taken with a warning.
     A login that now names another person is listed in `reassigned`. The import is audited
     (it decides whose use counts for which team)."""
     report = ImportReport()
@@ -123,7 +129,39 @@ async def import_rows(
             )
         )
     }
+    emails = {r.email for r in rows if r.email} | {i.email for i in known.values() if i.email}
+    directory = {
+        str(email).lower(): str(user)
+        for email, user in (
+            await session.exec(
+                select(Person.email, Person.user_id).where(
+                    func.lower(col(Person.email)).in_(sorted(emails))
+                )
+            )
+        ).all()
+    }
+    listed = set(
+        (
+            await session.exec(
+                select(Person.user_id).where(
+                    col(Person.user_id).in_([r.slack_user_id for r in rows if r.slack_user_id])
+                )
+            )
+        ).all()
+    )
     for row in rows:
+        owner = directory.get(row.email or "")
+        if row.email and row.slack_user_id and owner and owner != row.slack_user_id:
+            report.problems.append(
+                f"line {row.line}: {row.email} is {owner}'s e-mail in Slack, not"
+                f" {row.slack_user_id}'s"
+            )
+            continue
+        if row.slack_user_id and row.slack_user_id not in listed:
+            report.warnings.append(
+                f"line {row.line}: {row.slack_user_id} is not in the people directory yet:"
+                f" {row.github_login} stays unmatched until Slack lists them"
+            )
         found = known.get(row.github_login)
         if found is None:
             session.add(
@@ -139,11 +177,9 @@ async def import_rows(
         elif (found.email, found.slack_user_id) == (row.email, row.slack_user_id):
             report.unchanged += 1
         else:
-            if (found.email and row.email and found.email != row.email) or (
-                found.slack_user_id
-                and row.slack_user_id
-                and found.slack_user_id != row.slack_user_id
-            ):
+            before = found.slack_user_id or directory.get(found.email or "") or found.email
+            after = row.slack_user_id or owner or row.email
+            if before and after and before != after:
                 report.reassigned.append(row.github_login)
             found.email, found.slack_user_id = row.email, row.slack_user_id
             found.source, found.updated_at = source, now
