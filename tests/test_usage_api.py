@@ -102,6 +102,8 @@ async def test_bad_usage_requests_are_refused_with_the_field(app: RunningApp) ->
         ("?since=2026-10-10&until=2026-10-01", "since"),
         ("?since=2024-01-01&until=2026-01-01", "since"),
         ("?since=yesterday", "since"),
+        ("?since=2026-11-20", "since"),  # after today (the clock says 2 November)
+        ("?since=2026-10-20&until=2026-10-20", "since"),  # until is exclusive: no day
     ):
         status, body = await get(app, f"/usage{query}", METRICS_ONLY)
         assert status == 422, query

@@ -484,6 +484,7 @@ async def _audit_read(request: web.Request, route: Route, params: dict[str, Any]
     (the cursor left out). Actions `api.read_responses` and `api.read_seats`."""
     deps = request.app[DEPS]
     consumer = request[CONSUMER]
+    declared = {p.name for p in route.params} | set(route.path_params) | {"format"}
     async with deps.sessions.begin() as session:
         await audit.record(
             session=session,
@@ -494,7 +495,9 @@ async def _audit_read(request: web.Request, route: Route, params: dict[str, Any]
                 "token": consumer.name,
                 "scope": route.scope,
                 "route": route.path,
-                "params": {k: str(v)[:100] for k, v in params.items()},  # page and size too
+                # the route's own parameters (page size too where it pages), not a default
+                # filled in for a parameter the route does not have
+                "params": {k: str(v)[:100] for k, v in params.items() if k in declared},
                 "format": params.get("format", "json"),
             },
             now=deps.clock(),

@@ -19,14 +19,17 @@ DEFAULT_SPAN = {"week": dt.timedelta(weeks=12), "month": dt.timedelta(days=183)}
 async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
     deps = request.app[DEPS]
     period = params.get("period", "week")
-    last = (
-        params["until"].date() - dt.timedelta(days=1)
-        if params.get("until")
-        else deps.clock().date()
-    )
+    today = deps.clock().date()
+    if params.get("since") and params["since"].date() > today:
+        raise ApiError(422, f"since is in the future: at most {today}", "since")
+    last = params["until"].date() - dt.timedelta(days=1) if params.get("until") else today
     first = params["since"].date() if params.get("since") else last - DEFAULT_SPAN[period]
     if first > last:
-        raise ApiError(422, "since must be before until", "since")
+        raise ApiError(
+            422,
+            "since must be before until (until is exclusive: since=D&until=D+1 is one day)",
+            "since",
+        )
     if (last - first).days >= MAX_DAYS:
         raise ApiError(422, f"ask for at most {MAX_DAYS} days at a time", "since")
     async with deps.sessions() as session:
@@ -38,6 +41,14 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
             rules=deps.settings.survey_rules(),
             team=params.get("team"),
             tools=("copilot", "cursor"),
+        )
+    if params.get("team") and not any(i["measured"] for i in items):
+        return json_response(
+            {
+                "items": items,
+                "detail": f"no figures for a team called {params['team'][:80]!r} in this range:"
+                ' teams under the minimum group are merged into "(other teams)"',
+            }
         )
     return json_response({"items": items})
 
@@ -51,8 +62,9 @@ async def idle(request: web.Request, params: dict[str, Any]) -> web.StreamRespon
 ROUTES = [
     Route(
         "/usage",
-        "GitHub Copilot use per team and week or month (seats, active and engaged people,"
-        " acceptance rate, idle seats, share matched), beside the team's survey impact",
+        "GitHub Copilot and Cursor use per team and week or month, one item per tool (seats,"
+        " active and engaged people, acceptance rate, idle seats, share matched), beside the"
+        " team's survey impact",
         usage,
         params=(
             Param("period", "enum", "week (default) or month", ("week", "month")),

@@ -97,6 +97,8 @@ async def figures(
     if unknown:
         raise ValueError(f"unknown tool {sorted(unknown)[0]!r}")
     spans = periods(period, since, until)
+    if not spans:
+        return []  # `since` after `until`: no period
     everything = list(spans)
     windows = await pulled_windows(session, TOOL)
     newest = max((last for _, last in windows), default=None)
