@@ -216,7 +216,8 @@ async def test_the_digest_says_how_many_used_copilot_this_week(
         reply = slack.responses_for(after.response_url or "")[-1].body
     assert_valid_message(reply)
     text = message_text(reply)
-    assert "Adoption this week* (GitHub Copilot)" in text
+    # the days the figures cover: the demo's last day is 30 Oct, not the week's 1 Nov
+    assert "Adoption this week* (GitHub Copilot, 26 Oct – 30 Oct: GitHub settles" in text
     assert "people used it of" in text
     assert "on 3 days or more" in text
     assert "U0D" not in text  # nobody named

@@ -446,11 +446,19 @@ async def totals(
     seats_as_of: dt.date | None = None,
 ) -> dict[str, Any] | None:
     """Organisation-wide Copilot figures for `first` … `last` (UTC days, inclusive), for
-    the digest: `seats` (the latest snapshot up to `seats_as_of`, default `last`, or None),
-    `active_people`,
-    `engaged_people` (3 days in 7), `acceptance_rate`. None when no usage day was pulled
-    for the span or fewer than `min_group` people are seen."""
-    span = Period(f"{first}…{last}", first, last)
+    the digest: `first_day` and `last_day` (the days the figures cover: up to the newest
+    stored day, as GitHub settles a day two days later), `seats` (the latest snapshot up
+    to `seats_as_of`, default `last`, or None), `active_people`, `engaged_people` (3 days
+    for every 7 covered), `acceptance_rate`. None when no usage day was pulled for the span
+    or fewer than `min_group` people are seen."""
+    stored = (
+        await session.exec(
+            select(func.max(CopilotUserDay.day)).where(col(CopilotUserDay.day).between(first, last))
+        )
+    ).one()
+    if stored is None:
+        return None
+    span = Period(f"{first}…{stored}", first, stored)
     usage = (await _usage(session, None, [span])).get(span.label, {})
     as_of = Period("seats", first, seats_as_of or last)
     snapshot_day = (await _snapshots(session, [as_of]))[as_of.label]
@@ -459,6 +467,8 @@ async def totals(
         return None
     generations = sum(u.generations for u in usage.values())
     return {
+        "first_day": first,
+        "last_day": stored,
         "seats": len(seats) if snapshot_day else None,
         "active_people": sum(1 for u in usage.values() if u.active_days > 0),
         "engaged_people": sum(1 for u in usage.values() if u.active_days >= span.engaged_days),

@@ -80,9 +80,12 @@ def _adoption(figures: dict[str, Any]) -> str:
     of = f" of {plural(seats, 'seat')} ({active / seats:.0%})" if seats else ""
     rate = figures["acceptance_rate"]
     accepted = f"; {rate:.0%} of suggestions accepted" if rate is not None else ""
+    first, last = figures["first_day"], figures["last_day"]
+    days = f"{first:%-d %b} – {last:%-d %b}" if first != last else f"{first:%-d %b}"
     return (
-        f"*Adoption this week* (GitHub Copilot)\n{plural(active, 'person', 'people')} used it"
-        f"{of}, {engaged:,} on 3 days or more{accepted}"
+        f"*Adoption this week* (GitHub Copilot, {days}: GitHub settles a day two days later)"
+        f"\n{plural(active, 'person', 'people')} used it{of}, {engaged:,} on 3 days or more"
+        f"{accepted}"
     )
 
 
