@@ -28,7 +28,9 @@ def add_parsers(verbs: Any) -> None:
         help="bring in Copilot usage and seats: the last settled days (D-5 … D-2, UTC), or"
         " 120 days the first time",
     )
-    pull.add_argument("source", nargs="?", choices=["copilot", "cursor"], default="copilot")
+    pull.add_argument(
+        "source", nargs="?", choices=["copilot", "cursor", "claude-code"], default="copilot"
+    )
     pull.add_argument("--since", type=_day, help="first UTC day, YYYY-MM-DD")
     pull.add_argument("--until", type=_day, help="last UTC day, YYYY-MM-DD (Copilot: at most D-2)")
     pull.set_defaults(run=_pull)
@@ -88,7 +90,7 @@ def _pull(args: argparse.Namespace) -> int:
     from bot.usage import copilot, runs, sources
     from bot.usage.github import GitHubError
 
-    if args.source == "cursor":
+    if args.source in ("cursor", "claude-code"):
         return _pull_cursor(args)
     settings = _settings()
     now = _now()
@@ -155,9 +157,9 @@ def _pull(args: argparse.Namespace) -> int:
 
 
 def _pull_cursor(args: argparse.Namespace) -> int:
-    """`coe-bot usage pull cursor [--since D] [--until D]`: yesterday and today, or 120 days
-    back the first time; no day after today."""
-    from bot.usage import cursor, runs, sources
+    """`coe-bot usage pull cursor|claude-code [--since D] [--until D]`: yesterday and today,
+    or 120 days back the first time; no day after today."""
+    from bot.usage import claude_code, cursor, runs, sources
 
     settings = _settings()
     now = _now()
@@ -172,12 +174,15 @@ def _pull_cursor(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    tool = "Cursor" if args.source == "cursor" else "Claude Code"
+    pull = runs.cursor_pull if args.source == "cursor" else runs.claude_code_pull
+    summary = cursor.summary if args.source == "cursor" else claude_code.summary
 
     def started(target: str, first: dt.date, last: dt.date) -> None:
-        print(f"Pulling Cursor usage ({target}), {first} … {last} (UTC days)", flush=True)
+        print(f"Pulling {tool} usage ({target}), {first} … {last} (UTC days)", flush=True)
 
     async def work(sessions: db.Sessions) -> runs.Pulled:
-        return await runs.cursor_pull(
+        return await pull(
             settings=settings,
             sessions=sessions,
             now=now,
@@ -193,12 +198,12 @@ def _pull_cursor(args: argparse.Namespace) -> int:
     except sources.SourceOff as off:
         print(f"coe-bot: {off}", file=sys.stderr)
         return EXIT_USAGE
-    except cursor.CursorError as error:
+    except (cursor.CursorError, claude_code.AnthropicError) as error:
         print(f"coe-bot: {error}", file=sys.stderr)
         return 1
     if pulled.demo_cleared:
-        print("The demo organisation's invented Cursor figures were removed first.")
-    print(cursor.summary(run))
+        print(f"The demo organisation's invented {tool} figures were removed first.")
+    print(summary(run))
     for item in run.skipped[:10]:
         print(f"  skipped: {item['file']}, record {item['line']}: {item['reason']}")
     if run.skipped_count > 10:

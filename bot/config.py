@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     usage_github_enterprise: str | None = None
     usage_cursor_api_url: str = "https://api.cursor.com"
     usage_cursor_api_key: SecretStr | None = None
+    usage_anthropic_api_url: str = "https://api.anthropic.com"
+    usage_anthropic_admin_key: SecretStr | None = None
     usage_raw_retention_days: int = Field(default=400, ge=30, le=3650)
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
@@ -101,7 +103,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not a Slack user ID (U…/W…) or user group ID (S…)")
         return value
 
-    @field_validator("usage_github_api_url", "usage_cursor_api_url")
+    @field_validator("usage_github_api_url", "usage_cursor_api_url", "usage_anthropic_api_url")
     @classmethod
     def _check_usage_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):

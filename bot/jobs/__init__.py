@@ -97,6 +97,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             CronTrigger(hour=6, minute=35, timezone="UTC"),
         ),
         (
+            usage.CLAUDE_CODE_JOB,
+            "daily Claude Code usage pull (yesterday and today) and raw-row retention",
+            usage.pull_claude_code,
+            CronTrigger(hour=6, minute=50, timezone="UTC"),
+        ),
+        (
             "retention",
             "retention purge",
             housekeeping.apply_retention,

@@ -10,13 +10,14 @@ import logging
 from bot.deps import Deps
 from bot.jobs import people
 from bot.services import idempotency, identities
-from bot.usage import copilot, cursor, runs, sources
+from bot.usage import claude_code, copilot, cursor, runs, sources
 from bot.usage.github import GitHubError
 
 logger = logging.getLogger(__name__)
 
 JOB = "copilot-pull"
 CURSOR_JOB = "cursor-pull"
+CLAUDE_CODE_JOB = "claude-code-pull"
 
 
 async def pull_copilot(deps: Deps) -> bool:
@@ -65,30 +66,44 @@ async def pull_cursor(deps: Deps) -> bool:
     """True when a Cursor pull ran now: once per UTC day, yesterday and today (120 days
     back the first time), then per-person rows past `USAGE_RAW_RETENTION_DAYS` purged. Off
     without a key (unless on the stand-in); a failed pull is logged with Cursor's answer."""
+    return await _pull_daily(deps, "cursor")
+
+
+async def pull_claude_code(deps: Deps) -> bool:
+    """As `pull_cursor`, for Claude Code (Anthropic's Admin API)."""
+    return await _pull_daily(deps, "claude_code")
+
+
+async def _pull_daily(deps: Deps, source: str) -> bool:
     now = deps.clock()
     today = now.date()
     settings = deps.settings
-    if settings.usage_cursor_api_key is None and not sources.cursor_uses_standin(settings):
-        return False  # Cursor is off: real Slack, no Cursor key
+    key = (
+        settings.usage_cursor_api_key if source == "cursor" else settings.usage_anthropic_admin_key
+    )
+    if key is None and settings.has_slack_credentials:
+        return False  # off: real Slack, no key for this source
     async with deps.sessions() as session:
         demo = await sources.demo_spec(session=session)
-    if settings.usage_cursor_api_key is None and demo is None:
+    if key is None and demo is None:
         return False  # the stand-in is empty until `coe-bot usage demo`
+    job = CURSOR_JOB if source == "cursor" else CLAUDE_CODE_JOB
     async with deps.sessions.begin() as session:
         if not await idempotency.claim_job_period(
-            session=session, job=CURSOR_JOB, period=today.isoformat(), now=now
+            session=session, job=job, period=today.isoformat(), now=now
         ):
             return False
+    pull = runs.cursor_pull if source == "cursor" else runs.claude_code_pull
     try:
-        pulled = await runs.cursor_pull(settings=settings, sessions=deps.sessions, now=now)
-    except (cursor.CursorError, sources.SourceOff) as error:
-        logger.warning("daily Cursor pull failed: %s", error)
+        pulled = await pull(settings=settings, sessions=deps.sessions, now=now)
+    except (cursor.CursorError, claude_code.AnthropicError, sources.SourceOff) as error:
+        logger.warning("daily %s pull failed: %s", source, error)
         return True
-    run = pulled.run
-    logger.info("%s", cursor.summary(run))
+    summary = cursor.summary if source == "cursor" else claude_code.summary
+    logger.info("%s", summary(pulled.run))
+    purge = cursor.purge if source == "cursor" else claude_code.purge
     async with deps.sessions.begin() as session:
-        await cursor.purge(
-            session=session,
-            before=today - dt.timedelta(days=settings.usage_raw_retention_days),
+        await purge(
+            session=session, before=today - dt.timedelta(days=settings.usage_raw_retention_days)
         )
     return True

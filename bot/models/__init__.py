@@ -37,6 +37,7 @@ from bot.models.surveys import (
     SurveyRun,
 )
 from bot.models.usage import (
+    ClaudeCodeUserDay,
     CopilotSeat,
     CopilotUserDay,
     CopilotUserPeriod,
@@ -53,6 +54,7 @@ __all__ = [
     "AuditEvent",
     "Champion",
     "ChannelState",
+    "ClaudeCodeUserDay",
     "CopilotSeat",
     "CopilotUserDay",
     "CopilotUserPeriod",

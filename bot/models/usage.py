@@ -195,3 +195,31 @@ class CursorSpend(SQLModel, table=True):
     spend_cents: int = 0
     fast_premium_requests: int = 0
     as_of: dt.date = Field(sa_column=Column(Date, nullable=False))
+
+
+class ClaudeCodeUserDay(SQLModel, table=True):
+    """One actor's Claude Code day from Anthropic's Claude Code analytics (Admin API,
+    MEASUREMENT_FACTS §4): a person (`actor` their e-mail, lower case) or an API key
+    (`actor` "api:NAME"). Tool actions are summed over tools (`edit_tool`, `write_tool`, …);
+    `cost_cents` sums the model breakdown's estimated cost (USD cents). People signed in
+    with a claude.ai subscription do not appear in this source (a documented gap)."""
+
+    __tablename__ = "claude_code_user_day"
+    __table_args__ = (Index("ix_claude_code_user_day_day", "day"),)
+
+    day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    actor: str = Field(max_length=254, primary_key=True)
+    actor_type: str = Field(default="user", max_length=10)  # user, api
+    customer_type: str | None = Field(default=None, max_length=20)
+    subscription_type: str | None = Field(default=None, max_length=20)
+    terminal_type: str | None = Field(default=None, max_length=60)
+    sessions: int = 0
+    lines_added: int = 0
+    lines_removed: int = 0
+    commits: int = 0
+    pull_requests: int = 0
+    tool_accepted: int = 0
+    tool_rejected: int = 0
+    cost_cents: int = 0
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    pulled_at: dt.datetime = ts()

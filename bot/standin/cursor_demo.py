@@ -124,3 +124,71 @@ class CursorDemo:
             "tabMostUsedExtension": ".ts",
             "clientVersion": "1.7.2",
         }
+
+
+class ClaudeCodeDemo:
+    """Who uses Claude Code in `organisation` through the API (so Anthropic's analytics see
+    them): about one team in five took it, 60 % of its people, from a start day of their
+    own; elsewhere a few. Records are made per person and day when asked."""
+
+    def __init__(self, organisation: DemoOrg) -> None:
+        self.organisation = organisation
+        self.users: list[_User] = []
+        org = organisation
+        for index, person in enumerate(org.people):
+            rng = random.Random(_mix(org.seed, index, 53))
+            claude_team = sum(map(ord, person.team_slug)) % 5 == 1
+            if rng.random() >= (0.6 if claude_team else 0.03):
+                continue
+            span = max(1, (org.end_day - org.start_day).days)
+            since = org.start_day + dt.timedelta(days=rng.randrange(0, max(1, span // 2)))
+            weekday = rng.uniform(0.3, 0.8)
+            self.users.append(_User(index, person, since, None, weekday, rng.random() < 0.1))
+
+    def records(self, day: dt.date) -> Iterator[dict[str, Any]]:
+        """Claude Code analytics records for `day` (active people only)."""
+        org = self.organisation
+        if not org.start_day <= day <= org.end_day:
+            return
+        for user in self.users:
+            if day < user.since:
+                continue
+            mixed = _mix(org.seed, user.index, day.toordinal(), 59)
+            if (mixed >> 11) / 2**53 >= (user.weekday if day.weekday() < 5 else 0.05):
+                continue
+            rng = random.Random(mixed)
+            edits = rng.randint(3, 40)
+            rejected = rng.randint(0, max(1, edits // 6))
+            yield {
+                "date": f"{day.isoformat()}T00:00:00Z",
+                "actor": {"type": "user_actor", "email_address": user.person.email},
+                "organization_id": "00000000-0000-4000-8000-00000000c0e0",
+                "customer_type": "api",
+                "subscription_type": None,
+                "terminal_type": rng.choice(("vscode", "iTerm.app", "tmux")),
+                "core_metrics": {
+                    "num_sessions": rng.randint(1, 6),
+                    "lines_of_code": {
+                        "added": rng.randint(40, 900),
+                        "removed": rng.randint(5, 300),
+                    },
+                    "commits_by_claude_code": rng.randint(0, 4),
+                    "pull_requests_by_claude_code": rng.randint(0, 1),
+                },
+                "tool_actions": {
+                    "edit_tool": {"accepted": edits - rejected, "rejected": rejected},
+                    "write_tool": {"accepted": rng.randint(0, 5), "rejected": 0},
+                },
+                "model_breakdown": [
+                    {
+                        "model": "claude-sonnet-4-5-20250929",
+                        "tokens": {"input": rng.randint(5_000, 90_000), "output": 9_000},
+                        "estimated_cost": {
+                            "amount": rng.randint(150, 2_400)
+                            if user.heavy
+                            else rng.randint(20, 600),
+                            "currency": "USD",
+                        },
+                    }
+                ],
+            }

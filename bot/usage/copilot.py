@@ -167,11 +167,15 @@ async def forget_demo(*, session: AsyncSession, source: str) -> int:
             await session.exec(delete(table).where(col(table.entity).in_(entities)))
         orgs = {entity.split(":", 1)[1] for entity in entities if entity.startswith("org:")}
         await session.exec(delete(CopilotSeat).where(col(CopilotSeat.org).in_(orgs)))
-    else:
+    elif source == "cursor":
         from bot.models import CursorMember, CursorSpend, CursorUserDay
 
         for other in (CursorUserDay, CursorMember, CursorSpend):
             await session.exec(delete(other))
+    else:
+        from bot.models import ClaudeCodeUserDay
+
+        await session.exec(delete(ClaudeCodeUserDay))
     for run in demo:
         await session.delete(run)
     return len(demo)

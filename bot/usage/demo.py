@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from bot.db import Sessions
 from bot.errors import BadInput
 from bot.models import (
+    ClaudeCodeUserDay,
     CopilotSeat,
     CopilotUserDay,
     CopilotUserPeriod,
@@ -33,6 +34,7 @@ from bot.usage.sources import DEMO_ACTION, DemoSpec, demo_spec
 
 STANDIN_ENTITY = "org:standin-org"  # the GitHub stand-in's org
 PULLED = (
+    ClaudeCodeUserDay,
     CopilotUserDay,
     CopilotUserPeriod,
     CopilotUserTeam,

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.db import Sessions
 from bot.models import UsagePull
 from bot.services import audit
-from bot.usage import copilot, cursor, sources
+from bot.usage import claude_code, copilot, cursor, sources
 
 PULL_ACTION = "usage.pull"
 
@@ -97,6 +97,46 @@ async def cursor_pull(
         run = await cursor.pull(
             sessions=sessions,
             cursor=client,
+            first_day=first,
+            last_day=last,
+            now=now,
+            target=target,
+            standin=standin,
+        )
+    pulled = Pulled(run, first, last, target, cleared)
+    await _audit(sessions, pulled, actor, now)
+    return pulled
+
+
+async def claude_code_pull(
+    *,
+    settings: Settings,
+    sessions: Sessions,
+    now: dt.datetime,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    started: sources.Announce | None = None,
+    actor: str = "scheduler",
+) -> Pulled:
+    """Pull Claude Code: raises `sources.SourceOff` or `claude_code.AnthropicError`."""
+    today = now.date()
+    standin = settings.usage_anthropic_admin_key is None
+    target = "anthropic:stand-in" if standin else f"anthropic:{settings.usage_anthropic_api_url}"
+    async with sessions() as session:
+        demo = await sources.demo_spec(session=session)
+    async with sources.open_anthropic(settings, demo, today=today) as client:
+        cleared = 0
+        async with sessions.begin() as session:
+            if not standin:
+                cleared = await copilot.forget_demo(session=session, source=claude_code.SOURCE)
+            first, last = await claude_code.window(session=session, today=today, target=target)
+        first, last = since or first, until or last
+        first = min(first, last)
+        if started:
+            started(target, first, last)
+        run = await claude_code.pull(
+            sessions=sessions,
+            anthropic=client,
             first_day=first,
             last_day=last,
             now=now,

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.models import AuditEvent
+from bot.usage.claude_code import AnthropicClient
 from bot.usage.copilot import Target
 from bot.usage.cursor import CursorClient
 from bot.usage.github import GitHubClient
@@ -163,4 +164,40 @@ async def open_cursor(
     async with FakeCursor(now=lambda: now, rate_limit=10**6) as fake:
         CursorDemo(organisation).install(fake)
         async with CursorClient(fake.api_url, fake.api_key) as client:
+            yield client
+
+
+@asynccontextmanager
+async def open_anthropic(
+    settings: Settings, demo: DemoSpec | None, *, today: dt.date
+) -> AsyncIterator[AnthropicClient]:
+    """A client for the configured Anthropic organisation, or for the stand-in holding
+    `demo`'s Claude Code users; raises `SourceOff` when neither applies."""
+    if settings.usage_anthropic_admin_key is not None:
+        key = settings.usage_anthropic_admin_key.get_secret_value()
+        async with AnthropicClient(settings.usage_anthropic_api_url, key) as client:
+            yield client
+        return
+    if settings.has_slack_credentials:
+        raise SourceOff(
+            "Claude Code is off: set USAGE_ANTHROPIC_ADMIN_KEY (an Admin API key of the"
+            " organisation); see the README's 'Measuring the tools'"
+        )
+    if demo is None:
+        raise SourceOff(
+            "Claude Code comes from the Anthropic stand-in here (no Slack or Anthropic"
+            " credentials), and it is empty: run `coe-bot usage demo` first"
+        )
+    from bot.standin.anthropic import FakeAnthropic
+    from bot.standin.cursor_demo import ClaudeCodeDemo
+    from bot.standin.github_demo import build_demo
+
+    end = max(demo.end_day, today)
+    organisation = build_demo(
+        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
+    )
+    now = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+    async with FakeAnthropic(now=lambda: now) as fake:
+        fake.source = ClaudeCodeDemo(organisation).records
+        async with AnthropicClient(fake.api_url, fake.admin_key) as client:
             yield client

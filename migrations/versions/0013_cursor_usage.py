@@ -1,5 +1,5 @@
-"""Cursor usage: per-member days, daily member-list snapshots and each cycle's spend; and
-whose data each pull brought (`usage_pull.target`, `usage_pull.standin`).
+"""Cursor usage (per-member days, daily member-list snapshots, each cycle's spend), Claude
+Code's per-actor days, and whose data each pull brought (`usage_pull.target`, `.standin`).
 
 Revision ID: 0013
 Revises: 0012
@@ -75,7 +75,36 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "claude_code_user_day",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("actor", sa.String(length=254), primary_key=True),
+        sa.Column("actor_type", sa.String(length=10), nullable=False),
+        sa.Column("customer_type", sa.String(length=20), nullable=True),
+        sa.Column("subscription_type", sa.String(length=20), nullable=True),
+        sa.Column("terminal_type", sa.String(length=60), nullable=True),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in (
+                "sessions",
+                "lines_added",
+                "lines_removed",
+                "commits",
+                "pull_requests",
+                "tool_accepted",
+                "tool_rejected",
+                "cost_cents",
+            )
+        ),
+        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("pulled_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_claude_code_user_day_day", "claude_code_user_day", ["day"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_claude_code_user_day_day", table_name="claude_code_user_day")
+    op.drop_table("claude_code_user_day")
     with op.batch_alter_table("usage_pull") as batch:
         batch.drop_column("standin")
         batch.drop_column("target")
