@@ -322,3 +322,48 @@ async def test_cursor_is_one_item_per_team_beside_copilot(app: RunningApp, clock
     status, months = await get(app, "/usage?period=month&since=2026-10-01", METRICS_ONLY)
     assert status == 200
     assert {i["period"] for i in months["items"] if i["tool"] == "cursor"} == {"2026-10", "2026-11"}
+
+
+async def test_claude_code_is_measured_with_the_gap_it_cannot_see(
+    app: RunningApp, clock: Clock
+) -> None:
+    from bot.standin.anthropic import FakeAnthropic
+    from bot.standin.cursor_demo import ClaudeCodeDemo
+    from bot.usage import claude_code
+
+    await pulled(app, clock)
+    organisation = build_demo(
+        people=SPEC.people, days=SPEC.days, seed=SPEC.seed, end_day=SPEC.end_day
+    )
+    async with FakeAnthropic(now=clock) as fake:
+        fake.source = ClaudeCodeDemo(organisation).records
+        fake.add_record(  # a CI key's use: not a person, never in the figures
+            {
+                "date": "2026-10-20T00:00:00Z",
+                "actor": {"type": "api_actor", "api_key_name": "ci-bot"},
+                "core_metrics": {"num_sessions": 50},
+            }
+        )
+        async with claude_code.AnthropicClient(fake.api_url, fake.admin_key) as client:
+            run = await claude_code.pull(
+                sessions=app.deps.sessions,
+                anthropic=client,
+                first_day=organisation.start_day,
+                last_day=SPEC.end_day,
+                now=clock(),
+            )
+    assert run.status == "done"
+    status, body = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    assert status == 200
+    items = [i for i in body["items"] if i["tool"] == "claude_code"]
+    assert items
+    copilot_active = sum(i["active_people"] for i in body["items"] if i["tool"] == "copilot")
+    assert 0 < sum(i["active_people"] for i in items) < copilot_active
+    for item in items:
+        assert item["seats"] is None  # Anthropic lists no seats
+        assert item["idle_seats"] is None
+        assert item["chat_people"] is None
+        assert item["agent_people"] == item["active_people"]
+        assert 0 < item["acceptance_rate"] <= 1
+        assert "claude.ai" in item["not_measured"]  # the known gap, said, not zero
+    assert "ci-bot" not in str(body)

@@ -40,7 +40,7 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
             until=last,
             rules=deps.settings.survey_rules(),
             team=params.get("team"),
-            tools=("copilot", "cursor"),
+            tools=("copilot", "cursor", "claude_code"),
         )
     if params.get("team") and not any(i["measured"] for i in items):
         return json_response(
@@ -62,7 +62,8 @@ async def idle(request: web.Request, params: dict[str, Any]) -> web.StreamRespon
 ROUTES = [
     Route(
         "/usage",
-        "GitHub Copilot and Cursor use per team and week or month, one item per tool (seats,"
+        "GitHub Copilot, Cursor and Claude Code use per team and week or month, one item per"
+        " tool (seats,"
         " active and engaged people, acceptance rate, idle seats, share matched), beside the"
         " team's survey impact",
         usage,

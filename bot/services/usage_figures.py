@@ -47,7 +47,7 @@ from bot.models import (
     CopilotUserTeam,
     Team,
 )
-from bot.services import adoption, cursor_figures, identities
+from bot.services import adoption, identities, tool_figures
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
 from bot.services.usage_periods import (
@@ -85,7 +85,7 @@ async def figures(
     tools: tuple[str, ...] = (TOOL,),
 ) -> list[dict[str, Any]]:
     """One item per (tool, period, team label) from `since` to `until` (UTC days,
-    inclusive), for each of `tools` ("copilot", "cursor": `cursor_figures`):
+    inclusive), for each of `tools` ("copilot"; "cursor", "claude_code": `tool_figures`):
     `team`, `period`, `tool`, `measured`, `complete` (a finished pull reached the
     period's last day), `seats`, `active_people`,
     `engaged_people`, `acceptance_rate` (0–1, None without generations), `chat_people`,
@@ -93,7 +93,7 @@ async def figures(
     impact in the period, from `adoption.weekly`; None throughout with `impact` False, for
     a caller that has it already). `team` keeps only that label's items.
     Raises ValueError for an unknown `period` or tool."""
-    unknown = set(tools) - {TOOL, cursor_figures.TOOL}
+    unknown = set(tools) - {TOOL, *tool_figures.TOOLS}
     if unknown:
         raise ValueError(f"unknown tool {sorted(unknown)[0]!r}")
     spans = periods(period, since, until)
@@ -124,10 +124,15 @@ async def figures(
             continue
         held = seats[day] if day else {}
         items += _items(span, used, held, day, teams, labels, covered, said)
-    if cursor_figures.TOOL in tools:
-        items += await cursor_figures.items(
-            session=session, spans=everything, rules=rules, impact=said
-        )
+    for name in tools:
+        if name in tool_figures.TOOLS:
+            items += await tool_figures.items(
+                session=session,
+                tool=tool_figures.TOOLS[name],
+                spans=everything,
+                rules=rules,
+                impact=said,
+            )
     if not team:
         return items
     wanted = team.lower()

@@ -1,19 +1,23 @@
-"""Cursor usage per team per week or month, in the same item shape as Copilot's
-(`usage_figures.figures` calls this; per-person rows leave only through that function).
+"""Cursor's and Claude Code's usage per team per week or month, in the same item shape as
+Copilot's (`usage_figures.figures` calls `items`; per-person rows leave only through that
+function). Both tools name people by e-mail, matched to teams through the people
+directory (`identities.email_teams`).
 
-Definitions (Cursor's fields, MEASUREMENT_FACTS §3; the docs/usage.md table):
-- `seats`: members in the period's last member snapshot, removed members left out;
-- `active_people`: distinct members with an `isActive` day in the period;
-- `engaged_people`: active on at least 3 days for every 7 of the period pulled so far;
-- `acceptance_rate`: Tab completions accepted / shown (`totalTabsAccepted` /
-  `totalTabsShown`), the closest to Copilot's acceptance but **never compared or summed
-  across tools**: each tool counts a suggestion its own way;
-- `chat_people`: members with chat requests; `agent_people`: agent or composer requests;
-- `idle_seats`: members in the snapshot with no active day in the 30 days before it (the
-  member list has no join date, so a member added in those 30 days who has not started
-  counts as idle);
-- `matched_share`: of the e-mails seen (members and usage), the share matched to a team
-  by e-mail through the people directory (`identities.email_teams`).
+Definitions (the tools' own fields, MEASUREMENT_FACTS §3–4; the docs/usage.md tables):
+- `seats`: Cursor: members in the period's last member snapshot, removed members left
+  out; Claude Code: null (Anthropic's analytics list no seats);
+- `active_people`: Cursor: an `isActive` day; Claude Code: a day with a session;
+- `engaged_people`: active on at least 3 days for every 7 of the period pulled;
+- `acceptance_rate`: Cursor: Tab completions accepted / shown; Claude Code: tool actions
+  (edits, writes) accepted / (accepted + rejected). **Never compared or summed across
+  tools**: each counts a suggestion its own way;
+- `chat_people`: Cursor: chat requests (Claude Code: null); `agent_people`: Cursor: agent
+  or composer requests; Claude Code: everyone active (it is an agent);
+- `idle_seats`: Cursor: members with no active day in the 30 days before the snapshot
+  (the list has no join date); Claude Code: null;
+- `matched_share`: of the e-mails seen, the share matched to a team;
+- `not_measured`: who this source cannot see (Claude Code: people signed in with a
+  claude.ai subscription), never counted as not using the tool.
 
 Teams under the minimum group are merged per tool (a team of 20 Copilot users with 3 on
 Cursor shows its Cursor figures only inside "(other teams)").
@@ -23,14 +27,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import literal
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import CursorMember, CursorUserDay
+from bot.models import ClaudeCodeUserDay, CursorMember, CursorUserDay
 from bot.services import identities
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
@@ -42,7 +48,6 @@ from bot.services.usage_periods import (
     pulled_windows,
 )
 
-TOOL = "cursor"
 IDLE_AFTER = dt.timedelta(days=30)
 FIGURES = (
     "seats",
@@ -60,33 +65,87 @@ FIGURES = (
 @dataclass
 class _Member:
     active_days: int = 0
-    tabs_shown: int = 0
-    tabs_accepted: int = 0
+    shown: int = 0  # suggestions offered (the acceptance rate's denominator)
+    accepted: int = 0
     chat: bool = False
     agent: bool = False
+
+
+@dataclass(frozen=True)
+class Tool:
+    """An e-mail-keyed tool: its name in items and pulls, the query of its stored days
+    (rows: day, e-mail, active, offered, accepted, chat count, agent count), whether it
+    has a member list (seats), and who it cannot see."""
+
+    name: str
+    days: Callable[[dt.date, dt.date], Any]
+    members: bool
+    chat: bool
+    not_measured: str | None = None
+
+
+def _cursor_days(first: dt.date, last: dt.date) -> Any:
+    return sa_select(
+        col(CursorUserDay.day),
+        col(CursorUserDay.email),
+        col(CursorUserDay.is_active),
+        col(CursorUserDay.total_tabs_shown),
+        col(CursorUserDay.total_tabs_accepted),
+        col(CursorUserDay.chat_requests),
+        col(CursorUserDay.agent_requests) + col(CursorUserDay.composer_requests),
+    ).where(col(CursorUserDay.day).between(first, last))
+
+
+def _claude_code_days(first: dt.date, last: dt.date) -> Any:
+    day = ClaudeCodeUserDay
+    return sa_select(
+        col(day.day),
+        col(day.actor),
+        col(day.sessions) > 0,
+        col(day.tool_accepted) + col(day.tool_rejected),
+        col(day.tool_accepted),
+        literal(0),
+        col(day.sessions),
+    ).where(col(day.day).between(first, last), col(day.actor_type) == "user")
+
+
+CURSOR = Tool("cursor", _cursor_days, members=True, chat=True)
+CLAUDE_CODE = Tool(
+    "claude_code",
+    _claude_code_days,
+    members=False,
+    chat=False,
+    not_measured="people signed in with a claude.ai Team or Enterprise subscription",
+)
+TOOLS = {tool.name: tool for tool in (CURSOR, CLAUDE_CODE)}
 
 
 async def items(
     *,
     session: AsyncSession,
+    tool: Tool,
     spans: list[Period],
     rules: Rules,
     impact: dict[tuple[str, str], dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """One item per (period, team label) for Cursor, `tool` "cursor"; shapes as Copilot's
-    (`usage_figures.figures`). Periods past the newest pulled day are left out; a period
-    with neither a usage day nor a member snapshot is "not measured"."""
+    """One item per (period, team label) for `tool`; shapes as Copilot's
+    (`usage_figures.figures`), plus `not_measured`. Periods past the newest pulled day are
+    left out; a period with neither a pulled day nor a member snapshot is "not measured"."""
     if not spans:
         return []
-    windows = await pulled_windows(session, TOOL)
+    windows = await pulled_windows(session, tool.name)
     if not windows:
-        return []  # Cursor never pulled: nothing to say, not even "not measured"
+        return []  # never pulled: nothing to say, not even "not measured"
     newest = max(last for _, last in windows)
-    snapshots = await _snapshots(session, spans)
+    snapshots = (
+        await _snapshots(session, spans)
+        if tool.members
+        else dict.fromkeys((s.label for s in spans), None)
+    )
     # Nothing is known past the newest pulled day or member snapshot.
     horizon = max([newest, *(d for d in snapshots.values() if d)])
     spans = [s for s in spans if s.first <= horizon]
-    usage = await _usage(session, spans)
+    usage = await _usage(session, tool, spans)
     members = {day: await _members_on(session, day) for day in set(snapshots.values()) if day}
     emails = {e for used in usage.values() for e in used}
     emails |= {e for held in members.values() for e in held}
@@ -100,24 +159,18 @@ async def items(
         used, day = usage.get(span.label, {}), snapshots[span.label]
         covered = covered_days(span, windows)
         if not used and not covered and day is None:
-            found.append(_not_measured(span))
+            found.append(_not_measured(tool, span))
             continue
         held = members[day] if day else {}
-        found += _items(span, used, held, day, teams, labels, covered, impact)
+        found += _items(tool, span, used, held, day, teams, labels, covered, impact)
     return found
 
 
-async def _usage(session: AsyncSession, spans: list[Period]) -> dict[str, dict[str, _Member]]:
-    """Period label → e-mail → their Cursor use in it (from the stored days)."""
-    query = sa_select(
-        col(CursorUserDay.day),
-        col(CursorUserDay.email),
-        col(CursorUserDay.is_active),
-        col(CursorUserDay.total_tabs_shown),
-        col(CursorUserDay.total_tabs_accepted),
-        col(CursorUserDay.chat_requests),
-        col(CursorUserDay.agent_requests) + col(CursorUserDay.composer_requests),
-    ).where(col(CursorUserDay.day).between(spans[0].first, spans[-1].last))
+async def _usage(
+    session: AsyncSession, tool: Tool, spans: list[Period]
+) -> dict[str, dict[str, _Member]]:
+    """Period label → e-mail → their use of `tool` in it (from the stored days)."""
+    query = tool.days(spans[0].first, spans[-1].last)
     found: dict[str, dict[str, _Member]] = defaultdict(dict)
     rows = await (await session.connection()).execute(query)
     for day, email, active, shown, accepted, chat, agent in rows:
@@ -126,8 +179,8 @@ async def _usage(session: AsyncSession, spans: list[Period]) -> dict[str, dict[s
             continue
         member = found[span.label].setdefault(email, _Member())
         member.active_days += 1 if active else 0
-        member.tabs_shown += int(shown or 0)
-        member.tabs_accepted += int(accepted or 0)
+        member.shown += int(shown or 0)
+        member.accepted += int(accepted or 0)
         member.chat = member.chat or bool(chat)
         member.agent = member.agent or bool(agent)
     return found
@@ -168,6 +221,7 @@ async def _members_on(session: AsyncSession, day: dt.date) -> dict[str, bool]:
 
 
 def _items(
+    tool: Tool,
     span: Period,
     usage: dict[str, _Member],
     members: dict[str, bool],
@@ -190,12 +244,12 @@ def _items(
     found = []
     for label, people in sorted(grouped.items()):
         used = [usage[p] for p in people if p in usage]
-        shown = sum(u.tabs_shown for u in used)
+        shown = sum(u.shown for u in used)
         counted = covered > 0 or bool(usage)  # days pulled: no use is 0
         item: dict[str, Any] = {
             "team": label,
             "period": span.label,
-            "tool": TOOL,
+            "tool": tool.name,
             "measured": True,
             "complete": covered == span.days,
             "seats": sum(1 for p in people if p in members) if snapshot_day else None,
@@ -203,14 +257,13 @@ def _items(
             "engaged_people": (
                 sum(1 for u in used if u.active_days >= threshold) if counted else None
             ),
-            "acceptance_rate": (
-                round(sum(u.tabs_accepted for u in used) / shown, 3) if shown else None
-            ),
-            "chat_people": sum(1 for u in used if u.chat) if counted else None,
+            "acceptance_rate": (round(sum(u.accepted for u in used) / shown, 3) if shown else None),
+            "chat_people": sum(1 for u in used if u.chat) if counted and tool.chat else None,
             "agent_people": sum(1 for u in used if u.agent) if counted else None,
             "idle_seats": sum(1 for p in people if members.get(p)) if snapshot_day else None,
             "matched_share": share,
             "impact": impact.get((span.label, label)),
+            "not_measured": tool.not_measured,
         }
         if label in includes and (label != next(iter(includes[label])) or len(includes[label]) > 1):
             item["includes"] = sorted(includes[label])
@@ -218,12 +271,13 @@ def _items(
     return found
 
 
-def _not_measured(span: Period) -> dict[str, Any]:
+def _not_measured(tool: Tool, span: Period) -> dict[str, Any]:
     return {
         "team": "(all teams)",
         "period": span.label,
-        "tool": TOOL,
+        "tool": tool.name,
         "measured": False,
         "complete": False,
         **dict.fromkeys(FIGURES),
+        "not_measured": tool.not_measured,
     }
