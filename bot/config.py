@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     usage_anthropic_api_url: str = "https://api.anthropic.com"
     usage_anthropic_admin_key: SecretStr | None = None
     usage_raw_retention_days: int = Field(default=400, ge=30, le=3650)
+    costs_file: Path | None = None  # costs.yaml: seat prices and soft guardrails
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
 

@@ -367,3 +367,44 @@ async def test_claude_code_is_measured_with_the_gap_it_cannot_see(
         assert 0 < item["acceptance_rate"] <= 1
         assert "claude.ai" in item["not_measured"]  # the known gap, said, not zero
     assert "ci-bot" not in str(body)
+
+
+async def test_a_month_is_priced_from_the_costs_file_and_a_broken_one_is_named(
+    settings: Settings, clock: Clock, tmp_path: Any
+) -> None:
+    from bot.services import costs
+
+    priced = settings.model_copy(
+        update={"coe_api_token": SecretStr(TOKENS), "costs_file": costs.example_path()}
+    )
+    app, runner = await start_app(priced, clock)
+    try:
+        await pulled(app, clock)
+        await pulled_cursor(app, clock)
+        status, body = await get(app, "/usage?period=month&since=2026-11-01", METRICS_ONLY)
+        assert status == 200
+        for item in body["items"]:
+            if item["tool"] == "copilot" and item["seats"]:
+                # every demo seat is on the business plan: 19 dollars a month each
+                assert item["spend_cents"] == 1900 * item["seats"]
+                assert item["reclaimable_cents"] == 1900 * item["idle_seats"]
+            if item["tool"] == "cursor" and item["seats"]:
+                assert item["spend_cents"] >= 4000 * item["seats"]  # seats, then usage
+            if item["spend_cents"] and item["active_people"]:
+                assert item["cost_per_active_person_cents"] == round(
+                    item["spend_cents"] / item["active_people"]
+                )
+        assert any(i["spend_cents"] for i in body["items"] if i["tool"] == "cursor")
+        status, weeks = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+        assert all(i["spend_cents"] is None for i in weeks["items"])  # prices are monthly
+    finally:
+        await runner.cleanup()
+    broken = tmp_path / "costs.yaml"
+    broken.write_text("seat_price_cents:\n  copilot:\n    business: -1\n", encoding="utf-8")
+    app, runner = await start_app(priced.model_copy(update={"costs_file": broken}), clock)
+    try:
+        status, body = await get(app, "/usage?period=month", METRICS_ONLY)
+        assert status == 503
+        assert f"{broken}:3: seat_price_cents.copilot.business" in body["error"]
+    finally:
+        await runner.cleanup()

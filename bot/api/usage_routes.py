@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.api import DEPS, WINDOW, ApiError, Param, Route, json_response
 from bot.api_tokens import SEATS
-from bot.services import usage_figures
+from bot.services import costs, usage_figures
 
 MAX_DAYS = 400  # one request covers at most this many days (raw rows are kept 400 days)
 DEFAULT_SPAN = {"week": dt.timedelta(weeks=12), "month": dt.timedelta(days=183)}
@@ -32,6 +32,10 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
         )
     if (last - first).days >= MAX_DAYS:
         raise ApiError(422, f"ask for at most {MAX_DAYS} days at a time", "since")
+    try:
+        prices = costs.for_settings(deps.settings)
+    except costs.CostsError as error:
+        raise ApiError(503, f"costs file has problems: {error}"[:500], "costs") from None
     async with deps.sessions() as session:
         items = await usage_figures.figures(
             session=session,
@@ -41,6 +45,7 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
             rules=deps.settings.survey_rules(),
             team=params.get("team"),
             tools=("copilot", "cursor", "claude_code"),
+            costs=prices,
         )
     if params.get("team") and not any(i["measured"] for i in items):
         return json_response(

@@ -31,16 +31,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import literal
+from sqlalchemy import func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import ClaudeCodeUserDay, CursorMember, CursorUserDay
+from bot.models import ClaudeCodeUserDay, CursorMember, CursorSpend, CursorUserDay
 from bot.services import identities
+from bot.services.costs import Costs
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
 from bot.services.usage_periods import (
+    UNPRICED,
+    Money,
     Period,
     covered_days,
     engaged_days,
@@ -127,6 +130,7 @@ async def items(
     spans: list[Period],
     rules: Rules,
     impact: dict[tuple[str, str], dict[str, Any]],
+    costs: Costs | None = None,
 ) -> list[dict[str, Any]]:
     """One item per (period, team label) for `tool`; shapes as Copilot's
     (`usage_figures.figures`), plus `not_measured`. Periods past the newest pulled day are
@@ -162,7 +166,8 @@ async def items(
             found.append(_not_measured(tool, span))
             continue
         held = members[day] if day else {}
-        found += _items(tool, span, used, held, day, teams, labels, covered, impact)
+        money = await _money(session, tool, costs, span, held) if costs else None
+        found += _items(tool, span, used, held, day, teams, labels, covered, impact, money)
     return found
 
 
@@ -230,6 +235,7 @@ def _items(
     labels: dict[str, str],
     covered: int,
     impact: dict[tuple[str, str], dict[str, Any]],
+    money: Money | None,
 ) -> list[dict[str, Any]]:
     emails = {*usage, *members}
     grouped: dict[str, set[str]] = defaultdict(set)
@@ -264,6 +270,11 @@ def _items(
             "matched_share": share,
             "impact": impact.get((span.label, label)),
             "not_measured": tool.not_measured,
+            **(
+                money.figures(people, members, sum(1 for u in used if u.active_days > 0))
+                if money
+                else UNPRICED
+            ),
         }
         if label in includes and (label != next(iter(includes[label])) or len(includes[label]) > 1):
             item["includes"] = sorted(includes[label])
@@ -280,4 +291,32 @@ def _not_measured(tool: Tool, span: Period) -> dict[str, Any]:
         "complete": False,
         **dict.fromkeys(FIGURES),
         "not_measured": tool.not_measured,
+        **UNPRICED,
     }
+
+
+async def _money(
+    session: AsyncSession, tool: Tool, costs: Costs, span: Period, members: dict[str, bool]
+) -> Money:
+    """A month's prices: each member's seat (`costs.yaml`), and the usage-based spend the
+    vendor reported for it (Cursor: the cycle starting in the month; Claude Code: the
+    estimated cost of its days)."""
+    price = costs.seat_price(tool.name, None)
+    seats = dict.fromkeys(members, price) if price is not None else {}
+    if tool is CURSOR:
+        query: Any = sa_select(col(CursorSpend.email), col(CursorSpend.spend_cents)).where(
+            col(CursorSpend.cycle_start).between(span.first, span.last)
+        )
+    else:
+        query = (
+            sa_select(col(ClaudeCodeUserDay.actor), func.sum(ClaudeCodeUserDay.cost_cents))
+            .where(
+                col(ClaudeCodeUserDay.day).between(span.first, span.last),
+                col(ClaudeCodeUserDay.actor_type) == "user",
+            )
+            .group_by(col(ClaudeCodeUserDay.actor))
+        )
+    used: dict[str, int] = defaultdict(int)
+    for person, cents in await (await session.connection()).execute(query):
+        used[str(person)] += int(cents or 0)
+    return Money({k: v for k, v in seats.items() if v is not None}, dict(used))

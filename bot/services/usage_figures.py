@@ -48,9 +48,12 @@ from bot.models import (
     Team,
 )
 from bot.services import adoption, identities, tool_figures
+from bot.services.costs import Costs
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
 from bot.services.usage_periods import (
+    UNPRICED,
+    Money,
     Period,
     covered_days,
     engaged_days,
@@ -83,6 +86,7 @@ async def figures(
     team: str | None = None,
     impact: bool = True,
     tools: tuple[str, ...] = (TOOL,),
+    costs: Costs | None = None,
 ) -> list[dict[str, Any]]:
     """One item per (tool, period, team label) from `since` to `until` (UTC days,
     inclusive), for each of `tools` ("copilot"; "cursor", "claude_code": `tool_figures`):
@@ -91,7 +95,9 @@ async def figures(
     `engaged_people`, `acceptance_rate` (0–1, None without generations), `chat_people`,
     `agent_people`, `idle_seats`, `matched_share` (0–1), and `impact` (the team's survey
     impact in the period, from `adoption.weekly`; None throughout with `impact` False, for
-    a caller that has it already). `team` keeps only that label's items.
+    a caller that has it already); with `costs` (`costs.yaml`) and monthly periods,
+    `spend_cents`, `cost_per_active_person_cents` and `reclaimable_cents` (idle seats'
+    price), else null. `team` keeps only that label's items.
     Raises ValueError for an unknown `period` or tool."""
     unknown = set(tools) - {TOOL, *tool_figures.TOOLS}
     if unknown:
@@ -123,7 +129,8 @@ async def figures(
             items.append(_not_measured(span))
             continue
         held = seats[day] if day else {}
-        items += _items(span, used, held, day, teams, labels, covered, said)
+        money = await _money(session, costs, day) if costs and period == "month" else None
+        items += _items(span, used, held, day, teams, labels, covered, said, money)
     for name in tools:
         if name in tool_figures.TOOLS:
             items += await tool_figures.items(
@@ -132,6 +139,7 @@ async def figures(
                 spans=everything,
                 rules=rules,
                 impact=said,
+                costs=costs if period == "month" else None,
             )
     if not team:
         return items
@@ -303,10 +311,11 @@ def _items(
     labels: dict[str, str],
     covered: int,
     impact: dict[tuple[str, str], dict[str, Any]],
+    money: Money | None,
 ) -> list[dict[str, Any]]:
     logins = {*usage, *seats}
     if not logins:  # pulled, and nobody had a seat or used it: one row of zeros
-        return [_item(span, ALL_TEAMS, set(), usage, seats, snapshot_day, None, covered, {})]
+        return [_item(span, ALL_TEAMS, set(), usage, seats, snapshot_day, None, covered, {}, money)]
     merged: dict[str, set[str]] = defaultdict(set)
     includes = members_of(labels)  # every team under a label, seen this period or not
     for login in logins:
@@ -315,7 +324,7 @@ def _items(
     share = round(matched / len(logins), 3) if logins else None
     items = []
     for label, people in sorted(merged.items()):
-        item = _item(span, label, people, usage, seats, snapshot_day, share, covered, impact)
+        item = _item(span, label, people, usage, seats, snapshot_day, share, covered, impact, money)
         if label != next(iter(includes[label])) or len(includes[label]) > 1:
             item["includes"] = sorted(includes[label])  # the teams merged under this label
         items.append(item)
@@ -332,6 +341,7 @@ def _item(
     share: float | None,
     covered: int,
     impact: dict[tuple[str, str], dict[str, Any]],
+    money: Money | None = None,
 ) -> dict[str, Any]:
     used = [usage[p] for p in people if p in usage]
     generations = sum(u.generations for u in used)
@@ -354,7 +364,25 @@ def _item(
         "idle_seats": sum(1 for p in people if seats.get(p)) if snapshot_day else None,
         "matched_share": share,
         "impact": impact.get((span.label, label)),
+        **(
+            money.figures(people, seats, sum(1 for u in used if u.active_days > 0))
+            if money
+            else UNPRICED
+        ),
     }
+
+
+async def _money(session: AsyncSession, costs: Costs, day: dt.date | None) -> Money:
+    """Each seat's monthly price by its plan (`plan_type`) in the snapshot of `day`."""
+    if day is None:
+        return Money({}, {})
+    plans = await session.exec(
+        select(CopilotSeat.user_login, CopilotSeat.plan_type).where(
+            col(CopilotSeat.snapshot_day) == day
+        )
+    )
+    prices = {login.lower(): costs.seat_price(TOOL, plan) for login, plan in plans.all()}
+    return Money({k: v for k, v in prices.items() if v is not None}, {})
 
 
 def _not_measured(span: Period) -> dict[str, Any]:
@@ -377,6 +405,7 @@ def _not_measured(span: Period) -> dict[str, Any]:
                 "impact",
             )
         ),
+        **UNPRICED,
     }
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import col
@@ -85,3 +86,29 @@ async def pulled_windows(session: AsyncSession, source: str) -> list[tuple[dt.da
     )
     rows = await (await session.connection()).execute(query)
     return [(first, last) for first, last in rows]
+
+
+@dataclass(frozen=True)
+class Money:
+    """What one period costs, per person (a login or an e-mail): `seat_cents`, their seat's
+    price for the month (`costs.yaml`), and `usage_cents`, usage-based spend the vendor
+    reported. Only months are priced: seat prices are monthly."""
+
+    seat_cents: dict[str, int]
+    usage_cents: dict[str, int]
+
+    def figures(
+        self, people: set[str], seats: dict[str, bool], active: int | None
+    ) -> dict[str, Any]:
+        """`spend_cents`, `cost_per_active_person_cents`, `reclaimable_cents` (idle seats'
+        price) for `people`, of whom `seats` hold seats (login → idle)."""
+        seat = sum(self.seat_cents.get(p, 0) for p in people if p in seats)
+        spend = seat + sum(self.usage_cents.get(p, 0) for p in people)
+        return {
+            "spend_cents": spend,
+            "cost_per_active_person_cents": round(spend / active) if active else None,
+            "reclaimable_cents": sum(self.seat_cents.get(p, 0) for p in people if seats.get(p)),
+        }
+
+
+UNPRICED = dict.fromkeys(("spend_cents", "cost_per_active_person_cents", "reclaimable_cents"))
