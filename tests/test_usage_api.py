@@ -408,3 +408,88 @@ async def test_a_month_is_priced_from_the_costs_file_and_a_broken_one_is_named(
         assert f"{broken}:3: seat_price_cents.copilot.business" in body["error"]
     finally:
         await runner.cleanup()
+
+
+async def test_a_team_over_a_soft_guardrail_is_told_once_with_its_owner_and_a_note_shows(
+    settings: Settings, clock: Clock, slack: FakeSlack, tmp_path: Any
+) -> None:
+    from bot.jobs import guardrails as guardrail_job
+    from bot.services import teams
+    from tests.helpers import outbox_rows
+
+    limits = tmp_path / "costs.yaml"
+    limits.write_text(
+        "seat_price_cents:\n  copilot:\n    default: 1900\n  cursor:\n    default: 4000\n"
+        "guardrails:\n  monthly_spend_cents: 2000\n",  # twenty dollars: every team crosses
+        encoding="utf-8",
+    )
+    app, runner = await start_app(
+        settings.model_copy(update={"coe_api_token": SecretStr(TOKENS), "costs_file": limits}),
+        clock,
+    )
+    try:
+        await pulled(app, clock)
+        await pulled_cursor(app, clock)
+        async with app.deps.sessions.begin() as session:
+            name = (await session.exec(select_team_names())).all()[0]
+            report = await teams.import_rows(
+                session=session,
+                rows=teams.read_csv(
+                    "user_id,team,is_champion,topics,owner\n"
+                    f"U0OWNER1,{name},false,,U0OWNER1\n"
+                    f"U0OWNER2,{name},false,,U0OWNER2\n"  # a second owner: refused, named
+                    f"U0OWNER3,{name},false,,nobody\n"
+                ),
+                actor="test",
+                now=clock(),
+            )
+        assert report.problems == [
+            f"lines 2 and 3: team {name} has two owners, U0OWNER1 and U0OWNER2; its owner"
+            " was not changed",
+            "line 4: owner “nobody” is not a Slack user ID",
+        ]
+        async with app.deps.sessions.begin() as session:
+            await teams.import_rows(
+                session=session,
+                rows=teams.read_csv(
+                    f"user_id,team,is_champion,topics,owner\nU0OWNER1,{name},false,,U0OWNER1\n"
+                ),
+                actor="test",
+                now=clock(),
+            )
+        assert await guardrail_job.check(app.deps) > 0
+        assert await guardrail_job.check(app.deps) == 0  # once per team, threshold and month
+        posts = [r for r in await outbox_rows(app) if r.kind == "usage-guardrails"]
+        assert {p.channel for p in posts} == {"C0COE"}
+        mine = [p.text for p in posts if f"*{name}*" in p.text]
+        assert mine
+        assert "spend this month, all tools $" in mine[0]
+        assert "threshold $20" in mine[0]
+        assert "<@U0OWNER1>" in mine[0]
+        async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+            noted = await sender.command(
+                "/ai-coe", f"usage note {name} new hires onboarding, expected", user_id="U0ADMIN"
+            )
+            await app.settle()
+            reply = message_text(slack.responses_for(noted.response_url or "")[-1].body)
+            assert "Noted for" in reply
+            refused = await sender.command(
+                "/ai-coe", "usage note nosuchteam why", user_id="U0ADMIN"
+            )
+            await app.settle()
+            said = message_text(slack.responses_for(refused.response_url or "")[-1].body)
+            assert "No team called" in said
+        status, body = await get(app, "/usage?period=month&since=2026-11-01", METRICS_ONLY)
+        assert status == 200
+        notes = {i["note"] for i in body["items"] if i["team"].lower() == name.lower()}
+        assert notes == {"new hires onboarding, expected"}
+    finally:
+        await runner.cleanup()
+
+
+def select_team_names() -> Any:
+    from sqlmodel import select
+
+    from bot.models import Team
+
+    return select(Team.name).order_by(Team.name)

@@ -123,7 +123,7 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
         await respond(await review_queue_message(deps))
         return
     if words[:1] == ["usage"]:
-        await respond(await usage_admin.run(deps, text.split()[1:]))
+        await respond(await usage_admin.run(deps, text.split()[1:], user_id=user_id))
         return
     await respond(ephemeral_text(f"I don't know that subcommand.\n{USAGE}"))
 

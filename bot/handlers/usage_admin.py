@@ -5,17 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlmodel import select
+
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.services import usage_figures
-from bot.views.common import escape
+from bot.models import Team
+from bot.services import guardrails, usage_figures
+from bot.views.common import ephemeral_text, escape
 from bot.views.usage import usage_message
 
 WEEKS_SHOWN = 6  # with a team: its last six weeks
 
 
-async def run(deps: Deps, words: list[str]) -> dict[str, Any]:
-    """`words` after `usage`: nothing (every team, the latest week) or a team's name."""
+async def run(deps: Deps, words: list[str], *, user_id: str = "") -> dict[str, Any]:
+    """`words` after `usage`: nothing (every team, the latest week), a team's name, or
+    `note <team> <text>` (the CoE's note on the team's month, shown beside its figures)."""
+    if words[:1] == ["note"]:
+        return await _note(deps, words[1:], user_id)
     team = " ".join(words).strip() or None
     if team is not None and len(team) > 80:
         raise BadInput("That team name is too long.")
@@ -40,3 +46,26 @@ async def run(deps: Deps, words: list[str]) -> dict[str, Any]:
         team = known[team.lower()]
         items = [i for i in items if i["team"] == team]
     return usage_message(items, team=team)
+
+
+async def _note(deps: Deps, words: list[str], user_id: str) -> dict[str, Any]:
+    if len(words) < 2:
+        raise BadInput("Name the team and say why: `/ai-coe usage note <team> <text>`.")
+    team, rest = words[0], words[1:]
+    if team.startswith("(") and not team.endswith(")"):  # "(other teams)": two words
+        team, rest = f"{team} {rest[0]}" if rest else team, rest[1:]
+    text = " ".join(rest)
+    async with deps.sessions.begin() as session:
+        known = {name.lower() for name in (await session.exec(select(Team.name))).all()}
+        merged = {"(other teams)", "(unmatched)", "(all teams)"}
+        if team.lower() not in known | merged:
+            raise BadInput(
+                f"No team called “{escape(team[:80])}”. A merged row is `(other teams)`."
+            )
+        note = await guardrails.set_note(
+            session=session, team=team, text=text, author=user_id, now=deps.clock()
+        )
+    return ephemeral_text(
+        f"Noted for *{escape(note.team)}* in {note.month}: “{escape(note.text)}”. It shows"
+        " beside the team's figures in `GET /api/v1/usage` and in the digest."
+    )

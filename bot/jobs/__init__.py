@@ -21,6 +21,7 @@ from bot.jobs import (
     channels,
     digests,
     escalation,
+    guardrails,
     housekeeping,
     people,
     policy_review,
@@ -101,6 +102,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             "daily Claude Code usage pull (yesterday and today) and raw-row retention",
             usage.pull_claude_code,
             CronTrigger(hour=6, minute=50, timezone="UTC"),
+        ),
+        (
+            guardrails.JOB,
+            "soft guardrails on AI-tool spend (costs.yaml), told once a month per team",
+            guardrails.check,
+            CronTrigger(hour=7, minute=10, timezone="UTC"),
         ),
         (
             "retention",

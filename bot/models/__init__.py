@@ -46,6 +46,7 @@ from bot.models.usage import (
     CursorSpend,
     CursorUserDay,
     PersonIdentity,
+    UsageNote,
     UsagePull,
 )
 
@@ -89,6 +90,7 @@ __all__ = [
     "TeamMember",
     "TeamUsergroup",
     "UTCDateTime",
+    "UsageNote",
     "UsagePull",
     "parse_id",
     "utcnow",

@@ -19,6 +19,9 @@ class Team(SQLModel, table=True):
     # The policy tier this team's code is in unless a question says otherwise (a pack
     # tier id; one the pack no longer has is ignored).
     tier: str | None = Field(default=None, max_length=60)
+    # Who answers for the team's AI-tool spend (a Slack user ID; the teams CSV `owner`):
+    # named when the team crosses a soft guardrail.
+    owner: str | None = Field(default=None, max_length=32)
 
 
 class TeamUsergroup(SQLModel, table=True):

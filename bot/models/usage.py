@@ -223,3 +223,17 @@ class ClaudeCodeUserDay(SQLModel, table=True):
     cost_cents: int = 0
     extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     pulled_at: dt.datetime = ts()
+
+
+class UsageNote(SQLModel, table=True):
+    """A CoE note on a team's AI-tool figures for one month (`/ai-coe usage note <team>
+    <text>`): the justification asked for when the team crossed a soft guardrail. Shown
+    beside that month's figures in the API and the digest; a later note replaces it."""
+
+    __tablename__ = "usage_note"
+
+    team: str = Field(max_length=80, primary_key=True)  # as shown (a label), lower case
+    month: str = Field(max_length=7, primary_key=True)  # "2026-11"
+    text: str = Field(max_length=500)
+    author: str = Field(max_length=32)
+    at: dt.datetime = ts()

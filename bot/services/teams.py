@@ -255,7 +255,7 @@ class RosterRefused(BadInput):
 
 
 def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
-    """Rows of `user_id,team,is_champion,topics[,tier]` with their line numbers. A row with
+    """Rows of `user_id,team,is_champion,topics[,tier][,owner]` with their line numbers. A row with
     fewer or more values than the header (often topics with an unquoted comma) carries
     `SHAPE`, saying so, and `import_rows` refuses it."""
     reader = csv.DictReader(io.StringIO(text))
@@ -297,6 +297,19 @@ async def import_rows(
     from bot.services import champions
 
     report = ImportReport()
+    for named, owner in _team_owners(rows, report.problems).items():
+        found = await get_or_create(session=session, name=named, now=now)
+        if found.owner != owner:
+            await audit.record(
+                session=session,
+                actor=actor,
+                action="team.owner",
+                subject=found.name,
+                details={"owner": owner, "was": found.owner},
+                now=now,
+            )
+            found.owner = owner
+            session.add(found)
     for named, tier in _team_tiers(rows, known_tiers, report.problems).items():
         await set_tier(
             session=session, team=named, tier=tier, known_tiers=known_tiers, actor=actor, now=now
@@ -443,6 +456,33 @@ def _team_tiers(
             )
             conflicted.add(team)
     return {team: tier for team, (_, tier) in first.items() if team not in conflicted}
+
+
+def _team_owners(rows: Sequence[tuple[int, dict[str, str]]], problems: list[str]) -> dict[str, str]:
+    """{team: owner's Slack user ID} from the rows' `owner` column; a bad ID or two owners
+    for one team go to `problems` (and that team's owner is left as it was)."""
+    first: dict[str, tuple[int, str]] = {}
+    conflicted: set[str] = set()
+    for line, row in rows:
+        owner = row.get("owner", "").strip()
+        if not owner:
+            continue
+        try:
+            team = team_name(row.get("team", ""))
+        except BadInput:
+            continue  # reported with the row itself
+        if not _USER.match(owner):
+            problems.append(f"line {line}: owner “{owner[:24]}” is not a Slack user ID")
+            conflicted.add(team)
+            continue
+        seen = first.setdefault(team, (line, owner))
+        if seen[1] != owner and team not in conflicted:
+            problems.append(
+                f"lines {seen[0]} and {line}: team {team} has two owners, {seen[1]} and"
+                f" {owner}; its owner was not changed"
+            )
+            conflicted.add(team)
+    return {team: owner for team, (_, owner) in first.items() if team not in conflicted}
 
 
 def _parse_row(row: dict[str, str]) -> tuple[str, str, bool, list[str]]:

@@ -46,6 +46,7 @@ from bot.models import (
     CopilotUserPeriod,
     CopilotUserTeam,
     Team,
+    UsageNote,
 )
 from bot.services import adoption, identities, tool_figures
 from bot.services.costs import Costs
@@ -97,7 +98,8 @@ async def figures(
     impact in the period, from `adoption.weekly`; None throughout with `impact` False, for
     a caller that has it already); with `costs` (`costs.yaml`) and monthly periods,
     `spend_cents`, `cost_per_active_person_cents` and `reclaimable_cents` (idle seats'
-    price), else null. `team` keeps only that label's items.
+    price), else null; `note`, the CoE's note on the team's month (monthly periods).
+    `team` keeps only that label's items.
     Raises ValueError for an unknown `period` or tool."""
     unknown = set(tools) - {TOOL, *tool_figures.TOOLS}
     if unknown:
@@ -141,6 +143,9 @@ async def figures(
                 impact=said,
                 costs=costs if period == "month" else None,
             )
+    notes = await _notes(session, everything) if period == "month" else {}
+    for item in items:
+        item["note"] = notes.get((item["period"], item["team"].lower()))
     if not team:
         return items
     wanted = team.lower()
@@ -370,6 +375,14 @@ def _item(
             else UNPRICED
         ),
     }
+
+
+async def _notes(session: AsyncSession, spans: list[Period]) -> dict[tuple[str, str], str]:
+    """(month label, team label lower case) → the CoE's note (`/ai-coe usage note`)."""
+    rows = await session.exec(
+        select(UsageNote).where(col(UsageNote.month).in_([s.label for s in spans]))
+    )
+    return {(note.month, note.team): note.text for note in rows.all()}
 
 
 async def _money(session: AsyncSession, costs: Costs, day: dt.date | None) -> Money:

@@ -1,5 +1,6 @@
 """Cursor usage (per-member days, daily member-list snapshots, each cycle's spend), Claude
-Code's per-actor days, and whose data each pull brought (`usage_pull.target`, `.standin`).
+Code's per-actor days, whose data each pull brought (`usage_pull.target`, `.standin`), and
+each team's owner (`team.owner`), and the CoE's notes on a team's month (`usage_note`).
 
 Revision ID: 0013
 Revises: 0012
@@ -39,6 +40,8 @@ COUNTERS = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("team") as batch:
+        batch.add_column(sa.Column("owner", sa.String(length=32), nullable=True))
     with op.batch_alter_table("usage_pull") as batch:
         batch.add_column(sa.Column("target", sa.String(length=200), nullable=True))
         batch.add_column(
@@ -74,7 +77,6 @@ def upgrade() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
     )
 
-
     op.create_table(
         "claude_code_user_day",
         sa.Column("day", sa.Date(), primary_key=True),
@@ -101,8 +103,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_claude_code_user_day_day", "claude_code_user_day", ["day"])
 
+    op.create_table(
+        "usage_note",
+        sa.Column("team", sa.String(length=80), primary_key=True),
+        sa.Column("month", sa.String(length=7), primary_key=True),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("author", sa.String(length=32), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("usage_note")
+    with op.batch_alter_table("team") as batch:
+        batch.drop_column("owner")
     op.drop_index("ix_claude_code_user_day_day", table_name="claude_code_user_day")
     op.drop_table("claude_code_user_day")
     with op.batch_alter_table("usage_pull") as batch:

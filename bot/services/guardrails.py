@@ -1,0 +1,197 @@
+"""Soft guardrails on AI-tool spend, never caps: which teams crossed a threshold of
+`costs.yaml` in a month, and the CoE's notes on them (`/ai-coe usage note`).
+
+Three thresholds (`costs.Guardrails`), per team (`team_guardrails`) or for every team:
+- `monthly_spend_cents`: the team's spend in the month, all tools together;
+- `spend_per_active_person_cents`: per tool, spend / the tool's active people;
+- `idle_seat_share`: per tool with seats, idle seats / seats.
+
+Figures come from `usage_figures.figures` (minimum-group rules applied). A merged row
+("(other teams)") is held, as one group, to the strictest threshold among the teams in it
+(docs/usage.md says so). Each crossing carries the figure, last month's (the trend), and
+the owners of the teams in the row (teams CSV `owner`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import BadInput
+from bot.models import Team, UsageNote
+from bot.services import audit, usage_figures
+from bot.services.costs import Costs
+from bot.services.survey_disclosure import Rules
+from bot.services.usage_periods import Period, periods
+
+TOOLS = ("copilot", "cursor", "claude_code")
+NOTE_MAX = 500
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One threshold crossed by one team label in one month."""
+
+    team: str  # the label shown ("payments", "(other teams)")
+    includes: tuple[str, ...]  # the teams in it
+    month: str  # "2026-11"
+    kind: str  # a `Guardrails` field name
+    tool: str | None  # None for the all-tools spend
+    figure: float  # cents, or a share 0–1
+    threshold: float
+    previous: float | None  # last month's figure, for the trend
+    owners: tuple[str, ...]  # Slack user IDs
+    note: str | None
+
+
+def month_of(day: dt.date) -> Period:
+    return periods("month", day, day)[0]
+
+
+async def crossings(
+    *, session: AsyncSession, costs: Costs, rules: Rules, day: dt.date
+) -> list[Crossing]:
+    """The thresholds crossed in the month holding `day` (UTC), so far."""
+    month = month_of(day)
+    before = month_of(month.first - dt.timedelta(days=1))
+    now_items = await _month_items(session, costs, rules, month)
+    then_items = await _month_items(session, costs, rules, before)
+    now_figures, includes = _figures(now_items)
+    then_figures, _ = _figures(then_items)
+    owners = {t.name.lower(): t.owner for t in (await session.exec(select(Team))).all()}
+    notes = await notes_for(session=session, month=month.label)
+    found = []
+    for (team, kind, tool), figure in sorted(now_figures.items(), key=lambda kv: str(kv[0])):
+        members = includes.get(team, (team,))
+        threshold = _strictest(costs, members, kind)
+        if threshold is None or figure <= threshold:
+            continue
+        found.append(
+            Crossing(
+                team=team,
+                includes=members,
+                month=month.label,
+                kind=kind,
+                tool=tool,
+                figure=figure,
+                threshold=threshold,
+                previous=then_figures.get((team, kind, tool)),
+                owners=tuple(o for m in members if (o := owners.get(m.lower()))),
+                note=notes.get(team.lower()),
+            )
+        )
+    return found
+
+
+async def _month_items(
+    session: AsyncSession, costs: Costs, rules: Rules, month: Period
+) -> list[dict[str, Any]]:
+    return await usage_figures.figures(
+        session=session,
+        period="month",
+        since=month.first,
+        until=month.last,
+        rules=rules,
+        impact=False,
+        tools=TOOLS,
+        costs=costs,
+    )
+
+
+def _figures(
+    items: list[dict[str, Any]],
+) -> tuple[dict[tuple[str, str, str | None], float], dict[str, tuple[str, ...]]]:
+    """(team, kind, tool) → figure, and each merged label's teams."""
+    found: dict[tuple[str, str, str | None], float] = {}
+    spend: dict[str, int] = defaultdict(int)
+    includes: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        if not item["measured"] or item["team"] == usage_figures.ALL_TEAMS:
+            continue
+        team, tool = item["team"], item["tool"]
+        if item.get("includes"):
+            includes[team] = tuple(item["includes"])
+        if item["spend_cents"] is not None:
+            spend[team] += item["spend_cents"]
+        if item["cost_per_active_person_cents"] is not None:
+            found[(team, "spend_per_active_person_cents", tool)] = item[
+                "cost_per_active_person_cents"
+            ]
+        if item["seats"] and item["idle_seats"] is not None:
+            found[(team, "idle_seat_share", tool)] = round(item["idle_seats"] / item["seats"], 3)
+    for team, cents in spend.items():
+        found[(team, "monthly_spend_cents", None)] = cents
+    return found, includes
+
+
+def _strictest(costs: Costs, teams: tuple[str, ...], kind: str) -> float | None:
+    """The lowest threshold of `kind` among `teams` (a merged row is held to it)."""
+    values = [
+        getattr(costs.guardrails_for(team), kind)
+        for team in teams
+        if getattr(costs.guardrails_for(team), kind) is not None
+    ]
+    return min(values) if values else None
+
+
+async def notes_for(*, session: AsyncSession, month: str) -> dict[str, str]:
+    """Team label (lower case) → the CoE's note on its month."""
+    rows = await session.exec(select(UsageNote).where(col(UsageNote.month) == month))
+    return {note.team: note.text for note in rows.all()}
+
+
+async def set_note(
+    *, session: AsyncSession, team: str, text: str, author: str, now: dt.datetime
+) -> UsageNote:
+    """Record the CoE's note on `team`'s current month (replacing one there); audited as
+    `usage.note`. Raises `BadInput` for an empty or overlong text."""
+    text = " ".join(text.split())
+    if not text:
+        raise BadInput("Say what the note is: `/ai-coe usage note <team> <text>`.")
+    if len(text) > NOTE_MAX:
+        raise BadInput(f"A note is at most {NOTE_MAX} characters; this one is {len(text)}.")
+    month = month_of(now.date()).label
+    key = team.strip().lower()
+    note = await session.get(UsageNote, (key, month))
+    if note is None:
+        note = UsageNote(team=key, month=month, text=text, author=author, at=now)
+    else:
+        note.text, note.author, note.at = text, author, now
+    session.add(note)
+    await audit.record(
+        session=session,
+        actor=author,
+        action="usage.note",
+        subject=key,
+        details={"month": month, "text": text},
+        now=now,
+    )
+    return note
+
+
+def describe(crossing: Crossing) -> str:
+    """The figure, threshold and trend in words (mrkdwn, no user text)."""
+
+    def shown(value: float) -> str:
+        if crossing.kind == "idle_seat_share":
+            return f"{value:.0%}"
+        return f"${value / 100:,.0f}"
+
+    what = {
+        "monthly_spend_cents": "spend this month, all tools",
+        "spend_per_active_person_cents": "spend per active person",
+        "idle_seat_share": "idle seats",
+    }[crossing.kind]
+    tool = f" ({crossing.tool.replace('_', ' ').title()})" if crossing.tool else ""
+    trend = ""
+    if crossing.previous:
+        change = (crossing.figure - crossing.previous) / crossing.previous
+        trend = f"; last month {shown(crossing.previous)} ({change:+.0%})"
+    elif crossing.previous == 0:
+        trend = "; last month none"
+    return f"{what}{tool} {shown(crossing.figure)}, threshold {shown(crossing.threshold)}{trend}"
