@@ -479,6 +479,10 @@ async def test_a_team_over_a_soft_guardrail_is_told_once_with_its_owner_and_a_no
             await app.settle()
             said = message_text(slack.responses_for(refused.response_url or "")[-1].body)
             assert "No team called" in said
+            digest = await sender.command("/ai-coe", "digest preview adoption", user_id="U0ADMIN")
+            await app.settle()
+            shown = message_text(slack.responses_for(digest.response_url or "")[-1].body)
+            assert "new hires onboarding, expected" in shown  # beside the figures
         status, body = await get(app, "/usage?period=month&since=2026-11-01", METRICS_ONLY)
         assert status == 200
         notes = {i["note"] for i in body["items"] if i["team"].lower() == name.lower()}

@@ -33,7 +33,7 @@ from bot.models import (
     Question,
     SurveyRun,
 )
-from bot.services import audit, survey_disclosure, surveys, usage_figures
+from bot.services import audit, guardrails, survey_disclosure, surveys, usage_figures
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
 
@@ -231,6 +231,10 @@ async def build(
             min_group=min_group,
             seats_as_of=end.date(),
         )
+        month = guardrails.month_of(last).label
+        noted = await guardrails.notes_for(session=session, month=month)
+        if digest.adoption is not None and noted:
+            digest.adoption = {**digest.adoption, "notes": sorted(noted.items())}
     if "policy" in sections:
         await _policy(session, digest)
     if "champions" in sections:

@@ -82,10 +82,13 @@ def _adoption(figures: dict[str, Any]) -> str:
     accepted = f"; {rate:.0%} of suggestions accepted" if rate is not None else ""
     first, last = figures["first_day"], figures["last_day"]
     days = f"{first:%-d %b} – {last:%-d %b}" if first != last else f"{first:%-d %b}"
+    notes = "".join(
+        f"\n• _{escape(team)}_: {escape(text)}" for team, text in figures.get("notes", [])[:5]
+    )
     return (
         f"*Adoption this week* (GitHub Copilot, {days}: GitHub settles a day two days later)"
         f"\n{plural(active, 'person', 'people')} used it{of}, {engaged:,} on 3 days or more"
-        f"{accepted}"
+        f"{accepted}" + (f"\nThe CoE's notes on this month's spend:{notes}" if notes else "")
     )
 
 
