@@ -43,6 +43,12 @@ def add_parsers(verbs: Any) -> None:
     demo.add_argument("--days", type=int, default=120, help="days of history (14 to 365)")
     demo.add_argument("--seed", type=int, default=7, help="the same seed makes the same org")
     demo.set_defaults(run=_demo)
+    check = usage_verbs.add_parser(
+        "guardrails",
+        help="the soft guardrails (costs.yaml) teams crossed this month; queues the CoE's"
+        " posts as the daily check does",
+    )
+    check.set_defaults(run=_guardrails)
 
     people = verbs.add_parser("people", help="who a tool's user is: GitHub login ↔ Slack")
     people_verbs = people.add_subparsers(dest="people_verb", required=True)
@@ -208,6 +214,51 @@ def _pull_cursor(args: argparse.Namespace) -> int:
         print(f"  skipped: {item['file']}, record {item['line']}: {item['reason']}")
     if run.skipped_count > 10:
         print(f"  … and {run.skipped_count - 10:,} more")
+    return 0
+
+
+def _guardrails(_args: argparse.Namespace) -> int:
+    """`coe-bot usage guardrails`: each crossing this month, a line each; the CoE channel
+    is told (once per team, threshold and month) by the running server's outbox."""
+    from bot.jobs.guardrails import tell
+    from bot.services import costs, guardrails
+    from bot.services.channels import Places
+
+    settings = _settings()
+    try:
+        prices = costs.for_settings(settings)
+    except costs.CostsError as error:
+        for issue in error.issues:
+            print(f"coe-bot: {issue}", file=sys.stderr)
+        return 1
+    if prices is None:
+        print(
+            "coe-bot: no costs file: set COSTS_FILE (see bot/costs/example.yaml)", file=sys.stderr
+        )
+        return EXIT_USAGE
+    places = Places(
+        community=settings.community_channel,
+        coe=settings.coe_channel,
+        admins=tuple(sorted(settings.admin_user_ids)),
+    )
+    now = _now()
+
+    async def work(sessions: db.Sessions) -> list[guardrails.Crossing]:
+        async with sessions.begin() as session:
+            found = await guardrails.crossings(
+                session=session, costs=prices, rules=settings.survey_rules(), day=now.date()
+            )
+            if places.for_coe():
+                await tell(session=session, places=places, found=found, now=now)
+            return found
+
+    found = _run(settings, work)
+    if not found:
+        print(f"No team crossed a soft guardrail in {now:%Y-%m} so far ({prices.source}).")
+        return 0
+    for crossing in found:
+        note = f" · note: {crossing.note}" if crossing.note else ""
+        print(f"{crossing.team}: {guardrails.describe(crossing)}{note}")
     return 0
 
 

@@ -335,6 +335,10 @@ def test_demo_then_pull_then_everyone_matches(tmp_path: Path) -> None:
     assert cursor.returncode == 0, cursor.stderr
     assert "member-days" in cursor.stdout
     assert "0 records skipped (done)" in cursor.stdout
+    # stand-in mode prices with the shipped example costs file and checks the guardrails
+    checked = run(tmp_path, "usage", "guardrails")
+    assert checked.returncode == 0, checked.stderr
+    assert "threshold $" in checked.stdout or "No team crossed" in checked.stdout
     later = run(tmp_path, "usage", "pull", "cursor", "--until", "2099-01-01")
     assert later.returncode == 2
     assert "--until 2099-01-01 is after today" in later.stderr

@@ -4,11 +4,15 @@ the team's owner. Never a cap: nothing is blocked."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
 from bot.deps import Deps
 from bot.services import costs, guardrails
+from bot.services.channels import Places
 from bot.views.common import escape
 
 logger = logging.getLogger(__name__)
@@ -27,24 +31,36 @@ async def check(deps: Deps) -> int:
     if prices is None or not places.for_coe():
         return 0
     now = deps.clock()
-    queued = 0
     async with deps.sessions.begin() as session:
         found = await guardrails.crossings(
             session=session, costs=prices, rules=deps.settings.survey_rules(), day=now.date()
         )
-        for crossing in found:
-            key = f"{JOB}:{crossing.month}:{crossing.team.lower()}:{crossing.kind}:{crossing.tool}"
-            queued += await notices.to_coe(
-                session=session,
-                places=places,
-                dedupe_key=key[:200],
-                kind=JOB,
-                text=message(crossing),
-                now=now,
-            )
+        queued = await tell(session=session, places=places, found=found, now=now)
     if queued:
         deps.outbox_wakeup.set()
         logger.info("%d soft guardrail crossings queued for the CoE", queued)
+    return queued
+
+
+async def tell(
+    *,
+    session: AsyncSession,
+    places: Places,
+    found: list[guardrails.Crossing],
+    now: dt.datetime,
+) -> int:
+    """Queue the CoE's post for each crossing not told before this month; how many."""
+    queued = 0
+    for crossing in found:
+        key = f"{JOB}:{crossing.month}:{crossing.team.lower()}:{crossing.kind}:{crossing.tool}"
+        queued += await notices.to_coe(
+            session=session,
+            places=places,
+            dedupe_key=key[:200],
+            kind=JOB,
+            text=message(crossing),
+            now=now,
+        )
     return queued
 
 
