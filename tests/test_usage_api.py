@@ -177,12 +177,16 @@ async def test_ai_coe_usage_in_slack(app: RunningApp, clock: Clock, slack: FakeS
         said = message_text(slack.responses_for(empty.response_url or "")[-1].body)
         assert "coe-bot usage pull" in said
         await pulled(app, clock)
+        await pulled_cursor(app, clock)
         every = await sender.command("/ai-coe", "usage", user_id="U0ADMIN")
         await app.settle()
         reply = slack.responses_for(every.response_url or "")[-1].body
         assert_valid_message(reply)
         text = message_text(reply)
-        assert "Copilot use by team · 2026-W" in text
+        assert "AI tool use by team" in text
+        assert "GitHub Copilot* · 2026-W" in text
+        assert "Cursor* · 2026-W" in text  # each tool its own block
+        assert "100% of e-mails matched" in text
         assert "active" in text
         assert "engaged" in text
         assert "100% of GitHub logins matched" in text
@@ -190,11 +194,11 @@ async def test_ai_coe_usage_in_slack(app: RunningApp, clock: Clock, slack: FakeS
         one = await sender.command("/ai-coe", f"usage {team}", user_id="U0ADMIN")
         await app.settle()
         text = message_text(slack.responses_for(one.response_url or "")[-1].body)
-        assert f"Copilot use · {team}" in text
+        assert f"AI tool use · {team}" in text
         unknown = await sender.command("/ai-coe", "usage nosuchteam", user_id="U0ADMIN")
         await app.settle()
         text = message_text(slack.responses_for(unknown.response_url or "")[-1].body)
-        assert "No Copilot figures for a team called “nosuchteam”" in text
+        assert "No AI tool figures for a team called “nosuchteam”" in text
         refused = await sender.command("/ai-coe", "usage", user_id="U0ALICE")
         await app.settle()
         text = message_text(slack.responses_for(refused.response_url or "")[-1].body)

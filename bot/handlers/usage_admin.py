@@ -1,4 +1,5 @@
-"""`/ai-coe usage [team]`: Copilot use per team, beside what the team says in surveys."""
+"""`/ai-coe usage [team]`: each AI tool's use per team, beside what the team says in
+surveys; `/ai-coe usage note <team> <text>`: the CoE's note on a team's month."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.views.common import ephemeral_text, escape
 from bot.views.usage import usage_message
 
 WEEKS_SHOWN = 6  # with a team: its last six weeks
+TOOLS = ("copilot", "cursor", "claude_code")
 
 
 async def run(deps: Deps, words: list[str], *, user_id: str = "") -> dict[str, Any]:
@@ -34,13 +36,14 @@ async def run(deps: Deps, words: list[str], *, user_id: str = "") -> dict[str, A
             since=since,
             until=today,
             rules=deps.settings.survey_rules(),
+            tools=TOOLS,
         )
     if team is not None:
         known = {i["team"].lower(): i["team"] for i in items if i["measured"]}
         if team.lower() not in known:
             shown = ", ".join(sorted(known.values())[:20]) or "none yet"
             raise BadInput(
-                f"No Copilot figures for a team called “{escape(team)}” (small teams are"
+                f"No AI tool figures for a team called “{escape(team)}” (small teams are"
                 f" merged into “(other teams)”). Teams with figures: {escape(shown)}."
             )
         team = known[team.lower()]

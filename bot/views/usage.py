@@ -1,4 +1,4 @@
-"""Block Kit for `/ai-coe usage [team]`: Copilot use per team beside survey impact."""
+"""Block Kit for `/ai-coe usage [team]`: each AI tool's use per team beside survey impact."""
 
 from __future__ import annotations
 
@@ -8,22 +8,43 @@ from bot.views.common import Block, context, escape, header, plural, section
 
 TEAMS_SHOWN = 40  # lines in one reply; the API has every team
 HOW = (
-    "Active: sent Copilot a prompt that week · engaged: on 3+ days · acceptance:"
-    " accepted / generated suggestions · idle: no use for 30 days (or telemetry off)."
+    "Active: used the tool that week · engaged: on 3+ days · acceptance: each tool's own"
+    " (Copilot: accepted / generated, Cursor: Tab completions, Claude Code: tool actions),"
+    " never compared across tools · idle: no use for 30 days (or telemetry off)."
     " Definitions: docs/usage.md · all figures: `GET /api/v1/usage`"
 )
 
 
+TOOL_NAMES = {"copilot": "GitHub Copilot", "cursor": "Cursor", "claude_code": "Claude Code"}
+
+
 def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str, Any]:
-    """One line per team for the period shown (or, with `team`, one per period), a line
-    for periods not measured, and what the words mean."""
+    """Per tool, one line per team for the period shown (or, with `team`, one per period),
+    and what the words mean."""
     measured = [i for i in items if i["measured"]]
     if not measured:
         why = (
-            "No Copilot usage has been pulled for this period: run `coe-bot usage pull`"
+            "No AI tool usage has been pulled for this period: run `coe-bot usage pull`"
             " (or `coe-bot usage demo` first, to try it without GitHub)."
         )
-        return _reply([section(why)], "Copilot usage: not measured")
+        return _reply([section(why)], "AI tool usage: not measured")
+    blocks: list[Block] = []
+    title = f"AI tool use · {team}" if team else "AI tool use by team"
+    for tool, name in TOOL_NAMES.items():
+        mine = [i for i in measured if i["tool"] == tool]
+        if mine:
+            heading, lines, rows = _tool_lines(mine, team)
+            blocks.append(section(f"*{name}* · {heading}\n" + "\n".join(lines)))
+            notes = _context(rows, tool)
+            if notes:
+                blocks.append(context(notes))
+    return _reply([header(title), *blocks, context(HOW)], title)
+
+
+def _tool_lines(
+    measured: list[dict[str, Any]], team: str | None
+) -> tuple[str, list[str], list[dict[str, Any]]]:
+    """(what the lines cover, the lines, the rows shown) for one tool."""
     if team is None:
         latest = (
             max(i["period"] for i in measured if i["complete"])
@@ -37,7 +58,6 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
         with_seats = [i for i in measured if i["seats"] is not None]
         now = max((i["period"] for i in with_seats), default=None)
         seats = {i["team"]: i for i in with_seats if i["period"] == now}
-        title = f"Copilot use by team · {latest}"
         lines = [_total(rows, list(seats.values()))]
         lines += [
             f"• *{escape(i['team'])}*: {_figures(i, seats.get(i['team']))}"
@@ -45,24 +65,26 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
         ]
         if len(rows) > TEAMS_SHOWN:
             lines.append(f"…and {plural(len(rows) - TEAMS_SHOWN, 'more team')}")
-    else:
-        rows = sorted(measured, key=lambda i: i["period"], reverse=True)
-        title = f"Copilot use · {team}"
-        lines = [
-            f"• *{i['period']}{'' if i['complete'] else ' (partial)'}*: {_figures(i, i)}"
-            for i in rows
-        ]
+        return latest, lines, rows
+    rows = sorted(measured, key=lambda i: i["period"], reverse=True)
+    lines = [
+        f"• *{i['period']}{'' if i['complete'] else ' (partial)'}*: {_figures(i, i)}" for i in rows
+    ]
+    return "week by week", lines, rows
+
+
+def _context(rows: list[dict[str, Any]], tool: str) -> str:
     share = rows[0]["matched_share"]
-    matched = f"{share:.0%} of GitHub logins matched to a team" if share is not None else ""
+    who = "GitHub logins" if tool == "copilot" else "e-mails"
+    matched = f"{share:.0%} of {who} matched to a team" if share is not None else ""
     partial = (
         ""
         if all(i["complete"] for i in rows)
-        else " · partial: not every day of the period is pulled (the latest settle two days later)"
+        else " · partial: not every day of the period is pulled (the latest settle later)"
     )
-    return _reply(
-        [header(title), section("\n".join(lines)), context(f"{matched}{partial}"), context(HOW)],
-        title,
-    )
+    unseen = rows[0].get("not_measured")
+    gap = f" · not measured by this source: {unseen}" if unseen else ""
+    return f"{matched}{partial}{gap}".removeprefix(" · ")
 
 
 def _total(rows: list[dict[str, Any]], seats: list[dict[str, Any]]) -> str:
@@ -89,7 +111,13 @@ def _figures(item: dict[str, Any], seats: dict[str, Any] | None) -> str:
         parts.append(f"{item['active_people']} active, {item['engaged_people']} engaged")
         if item["acceptance_rate"] is not None:
             parts.append(f"acceptance {item['acceptance_rate']:.0%}")
-        parts.append(f"chat {item['chat_people']} · agent {item['agent_people']}")
+        uses = [
+            f"{name} {item[key]}"
+            for key, name in (("chat_people", "chat"), ("agent_people", "agent"))
+            if item.get(key) is not None
+        ]
+        if uses:
+            parts.append(" · ".join(uses))
     impact = item.get("impact") or {}
     said = [
         f"{name} {impact[key]:+.1f}" if key == "perceived_productivity" else f"{name} {impact[key]}"
