@@ -501,3 +501,20 @@ def select_team_names() -> Any:
     from bot.models import Team
 
     return select(Team.name).order_by(Team.name)
+
+
+async def test_a_person_on_two_tools_counts_once_in_people_using_any_tool(
+    app: RunningApp, clock: Clock
+) -> None:
+    await pulled(app, clock)
+    await pulled_cursor(app, clock)
+    status, body = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
+    assert status == 200
+    by_tool: dict[str, int] = {}
+    for item in body["items"]:
+        by_tool[item["tool"]] = by_tool.get(item["tool"], 0) + (item["active_people"] or 0)
+    [anyone] = [i for i in body["items"] if i["tool"] == "any"]
+    assert anyone["team"] == "(all teams)"
+    # the demo's Cursor users also hold Copilot seats: the union is less than the sum
+    assert max(by_tool["copilot"], by_tool["cursor"]) <= anyone["active_people"]
+    assert anyone["active_people"] < by_tool["copilot"] + by_tool["cursor"]

@@ -320,3 +320,14 @@ async def _money(
     for person, cents in await (await session.connection()).execute(query):
         used[str(person)] += int(cents or 0)
     return Money({k: v for k, v in seats.items() if v is not None}, dict(used))
+
+
+async def active_by_period(
+    *, session: AsyncSession, tool: Tool, spans: list[Period]
+) -> dict[str, set[str]]:
+    """Period label → the e-mails active on `tool` in it (for counting people once across
+    tools)."""
+    if not spans:
+        return {}
+    usage = await _usage(session, tool, spans)
+    return {label: {e for e, m in used.items() if m.active_days} for label, used in usage.items()}

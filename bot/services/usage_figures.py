@@ -45,6 +45,7 @@ from bot.models import (
     CopilotUserDay,
     CopilotUserPeriod,
     CopilotUserTeam,
+    Person,
     Team,
     UsageNote,
 )
@@ -143,6 +144,8 @@ async def figures(
                 impact=said,
                 costs=costs if period == "month" else None,
             )
+    if len(tools) > 1:
+        items += await _any_tool(session, everything, usage, tools)
     notes = await _notes(session, everything) if period == "month" else {}
     for item in items:
         item["note"] = notes.get((item["period"], item["team"].lower()))
@@ -375,6 +378,62 @@ def _item(
             else UNPRICED
         ),
     }
+
+
+async def _any_tool(
+    session: AsyncSession,
+    spans: list[Period],
+    copilot: dict[str, dict[str, _Person]],
+    tools: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """Per period, one "(all teams)" item with tool "any" (when two tools or more have use
+    in the range): `active_people` counts each person once, however many tools they used
+    (a GitHub login and an e-mail are one person when both lead to one Slack user; people
+    matched to none count once per tool)."""
+    logins = {login for used in copilot.values() for login in used}
+    matches = await identities.resolve(session=session, logins=logins) if logins else {}
+    directory = dict(
+        (
+            await session.exec(
+                select(func.lower(col(Person.email)), Person.user_id).where(
+                    col(Person.email).is_not(None)
+                )
+            )
+        ).all()
+    )
+    people: dict[str, set[str]] = defaultdict(set)
+    measured: set[str] = set()
+    sources = 1 if TOOL in tools and copilot else 0
+    if TOOL in tools:
+        for label, used in copilot.items():
+            measured.add(label)
+            for login, person in used.items():
+                if person.active_days:
+                    people[label].add(matches[login].slack_user_id or f"login:{login}")
+    for name in tools:
+        if name not in tool_figures.TOOLS:
+            continue
+        active = await tool_figures.active_by_period(
+            session=session, tool=tool_figures.TOOLS[name], spans=spans
+        )
+        sources += bool(active)
+        for label, emails in active.items():
+            measured.add(label)
+            people[label] |= {directory.get(email) or f"email:{email}" for email in emails}
+    if sources < 2:
+        return []  # one tool: its own figures say it all
+    return [
+        {
+            **_not_measured(span),
+            "tool": "any",
+            "measured": True,
+            "complete": None,
+            "active_people": len(people[span.label]),
+            "note": None,
+        }
+        for span in spans
+        if span.label in measured
+    ]
 
 
 async def _notes(session: AsyncSession, spans: list[Period]) -> dict[tuple[str, str], str]:
