@@ -182,3 +182,28 @@ def pack_file(tmp_path: Path) -> Path:
     path = tmp_path / "pack.yaml"
     path.write_text(default_pack_path().read_text())
     return path
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[db.Sessions]:
+    """Sessions on the database under test, for tests that use services directly."""
+    engine = db.create_engine(database_url)
+    try:
+        yield db.make_sessions(engine)
+    finally:
+        await engine.dispose()
+
+
+class Waits:
+    """What a client waited (its `sleep`): the tests never sleep."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+@pytest.fixture
+def waits() -> Waits:
+    return Waits()

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import db
 from bot.models import ClaudeCodeUserDay, UsagePull
 from bot.standin.anthropic import FakeAnthropic
 from bot.usage import claude_code
 from bot.usage.claude_code import AnthropicAuthError, AnthropicClient, AnthropicUnavailable
 from bot.usage.github import Retrying
-from tests.conftest import Clock
+from tests.conftest import Clock, Waits
 
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -26,28 +25,6 @@ TODAY = NOW.date()
 async def fake(clock: Clock) -> AsyncIterator[FakeAnthropic]:
     async with FakeAnthropic(now=clock) as made:
         yield made
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Any]:
-    engine = db.create_engine(database_url)
-    try:
-        yield db.make_sessions(engine)
-    finally:
-        await engine.dispose()
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-@pytest.fixture
-def waits() -> Waits:
-    return Waits()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot import db
 from bot.models import AuditEvent, CopilotSeat, CopilotUserDay, CopilotUserTeam, UsagePull
 from bot.services import identities
 from bot.standin.github import FakeGitHub
@@ -22,7 +21,7 @@ from bot.usage.github import (
     GitHubUnavailable,
     Retrying,
 )
-from tests.conftest import Clock
+from tests.conftest import Clock, Waits
 
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -34,30 +33,6 @@ ORG = copilot.Target(org="standin-org")
 async def github(clock: Clock) -> AsyncIterator[FakeGitHub]:
     async with FakeGitHub(now=clock) as fake:
         yield fake
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Any]:
-    engine = db.create_engine(database_url)
-    try:
-        yield db.make_sessions(engine)
-    finally:
-        await engine.dispose()
-
-
-class Waits:
-    """What the client waited: the tests never sleep."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-@pytest.fixture
-def waits() -> Waits:
-    return Waits()
 
 
 @pytest.fixture

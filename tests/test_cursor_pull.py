@@ -14,13 +14,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot import db
 from bot.models import CursorMember, CursorSpend, CursorUserDay, UsagePull
 from bot.standin.cursor import FakeCursor, epoch_ms
 from bot.usage import cursor
 from bot.usage.cursor import CursorAuthError, CursorClient, CursorUnavailable
 from bot.usage.github import Retrying
-from tests.conftest import Clock
+from tests.conftest import Clock, Waits
 
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -30,28 +29,6 @@ TODAY = NOW.date()
 async def fake(clock: Clock) -> AsyncIterator[FakeCursor]:
     async with FakeCursor(now=clock) as made:
         yield made
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Any]:
-    engine = db.create_engine(database_url)
-    try:
-        yield db.make_sessions(engine)
-    finally:
-        await engine.dispose()
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-@pytest.fixture
-def waits() -> Waits:
-    return Waits()
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot import db
 from bot.errors import BadInput
 from bot.services import identities, people, teams, usage_figures
 from bot.services.survey_disclosure import Rules
@@ -24,15 +22,6 @@ from tests.helpers import clean_env, coe_bot_command
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 MONDAY = dt.date(2026, 10, 19)  # ISO week 2026-W43
 RULES = Rules(min_group=5, min_text=10)
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Any]:
-    engine = db.create_engine(database_url)
-    try:
-        yield db.make_sessions(engine)
-    finally:
-        await engine.dispose()
 
 
 def day_of(user: int, day: dt.date, interactions: int, generations: int, accepted: int) -> Any:

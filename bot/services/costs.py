@@ -17,13 +17,12 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from bot.config import Settings
-from bot.services.yaml_source import SourceErrors, SourceIssue, field_name, line_of
+from bot.services.yaml_source import SourceErrors, SourceIssue, parse_model
 
 Tool = Literal["copilot", "cursor", "claude_code"]
 
@@ -67,30 +66,9 @@ class Costs(BaseModel):
 
 def parse(text: str, *, source: str) -> Costs:
     """`text` as a costs file; raises `CostsError` naming each problem's line and field."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = str(getattr(error, "problem", None) or error)
-        raise CostsError([SourceIssue(source, line, "yaml", problem)]) from None
-    if not isinstance(data, dict):
-        raise CostsError([SourceIssue(source, 1, "costs", "must be a YAML mapping")])
-    try:
-        return Costs.model_validate({**data, "source": source})
-    except ValidationError as error:
-        raise CostsError(
-            [
-                SourceIssue(
-                    source,
-                    line_of(node, e["loc"]),
-                    field_name(e["loc"]) or "costs",
-                    str(e["msg"]).removeprefix("Value error, "),
-                )
-                for e in error.errors()
-            ]
-        ) from None
+    return parse_model(
+        text, Costs, source=source, error=CostsError, root="costs", extra={"source": source}
+    )
 
 
 def example_path() -> Path:

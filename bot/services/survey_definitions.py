@@ -12,24 +12,22 @@ import re
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from bot.schedules import check_cron
 from bot.services.text import CONTROL_MESSAGE, has_control_characters
-from bot.services.yaml_source import SourceErrors, SourceIssue, field_name, line_of
+from bot.services.yaml_source import SourceErrors, SourceIssue, parse_model
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$")]
 
@@ -216,30 +214,7 @@ def templates_dir() -> Path:
 
 
 def parse_definition(text: str, *, source: str) -> SurveyDefinition:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = str(getattr(error, "problem", None) or error)
-        raise DefinitionError([DefinitionIssue(source, line, "yaml", problem)]) from None
-    if not isinstance(data, dict):
-        raise DefinitionError([DefinitionIssue(source, 1, "survey", "must be a YAML mapping")])
-    try:
-        return SurveyDefinition.model_validate(data)
-    except ValidationError as error:
-        raise DefinitionError(
-            [
-                DefinitionIssue(
-                    source,
-                    line_of(node, e["loc"]),
-                    field_name(e["loc"]) or "survey",
-                    str(e["msg"]).removeprefix("Value error, "),
-                )
-                for e in error.errors()
-            ]
-        ) from None
+    return parse_model(text, SurveyDefinition, source=source, error=DefinitionError, root="survey")
 
 
 def load_definition(path: Path) -> SurveyDefinition:

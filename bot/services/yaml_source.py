@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 Loc = tuple[int | str, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +62,40 @@ def line_of(node: Any, loc: Loc) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def parse_model(
+    text: str,
+    model: type[M],
+    *,
+    source: str,
+    error: type[SourceErrors],
+    root: str,
+    extra: dict[str, Any] | None = None,
+) -> M:
+    """`text` (YAML) validated as `model`; raises `error` with each problem's file:line
+    and field (`root` names the whole document). `extra` adds fields not in the file."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        said = str(getattr(problem, "problem", None) or problem)
+        raise error([SourceIssue(source, line, "yaml", said)]) from None
+    if not isinstance(data, dict):
+        raise error([SourceIssue(source, 1, root, "must be a YAML mapping")])
+    try:
+        return model.model_validate({**data, **(extra or {})})
+    except ValidationError as problem:
+        raise error(
+            [
+                SourceIssue(
+                    source,
+                    line_of(node, e["loc"]),
+                    field_name(e["loc"]) or root,
+                    str(e["msg"]).removeprefix("Value error, "),
+                )
+                for e in problem.errors()
+            ]
+        ) from None

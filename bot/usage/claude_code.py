@@ -22,10 +22,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Self
 
 import httpx
@@ -35,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
 from bot.models import ClaudeCodeUserDay, UsagePull
+from bot.usage import vendor
 from bot.usage.copilot import close_abandoned, done_before, insert_rows
 from bot.usage.github import Retrying
 
@@ -47,7 +45,6 @@ PAGE = 1000  # the largest page the endpoint gives
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REPULL_DAYS = 2  # yesterday and today again: data appears about an hour after the fact
 FIRST_PULL_DAYS = 120
-SKIPPED_KEPT = 100
 DAY_COLUMNS = (
     "day",
     "actor",
@@ -78,8 +75,6 @@ KNOWN = {
     "model_breakdown",
 }
 
-Sleep = Callable[[float], Awaitable[None]]
-
 
 class AnthropicError(Exception):
     """Anthropic refused or could not answer; `str()` is one line a CoE admin can act on."""
@@ -106,7 +101,7 @@ class AnthropicClient:
         admin_key: str,
         *,
         retrying: Retrying | None = None,
-        sleep: Sleep = asyncio.sleep,
+        sleep: vendor.Sleep = asyncio.sleep,
     ) -> None:
         self.retrying = retrying or Retrying()
         self._sleep = sleep
@@ -128,56 +123,27 @@ class AnthropicClient:
 
     async def get(self, path: str, params: dict[str, Any]) -> Any:
         """The JSON of a 2xx answer, after retries; raises an `AnthropicError`."""
-        retrying = self.retrying
-        for attempt in range(retrying.attempts):
-            wait: float
-            try:
-                response = await self._http.get(path, params=params)
-            except httpx.TransportError as error:
-                wait = retrying.base_delay * 2**attempt
-                logger.info("Anthropic %s: %s; again in %.0f s", path, error, wait)
-            else:
-                if response.status_code < 300:
-                    return response.json()
-                if response.status_code in (401, 403):
-                    raise AnthropicAuthError(
-                        f"Anthropic refused USAGE_ANTHROPIC_ADMIN_KEY ({response.status_code}):"
-                        " use an Admin API key (sk-ant-admin…) of the organisation"
-                    )
-                if response.status_code != 429 and response.status_code < 500:
-                    raise AnthropicError(
-                        f"Anthropic answered {response.status_code} for {path}:"
-                        f" {_message(response)}"
-                    )
-                retry_after = _seconds(response.headers.get("retry-after"))
-                backoff = retrying.base_delay * 2**attempt
-                wait = retry_after if retry_after is not None else backoff
-                if wait > retrying.max_wait:
-                    raise AnthropicUnavailable(
-                        f"Anthropic asks to wait {wait:.0f} s, longer than"
-                        f" {retrying.max_wait:.0f} s: try again later"
-                    )
-            if attempt + 1 < retrying.attempts:
-                await self._sleep(wait + random.uniform(0, min(1.0, wait / 10)))
-        raise AnthropicUnavailable(
-            f"Anthropic did not answer {path} after {retrying.attempts} attempts"
+
+        def refusal(response: httpx.Response) -> Exception:
+            if response.status_code in (401, 403):
+                return AnthropicAuthError(
+                    f"Anthropic refused USAGE_ANTHROPIC_ADMIN_KEY ({response.status_code}):"
+                    " use an Admin API key (sk-ant-admin…) of the organisation"
+                )
+            return AnthropicError(
+                f"Anthropic answered {response.status_code} for {path}:"
+                f" {vendor.message_of(response)}"
+            )
+
+        response = await vendor.send(
+            lambda: self._http.get(path, params=params),
+            what=f"Anthropic {path}",
+            retrying=self.retrying,
+            sleep=self._sleep,
+            refusal=refusal,
+            unavailable=AnthropicUnavailable,
         )
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    error = body.get("error") if isinstance(body, dict) else None
-    return str(error.get("message", ""))[:200] if isinstance(error, dict) else ""
+        return response.json()
 
 
 async def window(
@@ -256,19 +222,6 @@ def _text(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if value not in (None, "") else None
 
 
-@dataclass
-class _Tally:
-    days: set[dt.date] = field(default_factory=set)
-    rows: int = 0
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    skipped_count: int = 0
-
-    def skip(self, where: str, line: int, reason: str) -> None:
-        self.skipped_count += 1
-        if len(self.skipped) < SKIPPED_KEPT:
-            self.skipped.append({"file": where, "line": line, "reason": reason})
-
-
 async def pull(
     *,
     sessions: Sessions,
@@ -296,7 +249,7 @@ async def pull(
             last_day=last_day,
         )
         session.add(run)
-    tally = _Tally()
+    tally = vendor.Tally()
     started = time.monotonic()
     try:
         day = first_day
@@ -304,18 +257,22 @@ async def pull(
             await _pull_day(sessions, anthropic, day, now, tally)
             day += dt.timedelta(days=1)
     except AnthropicError as error:
-        await _finish(sessions, run, tally, now, started, error=str(error))
+        await vendor.finish(sessions, run, tally, now, started, error=str(error))
         raise
     except BaseException as error:  # a bug, Ctrl-C, a cancelled job: never left "running"
         reason = "interrupted" if not isinstance(error, Exception) else repr(error)
         with contextlib.suppress(Exception):
-            await _finish(sessions, run, tally, now, started, error=reason[:300])
+            await vendor.finish(sessions, run, tally, now, started, error=reason[:300])
         raise
-    return await _finish(sessions, run, tally, now, started)
+    return await vendor.finish(sessions, run, tally, now, started)
 
 
 async def _pull_day(
-    sessions: Sessions, anthropic: AnthropicClient, day: dt.date, now: dt.datetime, tally: _Tally
+    sessions: Sessions,
+    anthropic: AnthropicClient,
+    day: dt.date,
+    now: dt.datetime,
+    tally: vendor.Tally,
 ) -> None:
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -347,27 +304,6 @@ async def _pull_day(
         await insert_rows(session, ClaudeCodeUserDay, DAY_COLUMNS, rows)
     tally.rows += len(rows)
     tally.days.add(day)
-
-
-async def _finish(
-    sessions: Sessions,
-    run: UsagePull,
-    tally: _Tally,
-    now: dt.datetime,
-    started: float,
-    *,
-    error: str | None = None,
-) -> UsagePull:
-    async with sessions.begin() as session:
-        stored = await session.merge(run)
-        stored.finished_at = now + dt.timedelta(seconds=round(time.monotonic() - started, 3))
-        stored.status = "failed" if error else "done"
-        stored.error = error[:500] if error else None
-        stored.days_stored = len(tally.days)
-        stored.rows_stored = tally.rows
-        stored.skipped_count = tally.skipped_count
-        stored.skipped = tally.skipped
-    return stored
 
 
 async def purge(*, session: AsyncSession, before: dt.date) -> int:

@@ -19,10 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Self
 
 import httpx
@@ -32,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
 from bot.models import CursorMember, CursorSpend, CursorUserDay, UsagePull
+from bot.usage import vendor
 from bot.usage.copilot import close_abandoned, done_before, insert_rows
 from bot.usage.github import Retrying
 
@@ -42,7 +40,6 @@ WINDOW_DAYS = 30  # "Date range cannot exceed 30 days" (Cursor's current docs)
 DAY_MS = 86_400_000
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SPEND_PAGE = 100
-SKIPPED_KEPT = 100
 # Cursor's camelCase counters → our columns (MEASUREMENT_FACTS §3, daily-usage fields).
 COUNTERS = {
     "totalAccepts": "total_accepts",
@@ -87,8 +84,6 @@ DAY_COLUMNS = (
     "pulled_at",
 )
 
-Sleep = Callable[[float], Awaitable[None]]
-
 
 class CursorError(Exception):
     """Cursor refused or could not answer; `str()` is one line a CoE admin can act on."""
@@ -115,7 +110,7 @@ class CursorClient:
         api_key: str,
         *,
         retrying: Retrying | None = None,
-        sleep: Sleep = asyncio.sleep,
+        sleep: vendor.Sleep = asyncio.sleep,
     ) -> None:
         self.retrying = retrying or Retrying()
         self._sleep = sleep
@@ -140,60 +135,27 @@ class CursorClient:
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         """The JSON of a 2xx answer, after retries; raises a `CursorError`."""
-        retrying = self.retrying
-        for attempt in range(retrying.attempts):
-            wait: float
-            try:
-                response = await self._http.request(method, path, json=body)
-            except httpx.TransportError as error:
-                wait = retrying.base_delay * 2**attempt
-                logger.info("Cursor %s %s: %s; again in %.0f s", method, path, error, wait)
-            else:
-                if response.status_code < 300:
-                    return response.json()
-                if response.status_code == 401:
-                    raise CursorAuthError(
-                        "Cursor refused USAGE_CURSOR_API_KEY (401): use an admin API key of"
-                        " the team (dashboard → Settings → Advanced → Admin API Keys)"
-                    )
-                if response.status_code != 429 and response.status_code < 500:
-                    raise CursorError(
-                        f"Cursor answered {response.status_code} for {method} {path}:"
-                        f" {_message(response)}"
-                    )
-                retry_after = _seconds(response.headers.get("Retry-After"))
-                wait = (
-                    retry_after
-                    if retry_after is not None
-                    else (60.0 if response.status_code == 429 else retrying.base_delay * 2**attempt)
+
+        def refusal(response: httpx.Response) -> Exception:
+            if response.status_code == 401:
+                return CursorAuthError(
+                    "Cursor refused USAGE_CURSOR_API_KEY (401): use an admin API key of"
+                    " the team (dashboard → Settings → Advanced → Admin API Keys)"
                 )
-                if wait > retrying.max_wait:
-                    raise CursorUnavailable(
-                        f"Cursor asks to wait {wait:.0f} s for {method} {path}, longer than"
-                        f" {retrying.max_wait:.0f} s: try again later"
-                    )
-            if attempt + 1 < retrying.attempts:
-                await self._sleep(wait + random.uniform(0, min(1.0, wait / 10)))
-        raise CursorUnavailable(
-            f"Cursor did not answer {method} {path} after {retrying.attempts} attempts"
+            return CursorError(
+                f"Cursor answered {response.status_code} for {method} {path}:"
+                f" {vendor.message_of(response)}"
+            )
+
+        response = await vendor.send(
+            lambda: self._http.request(method, path, json=body),
+            what=f"Cursor {method} {path}",
+            retrying=self.retrying,
+            sleep=self._sleep,
+            refusal=refusal,
+            unavailable=CursorUnavailable,
         )
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or "")[:200]
-    return ""
+        return response.json()
 
 
 REPULL_DAYS = 2  # each pull takes yesterday and today again: Cursor aggregates hourly
@@ -263,19 +225,6 @@ def _text(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if value not in (None, "") else None
 
 
-@dataclass
-class _Tally:
-    days: set[dt.date] = field(default_factory=set)
-    rows: int = 0
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    skipped_count: int = 0
-
-    def skip(self, where: str, line: int, reason: str) -> None:
-        self.skipped_count += 1
-        if len(self.skipped) < SKIPPED_KEPT:
-            self.skipped.append({"file": where, "line": line, "reason": reason})
-
-
 async def pull(
     *,
     sessions: Sessions,
@@ -304,23 +253,22 @@ async def pull(
             last_day=last_day,
         )
         session.add(run)
-    tally = _Tally()
+    tally = vendor.Tally()
     started = time.monotonic()
-    members = 0
     try:
-        members = await _pull_members(sessions, cursor, now.date())
+        tally.members = await _pull_members(sessions, cursor, now.date())
         for start, end in windows(first_day, last_day):
             await _pull_window(sessions, cursor, start, end, now, tally)
         await _pull_spend(sessions, cursor, now.date())
     except CursorError as error:
-        await _finish(sessions, run, tally, members, now, started, error=str(error))
+        await vendor.finish(sessions, run, tally, now, started, error=str(error))
         raise
     except BaseException as error:  # a bug, Ctrl-C, a cancelled job: never left "running"
         reason = "interrupted" if not isinstance(error, Exception) else repr(error)
         with contextlib.suppress(Exception):
-            await _finish(sessions, run, tally, members, now, started, error=reason[:300])
+            await vendor.finish(sessions, run, tally, now, started, error=reason[:300])
         raise
-    return await _finish(sessions, run, tally, members, now, started)
+    return await vendor.finish(sessions, run, tally, now, started)
 
 
 async def _pull_members(sessions: Sessions, cursor: CursorClient, today: dt.date) -> int:
@@ -353,7 +301,7 @@ async def _pull_window(
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
-    tally: _Tally,
+    tally: vendor.Tally,
 ) -> None:
     """One window of daily usage, its days replaced in one transaction."""
     body = {"startDate": epoch_ms(start), "endDate": epoch_ms(end) + DAY_MS - 1}
@@ -415,29 +363,6 @@ async def _pull_spend(sessions: Sessions, cursor: CursorClient, today: dt.date) 
             CursorSpend(cycle_start=cycle, email=email, as_of=today, **figures)
             for email, figures in spend.items()
         )
-
-
-async def _finish(
-    sessions: Sessions,
-    run: UsagePull,
-    tally: _Tally,
-    members: int,
-    now: dt.datetime,
-    started: float,
-    *,
-    error: str | None = None,
-) -> UsagePull:
-    async with sessions.begin() as session:
-        stored = await session.merge(run)
-        stored.finished_at = now + dt.timedelta(seconds=round(time.monotonic() - started, 3))
-        stored.status = "failed" if error else "done"
-        stored.error = error[:500] if error else None
-        stored.days_stored = len(tally.days)
-        stored.rows_stored = tally.rows
-        stored.seats_stored = members
-        stored.skipped_count = tally.skipped_count
-        stored.skipped = tally.skipped
-    return stored
 
 
 async def purge(*, session: AsyncSession, before: dt.date) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from bot.config import Settings
 from bot.db import Sessions
@@ -79,33 +80,7 @@ async def cursor_pull(
     actor: str = "scheduler",
 ) -> Pulled:
     """Pull Cursor: raises `sources.SourceOff` or `cursor.CursorError`."""
-    today = now.date()
-    standin = settings.usage_cursor_api_key is None
-    target = "cursor:stand-in" if standin else f"cursor:{settings.usage_cursor_api_url}"
-    async with sessions() as session:
-        demo = await sources.demo_spec(session=session)
-    async with sources.open_cursor(settings, demo, today=today) as client:
-        cleared = 0
-        async with sessions.begin() as session:
-            if not standin:
-                cleared = await copilot.forget_demo(session=session, source=cursor.SOURCE)
-            first, last = await cursor.window(session=session, today=today, target=target)
-        first, last = since or first, until or last
-        first = min(first, last)
-        if started:
-            started(target, first, last)
-        run = await cursor.pull(
-            sessions=sessions,
-            cursor=client,
-            first_day=first,
-            last_day=last,
-            now=now,
-            target=target,
-            standin=standin,
-        )
-    pulled = Pulled(run, first, last, target, cleared)
-    await _audit(sessions, pulled, actor, now)
-    return pulled
+    return await _vendor_pull(cursor.SOURCE, settings, sessions, now, since, until, started, actor)
 
 
 async def claude_code_pull(
@@ -119,30 +94,58 @@ async def claude_code_pull(
     actor: str = "scheduler",
 ) -> Pulled:
     """Pull Claude Code: raises `sources.SourceOff` or `claude_code.AnthropicError`."""
+    return await _vendor_pull(
+        claude_code.SOURCE, settings, sessions, now, since, until, started, actor
+    )
+
+
+async def _vendor_pull(
+    source: str,
+    settings: Settings,
+    sessions: Sessions,
+    now: dt.datetime,
+    since: dt.date | None,
+    until: dt.date | None,
+    started: sources.Announce | None,
+    actor: str,
+) -> Pulled:
+    """Cursor or Claude Code (e-mail-keyed, a window back from today)."""
     today = now.date()
-    standin = settings.usage_anthropic_admin_key is None
-    target = "anthropic:stand-in" if standin else f"anthropic:{settings.usage_anthropic_api_url}"
+    is_cursor = source == cursor.SOURCE
+    key = settings.usage_cursor_api_key if is_cursor else settings.usage_anthropic_admin_key
+    url = settings.usage_cursor_api_url if is_cursor else settings.usage_anthropic_api_url
+    vendor = "cursor" if is_cursor else "anthropic"
+    target = f"{vendor}:stand-in" if key is None else f"{vendor}:{url}"
+    window = cursor.window if is_cursor else claude_code.window
     async with sessions() as session:
         demo = await sources.demo_spec(session=session)
-    async with sources.open_anthropic(settings, demo, today=today) as client:
+    opened = (
+        sources.open_cursor(settings, demo, today=today)
+        if is_cursor
+        else sources.open_anthropic(settings, demo, today=today)
+    )
+    async with opened as client:
         cleared = 0
         async with sessions.begin() as session:
-            if not standin:
-                cleared = await copilot.forget_demo(session=session, source=claude_code.SOURCE)
-            first, last = await claude_code.window(session=session, today=today, target=target)
+            if key is not None:
+                cleared = await copilot.forget_demo(session=session, source=source)
+            first, last = await window(session=session, today=today, target=target)
         first, last = since or first, until or last
         first = min(first, last)
         if started:
             started(target, first, last)
-        run = await claude_code.pull(
-            sessions=sessions,
-            anthropic=client,
-            first_day=first,
-            last_day=last,
-            now=now,
-            target=target,
-            standin=standin,
-        )
+        common: dict[str, Any] = {
+            "sessions": sessions,
+            "first_day": first,
+            "last_day": last,
+            "now": now,
+            "target": target,
+            "standin": key is None,
+        }
+        if isinstance(client, cursor.CursorClient):
+            run = await cursor.pull(cursor=client, **common)
+        else:
+            run = await claude_code.pull(anthropic=client, **common)
     pulled = Pulled(run, first, last, target, cleared)
     await _audit(sessions, pulled, actor, now)
     return pulled
