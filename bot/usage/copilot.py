@@ -43,6 +43,7 @@ from bot.services.usage_figures import sums_by_login
 from bot.services.usage_periods import PERIODS, periods
 from bot.usage import copilot_records as records
 from bot.usage.github import GitHubClient, GitHubError, message_of
+from bot.usage.vendor import close_abandoned
 
 logger = logging.getLogger(__name__)
 
@@ -281,26 +282,6 @@ async def pull(
     if progress:
         progress(done, steps, "done")
     return await _finish(sessions, run, tally, _later(now, started))
-
-
-ABANDONED_AFTER = dt.timedelta(hours=6)  # no pull runs this long: its process is gone
-
-
-async def close_abandoned(*, session: AsyncSession, source: str, now: dt.datetime) -> int:
-    """Mark pulls of `source` still "running" after `ABANDONED_AFTER` as failed
-    ("interrupted": their process was killed); how many."""
-    stale = await session.exec(
-        select(UsagePull).where(
-            col(UsagePull.source) == source,
-            col(UsagePull.status) == "running",
-            col(UsagePull.started_at) < now - ABANDONED_AFTER,
-        )
-    )
-    found = 0
-    for run in stale.all():
-        run.status, run.error, run.finished_at = "failed", "interrupted", now
-        found += 1
-    return found
 
 
 async def refresh_periods(*, sessions: Sessions, entity: str, days: Iterable[dt.date]) -> int:

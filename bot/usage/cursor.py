@@ -16,10 +16,8 @@ key), `CursorUnavailable` (retries used up, or a wait over `max_wait` seconds), 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-import time
 from typing import Any, Self
 
 import httpx
@@ -30,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db import Sessions
 from bot.models import CursorMember, CursorSpend, CursorUserDay, UsagePull
 from bot.usage import vendor
-from bot.usage.copilot import close_abandoned, done_before, insert_rows
+from bot.usage.copilot import done_before, insert_rows
 from bot.usage.github import Retrying
 
 logger = logging.getLogger(__name__)
@@ -242,33 +240,24 @@ async def pull(
     if last_day < first_day:
         raise ValueError("the last day is before the first")
     last_day = min(last_day, now.date())
-    async with sessions.begin() as session:
-        await close_abandoned(session=session, source=SOURCE, now=now)
-        run = UsagePull(
-            source=SOURCE,
-            target=target,
-            standin=standin,
-            started_at=now,
-            first_day=first_day,
-            last_day=last_day,
-        )
-        session.add(run)
-    tally = vendor.Tally()
-    started = time.monotonic()
-    try:
+
+    async def work(tally: vendor.Tally) -> None:
         tally.members = await _pull_members(sessions, cursor, now.date())
         for start, end in windows(first_day, last_day):
             await _pull_window(sessions, cursor, start, end, now, tally)
         await _pull_spend(sessions, cursor, now.date())
-    except CursorError as error:
-        await vendor.finish(sessions, run, tally, now, started, error=str(error))
-        raise
-    except BaseException as error:  # a bug, Ctrl-C, a cancelled job: never left "running"
-        reason = "interrupted" if not isinstance(error, Exception) else repr(error)
-        with contextlib.suppress(Exception):
-            await vendor.finish(sessions, run, tally, now, started, error=reason[:300])
-        raise
-    return await vendor.finish(sessions, run, tally, now, started)
+
+    return await vendor.run_pull(
+        sessions=sessions,
+        source=SOURCE,
+        target=target,
+        standin=standin,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        work=work,
+        expected=CursorError,
+    )
 
 
 async def _pull_members(sessions: Sessions, cursor: CursorClient, today: dt.date) -> int:

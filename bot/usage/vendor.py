@@ -9,6 +9,7 @@ Other 4xx answers are not retried: the caller's `refusal` turns them into its er
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
 from bot.models import UsagePull
@@ -127,3 +130,65 @@ async def finish(
         stored.skipped_count = tally.skipped_count
         stored.skipped = tally.skipped
     return stored
+
+
+async def run_pull(
+    *,
+    sessions: Sessions,
+    source: str,
+    target: str | None,
+    standin: bool,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
+    work: Callable[[Tally], Awaitable[None]],
+    expected: type[Exception],
+) -> UsagePull:
+    """Open a pull's row, run `work(tally)`, and close the row with what it did: "done",
+    or "failed" with `expected`'s message (then raised again), or "interrupted" for Ctrl-C
+    or a cancelled job, or the bug's repr. A pull still running from a killed process is
+    closed first (`close_abandoned`)."""
+    async with sessions.begin() as session:
+        await close_abandoned(session=session, source=source, now=now)
+        run = UsagePull(
+            source=source,
+            target=target,
+            standin=standin,
+            started_at=now,
+            first_day=first_day,
+            last_day=last_day,
+        )
+        session.add(run)
+    tally = Tally()
+    started = time.monotonic()
+    try:
+        await work(tally)
+    except expected as error:
+        await finish(sessions, run, tally, now, started, error=str(error))
+        raise
+    except BaseException as error:  # a bug, Ctrl-C, a cancelled job: never left "running"
+        reason = "interrupted" if not isinstance(error, Exception) else repr(error)
+        with contextlib.suppress(Exception):
+            await finish(sessions, run, tally, now, started, error=reason[:300])
+        raise
+    return await finish(sessions, run, tally, now, started)
+
+
+ABANDONED_AFTER = dt.timedelta(hours=6)  # no pull runs this long: its process is gone
+
+
+async def close_abandoned(*, session: AsyncSession, source: str, now: dt.datetime) -> int:
+    """Mark pulls of `source` still "running" after `ABANDONED_AFTER` as failed
+    ("interrupted": their process was killed); how many."""
+    stale = await session.exec(
+        select(UsagePull).where(
+            col(UsagePull.source) == source,
+            col(UsagePull.status) == "running",
+            col(UsagePull.started_at) < now - ABANDONED_AFTER,
+        )
+    )
+    found = 0
+    for run in stale.all():
+        run.status, run.error, run.finished_at = "failed", "interrupted", now
+        found += 1
+    return found
