@@ -88,8 +88,17 @@ run "${bin}" usage demo --people 120 --days 30
 expect "Demo organisation: 120 people"
 run "${bin}" usage pull
 expect "0 records skipped"
+run "${bin}" usage pull cursor
+expect "0 records skipped"
+run "${bin}" usage pull claude-code
+expect "0 records skipped"
+run "${bin}" usage guardrails
 run "${bin}" try "/ai-coe usage" --user U0ADMIN
-expect "Copilot use by team"
+expect "AI tool use by team"
+expect "*Cursor*"
+expect "*Claude Code*"
+run "${bin}" try "/ai-coe usage payments" --user U0ADMIN
+run "${bin}" try "/ai-coe usage note security new team onboarding" --user U0ADMIN
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/usage?period=month"
 expect "\"active_people\""
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/seats/idle"
