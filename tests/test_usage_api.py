@@ -227,6 +227,61 @@ async def test_the_digest_says_how_many_used_copilot_this_week(
     assert "U0D" not in text  # nobody named
 
 
+async def test_the_digest_gives_each_pulled_tool_its_own_line(
+    app: RunningApp, clock: Clock, slack: FakeSlack
+) -> None:
+    """Cursor and Claude Code beside Copilot: each its own days, its own acceptance terms,
+    Claude Code's blind spot said; a tool never pulled is not there (not a zero)."""
+    clock.now = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    await pulled(app, clock)
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+        copilot_only = await sender.command("/ai-coe", "digest preview adoption", user_id="U0ADMIN")
+        await app.settle()
+        text = message_text(slack.responses_for(copilot_only.response_url or "")[-1].body)
+        assert "*Cursor*" not in text
+        assert "*Claude Code*" not in text
+        await pulled_cursor(app, clock)
+        await pulled_claude_code(app, clock)
+        three = await sender.command("/ai-coe", "digest preview adoption", user_id="U0ADMIN")
+        await app.settle()
+        reply = slack.responses_for(three.response_url or "")[-1].body
+    assert_valid_message(reply)
+    text = message_text(reply)
+    assert "Adoption this week* (GitHub Copilot, 26 Oct – 30 Oct" in text
+    cursor_line = next(line for line in text.splitlines() if line.startswith("*Cursor*"))
+    # the days the pull asked for (to 30 Oct); the member list is the pull's, after the week
+    assert cursor_line.startswith("*Cursor* (26 Oct – 30 Oct): ")
+    assert "seat" not in cursor_line
+    assert "on 3 days or more; " in cursor_line
+    assert "of Tab completions accepted" in cursor_line
+    claude_line = next(line for line in text.splitlines() if line.startswith("*Claude Code*"))
+    # the 80-person demo has a handful of Claude Code users: under the minimum group
+    assert claude_line.startswith(
+        "*Claude Code* (26 Oct – 30 Oct): fewer than 5 people used it, so no figures"
+    )
+    assert "Not measured by this source: people signed in with a claude.ai" in claude_line
+    # with a minimum group of 2 the same week shows Claude Code's own figures
+    from bot.services import digests
+    from bot.views.digests import digest_message
+
+    async with app.deps.sessions() as session:
+        small = await digests.build(
+            session=session,
+            start=clock() - digests.PERIOD,
+            end=clock(),
+            sections=["adoption"],
+            pack=app.deps.policy.active.loaded.pack,
+            min_group=2,
+        )
+    text = message_text(digest_message(small))
+    claude_line = next(line for line in text.splitlines() if line.startswith("*Claude Code*"))
+    assert "people used it, " in claude_line
+    assert "of tool actions (edits, writes) accepted" in claude_line
+    assert "seat" not in claude_line  # Anthropic lists no seats
+    assert "ci-bot" not in text
+    assert "@" not in text  # nobody named
+
+
 async def test_the_adoption_metric_gets_the_tools_own_use(app: RunningApp, clock: Clock) -> None:
     """`/api/v1/metrics` (the bot's own adoption beside survey impact) now carries each
     team's Copilot week, even for a team that never used the bot."""
@@ -328,14 +383,13 @@ async def test_cursor_is_one_item_per_team_beside_copilot(app: RunningApp, clock
     assert {i["period"] for i in months["items"] if i["tool"] == "cursor"} == {"2026-10", "2026-11"}
 
 
-async def test_claude_code_is_measured_with_the_gap_it_cannot_see(
-    app: RunningApp, clock: Clock
-) -> None:
+async def pulled_claude_code(app: RunningApp, clock: Clock) -> None:
+    """The demo organisation's Claude Code users (and a CI key's use), from the Anthropic
+    stand-in, pulled."""
     from bot.standin.anthropic import FakeAnthropic
     from bot.standin.cursor_demo import ClaudeCodeDemo
     from bot.usage import claude_code
 
-    await pulled(app, clock)
     organisation = build_demo(
         people=SPEC.people, days=SPEC.days, seed=SPEC.seed, end_day=SPEC.end_day
     )
@@ -357,6 +411,13 @@ async def test_claude_code_is_measured_with_the_gap_it_cannot_see(
                 now=clock(),
             )
     assert run.status == "done"
+
+
+async def test_claude_code_is_measured_with_the_gap_it_cannot_see(
+    app: RunningApp, clock: Clock
+) -> None:
+    await pulled(app, clock)
+    await pulled_claude_code(app, clock)
     status, body = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
     assert status == 200
     items = [i for i in body["items"] if i["tool"] == "claude_code"]
@@ -401,6 +462,22 @@ async def test_a_month_is_priced_from_the_costs_file_and_a_broken_one_is_named(
         assert any(i["spend_cents"] for i in body["items"] if i["tool"] == "cursor")
         status, weeks = await get(app, "/usage?since=2026-10-19&until=2026-10-26", METRICS_ONLY)
         assert all(i["spend_cents"] is None for i in weeks["items"])  # prices are monthly
+        # October ends before the first seat and member lists: its spend is not known
+        # (null), never $0 — a guardrail's trend would otherwise read "last month none"
+        status, october = await get(
+            app, "/usage?period=month&since=2026-10-01&until=2026-11-01", METRICS_ONLY
+        )
+        measured = [
+            i
+            for i in october["items"]
+            if i["measured"] and i["period"] == "2026-10" and i["tool"] != "any"
+        ]
+        assert {i["tool"] for i in measured} == {"copilot", "cursor"}
+        for item in measured:
+            assert item["seats"] is None
+            assert item["spend_cents"] is None
+            assert item["cost_per_active_person_cents"] is None
+            assert item["reclaimable_cents"] is None
     finally:
         await runner.cleanup()
     broken = tmp_path / "costs.yaml"

@@ -33,7 +33,14 @@ from bot.models import (
     Question,
     SurveyRun,
 )
-from bot.services import audit, guardrails, survey_disclosure, surveys, usage_figures
+from bot.services import (
+    audit,
+    guardrails,
+    survey_disclosure,
+    surveys,
+    tool_figures,
+    usage_figures,
+)
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
 
@@ -59,6 +66,9 @@ class Digest:
     policy_changes: list[str] = field(default_factory=list)
     thanked: list[tuple[str, int]] = field(default_factory=list)
     adoption: dict[str, Any] | None = None  # Copilot, organisation-wide (usage_figures.totals)
+    # Cursor and Claude Code, organisation-wide: (tool, tool_figures.totals), pulled ones only
+    tools: list[tuple[tool_figures.Tool, dict[str, Any]]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # this month's: (team, text)
     tip: Rule | None = None
 
     @property
@@ -73,6 +83,7 @@ class Digest:
             or self.policy_changes
             or self.thanked
             or self.adoption
+            or self.tools
         )
 
 
@@ -231,10 +242,20 @@ async def build(
             min_group=min_group,
             seats_as_of=end.date(),
         )
-        month = guardrails.month_of(last).label
-        noted = await guardrails.notes_for(session=session, month=month)
-        if digest.adoption is not None and noted:
-            digest.adoption = {**digest.adoption, "notes": sorted(noted.items())}
+        for tool in tool_figures.TOOLS.values():
+            figures = await tool_figures.totals(
+                session=session,
+                tool=tool,
+                first=last - dt.timedelta(days=6),
+                last=last,
+                min_group=min_group,
+            )
+            if figures is not None:
+                digest.tools.append((tool, figures))
+        if digest.adoption is not None or digest.tools:
+            month = guardrails.month_of(last).label
+            noted = await guardrails.notes_for(session=session, month=month)
+            digest.notes = sorted(noted.items())
     if "policy" in sections:
         await _policy(session, digest)
     if "champions" in sections:

@@ -109,6 +109,7 @@ def _figures(
     """(team, kind, tool) → figure, and each merged label's teams."""
     found: dict[tuple[str, str, str | None], float] = {}
     spend: dict[str, int] = defaultdict(int)
+    unpriced: set[str] = set()  # a tool's spend unknown (no seat list): the total is too
     includes: dict[str, tuple[str, ...]] = {}
     for item in items:
         if not item["measured"] or item["team"] == usage_figures.ALL_TEAMS:
@@ -118,6 +119,8 @@ def _figures(
             includes[team] = tuple(item["includes"])
         if item["spend_cents"] is not None:
             spend[team] += item["spend_cents"]
+        else:
+            unpriced.add(team)
         if item["cost_per_active_person_cents"] is not None:
             found[(team, "spend_per_active_person_cents", tool)] = item[
                 "cost_per_active_person_cents"
@@ -125,7 +128,8 @@ def _figures(
         if item["seats"] and item["idle_seats"] is not None:
             found[(team, "idle_seat_share", tool)] = round(item["idle_seats"] / item["seats"], 3)
     for team, cents in spend.items():
-        found[(team, "monthly_spend_cents", None)] = cents
+        if team not in unpriced:
+            found[(team, "monthly_spend_cents", None)] = cents
     return found, includes
 
 

@@ -85,6 +85,8 @@ class Tool:
     members: bool
     chat: bool
     not_measured: str | None = None
+    title: str = ""  # as people know it: "Cursor"
+    suggestions: str = "suggestions"  # what its acceptance rate counts
 
 
 def _cursor_days(first: dt.date, last: dt.date) -> Any:
@@ -112,13 +114,22 @@ def _claude_code_days(first: dt.date, last: dt.date) -> Any:
     ).where(col(day.day).between(first, last), col(day.actor_type) == "user")
 
 
-CURSOR = Tool("cursor", _cursor_days, members=True, chat=True)
+CURSOR = Tool(
+    "cursor",
+    _cursor_days,
+    members=True,
+    chat=True,
+    title="Cursor",
+    suggestions="Tab completions",
+)
 CLAUDE_CODE = Tool(
     "claude_code",
     _claude_code_days,
     members=False,
     chat=False,
     not_measured="people signed in with a claude.ai Team or Enterprise subscription",
+    title="Claude Code",
+    suggestions="tool actions (edits, writes)",
 )
 TOOLS = {tool.name: tool for tool in (CURSOR, CLAUDE_CODE)}
 
@@ -166,9 +177,47 @@ async def items(
             found.append(_not_measured(tool, span))
             continue
         held = members[day] if day else {}
-        money = await _money(session, tool, costs, span, held) if costs else None
+        # a month without a member list is not priced (null), never $0
+        priced = costs is not None and (day is not None or not tool.members)
+        money = await _money(session, tool, costs, span, held) if priced and costs else None
         found += _items(tool, span, used, held, day, teams, labels, covered, impact, money)
     return found
+
+
+async def totals(
+    *, session: AsyncSession, tool: Tool, first: dt.date, last: dt.date, min_group: int
+) -> dict[str, Any] | None:
+    """Organisation-wide figures of `tool` for `first` … `last` (UTC days, inclusive), for
+    the digest, shaped as `usage_figures.totals`: `first_day` and `last_day` (the days a
+    finished pull asked for), `seats` (members in the last snapshot up to `last`; None for
+    Claude Code or before the first snapshot), `active_people`, `engaged_people` (3 days
+    for every 7 covered), `acceptance_rate` (the tool's own, never compared across tools),
+    plus `not_measured` (who the source cannot see). None when no finished pull asked for
+    a day of the span; only the days, `not_measured`, `min_group` and `too_few` True when
+    fewer than `min_group` people are seen (nobody is singled out)."""
+    windows = await pulled_windows(session, tool.name)
+    overlaps = [(max(a, first), min(b, last)) for a, b in windows if a <= last and b >= first]
+    if not overlaps:
+        return None
+    span = Period("digest", min(a for a, _ in overlaps), max(b for _, b in overlaps))
+    covered = covered_days(span, windows)
+    usage = (await _usage(session, tool, [span])).get(span.label, {})
+    snapshot = (await _snapshots(session, [span]))[span.label] if tool.members else None
+    members = await _members_on(session, snapshot) if snapshot else {}
+    days = {"first_day": span.first, "last_day": span.last, "not_measured": tool.not_measured}
+    if len({*usage, *members}) < min_group:
+        return {**days, "too_few": True, "min_group": min_group}
+    shown = sum(u.shown for u in usage.values())
+    return {
+        **days,
+        "too_few": False,
+        "seats": len(members) if snapshot else None,
+        "active_people": sum(1 for u in usage.values() if u.active_days > 0),
+        "engaged_people": sum(1 for u in usage.values() if u.active_days >= engaged_days(covered)),
+        "acceptance_rate": (
+            round(sum(u.accepted for u in usage.values()) / shown, 3) if shown else None
+        ),
+    }
 
 
 async def _usage(

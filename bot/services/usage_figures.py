@@ -132,7 +132,8 @@ async def figures(
             items.append(_not_measured(span))
             continue
         held = seats[day] if day else {}
-        money = await _money(session, costs, day) if costs and period == "month" else None
+        # a month without a seat list is not priced (null), never $0
+        money = await _money(session, costs, day) if costs and period == "month" and day else None
         items += _items(span, used, held, day, teams, labels, covered, said, money)
     for name in tools:
         if name in tool_figures.TOOLS:
@@ -444,10 +445,8 @@ async def _notes(session: AsyncSession, spans: list[Period]) -> dict[tuple[str, 
     return {(note.month, note.team): note.text for note in rows.all()}
 
 
-async def _money(session: AsyncSession, costs: Costs, day: dt.date | None) -> Money:
+async def _money(session: AsyncSession, costs: Costs, day: dt.date) -> Money:
     """Each seat's monthly price by its plan (`plan_type`) in the snapshot of `day`."""
-    if day is None:
-        return Money({}, {})
     plans = await session.exec(
         select(CopilotSeat.user_login, CopilotSeat.plan_type).where(
             col(CopilotSeat.snapshot_day) == day

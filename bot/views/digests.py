@@ -46,8 +46,8 @@ def digest_message(digest: Digest) -> dict[str, Any]:
         blocks.append(
             section("*Feedback*\n" + "\n".join(f"• {escape(x)}" for x in digest.survey_lines))
         )
-    if digest.adoption:
-        blocks.append(section(_adoption(digest.adoption)))
+    if digest.adoption or digest.tools:
+        blocks.append(section(_adoption(digest)))
     if digest.policy_changes:
         latest = digest.policy_changes[-POLICY_CHANGES_SHOWN:]
         earlier = len(digest.policy_changes) - len(latest)
@@ -74,21 +74,46 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     return {"text": f"AI-coding community digest, {span}", "blocks": blocks}
 
 
-def _adoption(figures: dict[str, Any]) -> str:
-    """The week's Copilot use across the organisation (no team, nobody named)."""
+def _adoption(digest: Digest) -> str:
+    """The week's use of each pulled tool across the organisation (no team, nobody named),
+    each acceptance rate in its own tool's terms, and the CoE's notes on the month's spend."""
+    lines = []
+    if digest.adoption:
+        figures = digest.adoption
+        lines += [
+            f"*Adoption this week* (GitHub Copilot, {_days(figures)}: GitHub settles a day two"
+            " days later)",
+            _use(figures, "suggestions"),
+        ]
+    else:
+        lines.append("*Adoption this week*")
+    for tool, figures in digest.tools:
+        gap = f" Not measured by this source: {tool.not_measured}." if tool.not_measured else ""
+        use = (
+            f"fewer than {figures['min_group']} people used it, so no figures (nobody is"
+            " singled out)"
+            if figures["too_few"]
+            else _use(figures, tool.suggestions)
+        )
+        lines.append(f"*{tool.title}* ({_days(figures)}): {use}.{gap}")
+    if digest.notes:
+        lines.append("The CoE's notes on this month's spend:")
+        lines += [f"• _{escape(team)}_: {escape(text)}" for team, text in digest.notes[:5]]
+    return "\n".join(lines)
+
+
+def _days(figures: dict[str, Any]) -> str:
+    first, last = figures["first_day"], figures["last_day"]
+    return f"{first:%-d %b} – {last:%-d %b}" if first != last else f"{first:%-d %b}"
+
+
+def _use(figures: dict[str, Any], suggestions: str) -> str:
     active, engaged, seats = figures["active_people"], figures["engaged_people"], figures["seats"]
     of = f" of {plural(seats, 'seat')} ({active / seats:.0%})" if seats else ""
     rate = figures["acceptance_rate"]
-    accepted = f"; {rate:.0%} of suggestions accepted" if rate is not None else ""
-    first, last = figures["first_day"], figures["last_day"]
-    days = f"{first:%-d %b} – {last:%-d %b}" if first != last else f"{first:%-d %b}"
-    notes = "".join(
-        f"\n• _{escape(team)}_: {escape(text)}" for team, text in figures.get("notes", [])[:5]
-    )
+    accepted = f"; {rate:.0%} of {suggestions} accepted" if rate is not None else ""
     return (
-        f"*Adoption this week* (GitHub Copilot, {days}: GitHub settles a day two days later)"
-        f"\n{plural(active, 'person', 'people')} used it{of}, {engaged:,} on 3 days or more"
-        f"{accepted}" + (f"\nThe CoE's notes on this month's spend:{notes}" if notes else "")
+        f"{plural(active, 'person', 'people')} used it{of}, {engaged:,} on 3 days or more{accepted}"
     )
 
 
