@@ -237,6 +237,7 @@ def _serve(args: argparse.Namespace) -> int:
 async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
     """No Slack credentials: run against the local stand-in, and say how to go further."""
     from bot.app import create_app
+    from bot.services import costs
     from bot.standin import FakeSlack, console
     from bot.survey_secret import with_local_secret
 
@@ -247,6 +248,8 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
                 "slack_api_url": slack.api_url,
                 "slack_bot_token": SecretStr(slack.bot_token),
                 "slack_signing_secret": SecretStr(secret),
+                # the stand-in's credentials are not the CoE's: prices stay the example's
+                "costs_file": settings.costs_file or costs.example_path(),
             }
         )
         app = create_app(local)

@@ -84,8 +84,8 @@ run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/questi
 expect "\"answered_by\": \"U0BOB\""
 
 # README "Measuring the tools": the demo organisation, a pull, and the figures it gives
-run "${bin}" usage demo --people 120 --days 30
-expect "Demo organisation: 120 people"
+run "${bin}" usage demo
+expect "Demo organisation: 400 people"
 run "${bin}" usage pull
 expect "0 records skipped"
 run "${bin}" usage pull cursor
@@ -93,14 +93,20 @@ expect "0 records skipped"
 run "${bin}" usage pull claude-code
 expect "0 records skipped"
 run "${bin}" usage guardrails
+expect "security: spend this month, all tools"
 run "${bin}" try "/ai-coe usage" --user U0ADMIN
 expect "AI tool use by team"
 expect "*Cursor*"
 expect "*Claude Code*"
+expect "*Spend* · "
 run "${bin}" try "/ai-coe usage payments" --user U0ADMIN
 run "${bin}" try "/ai-coe usage note security new team onboarding" --user U0ADMIN
+run "${bin}" try "/ai-coe usage" --user U0ADMIN
+expect ":warning: over its guardrail: spend this month, all tools"
+expect "_CoE note_: new team onboarding"
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/usage?period=month"
 expect "\"active_people\""
+grep -qP '"spend_cents": [1-9]' "${work}/out" || { echo "newcomer: no spend in stand-in mode" >&2; exit 1; }
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/seats/idle"
 run "${bin}" people unmatched
 expect "Every GitHub login Copilot reports matches a Slack user."

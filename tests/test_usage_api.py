@@ -564,6 +564,16 @@ async def test_a_team_over_a_soft_guardrail_is_told_once_with_its_owner_and_a_no
             await app.settle()
             shown = message_text(slack.responses_for(digest.response_url or "")[-1].body)
             assert "new hires onboarding, expected" in shown  # beside the figures
+            usage = await sender.command("/ai-coe", "usage", user_id="U0ADMIN")
+            await app.settle()
+            reply = slack.responses_for(usage.response_url or "")[-1].body
+        assert_valid_message(reply)
+        text = message_text(reply)
+        assert "*Spend* · 2026-11 so far" in text
+        line = text[text.index(f"• *{name}*: $") :].split("\n• ")[0]
+        assert ":warning: over its guardrail: spend this month, all tools $" in line
+        assert "threshold $20" in line
+        assert "_CoE note_: new hires onboarding, expected" in line
         status, body = await get(app, "/usage?period=month&since=2026-11-01", METRICS_ONLY)
         assert status == 200
         notes = {i["note"] for i in body["items"] if i["team"].lower() == name.lower()}
@@ -595,3 +605,37 @@ async def test_a_person_on_two_tools_counts_once_in_people_using_any_tool(
     # the demo's Cursor users also hold Copilot seats: the union is less than the sum
     assert max(by_tool["copilot"], by_tool["cursor"]) <= anyone["active_people"]
     assert anyone["active_people"] < by_tool["copilot"] + by_tool["cursor"]
+
+
+def test_a_reply_with_many_teams_keeps_every_team_line_whole() -> None:
+    """Forty teams run past Block Kit's 3,000 characters a section: the lines go into more
+    sections, none cut in two (a clipped section dropped the last teams)."""
+    from bot.views.usage import TEAMS_SHOWN, usage_message
+
+    names = [f"team-{n:02d}-{'platform-engineering-' * 2}" for n in range(TEAMS_SHOWN)]
+    items = [
+        {
+            "team": name,
+            "period": "2026-W48",
+            "tool": "copilot",
+            "measured": True,
+            "complete": True,
+            "seats": 10,
+            "idle_seats": 1,
+            "active_people": 8,
+            "engaged_people": 4,
+            "acceptance_rate": 0.3,
+            "chat_people": 3,
+            "agent_people": 2,
+            "matched_share": 1.0,
+            "impact": None,
+        }
+        for name in names
+    ]
+    reply = usage_message(items, team=None)
+    assert_valid_message(reply)
+    text = message_text(reply)
+    assert len(text) > 3000
+    for name in names:
+        assert f"• *{name}*: 10 seats (1 idle) · 8 active, 4 engaged · acceptance 30%" in text
+    assert "…" not in text

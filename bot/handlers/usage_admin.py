@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.models import Team
-from bot.services import guardrails, usage_figures
+from bot.services import costs, guardrails, usage_figures
 from bot.views.common import ephemeral_text, escape
-from bot.views.usage import usage_message
+from bot.views.usage import Spend, usage_message
 
 WEEKS_SHOWN = 6  # with a team: its last six weeks
 TOOLS = ("copilot", "cursor", "claude_code")
@@ -48,7 +48,28 @@ async def run(deps: Deps, words: list[str], *, user_id: str = "") -> dict[str, A
             )
         team = known[team.lower()]
         items = [i for i in items if i["team"] == team]
-    return usage_message(items, team=team)
+    spend = await _spend(deps, today) if team is None else None
+    return usage_message(items, team=team, spend=spend)
+
+
+async def _spend(deps: Deps, today: dt.date) -> Spend | None:
+    """This month's spend per team with its guardrail crossings and notes; None without a
+    costs file; a broken one is said, not hidden."""
+    try:
+        prices = costs.for_settings(deps.settings)
+    except costs.CostsError as error:
+        return Spend(guardrails.month_of(today).label, [], [], {}, problem=str(error))
+    if prices is None:
+        return None
+    rules = deps.settings.survey_rules()
+    async with deps.sessions() as session:
+        teams = await guardrails.spend_by_team(
+            session=session, costs=prices, rules=rules, day=today
+        )
+        crossed = await guardrails.crossings(session=session, costs=prices, rules=rules, day=today)
+        month = guardrails.month_of(today).label
+        notes = await guardrails.notes_for(session=session, month=month)
+    return Spend(month, teams, crossed, notes)
 
 
 async def _note(deps: Deps, words: list[str], user_id: str) -> dict[str, Any]:

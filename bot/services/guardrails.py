@@ -49,6 +49,15 @@ class Crossing:
     note: str | None
 
 
+@dataclass(frozen=True)
+class TeamSpend:
+    """One team label's month so far, all tools together (cents)."""
+
+    team: str  # the label shown ("payments", "(other teams)")
+    spend_cents: int | None  # None when a tool it used is not priced (no seat list yet)
+    reclaimable_cents: int  # the idle seats' price
+
+
 def month_of(day: dt.date) -> Period:
     return periods("month", day, day)[0]
 
@@ -86,6 +95,30 @@ async def crossings(
             )
         )
     return found
+
+
+async def spend_by_team(
+    *, session: AsyncSession, costs: Costs, rules: Rules, day: dt.date
+) -> list[TeamSpend]:
+    """Each team label's spend in the month holding `day` (UTC) so far, all tools together
+    (`usage_figures.figures` with `costs`: minimum-group merges applied), by team name,
+    merged rows last."""
+    items = await _month_items(session, costs, rules, month_of(day))
+    spend: dict[str, int] = defaultdict(int)
+    reclaimable: dict[str, int] = defaultdict(int)
+    unpriced: set[str] = set()
+    for item in items:
+        if not item["measured"] or item["team"] == usage_figures.ALL_TEAMS:
+            continue
+        team = item["team"]
+        if item["spend_cents"] is None:
+            unpriced.add(team)
+        spend[team] += item["spend_cents"] or 0
+        reclaimable[team] += item["reclaimable_cents"] or 0
+    return [
+        TeamSpend(team, None if team in unpriced else spend[team], reclaimable[team])
+        for team in sorted(spend, key=lambda t: (t.startswith("("), t.lower()))
+    ]
 
 
 async def _month_items(

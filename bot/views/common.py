@@ -37,6 +37,21 @@ def section(text: str) -> Block:
     return {"type": "section", "text": mrkdwn(text)}
 
 
+def sections(lines: list[str]) -> list[Block]:
+    """`lines` as few sections as Block Kit's 3,000-character limit allows, never cutting
+    a line in two (a line longer than a section is clipped)."""
+    found: list[Block] = []
+    chunk = ""
+    for line in lines:
+        if chunk and len(chunk) + 1 + len(line) > SECTION_TEXT_MAX:
+            found.append(section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        found.append(section(chunk))
+    return found
+
+
 def header(text: str) -> Block:
     return {"type": "header", "text": plain(text, HEADER_MAX)}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from bot.views.common import Block, context, escape, header, plural, section
+from bot.services.guardrails import Crossing, TeamSpend, describe
+from bot.views.common import Block, context, escape, header, plural, section, sections
 
 TEAMS_SHOWN = 40  # lines in one reply; the API has every team
 HOW = (
@@ -18,9 +20,23 @@ HOW = (
 TOOL_NAMES = {"copilot": "GitHub Copilot", "cursor": "Cursor", "claude_code": "Claude Code"}
 
 
-def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Spend:
+    """This month's money for the reply: each team's spend, the guardrails crossed, the
+    CoE's notes (team label, lower case → text), or what is wrong with the costs file."""
+
+    month: str
+    teams: list[TeamSpend]
+    crossed: list[Crossing]
+    notes: dict[str, str]
+    problem: str | None = None
+
+
+def usage_message(
+    items: list[dict[str, Any]], *, team: str | None, spend: Spend | None = None
+) -> dict[str, Any]:
     """Per tool, one line per team for the period shown (or, with `team`, one per period),
-    and what the words mean."""
+    then this month's spend per team (with a costs file), and what the words mean."""
     measured = [i for i in items if i["measured"]]
     if not measured:
         why = (
@@ -34,11 +50,44 @@ def usage_message(items: list[dict[str, Any]], *, team: str | None) -> dict[str,
         mine = [i for i in measured if i["tool"] == tool]
         if mine:
             heading, lines, rows = _tool_lines(mine, team)
-            blocks.append(section(f"*{name}* · {heading}\n" + "\n".join(lines)))
+            blocks += sections([f"*{name}* · {heading}", *lines])
             notes = _context(rows, tool)
             if notes:
                 blocks.append(context(notes))
+    if spend is not None:
+        blocks += sections(_spend(spend))
     return _reply([header(title), *blocks, context(HOW)], title)
+
+
+def _spend(spend: Spend) -> list[str]:
+    """Each team's month so far, all tools; its guardrail crossings and the CoE's note."""
+    heading = f"*Spend* · {spend.month} so far (seats at the costs file's prices, plus usage)"
+    if spend.problem is not None:
+        return [heading, f"Not priced: the costs file has problems: {escape(spend.problem)}"]
+    if not spend.teams:
+        return [heading, "Nothing priced yet this month."]
+    crossed: dict[str, list[Crossing]] = {}
+    for crossing in spend.crossed:
+        crossed.setdefault(crossing.team, []).append(crossing)
+    lines = [heading]
+    for row in spend.teams[:TEAMS_SHOWN]:
+        money = (
+            f"${row.spend_cents / 100:,.0f}"
+            if row.spend_cents is not None
+            else "not priced (no seat list yet)"
+        )
+        idle = (
+            f" · ${row.reclaimable_cents / 100:,.0f} in idle seats" if row.reclaimable_cents else ""
+        )
+        over = "".join(
+            f"\n    :warning: over its guardrail: {describe(c)}" for c in crossed.get(row.team, [])
+        )
+        note = spend.notes.get(row.team.lower())
+        said = f"\n    _CoE note_: {escape(note)}" if note else ""
+        lines.append(f"• *{escape(row.team)}*: {money}{idle}{over}{said}")
+    if len(spend.teams) > TEAMS_SHOWN:
+        lines.append(f"…and {plural(len(spend.teams) - TEAMS_SHOWN, 'more team')}")
+    return lines
 
 
 def _tool_lines(
