@@ -13,7 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import ConfigError, load_settings
 from bot.deps import Deps
 from bot.errors import BadInput
-from bot.handlers import champions_admin, digests_admin, survey_new, surveys, usage_admin
+from bot.handlers import (
+    champions_admin,
+    digests_admin,
+    rollout_admin,
+    survey_new,
+    surveys,
+    usage_admin,
+)
 from bot.handlers.common import check_text, guarded, open_modal_first, require_admin
 from bot.handlers.prompts_admin import review_queue_message
 from bot.services import policy
@@ -124,6 +131,9 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
         return
     if words[:1] == ["usage"]:
         await respond(await usage_admin.run(deps, text.split()[1:], user_id=user_id))
+        return
+    if words[:1] == ["rollout"]:
+        await respond(await rollout_admin.run(deps, text.split()[1:], user_id=user_id))
         return
     await respond(ephemeral_text(f"I don't know that subcommand.\n{USAGE}"))
 

@@ -22,6 +22,10 @@ class Team(SQLModel, table=True):
     # Who answers for the team's AI-tool spend (a Slack user ID; the teams CSV `owner`):
     # named when the team crosses a soft guardrail.
     owner: str | None = Field(default=None, max_length=32)
+    # When the team started with the AI tools (`/ai-coe rollout`): its wave ("pilot",
+    # "10%", "25%", "50%", "everyone") and first UTC day; the impact comparisons use them.
+    rollout_wave: str | None = Field(default=None, max_length=16)
+    rollout_start: dt.date | None = Field(default=None)
 
 
 class TeamUsergroup(SQLModel, table=True):

@@ -21,8 +21,12 @@ USAGE = (
     "`survey status <id>` · `survey results <id>`\n"
     "• `/ai-coe digest subscribe #channel weekly mon 09:00 Europe/Paris [sections]` · "
     "`digest resume #channel` · `digest unsubscribe #channel` · `digest list` · `digest preview`\n"
-    "• `/ai-coe usage [team]` — Copilot use per team (seats, active, engaged, acceptance,"
-    " idle seats) beside the team's survey answers\n"
+    "• `/ai-coe usage [team]` — AI tool use per team (Copilot, Cursor, Claude Code: seats,"
+    " active, engaged, acceptance, idle seats) beside the team's survey answers, and this"
+    " month's spend · `/ai-coe usage note <team> <text>` — the CoE's note on a team's month\n"
+    "• `/ai-coe rollout` · `/ai-coe rollout <team> <wave> <YYYY-MM-DD>` — when each team"
+    " started with the tools (waves: pilot, 10%, 25%, 50%, everyone) · "
+    "`/ai-coe rollout <team> remove`\n"
     "• `/ai-coe help` — this message"
 )
 MAX_ERRORS_SHOWN = 20
