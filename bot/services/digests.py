@@ -43,6 +43,7 @@ from bot.services import (
 )
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
+from bot.views.common import escape
 
 SECTIONS = ("prompts", "questions", "surveys", "adoption", "policy", "champions", "tip")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -93,14 +94,14 @@ def parse_schedule(words: list[str]) -> tuple[int, str, str, list[str]]:
         raise BadInput("Say when: `weekly mon 09:00 Europe/Paris [prompts questions …]`.")
     day, time_text, zone = words[1].lower()[:3], words[2], words[3]
     if day not in DAYS:
-        raise BadInput(f"“{day}” is not a weekday (mon … sun).")
+        raise BadInput(f"“{escape(day)}” is not a weekday (mon … sun).")
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", time_text)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise BadInput(f"“{time_text[:10]}” is not a time like 09:00.")
+        raise BadInput(f"“{escape(time_text[:10])}” is not a time like 09:00.")
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadInput(f"“{zone[:60]}” is not a time zone (like Europe/Paris).") from None
+        raise BadInput(f"“{escape(zone[:60])}” is not a time zone (like Europe/Paris).") from None
     sections = [s.lower() for s in words[4:]] or list(SECTIONS)
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:

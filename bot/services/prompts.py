@@ -32,6 +32,7 @@ from bot.models import (
 )
 from bot.services import audit
 from bot.services.text import CONTROL_MESSAGE, has_control_characters
+from bot.views.common import escape
 
 TITLE_MAX = 150
 BODY_MAX = 8000
@@ -102,7 +103,7 @@ def parse_tags(text: str) -> list[str]:
         if not tag:
             continue
         if not _TAG.match(tag):
-            raise BadInput(f"“{tag[:40]}” is not a tag: use letters, digits and dashes.")
+            raise BadInput(f"“{escape(tag[:40])}” is not a tag: use letters, digits and dashes.")
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:

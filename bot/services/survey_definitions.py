@@ -28,6 +28,7 @@ from pydantic import (
 from bot.schedules import check_cron
 from bot.services.text import CONTROL_MESSAGE, has_control_characters
 from bot.services.yaml_source import SourceErrors, SourceIssue, parse_model
+from bot.views.common import escape
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$")]
 
@@ -128,7 +129,7 @@ def audience_from(words: list[str]) -> Audience:
         return Audience(usergroup=found[1] or found[2])
     spec = " ".join(words)[:60]
     raise BadInput(
-        f"“{spec}” is not an audience: send it to `all` (the roster), a channel, a user "
+        f"“{escape(spec)}” is not an audience: send it to `all` (the roster), a channel, a user "
         "group or `team payments`. Nothing was sent."
     )
 

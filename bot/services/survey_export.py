@@ -20,6 +20,7 @@ from bot.models import SurveyRun
 from bot.services import survey_disclosure
 from bot.services.survey_definitions import SurveyDefinition
 from bot.services.survey_disclosure import Rules
+from bot.views.common import escape
 
 
 async def export_rows(
@@ -36,7 +37,7 @@ async def export_rows(
         )
     ).all()
     if not runs:
-        raise BadInput(f"Survey “{survey_id[:60]}” has no runs to export.")
+        raise BadInput(f"Survey “{escape(survey_id[:60])}” has no runs to export.")
     released = [
         await survey_disclosure.release(session=session, run=run, rules=rules) for run in runs
     ]

@@ -26,6 +26,7 @@ from bot.models import Survey, SurveyOptOut, SurveyRecipient, SurveyResponse, Su
 from bot.services import audit, survey_disclosure
 from bot.services.survey_definitions import QuestionType, SurveyDefinition
 from bot.services.text import CONTROL_MESSAGE, has_control_characters
+from bot.views.common import escape
 
 
 class SurveyClosed(NotAllowed):
@@ -79,7 +80,7 @@ async def has_run(*, session: AsyncSession, survey_id: str, periods: Sequence[st
 async def get_definition(*, session: AsyncSession, survey_id: str) -> SurveyDefinition:
     survey = await session.get(Survey, survey_id)
     if survey is None:
-        raise BadInput(f"There is no survey “{survey_id[:60]}”. Load it first.")
+        raise BadInput(f"There is no survey “{escape(survey_id[:60])}”. Load it first.")
     return SurveyDefinition.model_validate(survey.definition)
 
 

@@ -17,6 +17,7 @@ from bot.db import insert_for
 from bot.errors import BadInput
 from bot.models import Champion, Team, TeamMember, TeamUsergroup
 from bot.services import audit
+from bot.views.common import escape
 
 _TEAM = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
@@ -34,7 +35,9 @@ def team_name(raw: str) -> str:
             f"and a team name is at most {TEAM_NAME_MAX}."
         )
     if not _TEAM.match(name):
-        raise BadInput(f"“{raw[:80]}” is not a team name: use letters, digits, dots and dashes.")
+        raise BadInput(
+            f"“{escape(raw[:80])}” is not a team name: use letters, digits, dots and dashes."
+        )
     if name == "all":
         raise BadInput("“all” means everyone on the roster: choose another team name.")
     return name
@@ -49,7 +52,7 @@ def parse_topics(raw: str) -> list[str]:
             raise BadInput(f"“{topic[:30]}…” is not a topic: topics are at most 40 characters.")
         if not re.fullmatch(r"[a-z0-9][a-z0-9+#./-]{0,39}", topic):
             raise BadInput(
-                f"“{topic[:40]}” is not a topic: use letters, digits, dashes and slashes; "
+                f"“{escape(topic[:40])}” is not a topic: use letters, digits, dashes and slashes; "
                 "separate topics with ; in a roster, or commas in `topics=`."
             )
     return list(dict.fromkeys(topics))[:20]
@@ -66,7 +69,7 @@ async def map_usergroup(
     *, session: AsyncSession, usergroup_id: str, team: str, actor: str, now: dt.datetime
 ) -> Team:
     if not re.fullmatch(r"S[A-Z0-9]{2,}", usergroup_id):
-        raise BadInput(f"“{usergroup_id[:40]}” is not a Slack user group ID (S…).")
+        raise BadInput(f"“{escape(usergroup_id[:40])}” is not a Slack user group ID (S…).")
     found = await get_or_create(session=session, name=team, now=now)
     mapping = await session.get(TeamUsergroup, usergroup_id)
     if mapping is None:
@@ -110,7 +113,7 @@ async def roster_of(*, session: AsyncSession, name: str) -> tuple[set[str], list
         return everyone, []
     team = (await session.exec(select(Team).where(col(Team.name) == name.lower()))).first()
     if team is None:
-        raise BadInput(f"There is no team “{name[:80]}”.")
+        raise BadInput(f"There is no team “{escape(name[:80])}”.")
     people = set(
         (
             await session.exec(select(TeamMember.user_id).where(col(TeamMember.team_id) == team.id))
@@ -213,7 +216,7 @@ async def set_tier(
     unknown tier. Audited as `team.tier`."""
     if tier is not None and tier not in known_tiers:
         raise BadInput(
-            f"“{tier[:60]}” is not a tier of the policy pack: use one of "
+            f"“{escape(tier[:60])}” is not a tier of the policy pack: use one of "
             f"{', '.join(known_tiers)}, or `none`."
         )
     found = await get_or_create(session=session, name=team, now=now)
@@ -494,6 +497,6 @@ def _parse_row(row: dict[str, str]) -> tuple[str, str, bool, list[str]]:
         raise BadInput(f"{shown} is not a Slack user ID (like U0123ABCD)")
     flag = row.get("is_champion", "").lower()
     if flag not in {"true", "false", "yes", "no", "1", "0", ""}:
-        raise BadInput(f"is_champion must be true or false, not “{flag[:10]}”")
+        raise BadInput(f"is_champion must be true or false, not “{escape(flag[:10])}”")
     topics = parse_topics(row.get("topics", "").replace(";", ","))
     return user_id, team_name(row.get("team", "")), flag in {"true", "yes", "1"}, topics
