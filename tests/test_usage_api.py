@@ -381,6 +381,11 @@ async def test_cursor_is_one_item_per_team_beside_copilot(app: RunningApp, clock
     status, months = await get(app, "/usage?period=month&since=2026-10-01", METRICS_ONLY)
     assert status == 200
     assert {i["period"] for i in months["items"] if i["tool"] == "cursor"} == {"2026-10", "2026-11"}
+    # a range wholly past the newest pulled day: nothing to say (was a 500)
+    for period in ("week", "month"):
+        status, later = await get(app, f"/usage?period={period}&until=2030-01-01", METRICS_ONLY)
+        assert status == 200, later
+        assert not [i for i in later["items"] if i["tool"] == "cursor"]
 
 
 async def pulled_claude_code(app: RunningApp, clock: Clock) -> None:
@@ -431,6 +436,7 @@ async def test_claude_code_is_measured_with_the_gap_it_cannot_see(
         assert item["agent_people"] == item["active_people"]
         assert 0 < item["acceptance_rate"] <= 1
         assert "claude.ai" in item["not_measured"]  # the known gap, said, not zero
+        assert item["reclaimable_cents"] is None  # no seats to reclaim
     assert "ci-bot" not in str(body)
 
 
@@ -487,6 +493,8 @@ async def test_a_month_is_priced_from_the_costs_file_and_a_broken_one_is_named(
         status, body = await get(app, "/usage?period=month", METRICS_ONLY)
         assert status == 503
         assert f"{broken}:3: seat_price_cents.copilot.business" in body["error"]
+        status, body = await get(app, "/usage?period=week", METRICS_ONLY)
+        assert status == 200  # weeks carry no money: a broken costs file blocks none
     finally:
         await runner.cleanup()
 
@@ -639,3 +647,77 @@ def test_a_reply_with_many_teams_keeps_every_team_line_whole() -> None:
     for name in names:
         assert f"• *{name}*: 10 seats (1 idle) · 8 active, 4 engaged · acceptance 30%" in text
     assert "…" not in text
+
+
+async def test_a_merged_row_is_one_group_only_when_it_holds_the_same_teams_in_each_tool(
+    settings: Settings, clock: Clock, tmp_path: Any
+) -> None:
+    """ "(other teams)" merges different teams in each tool: its tools' spends are not one
+    group's, so each is checked (and shown) on its own, held to its own teams' thresholds
+    and naming its own teams (was: the three summed, with the last tool's teams)."""
+    from bot.services import guardrails
+
+    limits = tmp_path / "costs.yaml"
+    limits.write_text("seat_price_cents:\n  copilot:\n    default: 1900\n", encoding="utf-8")
+    app, runner = await start_app(
+        settings.model_copy(update={"coe_api_token": SecretStr(TOKENS), "costs_file": limits}),
+        clock,
+    )
+    try:
+        await pulled(app, clock)
+        await pulled_cursor(app, clock)
+        status, body = await get(app, "/usage?period=month&since=2026-11-01", METRICS_ONLY)
+        assert status == 200
+        rows = [i for i in body["items"] if i["measured"] and i["period"] == "2026-11"]
+        # the costs file prices no Cursor seat: Cursor's months are not priced, never $0
+        assert all(i["spend_cents"] is None for i in rows if i["tool"] == "cursor")
+        assert all(i["spend_cents"] for i in rows if i["tool"] == "copilot" and i["seats"])
+        limits.write_text("seat_price_cents:\n  copilot:\n    enterprise: 3900\n", "utf-8")
+        status, body = await get(app, "/usage?period=month&since=2026-11-01", METRICS_ONLY)
+        # the demo's seats are all on the business plan, which has no price now
+        assert all(
+            i["spend_cents"] is None and i["reclaimable_cents"] is None
+            for i in body["items"]
+            if i["tool"] == "copilot" and i["seats"]
+        )
+        own_copilot = {i["team"] for i in rows if i["tool"] == "copilot"}
+        # Cursor's few users are merged ("(other teams)", or "(all teams)" when every team
+        # is): a team merged there with its own Copilot row, given a 1-cent budget
+        merged = next(i for i in rows if i["tool"] == "cursor" and i["team"].startswith("("))
+        team = next(t for t in merged["includes"] if t in own_copilot)
+        limits.write_text(
+            "seat_price_cents:\n  copilot:\n    default: 1900\n  cursor:\n    default: 4000\n"
+            f"team_guardrails:\n  {team}:\n    monthly_spend_cents: 1\n",
+            encoding="utf-8",
+        )
+        from bot.services import costs
+
+        prices = costs.load(limits)
+        async with app.deps.sessions() as session:
+            found = await guardrails.crossings(
+                session=session,
+                costs=prices,
+                rules=app.deps.settings.survey_rules(),
+                day=dt.date(2026, 11, 2),
+            )
+            spends = await guardrails.spend_by_team(
+                session=session,
+                costs=prices,
+                rules=app.deps.settings.survey_rules(),
+                day=dt.date(2026, 11, 2),
+            )
+        spend = [c for c in found if c.kind == "monthly_spend_cents"]
+        by_key = {(c.team, c.tool): c for c in spend}
+        assert (team, None) in by_key  # its own row, all tools: Copilot only here
+        assert by_key[(team, None)].includes == (team,)
+        cursor_merged = by_key[(merged["team"], "cursor")]
+        assert cursor_merged.includes == tuple(merged["includes"])  # its own teams, named
+        assert (merged["team"], None) not in by_key  # never the tools summed
+        assert ("(other teams)", None) not in by_key
+        labels = {s.team for s in spends}
+        assert f"{merged['team']} · Cursor" in labels
+        assert "(other teams) · Copilot" in labels
+        assert "(other teams)" not in labels
+        assert "spend this month (Cursor) $" in guardrails.describe(cursor_merged)
+    finally:
+        await runner.cleanup()

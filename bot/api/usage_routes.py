@@ -32,10 +32,12 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
         )
     if (last - first).days >= MAX_DAYS:
         raise ApiError(422, f"ask for at most {MAX_DAYS} days at a time", "since")
-    try:
-        prices = costs.for_settings(deps.settings)
-    except costs.CostsError as error:
-        raise ApiError(503, f"costs file has problems: {error}"[:500], "costs") from None
+    prices = None
+    if period == "month":  # only months are priced: a broken costs file blocks no week
+        try:
+            prices = costs.for_settings(deps.settings)
+        except costs.CostsError as error:
+            raise ApiError(503, f"costs file has problems: {error}"[:500], "costs") from None
     async with deps.sessions() as session:
         items = await usage_figures.figures(
             session=session,

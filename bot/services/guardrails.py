@@ -30,6 +30,7 @@ from bot.services.survey_disclosure import Rules
 from bot.services.usage_periods import Period, periods
 
 TOOLS = ("copilot", "cursor", "claude_code")
+TOOL_TITLES = {"copilot": "Copilot", "cursor": "Cursor", "claude_code": "Claude Code"}
 NOTE_MAX = 500
 
 
@@ -68,18 +69,18 @@ async def crossings(
     """The thresholds crossed in the month holding `day` (UTC), so far."""
     month = month_of(day)
     before = month_of(month.first - dt.timedelta(days=1))
-    now_items = await _month_items(session, costs, rules, month)
-    then_items = await _month_items(session, costs, rules, before)
-    now_figures, includes = _figures(now_items)
-    then_figures, _ = _figures(then_items)
+    now_figures = _figures(_groups(await _month_items(session, costs, rules, month)))
+    then_figures = _figures(_groups(await _month_items(session, costs, rules, before)))
     owners = {t.name.lower(): t.owner for t in (await session.exec(select(Team))).all()}
     notes = await notes_for(session=session, month=month.label)
     found = []
-    for (team, kind, tool), figure in sorted(now_figures.items(), key=lambda kv: str(kv[0])):
-        members = includes.get(team, (team,))
+    for (team, kind, tool), (figure, members) in sorted(
+        now_figures.items(), key=lambda kv: str(kv[0])
+    ):
         threshold = _strictest(costs, members, kind)
         if threshold is None or figure <= threshold:
             continue
+        then = then_figures.get((team, kind, tool))
         found.append(
             Crossing(
                 team=team,
@@ -89,7 +90,7 @@ async def crossings(
                 tool=tool,
                 figure=figure,
                 threshold=threshold,
-                previous=then_figures.get((team, kind, tool)),
+                previous=then[0] if then and then[1] == members else None,
                 owners=tuple(o for m in members if (o := owners.get(m.lower()))),
                 note=notes.get(team.lower()),
             )
@@ -102,23 +103,18 @@ async def spend_by_team(
 ) -> list[TeamSpend]:
     """Each team label's spend in the month holding `day` (UTC) so far, all tools together
     (`usage_figures.figures` with `costs`: minimum-group merges applied), by team name,
-    merged rows last."""
-    items = await _month_items(session, costs, rules, month_of(day))
-    spend: dict[str, int] = defaultdict(int)
-    reclaimable: dict[str, int] = defaultdict(int)
-    unpriced: set[str] = set()
-    for item in items:
-        if not item["measured"] or item["team"] == usage_figures.ALL_TEAMS:
-            continue
-        team = item["team"]
-        if item["spend_cents"] is None:
-            unpriced.add(team)
-        spend[team] += item["spend_cents"] or 0
-        reclaimable[team] += item["reclaimable_cents"] or 0
-    return [
-        TeamSpend(team, None if team in unpriced else spend[team], reclaimable[team])
-        for team in sorted(spend, key=lambda t: (t.startswith("("), t.lower()))
+    merged rows last, one per tool ("(other teams) · Cursor"): each tool merges its own
+    teams, so their spends are not one group's."""
+    groups = _groups(await _month_items(session, costs, rules, month_of(day)))
+    found = [
+        TeamSpend(
+            group.team if group.tool is None else f"{group.team} · {TOOL_TITLES[group.tool]}",
+            group.spend_cents,
+            group.reclaimable_cents,
+        )
+        for group in groups
     ]
+    return sorted(found, key=lambda t: (t.team.startswith("("), t.team.lower()))
 
 
 async def _month_items(
@@ -136,34 +132,72 @@ async def _month_items(
     )
 
 
-def _figures(
-    items: list[dict[str, Any]],
-) -> tuple[dict[tuple[str, str, str | None], float], dict[str, tuple[str, ...]]]:
-    """(team, kind, tool) → figure, and each merged label's teams."""
-    found: dict[tuple[str, str, str | None], float] = {}
-    spend: dict[str, int] = defaultdict(int)
-    unpriced: set[str] = set()  # a tool's spend unknown (no seat list): the total is too
-    includes: dict[str, tuple[str, ...]] = {}
+@dataclass
+class _Group:
+    """The items of one group of people in a month: a team's own label in every tool
+    (`tool` None), or a merged label in one tool (each tool merges its own teams)."""
+
+    team: str
+    tool: str | None
+    includes: tuple[str, ...]
+    items: list[dict[str, Any]]
+
+    @property
+    def spend_cents(self) -> int | None:
+        """All its tools' spend; None when one is not priced (no seat list yet)."""
+        spends = [i["spend_cents"] for i in self.items]
+        return None if None in spends else sum(spends)
+
+    @property
+    def reclaimable_cents(self) -> int:
+        return sum(i["reclaimable_cents"] or 0 for i in self.items)
+
+
+def _groups(items: list[dict[str, Any]]) -> list[_Group]:
+    """The month's measured team items as groups (see `_Group`). A team's own label is one
+    group across tools; a merged label ("(other teams)", "(all teams)" when every team was
+    merged) is one group per tool, as each tool merges its own teams."""
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
-        if not item["measured"] or item["team"] == usage_figures.ALL_TEAMS:
-            continue
-        team, tool = item["team"], item["tool"]
-        if item.get("includes"):
-            includes[team] = tuple(item["includes"])
-        if item["spend_cents"] is not None:
-            spend[team] += item["spend_cents"]
+        merged_all = item["team"] == usage_figures.ALL_TEAMS
+        if (
+            not item["measured"]
+            or item["tool"] == "any"
+            or (merged_all and not item.get("includes"))
+        ):
+            continue  # the people-using-any-tool count, or a row of nobody
+        by_label[item["team"]].append(item)
+    groups = []
+    for team, mine in by_label.items():
+        if team.startswith("("):
+            groups += [_Group(team, i["tool"], tuple(i.get("includes") or ()), [i]) for i in mine]
         else:
-            unpriced.add(team)
-        if item["cost_per_active_person_cents"] is not None:
-            found[(team, "spend_per_active_person_cents", tool)] = item[
-                "cost_per_active_person_cents"
-            ]
-        if item["seats"] and item["idle_seats"] is not None:
-            found[(team, "idle_seat_share", tool)] = round(item["idle_seats"] / item["seats"], 3)
-    for team, cents in spend.items():
-        if team not in unpriced:
-            found[(team, "monthly_spend_cents", None)] = cents
-    return found, includes
+            groups.append(_Group(team, None, (team,), mine))
+    return groups
+
+
+def _figures(
+    groups: list[_Group],
+) -> dict[tuple[str, str, str | None], tuple[float, tuple[str, ...]]]:
+    """(team label, kind, tool) → (figure, the teams it covers)."""
+    found: dict[tuple[str, str, str | None], tuple[float, tuple[str, ...]]] = {}
+    for group in groups:
+        for item in group.items:
+            tool = item["tool"]
+            if item["cost_per_active_person_cents"] is not None:
+                found[(group.team, "spend_per_active_person_cents", tool)] = (
+                    item["cost_per_active_person_cents"],
+                    group.includes,
+                )
+            if item["seats"] and item["idle_seats"] is not None:
+                share = round(item["idle_seats"] / item["seats"], 3)
+                found[(group.team, "idle_seat_share", tool)] = (share, group.includes)
+        if group.spend_cents is not None:
+            found[(group.team, "monthly_spend_cents", group.tool)] = (
+                group.spend_cents,
+                group.includes,
+            )
+    return found
 
 
 def _strictest(costs: Costs, teams: tuple[str, ...], kind: str) -> float | None:
@@ -220,15 +254,16 @@ def describe(crossing: Crossing) -> str:
         return f"${value / 100:,.0f}"
 
     what = {
-        "monthly_spend_cents": "spend this month, all tools",
+        "monthly_spend_cents": "spend this month" + ("" if crossing.tool else ", all tools"),
         "spend_per_active_person_cents": "spend per active person",
         "idle_seat_share": "idle seats",
     }[crossing.kind]
-    tool = f" ({crossing.tool.replace('_', ' ').title()})" if crossing.tool else ""
-    trend = ""
+    tool = f" ({TOOL_TITLES[crossing.tool]})" if crossing.tool else ""
     if crossing.previous:
         change = (crossing.figure - crossing.previous) / crossing.previous
         trend = f"; last month {shown(crossing.previous)} ({change:+.0%})"
     elif crossing.previous == 0:
         trend = "; last month none"
+    else:
+        trend = "; no figure for last month to compare"
     return f"{what}{tool} {shown(crossing.figure)}, threshold {shown(crossing.threshold)}{trend}"

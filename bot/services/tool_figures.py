@@ -160,6 +160,8 @@ async def items(
     # Nothing is known past the newest pulled day or member snapshot.
     horizon = max([newest, *(d for d in snapshots.values() if d)])
     spans = [s for s in spans if s.first <= horizon]
+    if not spans:  # the whole range is past what was pulled: nothing to say
+        return []
     usage = await _usage(session, tool, spans)
     members = {day: await _members_on(session, day) for day in set(snapshots.values()) if day}
     emails = {e for used in usage.values() for e in used}
@@ -325,6 +327,8 @@ def _items(
                 else UNPRICED
             ),
         }
+        if not tool.members:  # no seats: nothing to reclaim (null, not $0)
+            item["reclaimable_cents"] = None
         if label in includes and (label != next(iter(includes[label])) or len(includes[label]) > 1):
             item["includes"] = sorted(includes[label])
         found.append(item)
@@ -352,6 +356,7 @@ async def _money(
     estimated cost of its days)."""
     price = costs.seat_price(tool.name, None)
     seats = dict.fromkeys(members, price) if price is not None else {}
+    unpriced = frozenset(members) if price is None and tool.members else frozenset()
     if tool is CURSOR:
         query: Any = sa_select(col(CursorSpend.email), col(CursorSpend.spend_cents)).where(
             col(CursorSpend.cycle_start).between(span.first, span.last)
@@ -368,7 +373,7 @@ async def _money(
     used: dict[str, int] = defaultdict(int)
     for person, cents in await (await session.connection()).execute(query):
         used[str(person)] += int(cents or 0)
-    return Money({k: v for k, v in seats.items() if v is not None}, dict(used))
+    return Money({k: v for k, v in seats.items() if v is not None}, dict(used), unpriced)
 
 
 async def active_by_period(

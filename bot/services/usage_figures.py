@@ -453,7 +453,11 @@ async def _money(session: AsyncSession, costs: Costs, day: dt.date) -> Money:
         )
     )
     prices = {login.lower(): costs.seat_price(TOOL, plan) for login, plan in plans.all()}
-    return Money({k: v for k, v in prices.items() if v is not None}, {})
+    return Money(
+        {k: v for k, v in prices.items() if v is not None},
+        {},
+        frozenset(k for k, v in prices.items() if v is None),
+    )
 
 
 def _not_measured(span: Period) -> dict[str, Any]:

@@ -96,12 +96,16 @@ class Money:
 
     seat_cents: dict[str, int]
     usage_cents: dict[str, int]
+    unpriced: frozenset[str] = frozenset()  # holding a seat whose plan has no price
 
     def figures(
         self, people: set[str], seats: dict[str, bool], active: int | None
     ) -> dict[str, Any]:
         """`spend_cents`, `cost_per_active_person_cents`, `reclaimable_cents` (idle seats'
-        price) for `people`, of whom `seats` hold seats (login → idle)."""
+        price) for `people`, of whom `seats` hold seats (login → idle); all None when one of
+        them holds a seat the costs file has no price for (never priced at $0)."""
+        if any(p in self.unpriced for p in people if p in seats):
+            return dict(UNPRICED)
         seat = sum(self.seat_cents.get(p, 0) for p in people if p in seats)
         spend = seat + sum(self.usage_cents.get(p, 0) for p in people)
         return {

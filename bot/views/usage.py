@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.services.guardrails import Crossing, TeamSpend, describe
+from bot.services.guardrails import TOOL_TITLES, Crossing, TeamSpend, describe
 from bot.views.common import Block, context, escape, header, plural, section, sections
 
 TEAMS_SHOWN = 40  # lines in one reply; the API has every team
@@ -66,9 +66,11 @@ def _spend(spend: Spend) -> list[str]:
         return [heading, f"Not priced: the costs file has problems: {escape(spend.problem)}"]
     if not spend.teams:
         return [heading, "Nothing priced yet this month."]
+    labels = {row.team for row in spend.teams}
     crossed: dict[str, list[Crossing]] = {}
-    for crossing in spend.crossed:
-        crossed.setdefault(crossing.team, []).append(crossing)
+    for crossing in spend.crossed:  # a merged label split by tool: its tool's row
+        split = f"{crossing.team} · {TOOL_TITLES[crossing.tool]}" if crossing.tool else ""
+        crossed.setdefault(split if split in labels else crossing.team, []).append(crossing)
     lines = [heading]
     for row in spend.teams[:TEAMS_SHOWN]:
         money = (
@@ -82,7 +84,7 @@ def _spend(spend: Spend) -> list[str]:
         over = "".join(
             f"\n    :warning: over its guardrail: {describe(c)}" for c in crossed.get(row.team, [])
         )
-        note = spend.notes.get(row.team.lower())
+        note = spend.notes.get(row.team.split(" · ")[0].lower())
         said = f"\n    _CoE note_: {escape(note)}" if note else ""
         lines.append(f"• *{escape(row.team)}*: {money}{idle}{over}{said}")
     if len(spend.teams) > TEAMS_SHOWN:
