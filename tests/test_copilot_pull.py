@@ -428,7 +428,7 @@ async def test_a_pull_left_running_by_a_killed_process_is_closed_as_interrupted(
     assert new.status == "done"
 
 
-async def test_real_data_clears_the_demo_first_and_the_demo_refuses_to_mix_with_it(
+async def test_real_data_clears_the_demo_once_it_comes_and_the_demo_refuses_to_mix_with_it(
     settings: Any, clock: Clock, sessions: Any
 ) -> None:
     from pydantic import SecretStr
@@ -455,11 +455,16 @@ async def test_real_data_clears_the_demo_first_and_the_demo_refuses_to_mix_with_
         fill(acme, range(1, 3), window_days())
         configured = settings.model_copy(
             update={
-                "usage_github_token": SecretStr(acme.token),
+                "usage_github_token": SecretStr("wrong"),
                 "usage_github_api_url": acme.api_url,
                 "usage_github_org": "acme",
             }
         )
+        # a refused token keeps the demo (it goes only after a finished real pull)
+        with pytest.raises(Exception, match="401"):
+            await runs.copilot_pull(settings=configured, sessions=sessions, now=clock())
+        assert {r.entity for r in await stored(sessions, CopilotUserDay)} == {"org:standin-org"}
+        configured = configured.model_copy(update={"usage_github_token": SecretStr(acme.token)})
         pulled = await runs.copilot_pull(settings=configured, sessions=sessions, now=clock())
     assert pulled.demo_cleared == 1
     assert pulled.target == "org:acme"
@@ -474,5 +479,6 @@ async def test_real_data_clears_the_demo_first_and_the_demo_refuses_to_mix_with_
             now=clock(),
         )
     assert {row.entity for row in await stored(sessions, CopilotUserDay)} == {"org:acme"}
-    [audited] = [e for e in await stored(sessions, AuditEvent) if e.action == "usage.pull"]
+    failed, audited = [e for e in await stored(sessions, AuditEvent) if e.action == "usage.pull"]
+    assert (failed.subject, failed.details["status"]) == ("org:acme", "failed")
     assert (audited.subject, audited.details["demo_cleared"]) == ("org:acme", 1)

@@ -245,3 +245,44 @@ async def test_the_daily_job_pulls_once_a_day_and_purges_old_rows(
     assert (first.status, second.status) == ("done", "done")
     assert first.first_day == today - dt.timedelta(days=cursor.FIRST_PULL_DAYS)
     assert (second.first_day, second.last_day) == (today, today + dt.timedelta(days=1))
+
+
+async def test_a_refused_real_key_forgets_no_demo_data_and_the_failure_is_audited(
+    settings: Any, clock: Clock, sessions: Any, fake: FakeCursor
+) -> None:
+    """The demo's Cursor figures go only once the real key is answered: a wrong key or URL
+    leaves them (was: deleted before the first request), and the failed pull is audited."""
+    from pydantic import SecretStr
+
+    from bot.models import AuditEvent
+    from bot.usage import runs
+
+    async with sessions.begin() as session:  # what the demo and a stand-in pull left
+        session.add(
+            UsagePull(
+                source="cursor",
+                target="cursor:stand-in",
+                standin=True,
+                status="done",
+                started_at=NOW,
+                first_day=TODAY,
+                last_day=TODAY,
+            )
+        )
+        session.add(CursorUserDay(day=TODAY, email="demo@example.com", is_active=True))
+    fill(fake, 3, days_back(3))
+    wrong = settings.model_copy(
+        update={"usage_cursor_api_key": SecretStr("wrong"), "usage_cursor_api_url": fake.api_url}
+    )
+    with pytest.raises(CursorAuthError):
+        await runs.cursor_pull(settings=wrong, sessions=sessions, now=clock(), actor="U0ADMIN")
+    assert [d.email for d in await stored(sessions, CursorUserDay)] == ["demo@example.com"]
+    audited = [e for e in await stored(sessions, AuditEvent) if e.action == "usage.pull"]
+    assert [(e.actor, e.details["status"]) for e in audited] == [("U0ADMIN", "failed")]
+    assert "401" in audited[0].details["error"]
+    right = wrong.model_copy(update={"usage_cursor_api_key": SecretStr(fake.api_key)})
+    pulled = await runs.cursor_pull(settings=right, sessions=sessions, now=clock())
+    assert pulled.demo_cleared == 1
+    emails = {d.email for d in await stored(sessions, CursorUserDay)}
+    assert emails
+    assert "demo@example.com" not in emails

@@ -152,6 +152,15 @@ async def done_before(*, session: AsyncSession, source: str, target: str | None 
     return (await session.exec(query)).first() is not None
 
 
+async def has_demo(sessions: Sessions, source: str) -> bool:
+    """Whether pulls of `source` from a stand-in (the demo's) have figures stored."""
+    async with sessions() as session:
+        found = await session.exec(
+            select(UsagePull.id).where(col(UsagePull.source) == source, col(UsagePull.standin))
+        )
+        return found.first() is not None
+
+
 async def forget_demo(*, session: AsyncSession, source: str) -> int:
     """Delete what pulls of `source` from a stand-in stored (the demo's invented figures),
     before real data of that source comes in; how many pulls they were."""

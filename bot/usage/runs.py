@@ -1,7 +1,9 @@
 """One pull of a source as the command line and the daily job run it: open the configured
 source (or its stand-in), take the default window for that source and target unless days
-are given, clear the demo's invented figures before the first real data of a source, and
-pull. `coe-bot usage pull` and `bot.jobs.usage` both call these."""
+are given, clear the demo's invented figures once the first real data of a source can come
+(Copilot: after a finished pull, its rows being the demo org's; Cursor and Claude Code:
+after a first request with the real key was answered), and pull. Every pull is audited
+(`usage.pull`), a failed one too. `coe-bot usage pull` and `bot.jobs.usage` call these."""
 
 from __future__ import annotations
 
@@ -45,25 +47,32 @@ async def copilot_pull(
     async with sessions() as session:
         demo = await sources.demo_spec(session=session)
     async with sources.open_github(settings, demo, today=today) as (github, target):
-        cleared = 0
-        async with sessions.begin() as session:
-            if not standin:
-                cleared = await copilot.forget_demo(session=session, source=copilot.SOURCE)
+        async with sessions() as session:
             first, last = await copilot.window(session=session, today=today, target=target.entity)
         first, last = since or first, until or last
         first = min(first, last)  # --until alone, before the usual window: that one day on
         if started:
             started(target.entity, first, last)
-        run = await copilot.pull(
-            sessions=sessions,
-            github=github,
-            target=target,
-            first_day=first,
-            last_day=last,
-            now=now,
-            progress=progress,
-            standin=standin,
-        )
+        try:
+            run = await copilot.pull(
+                sessions=sessions,
+                github=github,
+                target=target,
+                first_day=first,
+                last_day=last,
+                now=now,
+                progress=progress,
+                standin=standin,
+            )
+        except Exception as error:
+            await _audit_failure(
+                sessions, copilot.SOURCE, target.entity, first, last, error, actor, now
+            )
+            raise
+    cleared = 0
+    if not standin and run.status == "done":  # the demo's rows are its own org's: now they go
+        async with sessions.begin() as session:
+            cleared = await copilot.forget_demo(session=session, source=copilot.SOURCE)
     pulled = Pulled(run, first, last, target.entity, cleared)
     await _audit(sessions, pulled, actor, now)
     return pulled
@@ -125,15 +134,21 @@ async def _vendor_pull(
         else sources.open_anthropic(settings, demo, today=today)
     )
     async with opened as client:
-        cleared = 0
-        async with sessions.begin() as session:
-            if key is not None:
-                cleared = await copilot.forget_demo(session=session, source=source)
+        async with sessions() as session:
             first, last = await window(session=session, today=today, target=target)
         first, last = since or first, until or last
         first = min(first, last)
         if started:
             started(target, first, last)
+        cleared = 0
+        try:
+            if key is not None and await copilot.has_demo(sessions, source):
+                await _answered(client, today)  # a wrong key or URL forgets nothing
+                async with sessions.begin() as session:
+                    cleared = await copilot.forget_demo(session=session, source=source)
+        except Exception as error:
+            await _audit_failure(sessions, source, target, first, last, error, actor, now)
+            raise
         common: dict[str, Any] = {
             "sessions": sessions,
             "first_day": first,
@@ -142,13 +157,55 @@ async def _vendor_pull(
             "target": target,
             "standin": key is None,
         }
-        if isinstance(client, cursor.CursorClient):
-            run = await cursor.pull(cursor=client, **common)
-        else:
-            run = await claude_code.pull(anthropic=client, **common)
+        try:
+            if isinstance(client, cursor.CursorClient):
+                run = await cursor.pull(cursor=client, **common)
+            else:
+                run = await claude_code.pull(anthropic=client, **common)
+        except Exception as error:
+            await _audit_failure(sessions, source, target, first, last, error, actor, now)
+            raise
     pulled = Pulled(run, first, last, target, cleared)
     await _audit(sessions, pulled, actor, now)
     return pulled
+
+
+async def _answered(
+    client: cursor.CursorClient | claude_code.AnthropicClient, today: dt.date
+) -> None:
+    """One small request with the real key; raises the vendor's error when it is refused."""
+    if isinstance(client, cursor.CursorClient):
+        await client.get("/teams/members")
+    else:
+        await client.get(claude_code.PATH, {"starting_at": today.isoformat(), "limit": 1})
+
+
+async def _audit_failure(
+    sessions: Sessions,
+    source: str,
+    target: str,
+    first: dt.date,
+    last: dt.date,
+    error: Exception,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    async with sessions.begin() as session:
+        await audit.record(
+            session=session,
+            actor=actor,
+            action=PULL_ACTION,
+            now=now,
+            subject=target,
+            details={
+                "source": source,
+                "first_day": first.isoformat(),
+                "last_day": last.isoformat(),
+                "status": "failed",
+                "error": str(error)[:300],
+                "demo_cleared": 0,
+            },
+        )
 
 
 async def _audit(sessions: Sessions, pulled: Pulled, actor: str, now: dt.datetime) -> None:
