@@ -196,6 +196,22 @@ async def test_days_pulled_with_no_use_are_zero_and_a_period_is_complete_only_wh
     assert (month["measured"], month["complete"]) == (True, False)
     # 16 days pulled: engaged is 3 for every 7 of them (7 days), not of October's 31 (14)
     assert (month["active_people"], month["engaged_people"]) == (1, 0)
+    async with sessions() as session:
+        later = await usage_figures.figures(
+            session=session,
+            period="week",
+            since=dt.date(2026, 10, 19),
+            until=dt.date(2026, 10, 25),
+            rules=RULES,
+        )
+    # 19-25 October: two days pulled, too few to need 3 active days — engaged is not
+    # counted (null), never "everyone active is engaged"
+    [partial] = later
+    assert (partial["complete"], partial["active_people"], partial["engaged_people"]) == (
+        False,
+        0,
+        None,
+    )
 
 
 async def test_a_period_nothing_was_pulled_for_is_not_measured_not_zero(sessions: Any) -> None:

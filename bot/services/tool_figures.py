@@ -46,7 +46,7 @@ from bot.services.usage_periods import (
     Money,
     Period,
     covered_days,
-    engaged_days,
+    engaged_threshold,
     members_of,
     pulled_windows,
 )
@@ -215,7 +215,11 @@ async def totals(
         "too_few": False,
         "seats": len(members) if snapshot else None,
         "active_people": sum(1 for u in usage.values() if u.active_days > 0),
-        "engaged_people": sum(1 for u in usage.values() if u.active_days >= engaged_days(covered)),
+        "engaged_people": (
+            sum(1 for u in usage.values() if u.active_days >= threshold)
+            if (threshold := engaged_threshold(covered))
+            else None
+        ),
         "acceptance_rate": (
             round(sum(u.accepted for u in usage.values()) / shown, 3) if shown else None
         ),
@@ -297,7 +301,7 @@ def _items(
         grouped[labels[teams.get(email, UNMATCHED)]].add(email)
     matched = sum(1 for email in emails if email in teams)
     share = round(matched / len(emails), 3) if emails else None
-    threshold = engaged_days(covered or span.days)  # the days pulled, in a partial period
+    threshold = engaged_threshold(covered or span.days)  # the days pulled, if partial
     found = []
     for label, people in sorted(grouped.items()):
         used = [usage[p] for p in people if p in usage]
@@ -312,7 +316,9 @@ def _items(
             "seats": sum(1 for p in people if p in members) if snapshot_day else None,
             "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
             "engaged_people": (
-                sum(1 for u in used if u.active_days >= threshold) if counted else None
+                sum(1 for u in used if u.active_days >= threshold)
+                if counted and threshold
+                else None
             ),
             "acceptance_rate": (round(sum(u.accepted for u in used) / shown, 3) if shown else None),
             "chat_people": sum(1 for u in used if u.chat) if counted and tool.chat else None,

@@ -9,7 +9,8 @@ Definitions (docs/usage.md has the table and its sources):
   the period (how GitHub's dashboard counts an active user).
 - `engaged_people`: active on at least 3 days a week: 3 days in a week; in a month, at
   least 3 days for every 7 of its days (13 in a 30-day month, 14 in a 31-day one); in a
-  period pulled only in part, 3 for every 7 of the days pulled.
+  period pulled only in part, 3 for every 7 of the days pulled; null when fewer than 5
+  days were pulled (never "engaged" on fewer than 3 days).
 - `acceptance_rate`: acceptances / generations over the period (GitHub's formula); never
   compared or summed across tools.
 - `chat_people`, `agent_people`: distinct people with `used_chat` / `used_agent`.
@@ -58,7 +59,7 @@ from bot.services.usage_periods import (
     Money,
     Period,
     covered_days,
-    engaged_days,
+    engaged_threshold,
     members_of,
     periods,
     pulled_windows,
@@ -355,7 +356,7 @@ def _item(
     used = [usage[p] for p in people if p in usage]
     generations = sum(u.generations for u in used)
     counted = covered > 0 or bool(usage)  # days pulled: zero use is 0, not "not measured"
-    threshold = engaged_days(covered or span.days)  # the days pulled, in a partial period
+    threshold = engaged_threshold(covered or span.days)  # the days pulled, if partial
     return {
         "team": label,
         "period": span.label,
@@ -364,7 +365,9 @@ def _item(
         "complete": covered == span.days,
         "seats": sum(1 for p in people if p in seats) if snapshot_day else None,
         "active_people": sum(1 for u in used if u.active_days > 0) if counted else None,
-        "engaged_people": (sum(1 for u in used if u.active_days >= threshold) if counted else None),
+        "engaged_people": (
+            sum(1 for u in used if u.active_days >= threshold) if counted and threshold else None
+        ),
         "acceptance_rate": (
             round(sum(u.acceptances for u in used) / generations, 3) if generations else None
         ),
@@ -580,7 +583,11 @@ async def totals(
         "last_day": stored,
         "seats": len(seats) if snapshot_day else None,
         "active_people": sum(1 for u in usage.values() if u.active_days > 0),
-        "engaged_people": sum(1 for u in usage.values() if u.active_days >= span.engaged_days),
+        "engaged_people": (
+            sum(1 for u in usage.values() if u.active_days >= threshold)
+            if (threshold := engaged_threshold(span.days))
+            else None
+        ),
         "acceptance_rate": (
             round(sum(u.acceptances for u in usage.values()) / generations, 3)
             if generations

@@ -39,6 +39,14 @@ def engaged_days(days: int) -> int:
     return math.ceil(ENGAGED_DAYS_PER_WEEK * max(days, 1) / 7)
 
 
+def engaged_threshold(covered: int) -> int | None:
+    """Active days that make someone engaged over `covered` pulled days (3 for every 7), or
+    None when too few days were pulled to need 3 (under 5): "engaged" never means fewer
+    than 3 active days, so a period's first days have no engaged figure (null)."""
+    needed = engaged_days(covered)
+    return needed if needed >= ENGAGED_DAYS_PER_WEEK else None
+
+
 def periods(kind: str, since: dt.date, until: dt.date) -> list[Period]:
     """The ISO weeks (Monday to Sunday) or calendar months touching `since` … `until`
     (UTC days, inclusive), oldest first. Raises ValueError for another `kind`."""

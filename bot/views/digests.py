@@ -112,9 +112,8 @@ def _use(figures: dict[str, Any], suggestions: str) -> str:
     of = f" of {plural(seats, 'seat')} ({active / seats:.0%})" if seats else ""
     rate = figures["acceptance_rate"]
     accepted = f"; {rate:.0%} of {suggestions} accepted" if rate is not None else ""
-    return (
-        f"{plural(active, 'person', 'people')} used it{of}, {engaged:,} on 3 days or more{accepted}"
-    )
+    often = f", {engaged:,} on 3 days or more" if engaged is not None else ""
+    return f"{plural(active, 'person', 'people')} used it{of}{often}{accepted}"
 
 
 DIGEST_LIST_PAGE = "digest-list-page"

@@ -143,9 +143,10 @@ def _total(rows: list[dict[str, Any]], seats: list[dict[str, Any]]) -> str:
     held = sum(i["seats"] or 0 for i in seats)
     idle = sum(i["idle_seats"] or 0 for i in seats)
     active = sum(i["active_people"] or 0 for i in rows)
-    engaged = sum(i["engaged_people"] or 0 for i in rows)
+    counted = [i["engaged_people"] for i in rows if i["engaged_people"] is not None]
+    engaged = f", {sum(counted):,} engaged" if counted else ""
     seat_text = f"{plural(held, 'seat')} ({idle} idle) · " if seats else ""
-    return f"*All teams*: {seat_text}{active:,} active, {engaged:,} engaged"
+    return f"*All teams*: {seat_text}{active:,} active{engaged}"
 
 
 def _figures(item: dict[str, Any], seats: dict[str, Any] | None) -> str:
@@ -159,7 +160,11 @@ def _figures(item: dict[str, Any], seats: dict[str, Any] | None) -> str:
     if item["active_people"] is None:
         parts.append("use not pulled yet (GitHub settles a day two days later)")
     else:
-        parts.append(f"{item['active_people']} active, {item['engaged_people']} engaged")
+        engaged = item["engaged_people"]
+        parts.append(
+            f"{item['active_people']} active"
+            + (f", {engaged} engaged" if engaged is not None else " (engaged: from 5 days pulled)")
+        )
         if item["acceptance_rate"] is not None:
             parts.append(f"acceptance {item['acceptance_rate']:.0%}")
         uses = [
