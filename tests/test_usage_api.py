@@ -568,10 +568,20 @@ async def test_a_team_over_a_soft_guardrail_is_told_once_with_its_owner_and_a_no
             await app.settle()
             said = message_text(slack.responses_for(refused.response_url or "")[-1].body)
             assert "No team called" in said
+            # web (under the minimum group in this demo) is merged in every tool: its
+            # note is kept but shown nowhere, never naming a small team in the digest
+            small = await sender.command(
+                "/ai-coe", "usage note web tiny team hiring", user_id="U0ADMIN"
+            )
+            await app.settle()
+            said = message_text(slack.responses_for(small.response_url or "")[-1].body)
+            assert "It shows once the team has figures of its own this month" in said
             digest = await sender.command("/ai-coe", "digest preview adoption", user_id="U0ADMIN")
             await app.settle()
             shown = message_text(slack.responses_for(digest.response_url or "")[-1].body)
             assert "new hires onboarding, expected" in shown  # beside the figures
+            assert "tiny team hiring" not in shown
+            assert "_web_" not in shown
             usage = await sender.command("/ai-coe", "usage", user_id="U0ADMIN")
             await app.settle()
             reply = slack.responses_for(usage.response_url or "")[-1].body

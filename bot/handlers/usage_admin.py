@@ -39,7 +39,11 @@ async def run(deps: Deps, words: list[str], *, user_id: str = "") -> dict[str, A
             tools=TOOLS,
         )
     if team is not None:
-        known = {i["team"].lower(): i["team"] for i in items if i["measured"]}
+        known = {
+            i["team"].lower(): i["team"]
+            for i in items
+            if i["measured"] and i["team"] != usage_figures.ALL_TEAMS
+        }
         if team.lower() not in known:
             shown = ", ".join(sorted(known.values())[:20]) or "none yet"
             raise BadInput(
@@ -89,7 +93,16 @@ async def _note(deps: Deps, words: list[str], user_id: str) -> dict[str, Any]:
         note = await guardrails.set_note(
             session=session, team=team, text=text, author=user_id, now=deps.clock()
         )
+        shown = await guardrails.labels_with_figures(
+            session=session, rules=deps.settings.survey_rules(), day=deps.clock().date()
+        )
+    where = (
+        "It shows beside the team's figures in `GET /api/v1/usage`, `/ai-coe usage` and the digest."
+        if note.team in shown
+        else "It shows once the team has figures of its own this month: today it is merged"
+        " into “(other teams)” (under the minimum group) or has none, so the note is not"
+        " shown anywhere, and never in the digest."
+    )
     return ephemeral_text(
-        f"Noted for *{escape(note.team)}* in {note.month}: “{escape(note.text)}”. It shows"
-        " beside the team's figures in `GET /api/v1/usage` and in the digest."
+        f"Noted for *{escape(note.team)}* in {note.month}: “{escape(note.text)}”. {where}"
     )

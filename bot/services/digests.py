@@ -43,6 +43,7 @@ from bot.services import (
 )
 from bot.services.policy_pack import PolicyPack, Rule
 from bot.services.prompts import Status, wilson_lower_bound
+from bot.services.survey_disclosure import Rules
 from bot.views.common import escape
 
 SECTIONS = ("prompts", "questions", "surveys", "adoption", "policy", "champions", "tip")
@@ -256,7 +257,10 @@ async def build(
         if digest.adoption is not None or digest.tools:
             month = guardrails.month_of(last).label
             noted = await guardrails.notes_for(session=session, month=month)
-            digest.notes = sorted(noted.items())
+            if noted:  # only beside a team with figures of its own: never a merged team's
+                rules = Rules(min_group=min_group, min_text=min_group)
+                shown = await guardrails.labels_with_figures(session=session, rules=rules, day=last)
+                digest.notes = sorted((t, x) for t, x in noted.items() if t in shown)
     if "policy" in sections:
         await _policy(session, digest)
     if "champions" in sections:

@@ -210,6 +210,22 @@ def _strictest(costs: Costs, teams: tuple[str, ...], kind: str) -> float | None:
     return min(values) if values else None
 
 
+async def labels_with_figures(*, session: AsyncSession, rules: Rules, day: dt.date) -> set[str]:
+    """The team labels (lower case) with figures of their own in the month holding `day`,
+    any tool: a team merged under the minimum group is not one (its note is not shown)."""
+    month = month_of(day)
+    items = await usage_figures.figures(
+        session=session,
+        period="month",
+        since=month.first,
+        until=month.last,
+        rules=rules,
+        impact=False,
+        tools=TOOLS,
+    )
+    return {i["team"].lower() for i in items if i["measured"] and i["tool"] != "any"}
+
+
 async def notes_for(*, session: AsyncSession, month: str) -> dict[str, str]:
     """Team label (lower case) → the CoE's note on its month."""
     rows = await session.exec(select(UsageNote).where(col(UsageNote.month) == month))
