@@ -243,16 +243,22 @@ def _guardrails(_args: argparse.Namespace) -> int:
     )
     now = _now()
 
-    async def work(sessions: db.Sessions) -> list[guardrails.Crossing]:
+    async def work(sessions: db.Sessions) -> tuple[list[guardrails.Crossing], list[str]]:
         async with sessions.begin() as session:
             found = await guardrails.crossings(
                 session=session, costs=prices, rules=settings.survey_rules(), day=now.date()
             )
             if places.for_coe():
                 await tell(session=session, places=places, found=found, now=now)
-            return found
+            return found, await guardrails.unknown_teams(session=session, costs=prices)
 
-    found = _run(settings, work)
+    found, unknown = _run(settings, work)
+    for name in unknown:
+        print(
+            f"coe-bot: {prices.source}: team_guardrails names “{name}”, which is no team"
+            " (`coe-bot teams import`): its thresholds apply to nobody",
+            file=sys.stderr,
+        )
     if not found:
         print(f"No team crossed a soft guardrail in {now:%Y-%m} so far ({prices.source}).")
         return 0

@@ -36,6 +36,8 @@ async def check(deps: Deps) -> int:
             session=session, costs=prices, rules=deps.settings.survey_rules(), day=now.date()
         )
         queued = await tell(session=session, places=places, found=found, now=now)
+        for name in await guardrails.unknown_teams(session=session, costs=prices):
+            logger.warning("%s: team_guardrails names %r, which is no team", prices.source, name)
     if queued:
         deps.outbox_wakeup.set()
         logger.info("%d soft guardrail crossings queued for the CoE", queued)

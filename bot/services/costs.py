@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Settings
 from bot.services.yaml_source import SourceErrors, SourceIssue, parse_model
@@ -31,19 +31,26 @@ class CostsError(SourceErrors):
     """`costs.yaml` could not be loaded; `issues` are file:line: field: message."""
 
 
-class Guardrails(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Bounds that catch a slip of the keyboard, not a real contract: $100,000 a seat a month,
+# $1,000,000,000 a team a month.
+SEAT_PRICE_MAX = 10_000_000
+SPEND_MAX = 100_000_000_000
 
-    monthly_spend_cents: int | None = Field(default=None, ge=0)
-    spend_per_active_person_cents: int | None = Field(default=None, ge=0)
+
+class Guardrails(BaseModel):
+    # strict: `true` or "1900" is not a price (YAML would make true 1 cent)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    monthly_spend_cents: int | None = Field(default=None, ge=0, le=SPEND_MAX)
+    spend_per_active_person_cents: int | None = Field(default=None, ge=0, le=SPEND_MAX)
     idle_seat_share: float | None = Field(default=None, ge=0, le=1)
 
 
 class Costs(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     currency: Literal["USD"] = "USD"
-    seat_price_cents: dict[Tool, dict[str, NonNegativeInt]] = {}
+    seat_price_cents: dict[Tool, dict[str, Annotated[int, Field(ge=0, le=SEAT_PRICE_MAX)]]] = {}
     guardrails: Guardrails = Guardrails()
     team_guardrails: dict[str, Guardrails] = {}
     source: str = ""  # where it was read from (not in the file)

@@ -226,6 +226,12 @@ async def labels_with_figures(*, session: AsyncSession, rules: Rules, day: dt.da
     return {i["team"].lower() for i in items if i["measured"] and i["tool"] != "any"}
 
 
+async def unknown_teams(*, session: AsyncSession, costs: Costs) -> list[str]:
+    """The names `team_guardrails` gives that are no team (a typo applies to nobody)."""
+    known = {name.lower() for name in (await session.exec(select(Team.name))).all()}
+    return sorted(name for name in costs.team_guardrails if name.lower() not in known)
+
+
 async def notes_for(*, session: AsyncSession, month: str) -> dict[str, str]:
     """Team label (lower case) → the CoE's note on its month."""
     rows = await session.exec(select(UsageNote).where(col(UsageNote.month) == month))

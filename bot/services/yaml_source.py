@@ -64,6 +64,21 @@ def line_of(node: Any, loc: Loc) -> int | None:
     return line
 
 
+def _duplicates(node: Any, loc: Loc) -> Any:
+    """(line, field) of every key a mapping repeats (YAML loaders keep the last one)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                yield key.start_mark.line + 1, (*loc, name)
+            seen.add(name)
+            yield from _duplicates(value, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicates(item, (*loc, index))
+
+
 def parse_model(
     text: str,
     model: type[M],
@@ -85,6 +100,19 @@ def parse_model(
         raise error([SourceIssue(source, line, "yaml", said)]) from None
     if not isinstance(data, dict):
         raise error([SourceIssue(source, 1, root, "must be a YAML mapping")])
+    twice = list(_duplicates(node, ()))
+    if twice:
+        raise error(
+            [
+                SourceIssue(
+                    source,
+                    line,
+                    field_name(loc),
+                    "appears twice: the second would silently replace the first",
+                )
+                for line, loc in twice
+            ]
+        )
     try:
         return model.model_validate({**data, **(extra or {})})
     except ValidationError as problem:
