@@ -21,12 +21,15 @@ T = TypeVar("T")
 
 
 def add_parsers(verbs: Any) -> None:
-    usage = verbs.add_parser("usage", help="the AI tools' own usage (GitHub Copilot)")
+    usage = verbs.add_parser(
+        "usage", help="the AI tools' own usage (GitHub Copilot, Cursor, Claude Code)"
+    )
     usage_verbs = usage.add_subparsers(dest="usage_verb", required=True)
     pull = usage_verbs.add_parser(
         "pull",
-        help="bring in Copilot usage and seats: the last settled days (D-5 … D-2, UTC), or"
-        " 120 days the first time",
+        help="bring in a tool's usage (Copilot by default: usage and seats, the last settled"
+        " days D-5 … D-2 UTC; cursor: members, usage, spend; claude-code: Claude Code"
+        " analytics), 120 days back the first time",
     )
     pull.add_argument(
         "source", nargs="?", choices=["copilot", "cursor", "claude-code"], default="copilot"
@@ -36,8 +39,9 @@ def add_parsers(verbs: Any) -> None:
     pull.set_defaults(run=_pull)
     demo = usage_verbs.add_parser(
         "demo",
-        help="fill the GitHub stand-in with a realistic organisation (people, teams, seats,"
-        " months of Copilot use) and add its people to the directory and roster",
+        help="fill the stand-ins (GitHub, Cursor, Anthropic) with a realistic organisation"
+        " (people, teams, seats, months of use) and add its people to the directory and"
+        " roster",
     )
     demo.add_argument("--people", type=int, default=400, help="developers (10 to 20,000)")
     demo.add_argument("--days", type=int, default=120, help="days of history (14 to 365)")
@@ -152,7 +156,7 @@ def _pull(args: argparse.Namespace) -> int:
         print(f"\ncoe-bot: {error}", file=sys.stderr)
         return 1
     if pulled.demo_cleared:
-        print("The demo organisation's invented Copilot figures were removed first.")
+        print("The demo organisation's invented Copilot figures were removed.")
     print(copilot.summary(run))
     for item in run.skipped[:10]:
         where = f"{item['file']}, line {item['line']}" if item["line"] else item["file"]
@@ -208,7 +212,7 @@ def _pull_cursor(args: argparse.Namespace) -> int:
         print(f"coe-bot: {error}", file=sys.stderr)
         return 1
     if pulled.demo_cleared:
-        print(f"The demo organisation's invented {tool} figures were removed first.")
+        print(f"The demo organisation's invented {tool} figures were removed.")
     print(summary(run))
     for item in run.skipped[:10]:
         print(f"  skipped: {item['file']}, record {item['line']}: {item['reason']}")

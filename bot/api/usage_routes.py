@@ -70,9 +70,11 @@ ROUTES = [
     Route(
         "/usage",
         "GitHub Copilot, Cursor and Claude Code use per team and week or month, one item per"
-        " tool (seats,"
-        " active and engaged people, acceptance rate, idle seats, share matched), beside the"
-        " team's survey impact",
+        " tool (seats, active and engaged people, acceptance rate, chat and agent people,"
+        " idle seats, share matched, who the source cannot see), beside the team's survey"
+        " impact; months priced from COSTS_FILE (spend_cents, cost_per_active_person_cents,"
+        " reclaimable_cents: null when not priced) with the CoE's note; tool 'any' counts"
+        " people using any tool once",
         usage,
         params=(
             Param("period", "enum", "week (default) or month", ("week", "month")),
@@ -81,7 +83,8 @@ ROUTES = [
     ),
     Route(
         "/seats/idle",
-        "Idle Copilot seats by name (latest snapshot), for reclaiming licences",
+        "Idle Copilot seats by name (latest snapshot), for reclaiming licences (Cursor's idle"
+        " members are counted in /usage, not named)",
         idle,
         params=(WINDOW[0],),
         scope=SEATS,

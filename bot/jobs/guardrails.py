@@ -74,9 +74,14 @@ def message(crossing: guardrails.Crossing) -> str:
         if len(crossing.includes) > 1 or crossing.includes[0] != crossing.team
         else ""
     )
-    owners = ", ".join(f"<@{owner}>" for owner in crossing.owners) or "no owner on record"
+    owners = ", ".join(f"<@{owner}>" for owner in crossing.owners)
+    ask = (
+        f"Owner: {owners}, who can say why."
+        if owners
+        else "No owner on record: the teams CSV's `owner` column names who can say why."
+    )
     return (
         f":warning: *{team}*{merged} crossed a soft guardrail in {crossing.month}:"
-        f" {guardrails.describe(crossing)}. Owner: {owners}, who can say why."
+        f" {guardrails.describe(crossing)}. {ask}"
         f" Record it with `/ai-coe usage note {team} <why>`: it shows beside the figures."
     )
