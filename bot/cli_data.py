@@ -204,12 +204,12 @@ def _teams_template(_: argparse.Namespace) -> int:
         tiers = []
     first, last = (tiers[0], tiers[-1]) if tiers else ("", "")
     rows = [
-        "user_id,team,is_champion,topics,tier",
-        f"U0BOB,payments,true,python;testing,{last}",
-        f"U0CAROL,payments,true,security;code review,{last}",
-        f"U0ALICE,payments,false,,{last}",
-        f"U0DAVE,search,true,python;claude code,{first}",
-        f"U0ERIN,search,false,,{first}",
+        "user_id,team,is_champion,topics,tier,owner",
+        f"U0BOB,payments,true,python;testing,{last},U0CAROL",
+        f"U0CAROL,payments,true,security;code review,{last},U0CAROL",
+        f"U0ALICE,payments,false,,{last},U0CAROL",
+        f"U0DAVE,search,true,python;claude code,{first},U0DAVE",
+        f"U0ERIN,search,false,,{first},U0DAVE",
     ]
     print("\n".join(rows))
     print(
@@ -219,6 +219,8 @@ def _teams_template(_: argparse.Namespace) -> int:
         "  is_champion  true or false\n"
         "  topics       phrases separated by ; (code review;python)\n"
         f"  tier         optional: the team's default policy tier, one of {', '.join(tiers)}\n"
+        "  owner        optional: the Slack member ID of who answers for the team's AI-tool\n"
+        "               spend (named when it crosses a soft guardrail); one per team\n"
         "Edit it, then: coe-bot teams import teams.csv",
         file=sys.stderr,
     )

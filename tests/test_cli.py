@@ -334,7 +334,7 @@ def test_the_roster_template_imports_as_it_is(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}"}
     template = run(tmp_path, "teams", "template", **env)
     assert template.returncode == 0, template.stderr
-    assert template.stdout.splitlines()[0] == "user_id,team,is_champion,topics,tier"
+    assert template.stdout.splitlines()[0] == "user_id,team,is_champion,topics,tier,owner"
     assert "Copy member ID" in template.stderr  # the explanation stays out of the CSV
     (tmp_path / "teams.csv").write_text(template.stdout)
     done = run(tmp_path, "teams", "import", "teams.csv", **env)
