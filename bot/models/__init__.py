@@ -17,6 +17,7 @@ from bot.models.core import (
     PolicyLookup,
     ProcessedRequest,
 )
+from bot.models.impact import PullRequest, PullRequestCursor
 from bot.models.people import ChannelState, Person
 from bot.models.prompts import (
     Prompt,
@@ -78,6 +79,8 @@ __all__ = [
     "PromptUser",
     "PromptVersion",
     "PromptVote",
+    "PullRequest",
+    "PullRequestCursor",
     "Question",
     "QuestionAssignment",
     "SearchTerm",

@@ -96,6 +96,10 @@ class GitHubClient:
         )
         self.requests = 0  # every request sent, retries included
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait as this client waits (tests record the waits instead)."""
+        await self._sleep(seconds)
+
     async def __aenter__(self) -> Self:
         return self
 
@@ -103,12 +107,45 @@ class GitHubClient:
         await self._http.aclose()
 
     async def get(
-        self, path_or_url: str, *, params: dict[str, Any] | None = None
+        self,
+        path_or_url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """GET with retries; the final response (2xx, 204, 304 or 404 are the caller's to
-        read). Raises `GitHubAuthError`, `GitHubPermissionError` or `GitHubUnavailable`."""
-        async with self._retried(path_or_url, params, download=False) as response:
+        read; `headers` such as `If-None-Match` make it conditional). Raises
+        `GitHubAuthError`, `GitHubPermissionError` or `GitHubUnavailable`."""
+        async with self._retried(path_or_url, params, download=False, headers=headers) as response:
             return response
+
+    async def graphql(self, query: str, variables: dict[str, Any]) -> Any:
+        """`data` of a GraphQL query (POST /graphql), with the REST retries; GitHub's primary
+        limit answers 200 with a `RATE_LIMITED` error: waited out until `x-ratelimit-reset`
+        like a REST one. Raises `GitHubError` with GitHub's messages for any other error."""
+        for attempt in range(1, self.retrying.attempts + 1):
+            body = {"query": query, "variables": variables}
+            async with self._retried("/graphql", None, download=False, json=body) as response:
+                if response.status_code >= 400:
+                    raise GitHubError(_refusal(response, "/graphql"), status=response.status_code)
+                await response.aread()
+                answer = response.json()
+                reset = response.headers.get("x-ratelimit-reset", "")
+            errors = answer.get("errors") or []
+            if not any(e.get("type") == "RATE_LIMITED" for e in errors):
+                if errors:
+                    said = "; ".join(str(e.get("message", "")) for e in errors[:3])
+                    raise GitHubError(f"GitHub's GraphQL API answered: {said}")
+                return answer.get("data")
+            wait = max(float(reset) - time.time(), 0.0) + 1.0 if reset.isdigit() else 60.0
+            if attempt == self.retrying.attempts or wait > self.retrying.max_wait:
+                raise GitHubUnavailable(
+                    f"GitHub's GraphQL points are spent until {reset or 'later'}; it asked to"
+                    f" wait {wait:.0f} s. Try again later."
+                )
+            logger.warning("GitHub GraphQL rate limited; waiting %.0f s", wait)
+            await self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def get_json(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
         response = await self.get(path, params=params)
@@ -126,10 +163,19 @@ class GitHubClient:
 
     @asynccontextmanager
     async def _retried(
-        self, url: str, params: dict[str, Any] | None, *, download: bool
+        self,
+        url: str,
+        params: dict[str, Any] | None,
+        *,
+        download: bool,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
     ) -> AsyncIterator[httpx.Response]:
+        method = "GET" if json is None else "POST"
         for attempt in range(1, self.retrying.attempts + 1):
-            request = self._http.build_request("GET", url, params=params)
+            request = self._http.build_request(
+                method, url, params=params, headers=headers, json=json
+            )
             if download:
                 del request.headers["Authorization"]
             self.requests += 1

@@ -1,0 +1,1 @@
+"""Delivery impact: pull requests from GitHub, rollout waves, comparisons."""
