@@ -19,6 +19,7 @@ from bot.api import (
     Param,
     Route,
     encode_cursor,
+    impact_routes,
     json_response,
     page,
     read_params,
@@ -325,6 +326,7 @@ ROUTES = [
         params=WINDOW,
     ),
     *usage_routes.ROUTES,
+    *impact_routes.ROUTES,
 ]
 
 

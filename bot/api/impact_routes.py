@@ -1,0 +1,76 @@
+"""`/api/v1/impact` (scope `metrics`): delivery figures per team and week from GitHub's pull
+requests beside the team's AI-tool adoption and survey impact, and each started team's
+comparison with teams not started yet. Definitions: `bot.services.impact_figures`,
+docs/impact.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from bot.api import DEPS, WINDOW, ApiError, Route, json_response
+from bot.services import impact_figures, usage_figures
+
+MAX_DAYS = 400
+DEFAULT_SPAN = dt.timedelta(weeks=12)
+
+
+async def impact(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    today = deps.clock().date()
+    if params.get("since") and params["since"].date() > today:
+        raise ApiError(422, f"since is in the future: at most {today}", "since")
+    last = params["until"].date() - dt.timedelta(days=1) if params.get("until") else today
+    first = params["since"].date() if params.get("since") else last - DEFAULT_SPAN
+    if first > last:
+        raise ApiError(
+            422,
+            "since must be before until (until is exclusive: since=D&until=D+1 is one day)",
+            "since",
+        )
+    if (last - first).days >= MAX_DAYS:
+        raise ApiError(422, f"ask for at most {MAX_DAYS} days at a time", "since")
+    rules = deps.settings.survey_rules()
+    async with deps.sessions() as session:
+        found = await impact_figures.figures(session=session, since=first, until=last, rules=rules)
+        usage = await usage_figures.figures(
+            session=session, period="week", since=first, until=last, rules=rules
+        )
+    beside = {(u["period"], u["team"]): u for u in usage if u["measured"]}
+    items = []
+    for item in found["items"]:
+        used = beside.get((item["week"], item["team"]))
+        adoption = (
+            {k: used[k] for k in ("active_people", "engaged_people", "seats")} if used else None
+        )
+        items.append({**item, "copilot": adoption, "survey": used["impact"] if used else None})
+    team = params.get("team")
+    if team:
+        items = [i for i in items if i["team"].lower() == team.lower()]
+        found["comparisons"] = [
+            c for c in found["comparisons"] if c["team"].lower() == team.lower()
+        ]
+    return json_response(
+        {
+            "items": items,
+            "organisation": found["organisation"],
+            "comparisons": found["comparisons"],
+            "reading": impact_figures.READING,
+        }
+    )
+
+
+ROUTES = [
+    Route(
+        "/impact",
+        "Delivery per team and week from pull requests (median cycle time with revert rate,"
+        " first review, size, review load with the AI-assisted share), beside Copilot"
+        " adoption and survey impact; Bot-authored and Bot-reviewed shares organisation-wide;"
+        " each started team against teams not started yet (difference in differences, 95%"
+        " bootstrap interval; association, not causation)",
+        impact,
+        params=WINDOW,
+    ),
+]
