@@ -32,7 +32,10 @@ def add_parsers(verbs: Any) -> None:
         " analytics), 120 days back the first time",
     )
     pull.add_argument(
-        "source", nargs="?", choices=["copilot", "cursor", "claude-code"], default="copilot"
+        "source",
+        nargs="?",
+        choices=["copilot", "cursor", "claude-code", "pull-requests"],
+        default="copilot",
     )
     pull.add_argument("--since", type=_day, help="first UTC day, YYYY-MM-DD")
     pull.add_argument("--until", type=_day, help="last UTC day, YYYY-MM-DD (Copilot: at most D-2)")
@@ -102,6 +105,8 @@ def _pull(args: argparse.Namespace) -> int:
 
     if args.source in ("cursor", "claude-code"):
         return _pull_cursor(args)
+    if args.source == "pull-requests":
+        return _pull_requests(args)
     settings = _settings()
     now = _now()
     today = now.date()
@@ -163,6 +168,43 @@ def _pull(args: argparse.Namespace) -> int:
         print(f"  skipped: {where}: {item['reason']}")
     if run.skipped_count > 10:
         print(f"  … and {run.skipped_count - 10:,} more")
+    return 0
+
+
+def _pull_requests(args: argparse.Namespace) -> int:
+    """`coe-bot usage pull pull-requests`: every repository's pull requests updated since
+    the last pull (a year back the first time), resuming a pull that was stopped."""
+    from bot.usage import runs, sources
+    from bot.usage.github import GitHubError
+
+    if args.since or args.until:
+        print(
+            "coe-bot: pull requests take no --since/--until: each pull brings what changed"
+            " since the last one",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    settings = _settings()
+    now = _now()
+    print("Pulling pull requests (newest update first, to where the last pull stopped)", flush=True)
+
+    async def work(sessions: db.Sessions) -> Any:
+        return await runs.pull_requests_pull(
+            settings=settings, sessions=sessions, now=now, actor="cli"
+        )
+
+    try:
+        done = _run(settings, work)
+    except sources.SourceOff as off:
+        print(f"coe-bot: {off}", file=sys.stderr)
+        return EXIT_USAGE
+    except GitHubError as error:
+        print(f"coe-bot: {error} (what was stored stays; the next pull resumes)", file=sys.stderr)
+        return 1
+    print(
+        f"Pull requests: {done.repos:,} repositories, {done.stored:,} stored, {done.pages:,}"
+        f" pages, {done.points:,} GitHub points, {done.reverts:,} reverts linked"
+    )
     return 0
 
 

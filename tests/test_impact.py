@@ -205,3 +205,41 @@ async def test_bad_ranges_are_refused(app: RunningApp) -> None:
         status, body = await get(app, f"/impact{query}")
         assert status in (400, 422), (query, body)
         assert field in str(body)
+
+
+async def test_the_demo_organisation_shows_a_before_and_after_for_its_early_teams(
+    app: RunningApp, clock: Clock
+) -> None:
+    """`coe-bot usage demo` records each team's wave and start (its seats' first day), and
+    its year of pull requests gives the early teams a comparison with the later ones."""
+    from bot.standin.github_demo import build_demo
+    from bot.standin.pulls_demo import PullsDemo
+    from bot.usage import demo
+    from bot.usage.sources import DemoSpec
+
+    spec = DemoSpec(people=120, days=120, seed=7, end_day=clock().date())
+    await demo.install(sessions=app.deps.sessions, spec=spec, now=clock())
+    organisation = build_demo(
+        people=spec.people, days=spec.days, seed=spec.seed, end_day=spec.end_day
+    )
+    async with FakeGitHubPulls(now=clock, points_per_hour=10**6) as fake:
+        PullsDemo(organisation).install(fake)
+        async with GitHubClient(fake.api_url, fake.token) as github:
+            done = await pulls.pull(
+                sessions=app.deps.sessions, github=github, org=fake.org, now=clock()
+            )
+    assert done.stored > 5000
+    assert done.reverts > 0
+    status, body = await get(app, "/impact?since=2026-05-01")
+    assert status == 200
+    compared = [c for c in body["comparisons"] if c["enough"]]
+    assert compared, body["comparisons"]
+    waves = {c["wave"] for c in body["comparisons"]}
+    assert "pilot" in waves
+    changes = [c["cycle_time_hours"]["change"] for c in compared]
+    assert sum(change < 0 for change in changes) > len(changes) / 2  # mostly faster...
+    assert any(c["cycle_time_hours"]["interval_95"][1] < 0 for c in compared)
+    for item in compared:
+        assert "revert_rate" in item  # ...and the pair is always there
+        assert item["reading"] == "association, not causation"
+    assert any(o["ai_authored_share"] > 0 for o in body["organisation"])

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Sessions
@@ -260,8 +260,14 @@ async def _pull_repo(
         more = bool(found["pageInfo"]["hasNextPage"]) and not reached
         after = found["pageInfo"]["endCursor"] if more else None
         async with sessions.begin() as session:
-            for row in fresh:
-                await session.merge(row)
+            if fresh:  # a pull request updated since is replaced (reverts are linked again)
+                await session.exec(
+                    delete(PullRequest).where(
+                        col(PullRequest.repo) == repo,
+                        col(PullRequest.number).in_([r.number for r in fresh]),
+                    )
+                )
+                session.add_all(fresh)
             cursor = await session.get(PullRequestCursor, repo) or PullRequestCursor(repo=repo)
             cursor.after, cursor.newest = after, newest
             if not more:  # the pass is whole: its newest update is the new watermark

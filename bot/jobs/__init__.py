@@ -104,6 +104,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             CronTrigger(hour=6, minute=50, timezone="UTC"),
         ),
         (
+            usage.PULL_REQUESTS_JOB,
+            "daily pull of the organisation's pull requests (what changed since the last)",
+            usage.pull_pull_requests,
+            CronTrigger(hour=5, minute=40, timezone="UTC"),
+        ),
+        (
             guardrails.JOB,
             "soft guardrails on AI-tool spend (costs.yaml), told once a month per team",
             guardrails.check,

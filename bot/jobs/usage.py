@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 JOB = "copilot-pull"
 CURSOR_JOB = "cursor-pull"
 CLAUDE_CODE_JOB = "claude-code-pull"
+PULL_REQUESTS_JOB = "pull-requests-pull"
 
 
 async def pull_copilot(deps: Deps) -> bool:
@@ -72,6 +73,33 @@ async def pull_cursor(deps: Deps) -> bool:
 async def pull_claude_code(deps: Deps) -> bool:
     """As `pull_cursor`, for Claude Code (Anthropic's Admin API)."""
     return await _pull_daily(deps, "claude_code")
+
+
+async def pull_pull_requests(deps: Deps) -> bool:
+    """Once a day: the pull requests updated since the last pull (GitHub org or the demo's
+    stand-in). True when a pull ran now; a failure is logged, and the next pull resumes."""
+    now = deps.clock()
+    settings = deps.settings
+    if sources.uses_standin(settings):
+        async with deps.sessions() as session:
+            if await sources.demo_spec(session=session) is None:
+                return False  # the stand-in is empty until `coe-bot usage demo`
+    elif not (settings.usage_github_token and settings.usage_github_org):
+        return False  # off: no GitHub org to read
+    async with deps.sessions.begin() as session:
+        if not await idempotency.claim_job_period(
+            session=session, job=PULL_REQUESTS_JOB, period=now.date().isoformat(), now=now
+        ):
+            return False
+    try:
+        done = await runs.pull_requests_pull(settings=settings, sessions=deps.sessions, now=now)
+    except (GitHubError, sources.SourceOff) as error:
+        logger.warning("daily pull-request pull failed: %s", error)
+        return True
+    logger.info(
+        "pull requests: %d repositories, %d stored, %d points", done.repos, done.stored, done.points
+    )
+    return True
 
 
 async def _pull_daily(deps: Deps, source: str) -> bool:

@@ -19,9 +19,10 @@ such as the Copilot coding agent, Dependabot, Renovate, among all merged) and
 
 Comparisons (`comparisons`): for each team with a rollout start (`/ai-coe rollout`), the
 change in its median cycle time and revert rate from its baseline (the 12 whole weeks
-before its start week) to the weeks since, minus the same change over the same weeks for
-teams not started by then (staggered difference-in-differences, Callaway & Sant'Anna's
-"not yet treated" controls), with a 95 % bootstrap interval (pull requests resampled in
+before its start week) to the weeks after it (at most 8, shortened to no less than two
+when that keeps a team not started yet), minus the same change over the same weeks for the
+teams not started by their end (staggered difference-in-differences with Callaway &
+Sant'Anna's "not yet treated" controls), with a 95 % bootstrap interval (pull requests resampled in
 each of the four cells, `BOOTSTRAP` times, a fixed seed). Under `MIN_PRS` pull requests
 in any cell the comparison says "not enough pull requests" and gives no figure. Every
 comparison reads "association, not causation".
@@ -48,6 +49,8 @@ from bot.services.usage_periods import Period, periods
 
 AI_LABELS = frozenset({"ai-assisted"})  # the default policy pack's label
 MIN_PRS = 20  # in each cell of a comparison: fewer gives no figure
+AFTER_WEEKS = 8  # the weeks compared after a start, at most
+MIN_AFTER_DAYS = 14  # shortened to keep a team not started yet, never below two weeks
 BOOTSTRAP = 400
 SEED = 20
 READING = "association, not causation"
@@ -213,19 +216,39 @@ async def _comparisons(
     return found
 
 
+def after_window(
+    plan: rollout.Rollout, starts: dict[str, dt.date | None], until: dt.date
+) -> tuple[dt.date, list[str]]:
+    """The last day of the weeks compared after `plan`'s start, and the teams not started
+    by then (`starts`: every team with pull requests → its start or None). At most
+    `AFTER_WEEKS` weeks and never past `until`; shortened (to no less than `MIN_AFTER_DAYS`)
+    when that keeps a team not started yet to compare with."""
+    end = min(until, plan.start + dt.timedelta(weeks=AFTER_WEEKS, days=-1))
+    later = {t: s for t, s in starts.items() if t != plan.team and (s is None or s > plan.start)}
+
+    def controls(last: dt.date) -> list[str]:
+        return sorted(t for t, s in later.items() if s is None or s > last)
+
+    if not controls(end):
+        latest = max((s for s in later.values() if s is not None), default=None)
+        if latest is not None and latest - dt.timedelta(days=1) >= plan.start + dt.timedelta(
+            days=MIN_AFTER_DAYS - 1
+        ):
+            end = min(end, latest - dt.timedelta(days=1))
+    return end, controls(end)
+
+
 def _compare(
     plan: rollout.Rollout,
     started: dict[str, rollout.Rollout],
     by_team: dict[str, list[tuple[dt.date, float, bool]]],
-    after_last: dt.date,
+    until: dt.date,
 ) -> dict[str, Any]:
-    """The team's weeks from its start to `after_last` against the teams not started by
-    then (never started, or starting later), over the same weeks and the same baseline."""
-    controls = [
-        team
-        for team in by_team
-        if team != plan.team and (team not in started or started[team].start > after_last)
-    ]
+    """The team's weeks from its start (`after_window`) against the teams not started by
+    their end (never started, or starting later), over the same weeks and the same
+    baseline weeks."""
+    starts = {t: (started[t].start if t in started else None) for t in by_team}
+    after_last, controls = after_window(plan, starts, until)
 
     def cell(teams: list[str], first: dt.date, last: dt.date) -> list[tuple[float, bool]]:
         return [(h, r) for t in teams for d, h, r in by_team.get(t, []) if first <= d <= last]
@@ -247,6 +270,12 @@ def _compare(
         "prs": {k: len(v) for k, v in cells.items()},
         "reading": READING,
     }
+    if not controls:
+        return {
+            **item,
+            "enough": False,
+            "detail": "no team had not started yet over the same weeks: nothing to compare with",
+        }
     if min(len(v) for v in cells.values()) < MIN_PRS:
         return {
             **item,

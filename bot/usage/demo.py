@@ -29,7 +29,7 @@ from bot.models import (
     CursorUserDay,
     UsagePull,
 )
-from bot.services import audit, identities, people, teams
+from bot.services import audit, identities, people, rollout, teams
 from bot.usage.sources import DEMO_ACTION, DemoSpec, demo_spec
 
 STANDIN_ENTITY = "org:standin-org"  # the GitHub stand-in's org
@@ -59,6 +59,7 @@ async def install(*, sessions: Sessions, spec: DemoSpec, now: dt.datetime) -> De
     the one before: the Copilot rows pulled from it are deleted (the demo runs only against
     the stand-in, so they can be nothing else), and the next pull reaches back again.
     Returns what it holds."""
+    from bot.standin import pulls_demo
     from bot.standin.github_demo import build_demo
 
     async with sessions() as session:
@@ -121,6 +122,11 @@ async def install(*, sessions: Sessions, spec: DemoSpec, now: dt.datetime) -> De
             now=now,
             source="demo",
         )
+        # each team's rollout wave and start: its seats' first day (for /api/v1/impact)
+        for name, (wave, start) in pulls_demo.waves(organisation).items():
+            await rollout.set_start(
+                session=session, team=name, wave=wave, start=start, actor="demo", now=now
+            )
         await audit.record(
             session=session,
             actor="cli",

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.db import Sessions
+from bot.impact import pulls
 from bot.models import UsagePull
 from bot.services import audit
 from bot.usage import claude_code, copilot, cursor, sources
@@ -168,6 +169,41 @@ async def _vendor_pull(
     pulled = Pulled(run, first, last, target, cleared)
     await _audit(sessions, pulled, actor, now)
     return pulled
+
+
+async def pull_requests_pull(
+    *, settings: Settings, sessions: Sessions, now: dt.datetime, actor: str = "scheduler"
+) -> pulls.Pulled:
+    """Pull the organisation's pull requests (`bot.impact.pulls`), audited
+    (`usage.pull`, source "pull_requests"). Raises `sources.SourceOff` or `GitHubError`."""
+    async with sessions() as session:
+        demo = await sources.demo_spec(session=session)
+    async with sources.open_pull_requests(settings, demo, today=now.date()) as (github, org):
+        try:
+            done = await pulls.pull(sessions=sessions, github=github, org=org, now=now)
+        except Exception as error:
+            await _audit_failure(
+                sessions, "pull_requests", f"org:{org}", now.date(), now.date(), error, actor, now
+            )
+            raise
+    async with sessions.begin() as session:
+        await audit.record(
+            session=session,
+            actor=actor,
+            action=PULL_ACTION,
+            now=now,
+            subject=f"org:{org}",
+            details={
+                "source": "pull_requests",
+                "status": "done",
+                "repos": done.repos,
+                "pages": done.pages,
+                "rows_stored": done.stored,
+                "points": done.points,
+                "reverts": done.reverts,
+            },
+        )
+    return done
 
 
 async def _answered(

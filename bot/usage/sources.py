@@ -126,6 +126,44 @@ async def open_github(
             yield client, target
 
 
+@asynccontextmanager
+async def open_pull_requests(
+    settings: Settings, demo: DemoSpec | None, *, today: dt.date
+) -> AsyncIterator[tuple[GitHubClient, str]]:
+    """A client and organisation for the pull requests: the configured GitHub org (the
+    Copilot settings), or the GraphQL stand-in holding `demo`'s year of pull requests;
+    raises `SourceOff` when neither applies (an enterprise alone names no repositories)."""
+    if not uses_standin(settings):
+        if not settings.usage_github_org:
+            raise SourceOff(
+                "pull requests need USAGE_GITHUB_ORG (the organisation whose repositories"
+                " count) and USAGE_GITHUB_TOKEN with read access to its pull requests"
+            )
+        assert settings.usage_github_token is not None
+        token = settings.usage_github_token.get_secret_value()
+        async with GitHubClient(settings.usage_github_api_url, token) as client:
+            yield client, settings.usage_github_org
+        return
+    if demo is None:
+        raise SourceOff(
+            "pull requests come from the GitHub stand-in here (no Slack or GitHub"
+            " credentials), and it is empty: run `coe-bot usage demo` first"
+        )
+    from bot.standin.github_demo import build_demo
+    from bot.standin.github_pulls import FakeGitHubPulls
+    from bot.standin.pulls_demo import PullsDemo
+
+    end = max(demo.end_day, today)
+    organisation = build_demo(
+        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
+    )
+    now = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+    async with FakeGitHubPulls(now=lambda: now, points_per_hour=10**6) as fake:
+        PullsDemo(organisation).install(fake)
+        async with GitHubClient(fake.api_url, fake.token) as client:
+            yield client, fake.org
+
+
 def cursor_uses_standin(settings: Settings) -> bool:
     """True when Cursor comes from the stand-in: no Cursor key, and no Slack either."""
     return settings.usage_cursor_api_key is None and not settings.has_slack_credentials
