@@ -16,6 +16,7 @@ from benchmarks import (
     lookup,
     policy_eval,
     prompt_search,
+    pulls,
     surveys,
     usage,
 )
@@ -48,6 +49,9 @@ def main() -> None:
     if not only or "usage" in only:
         results["copilot_usage_one_year"] = usage.run()
         print(json.dumps(results["copilot_usage_one_year"]), flush=True)
+    if not only or "pulls" in only:
+        results["pull_requests_one_year"] = pulls.run()
+        print(json.dumps(results["pull_requests_one_year"]), flush=True)
     if not only or "load" in only:
         results["sustained_mixed_load"] = load.run()
         print(json.dumps(results["sustained_mixed_load"]), flush=True)

@@ -127,6 +127,7 @@ async def test_a_repull_fetches_only_what_changed_and_an_unchanged_repo_list_is_
 async def test_a_killed_pull_resumes_where_it_stopped_and_fetches_nothing_twice(
     fake: FakeGitHubPulls, github: GitHubClient, sessions: Any, clock: Clock
 ) -> None:
+    many(fake, "aaa", 30)  # one page, pulled first (repositories in name order)
     many(fake, "api", 450)  # five pages
     real = github.graphql
     calls = 0
@@ -141,7 +142,7 @@ async def test_a_killed_pull_resumes_where_it_stopped_and_fetches_nothing_twice(
     github.graphql = dies_on_the_fourth  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         await pulls.pull(sessions=sessions, github=github, org="acme", now=clock())
-    assert len(await stored(sessions)) == 300
+    assert len(await stored(sessions)) == 30 + 200  # aaa, and api's first two pages
     async with sessions() as session:
         state = await session.get(PullRequestCursor, "api")
     assert state is not None
@@ -150,9 +151,12 @@ async def test_a_killed_pull_resumes_where_it_stopped_and_fetches_nothing_twice(
     github.graphql = real  # type: ignore[method-assign]
     before = fake.graphql_requests
     resumed = await pulls.pull(sessions=sessions, github=github, org="acme", now=clock())
-    assert fake.graphql_requests - before == 2  # pages 4 and 5 only
-    assert resumed.stored == 150
-    assert len(await stored(sessions)) == 450
+    # api's pages 3 to 5 only: aaa, completed in the same run, is not asked again
+    assert fake.graphql_requests - before == 3
+    assert resumed.stored == 250
+    assert len(await stored(sessions)) == 480
+    again = await pulls.pull(sessions=sessions, github=github, org="acme", now=clock())
+    assert again.pages == 2  # a new run: each repository's first page, to its watermark
     async with sessions() as session:
         state = await session.get(PullRequestCursor, "api")
     assert state is not None

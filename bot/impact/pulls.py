@@ -210,11 +210,35 @@ async def pull(
     budget = budget or Budget()
     wait = sleep or github.sleep
     done = Pulled()
-    for repo in await repositories(sessions=sessions, github=github, org=org):
+    names = await repositories(sessions=sessions, github=github, org=org)
+    async with sessions.begin() as session:  # a run left unfinished is resumed, not redone
+        run = await session.get(PullRequestCursor, REPOS_KEY) or PullRequestCursor(repo=REPOS_KEY)
+        if not run.running:
+            run.run, run.running = run.run + 1, True
+        current = run.run
+        session.add(run)
+        finished = set(
+            (
+                await session.exec(
+                    select(PullRequestCursor.repo).where(
+                        col(PullRequestCursor.completed_run) == current
+                    )
+                )
+            ).all()
+        )
+    for repo in names:
         done.repos += 1
-        done.per_repo[repo] = await _pull_repo(sessions, github, org, repo, now, budget, wait, done)
+        if repo in finished:
+            continue  # completed in this run before it stopped
+        done.per_repo[repo] = await _pull_repo(
+            sessions, github, org, repo, now, budget, wait, done, current
+        )
     async with sessions.begin() as session:
         done.reverts = await link_reverts(session=session)
+        ended = await session.get(PullRequestCursor, REPOS_KEY)
+        if ended is not None:
+            ended.running = False
+            session.add(ended)
     return done
 
 
@@ -227,6 +251,7 @@ async def _pull_repo(
     budget: Budget,
     wait: Sleep,
     done: Pulled,
+    current: int,
 ) -> int:
     async with sessions() as session:
         state = await session.get(PullRequestCursor, repo)
@@ -272,6 +297,7 @@ async def _pull_repo(
             cursor.after, cursor.newest = after, newest
             if not more:  # the pass is whole: its newest update is the new watermark
                 cursor.watermark, cursor.newest = newest or watermark, None
+                cursor.completed_run = current
             session.add(cursor)
         stored += len(fresh)
         done.stored += len(fresh)

@@ -58,8 +58,11 @@ class PullRequestCursor(SQLModel, table=True):
     """Where the pull of one repository stands: `watermark`, the newest `updatedAt` every
     earlier pull request is stored up to (an incremental pull stops there); during a pull,
     `after` is the cursor of the last page stored and `newest` the newest `updatedAt` seen
-    (a pull killed midway resumes from `after`, fetching nothing twice). The row with
-    `repo` "" keeps the ETag of the organisation's repository list."""
+    (a pull killed midway resumes from `after`, fetching nothing twice); `completed_run`,
+    the pull that last completed it. The row with `repo` "" keeps the ETag of the
+    organisation's repository list and the number of the latest pull (`run`), `running`
+    until it ends: a pull that finds one still running resumes it, and does not ask again
+    for the repositories it completed."""
 
     __tablename__ = "pull_request_cursor"
 
@@ -67,5 +70,8 @@ class PullRequestCursor(SQLModel, table=True):
     watermark: dt.datetime | None = _when()
     after: str | None = Field(default=None, max_length=200)
     newest: dt.datetime | None = _when()
+    completed_run: int | None = None
+    run: int = 0
+    running: bool = False
     etag: str | None = Field(default=None, max_length=100)
     repos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

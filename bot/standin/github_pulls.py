@@ -26,6 +26,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,11 +147,11 @@ def _cursor(pull: Pull) -> str:
     return base64.b64encode(f"cursor:v2:{key}".encode()).decode()
 
 
-def _after(cursor: str) -> tuple[str, int] | None:
+def _after(cursor: str) -> tuple[dt.datetime, int] | None:
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
         stamp, number = text.removeprefix("cursor:v2:").split("|")
-        return stamp, int(number)
+        return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC), int(number)
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -217,9 +218,13 @@ class FakeGitHubPulls(LocalServer):
         self.points_spent = 0  # every point charged, ever
         self.graphql_requests = 0
         self.rest_requests = 0  # answered with a body (304s are free and not counted)
+        self.window_peak = 0  # the most points charged in one hour window
+        self.pages_served: Counter[tuple[str, str | None]] = Counter()  # (repo, after) → times
         self._window_start: dt.datetime | None = None
         self._window_used = 0
         self._repos: dict[str, list[Pull]] = {}
+        self._version = 0  # bumped by every change: the page order is kept until then
+        self._ordered: tuple[Any, list[Pull]] = (None, [])
         self.source: Callable[[str], Iterable[Pull]] | None = None
         self._faults: list[tuple[int, int]] = []  # (status, retry_after) per next request
         self.app = web.Application()
@@ -239,6 +244,7 @@ class FakeGitHubPulls(LocalServer):
         """Add or replace (by number) a pull request of `repo`."""
         pulls = self._repos.setdefault(repo, [])
         pulls[:] = [p for p in pulls if p.number != pull.number] + [pull]
+        self._version += 1
 
     def pulls(self, repo: str) -> list[Pull]:
         found = list(self.source(repo)) if self.source else []
@@ -268,6 +274,7 @@ class FakeGitHubPulls(LocalServer):
             return False
         self._window_used += cost
         self.points_spent += cost
+        self.window_peak = max(self.window_peak, self._window_used)
         return True
 
     def _limit_headers(self) -> dict[str, str]:
@@ -354,14 +361,19 @@ class FakeGitHubPulls(LocalServer):
     ) -> dict[str, Any]:
         if first is None or not 1 <= first <= 100:
             raise GraphQLError("first must be between 1 and 100 (GitHub requires it).")
+        self.pages_served[(repo, after)] += 1
         field_name = (orderBy or {}).get("field", "CREATED_AT")
         descending = (orderBy or {}).get("direction", "ASC") == "DESC"
 
-        def key(pull: Pull) -> tuple[str, int]:
+        def key(pull: Pull) -> tuple[dt.datetime, int]:
             stamp = pull.updated_at if field_name == "UPDATED_AT" else pull.created_at
-            return _stamp(stamp) or "", pull.number
+            assert stamp is not None
+            return stamp.replace(microsecond=0), pull.number  # cursors name whole seconds
 
-        ordered = sorted(self.pulls(repo), key=key, reverse=descending)
+        cache_key = (repo, field_name, descending, self._version)
+        if self._ordered[0] != cache_key:
+            self._ordered = (cache_key, sorted(self.pulls(repo), key=key, reverse=descending))
+        ordered = self._ordered[1]
         if after:
             mark = _after(after)
             if mark is None:
