@@ -110,6 +110,12 @@ grep -qP '"spend_cents": [1-9]' "${work}/out" || { echo "newcomer: no spend in s
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/seats/idle"
 run "${bin}" people unmatched
 expect "Every GitHub login Copilot reports matches a Slack user."
+run "${bin}" try "/ai-coe rollout" --user U0ADMIN
+expect "· pilot · started"
+run "${bin}" usage pull pull-requests
+expect "reverts linked"
+run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/impact"
+grep -qF '"enough": true' "${work}/out" || { echo "newcomer: no before/after in /impact" >&2; exit 1; }
 
 if grep -q "Traceback" "${work}/serve.log"; then
     echo "newcomer: the server logged a traceback:" >&2; cat "${work}/serve.log" >&2; exit 1

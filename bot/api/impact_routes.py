@@ -41,7 +41,9 @@ async def impact(request: web.Request, params: dict[str, Any]) -> web.StreamResp
     beside = {(u["period"], u["team"]): u for u in usage if u["measured"]}
     items = []
     for item in found["items"]:
-        used = beside.get((item["week"], item["team"]))
+        # a merged row ("(other teams)") holds different teams in each source: never joined
+        merged = item["team"].startswith("(")
+        used = None if merged else beside.get((item["week"], item["team"]))
         adoption = (
             {k: used[k] for k in ("active_people", "engaged_people", "seats")} if used else None
         )

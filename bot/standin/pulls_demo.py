@@ -1,6 +1,6 @@
-"""The demo organisation's pull requests, for the GitHub GraphQL stand-in: a year of them,
-one repository a team, so that `/api/v1/impact` shows a believable before/after for the
-teams that started early.
+"""The demo organisation's pull requests, for the GitHub GraphQL stand-in: from the first
+team's baseline (13 weeks before its start) to the demo's last day, one repository a team,
+so that `/api/v1/impact` shows a believable before/after for the teams that started early.
 
 Each person merges about two pull requests a week (fewer in their team's first weeks with
 the tools, as GitHub's guidance expects a dip while people ramp up). From their team's
@@ -22,7 +22,6 @@ import random
 from bot.standin.github_demo import DemoOrg, DemoPerson, DemoTeam, _mix
 from bot.standin.github_pulls import FakeGitHubPulls, Pull, Review
 
-HISTORY_DAYS = 365
 CYCLE_HOURS = 40.0  # median before the team's start
 SPEEDUP = 0.8
 SIZE = 120
@@ -36,9 +35,13 @@ def repo_of(team: DemoTeam) -> str:
 class PullsDemo:
     """`install(fake)` gives the stand-in a repository a team and its pull requests."""
 
-    def __init__(self, organisation: DemoOrg, *, history_days: int = HISTORY_DAYS) -> None:
+    def __init__(self, organisation: DemoOrg, *, history_days: int | None = None) -> None:
         self.org = organisation
-        self.first_day = organisation.end_day - dt.timedelta(days=history_days - 1)
+        if history_days is None:  # from the first team's baseline (12 weeks before its start)
+            first = min((t.adopted_on for t in organisation.teams), default=organisation.end_day)
+            self.first_day = first - dt.timedelta(weeks=13)
+        else:
+            self.first_day = organisation.end_day - dt.timedelta(days=history_days - 1)
         self._teams = {repo_of(t): t for t in organisation.teams}
 
     def install(self, fake: FakeGitHubPulls) -> None:

@@ -131,7 +131,7 @@ async def open_pull_requests(
     settings: Settings, demo: DemoSpec | None, *, today: dt.date
 ) -> AsyncIterator[tuple[GitHubClient, str]]:
     """A client and organisation for the pull requests: the configured GitHub org (the
-    Copilot settings), or the GraphQL stand-in holding `demo`'s year of pull requests;
+    Copilot settings), or the GraphQL stand-in holding `demo`'s pull requests;
     raises `SourceOff` when neither applies (an enterprise alone names no repositories)."""
     if not uses_standin(settings):
         if not settings.usage_github_org:
