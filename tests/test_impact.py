@@ -243,3 +243,26 @@ async def test_the_demo_organisation_shows_a_before_and_after_for_its_early_team
         assert "revert_rate" in item  # ...and the pair is always there
         assert item["reading"] == "association, not causation"
     assert any(o["ai_authored_share"] > 0 for o in body["organisation"])
+    # Copilot's acceptance never shows without its pair, the team's review load
+    from bot.standin.github import FakeGitHub
+    from bot.usage import copilot
+
+    async with FakeGitHub(now=clock) as fake_github:
+        organisation.install(fake_github)
+        async with GitHubClient(fake_github.api_url, fake_github.token) as github:
+            run = await copilot.pull(
+                sessions=app.deps.sessions,
+                github=github,
+                target=copilot.Target(org=fake_github.org),
+                first_day=spec.end_day - dt.timedelta(days=20),
+                last_day=spec.end_day - dt.timedelta(days=2),
+                now=clock(),
+            )
+    assert run.status == "done"
+    status, usage = await get(app, "/usage?since=2026-10-19&until=2026-11-01")
+    assert status == 200
+    rows = [i for i in usage["items"] if i["tool"] == "copilot" and i["measured"]]
+    own = [i for i in rows if not i["team"].startswith("(")]
+    assert own
+    assert all(i["reviews_per_reviewer"] is not None for i in own if i["acceptance_rate"])
+    assert all(i["reviews_per_reviewer"] is None for i in rows if i["team"].startswith("("))

@@ -248,7 +248,14 @@ async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamRes
     return json_response({"items": rows})
 
 
-COPILOT_FIELDS = ("seats", "active_people", "engaged_people", "acceptance_rate", "idle_seats")
+COPILOT_FIELDS = (
+    "seats",
+    "active_people",
+    "engaged_people",
+    "acceptance_rate",
+    "reviews_per_reviewer",  # acceptance's pair: never one without the other
+    "idle_seats",
+)
 
 ROUTES = [
     Route("/surveys", "Survey definitions", list_surveys),

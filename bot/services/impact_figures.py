@@ -82,11 +82,16 @@ def _median(values: Sequence[float]) -> float | None:
 
 
 async def figures(
-    *, session: AsyncSession, since: dt.date, until: dt.date, rules: Rules
+    *,
+    session: AsyncSession,
+    since: dt.date,
+    until: dt.date,
+    rules: Rules,
+    comparisons: bool = True,
 ) -> dict[str, Any]:
     """`{"items": [...], "organisation": [...], "comparisons": [...]}` for the ISO weeks
     touching `since` … `until` (UTC days, inclusive); shapes in the module docstring. Hours
-    are hours, sizes lines, shares 0–1."""
+    are hours, sizes lines, shares 0–1. `comparisons` False leaves them out (empty)."""
     weeks = periods("week", since, until)
     rows = await _merged(session, weeks[0].first, weeks[-1].last)
     teams = await identities.login_teams(session=session)
@@ -98,8 +103,8 @@ async def figures(
     prs = [_pr(r, weeks, teams, labels) for r in people]
     items = _items([p for p in prs if p is not None])
     organisation = _organisation(rows, bots, weeks)
-    comparisons = await _comparisons(session, teams, labels, until)
-    return {"items": items, "organisation": organisation, "comparisons": comparisons}
+    compared = await _comparisons(session, teams, labels, until) if comparisons else []
+    return {"items": items, "organisation": organisation, "comparisons": compared}
 
 
 async def _merged(session: AsyncSession, first: dt.date, last: dt.date) -> list[PullRequest]:

@@ -50,7 +50,7 @@ from bot.models import (
     Team,
     UsageNote,
 )
-from bot.services import adoption, identities, tool_figures
+from bot.services import adoption, identities, impact_figures, tool_figures
 from bot.services.costs import Costs
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
@@ -100,7 +100,9 @@ async def figures(
     impact in the period, from `adoption.weekly`; None throughout with `impact` False, for
     a caller that has it already); with `costs` (`costs.yaml`) and monthly periods,
     `spend_cents`, `cost_per_active_person_cents` and `reclaimable_cents` (idle seats'
-    price), else null; `note`, the CoE's note on the team's month (monthly periods).
+    price), else null; `note`, the CoE's note on the team's month (monthly periods);
+    `reviews_per_reviewer`, the team's review load that week from its pull requests (weeks,
+    a team's own row; else null), so that acceptance never shows without it.
     `team` keeps only that label's items.
     Raises ValueError for an unknown `period` or tool."""
     unknown = set(tools) - {TOOL, *tool_figures.TOOLS}
@@ -149,8 +151,10 @@ async def figures(
     if len(tools) > 1:
         items += await _any_tool(session, everything, usage, tools)
     notes = await _notes(session, everything) if period == "month" else {}
+    loads = await _review_loads(session, everything, rules) if period == "week" else {}
     for item in items:
         item["note"] = notes.get((item["period"], item["team"].lower()))
+        item["reviews_per_reviewer"] = loads.get((item["period"], item["team"]))
     if not team:
         return items
     wanted = team.lower()
@@ -438,6 +442,26 @@ async def _any_tool(
         for span in spans
         if span.label in measured
     ]
+
+
+async def _review_loads(
+    session: AsyncSession, spans: list[Period], rules: Rules
+) -> dict[tuple[str, str], float | None]:
+    """(week, team) → the team's review load that week from its merged pull requests
+    (`impact_figures`): acceptance is never shown without it. A merged row holds different
+    teams in each source, so it gets none."""
+    found = await impact_figures.figures(
+        session=session,
+        since=spans[0].first,
+        until=spans[-1].last,
+        rules=rules,
+        comparisons=False,
+    )
+    return {
+        (item["week"], item["team"]): item["reviews_per_reviewer"]
+        for item in found["items"]
+        if not item["team"].startswith("(")
+    }
 
 
 async def _notes(session: AsyncSession, spans: list[Period]) -> dict[tuple[str, str], str]:

@@ -166,7 +166,9 @@ def _figures(item: dict[str, Any], seats: dict[str, Any] | None) -> str:
             + (f", {engaged} engaged" if engaged is not None else " (engaged: from 5 days pulled)")
         )
         if item["acceptance_rate"] is not None:
-            parts.append(f"acceptance {item['acceptance_rate']:.0%}")
+            load = item.get("reviews_per_reviewer")
+            paired = f" (review load {load:g})" if load is not None else ""
+            parts.append(f"acceptance {item['acceptance_rate']:.0%}{paired}")
         uses = [
             f"{name} {item[key]}"
             for key, name in (("chat_people", "chat"), ("agent_people", "agent"))
