@@ -201,6 +201,8 @@ def _pull_requests(args: argparse.Namespace) -> int:
     except GitHubError as error:
         print(f"coe-bot: {error} (what was stored stays; the next pull resumes)", file=sys.stderr)
         return 1
+    if done.forgotten:
+        print(f"The pull requests of {done.forgotten} (the demo's) were removed first.")
     print(
         f"Pull requests: {done.repos:,} repositories, {done.stored:,} stored, {done.pages:,}"
         f" pages, {done.points:,} GitHub points, {done.reverts:,} reverts linked"

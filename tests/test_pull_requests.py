@@ -124,6 +124,22 @@ async def test_a_repull_fetches_only_what_changed_and_an_unchanged_repo_list_is_
     assert rows[("api", 7)].title == "change 7, again"
 
 
+async def test_another_orgs_pull_requests_the_demos_go_before_the_first_real_pull(
+    github: GitHubClient, sessions: Any, clock: Clock, waits: Waits
+) -> None:
+    async with FakeGitHubPulls(now=clock, org="standin-org") as demo_fake:
+        many(demo_fake, "demo-service", 30)
+        async with GitHubClient(demo_fake.api_url, demo_fake.token, sleep=waits) as demo:
+            await pulls.pull(sessions=sessions, github=demo, org="standin-org", now=clock())
+    assert {repo for repo, _ in await stored(sessions)} == {"demo-service"}
+    async with FakeGitHubPulls(now=clock, org="acme") as real_fake:
+        many(real_fake, "api", 5)
+        async with GitHubClient(real_fake.api_url, real_fake.token, sleep=waits) as real:
+            done = await pulls.pull(sessions=sessions, github=real, org="acme", now=clock())
+    assert done.forgotten == "standin-org"
+    assert {repo for repo, _ in await stored(sessions)} == {"api"}
+
+
 async def test_a_killed_pull_resumes_where_it_stopped_and_fetches_nothing_twice(
     fake: FakeGitHubPulls, github: GitHubClient, sessions: Any, clock: Clock
 ) -> None:

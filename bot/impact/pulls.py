@@ -105,7 +105,8 @@ class Budget:
 @dataclass
 class Pulled:
     """What one pull did: repositories read, pages fetched, pull requests stored, GitHub
-    points spent (its reported `cost`), and revert links made."""
+    points spent (its reported `cost`), revert links made, and the org whose pull requests
+    were deleted first (the demo's, before a real org's first pull)."""
 
     repos: int = 0
     pages: int = 0
@@ -113,6 +114,7 @@ class Pulled:
     points: int = 0
     reverts: int = 0
     waited_seconds: float = 0.0
+    forgotten: str | None = None  # another org whose pull requests were deleted first
     per_repo: dict[str, int] = field(default_factory=dict)
 
 
@@ -191,7 +193,7 @@ async def repositories(*, sessions: Sessions, github: GitHubClient, org: str) ->
         params, headers = None, None  # the next link carries them; only page 1 is conditional
     async with sessions.begin() as session:
         row = await session.get(PullRequestCursor, REPOS_KEY) or PullRequestCursor(repo=REPOS_KEY)
-        row.etag, row.repos = etag, sorted(names)
+        row.etag, row.repos, row.org = etag, sorted(names), org
         session.add(row)
     return sorted(names)
 
@@ -210,6 +212,12 @@ async def pull(
     budget = budget or Budget()
     wait = sleep or github.sleep
     done = Pulled()
+    async with sessions.begin() as session:  # another org's pull requests (the demo's) go
+        kept = await session.get(PullRequestCursor, REPOS_KEY)
+        if kept is not None and kept.org not in (None, org):
+            done.forgotten = kept.org
+            await session.exec(delete(PullRequest))
+            await session.exec(delete(PullRequestCursor))
     names = await repositories(sessions=sessions, github=github, org=org)
     async with sessions.begin() as session:  # a run left unfinished is resumed, not redone
         run = await session.get(PullRequestCursor, REPOS_KEY) or PullRequestCursor(repo=REPOS_KEY)

@@ -71,6 +71,7 @@ class PullRequestCursor(SQLModel, table=True):
     after: str | None = Field(default=None, max_length=200)
     newest: dt.datetime | None = _when()
     completed_run: int | None = None
+    org: str | None = Field(default=None, max_length=100)  # whose pull requests these are
     run: int = 0
     running: bool = False
     etag: str | None = Field(default=None, max_length=100)

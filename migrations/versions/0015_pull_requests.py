@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("after", sa.String(length=200), nullable=True),
         sa.Column("newest", UTCDateTime(), nullable=True),
         sa.Column("completed_run", sa.Integer(), nullable=True),
+        sa.Column("org", sa.String(length=100), nullable=True),
         sa.Column("run", sa.Integer(), nullable=False),
         sa.Column("running", sa.Boolean(), nullable=False),
         sa.Column("etag", sa.String(length=100), nullable=True),
