@@ -231,3 +231,21 @@ def test_the_stand_in_charges_what_github_documents() -> None:
         " pullRequests(first: 50) { nodes { labels(first: 10) { nodes { name } } } } } }"
     )
     assert cost_of(parse(two_levels), {}) == 1  # 1 + 50 = 51 requests: 0.51, at least 1
+
+
+async def test_retention_keeps_every_baseline(
+    fake: FakeGitHubPulls, github: GitHubClient, sessions: Any, clock: Clock
+) -> None:
+    many(fake, "api", 48)  # one an hour from 10:00 on 1 September
+    await pulls.pull(sessions=sessions, github=github, org="acme", now=clock())
+    async with sessions.begin() as session:  # a baseline from 2 September keeps that day
+        assert (
+            await pulls.purge(
+                session=session, before=dt.date(2026, 12, 1), keep_from=dt.date(2026, 9, 2)
+            )
+            == 14
+        )  # created on 1 September (09:00 on): before the baseline
+    assert min(n for _, n in await stored(sessions)) == 15
+    async with sessions.begin() as session:
+        assert await pulls.purge(session=session, before=dt.date(2026, 9, 3), keep_from=None) == 24
+    assert sorted(n for _, n in await stored(sessions)) == list(range(39, 49))

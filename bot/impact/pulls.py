@@ -314,6 +314,19 @@ async def _pull_repo(
     return stored
 
 
+async def purge(*, session: AsyncSession, before: dt.date, keep_from: dt.date | None) -> int:
+    """Delete pull requests created before `before` (UTC day; `USAGE_RAW_RETENTION_DAYS`),
+    but none from `keep_from` on (the earliest rollout baseline: a comparison's baseline is
+    kept as long as the comparison is made); how many."""
+    cutoff = min(before, keep_from) if keep_from else before
+    start = dt.datetime.combine(cutoff, dt.time(), dt.UTC)
+    old = select(PullRequest.repo, PullRequest.number).where(col(PullRequest.created_at) < start)
+    count = len((await session.exec(old)).all())
+    if count:
+        await session.exec(delete(PullRequest).where(col(PullRequest.created_at) < start))
+    return count
+
+
 async def link_reverts(*, session: AsyncSession) -> int:
     """Mark each pull request reverted within `REVERT_WINDOW` of its merge by a later one
     in its repository (by title or merge commit); how many links are new."""

@@ -8,8 +8,9 @@ import datetime as dt
 import logging
 
 from bot.deps import Deps
+from bot.impact import pulls
 from bot.jobs import people
-from bot.services import idempotency, identities
+from bot.services import idempotency, identities, rollout
 from bot.usage import claude_code, copilot, cursor, runs, sources
 from bot.usage.github import GitHubError
 
@@ -99,6 +100,15 @@ async def pull_pull_requests(deps: Deps) -> bool:
     logger.info(
         "pull requests: %d repositories, %d stored, %d points", done.repos, done.stored, done.points
     )
+    async with deps.sessions.begin() as session:
+        baselines = [r.baseline_first for r in await rollout.listing(session=session)]
+        purged = await pulls.purge(
+            session=session,
+            before=now.date() - dt.timedelta(days=settings.usage_raw_retention_days),
+            keep_from=min(baselines, default=None),
+        )
+    if purged:
+        logger.info("purged %d pull requests past retention (baselines kept)", purged)
     return True
 
 
