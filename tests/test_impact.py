@@ -164,7 +164,8 @@ async def test_impact_per_team_and_week_keeps_bots_apart_and_merges_small_teams(
     assert 0.4 < after["ai_label_share"] <= 0.5  # the reverts carry no label
     assert before["ai_label_share"] == 0.0
     [week] = [o for o in body["organisation"] if o["week"] == "2026-W40"]
-    assert week["ai_authored_share"] > 0  # Dependabot's
+    assert week["bot_authored_share"] > 0  # Dependabot's: a bot...
+    assert week["ai_authored_share"] == 0  # ...not an AI agent
     assert 0.4 < week["ai_reviewed_share"] < 0.6  # Copilot reviews the first of each pair
     assert "dev0" not in str(body)  # nobody named
 
@@ -266,3 +267,42 @@ async def test_the_demo_organisation_shows_a_before_and_after_for_its_early_team
     assert own
     assert all(i["reviews_per_reviewer"] is not None for i in own if i["acceptance_rate"])
     assert all(i["reviews_per_reviewer"] is None for i in rows if i["team"].startswith("("))
+
+
+async def test_no_comparison_singles_out_a_small_team_whatever_the_range(
+    app: RunningApp, clock: Clock
+) -> None:
+    """The minimum group is decided on each comparison's own pull requests: a small team
+    is never compared, nor compared against, even when the range asked holds no pull
+    requests (nothing merged in it); a start after the range is 'not started yet'."""
+    await pulled(app, clock)
+    async with app.deps.sessions.begin() as session:
+        await rollout.set_start(
+            session=session, team="tiny", wave="10%", start=START, actor="test", now=clock()
+        )
+    # the second range holds no merged pull request: no item, nothing merged by it
+    for query in ("?since=2026-06-01&until=2026-11-02", "?since=2026-11-02&until=2026-11-03"):
+        status, body = await get(app, f"/impact{query}")
+        assert status == 200
+        tiny = next(c for c in body["comparisons"] if c["team"] == "tiny")
+        assert tiny["enough"] is False
+        assert "fewer than 5 people: not compared" in tiny["detail"]
+        assert "prs" not in tiny  # not even how many pull requests its people merged
+        assert "cycle_time_hours" not in tiny
+    # search starts too (mobile and tiny did): payments would be compared with ops's three
+    async with app.deps.sessions.begin() as session:
+        for team in ("search",):
+            await rollout.set_start(
+                session=session, team=team, wave="50%", start=START, actor="test", now=clock()
+            )
+    status, body = await get(app, "/impact?since=2026-06-01&until=2026-11-02")
+    by_team = {c["team"]: c for c in body["comparisons"]}
+    assert by_team["payments"]["enough"] is False
+    assert "the teams not started yet have fewer than 5 people" in by_team["payments"]["detail"]
+    assert "control_teams" not in by_team["payments"]
+    status, body = await get(app, "/impact?since=2026-06-01&until=2026-09-01")
+    by_team = {c["team"]: c for c in body["comparisons"]}
+    assert by_team["payments"]["detail"] == "starts after the range asked: not started yet"
+    status, body = await get(app, "/impact?team=nosuch")
+    assert body["items"] == []
+    assert "merged into" in body["detail"]

@@ -249,3 +249,36 @@ async def test_retention_keeps_every_baseline(
     async with sessions.begin() as session:
         assert await pulls.purge(session=session, before=dt.date(2026, 9, 3), keep_from=None) == 24
     assert sorted(n for _, n in await stored(sessions)) == list(range(39, 49))
+
+
+async def test_the_stand_in_shows_nothing_that_has_not_happened_yet(
+    fake: FakeGitHubPulls, github: GitHubClient, sessions: Any, clock: Clock
+) -> None:
+    """A source may plan ahead (the demo's does): GitHub shows a pull request as it is now."""
+    now = clock()
+    fake.add_pull(
+        "api",
+        Pull(
+            1,
+            "opened, merged tomorrow",
+            "ana",
+            now - dt.timedelta(hours=5),
+            merged_at=now + dt.timedelta(days=1),
+            reviews=[
+                Review("ben", now - dt.timedelta(hours=1)),
+                Review("cy", now + dt.timedelta(hours=2)),
+            ],
+        ),
+    )
+    fake.add_pull("api", Pull(2, "opened tomorrow", "ana", now + dt.timedelta(days=1)))
+    await pulls.pull(sessions=sessions, github=github, org="acme", now=now)
+    rows = await stored(sessions)
+    assert list(rows) == [("api", 1)]
+    assert rows[("api", 1)].merged_at is None
+    assert rows[("api", 1)].reviewers == ["ben"]
+    clock.advance(days=2)
+    await pulls.pull(sessions=sessions, github=github, org="acme", now=clock())
+    rows = await stored(sessions)
+    assert rows[("api", 1)].merged_at == now + dt.timedelta(days=1)
+    assert rows[("api", 1)].reviewers == ["ben", "cy"]
+    assert ("api", 2) in rows

@@ -48,20 +48,22 @@ async def impact(request: web.Request, params: dict[str, Any]) -> web.StreamResp
             {k: used[k] for k in ("active_people", "engaged_people", "seats")} if used else None
         )
         items.append({**item, "copilot": adoption, "survey": used["impact"] if used else None})
-    team = params.get("team")
+    answer: dict[str, Any] = {
+        "items": items,
+        "organisation": found["organisation"],
+        "comparisons": found["comparisons"],
+        "reading": impact_figures.READING,
+    }
+    team = (params.get("team") or "").strip().lower()
     if team:
-        items = [i for i in items if i["team"].lower() == team.lower()]
-        found["comparisons"] = [
-            c for c in found["comparisons"] if c["team"].lower() == team.lower()
-        ]
-    return json_response(
-        {
-            "items": items,
-            "organisation": found["organisation"],
-            "comparisons": found["comparisons"],
-            "reading": impact_figures.READING,
-        }
-    )
+        answer["items"] = [i for i in items if i["team"].lower() == team]
+        answer["comparisons"] = [c for c in found["comparisons"] if c["team"].lower() == team]
+        if not answer["items"] and not answer["comparisons"]:
+            answer["detail"] = (
+                f"no figures for a team called {team[:80]!r} in this range: teams under the"
+                ' minimum group are merged into "(other teams)" (see each row\'s "includes")'
+            )
+    return json_response(answer)
 
 
 ROUTES = [

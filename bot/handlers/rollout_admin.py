@@ -35,9 +35,9 @@ async def run(deps: Deps, words: list[str], *, user_id: str) -> dict[str, Any]:
         team = " ".join(words[:-1])
         async with deps.sessions.begin() as session:
             removed = await rollout.remove(session=session, team=team, actor=user_id, now=now)
-        if not removed:
-            return ephemeral_text(f"*{escape(team)}* had no rollout start: nothing changed.")
-        return ephemeral_text(f"Removed *{escape(team)}*'s rollout start.")
+        if removed is None:
+            return ephemeral_text("That team had no rollout start: nothing changed.")
+        return ephemeral_text(f"Removed *{escape(removed)}*'s rollout start.")
     if len(words) < 3:
         raise BadInput(f"Name the team, its wave and its start day.\n{HOW}")
     wave = rollout.wave_of(words[-2])

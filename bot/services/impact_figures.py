@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,12 +46,18 @@ from bot.models import PullRequest, Team
 from bot.services import identities, rollout
 from bot.services.identities import UNMATCHED
 from bot.services.survey_disclosure import Rules, merge_labels
-from bot.services.usage_periods import Period, periods
+from bot.services.usage_periods import Period, members_of, periods
 
 AI_LABELS = frozenset({"ai-assisted"})  # the default policy pack's label
+# Bot accounts that are AI coding agents (their GraphQL logins; [U]: as seen in public
+# repositories, not a documented list). Other bots (Dependabot, Renovate) are bots, not AI.
+AI_AGENTS = frozenset(
+    {"copilot", "copilot-swe-agent", "devin-ai-integration", "claude", "codex", "cursor"}
+)
 MIN_PRS = 20  # in each cell of a comparison: fewer gives no figure
 AFTER_WEEKS = 8  # the weeks compared after a start, at most
 MIN_AFTER_DAYS = 14  # shortened to keep a team not started yet, never below two weeks
+REVERT_DAYS = dt.timedelta(days=30)  # a revert counts within 30 days of the merge
 BOOTSTRAP = 400
 SEED = 20
 READING = "association, not causation"
@@ -88,10 +95,13 @@ async def figures(
     until: dt.date,
     rules: Rules,
     comparisons: bool = True,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """`{"items": [...], "organisation": [...], "comparisons": [...]}` for the ISO weeks
     touching `since` … `until` (UTC days, inclusive); shapes in the module docstring. Hours
-    are hours, sizes lines, shares 0–1. `comparisons` False leaves them out (empty)."""
+    are hours, sizes lines, shares 0–1. `comparisons` False leaves them out (empty);
+    `today` (default `until`) says which weeks are over and which revert rates final."""
+    today = today or until
     weeks = periods("week", since, until)
     rows = await _merged(session, weeks[0].first, weeks[-1].last)
     teams = await identities.login_teams(session=session)
@@ -101,9 +111,17 @@ async def figures(
         sizes[teams.get(login, UNMATCHED)] += 1
     labels = {str(k): v for k, v in merge_labels(sizes, rules.min_group).items()}
     prs = [_pr(r, weeks, teams, labels) for r in people]
+    ends = {w.label: w.last for w in weeks}
+    includes = members_of(labels)
     items = _items([p for p in prs if p is not None])
+    for item in items:
+        end = ends[item["week"]]
+        item["complete"] = end < today  # the week is over
+        item["revert_rate_final"] = end + REVERT_DAYS < today  # its 30 days have passed
+        if item["team"].startswith("("):
+            item["includes"] = sorted(includes.get(item["team"], ()))
     organisation = _organisation(rows, bots, weeks)
-    compared = await _comparisons(session, teams, labels, until) if comparisons else []
+    compared = await _comparisons(session, teams, rules, until, today) if comparisons else []
     return {"items": items, "organisation": organisation, "comparisons": compared}
 
 
@@ -179,12 +197,14 @@ def _organisation(
         merged = [r for r in rows if r.merged_at and _week_of(r.merged_at, [week])]
         if not merged:
             continue
-        authored = [r for r in bots if r.merged_at and _week_of(r.merged_at, [week])]
+        by_bots = [r for r in bots if r.merged_at and _week_of(r.merged_at, [week])]
+        by_agents = [r for r in by_bots if (r.author or "").lower() in AI_AGENTS]
         found.append(
             {
                 "week": week.label,
-                "merged_prs": len(merged),
-                "ai_authored_share": round(len(authored) / len(merged), 3),
+                "merged_prs_all": len(merged),  # people's and bots'
+                "bot_authored_share": round(len(by_bots) / len(merged), 3),
+                "ai_authored_share": round(len(by_agents) / len(merged), 3),
                 "ai_reviewed_share": round(sum(r.ai_reviewed for r in merged) / len(merged), 3),
             }
         )
@@ -192,9 +212,11 @@ def _organisation(
 
 
 async def _comparisons(
-    session: AsyncSession, teams: dict[str, str], labels: dict[str, str], until: dt.date
+    session: AsyncSession, teams: dict[str, str], rules: Rules, until: dt.date, today: dt.date
 ) -> list[dict[str, Any]]:
-    """One item per started team whose own label is shown (a merged team is not compared)."""
+    """One item per started team. The minimum group is decided on each comparison's own
+    pull requests, whatever range was asked: a team, or the teams it is compared with,
+    with fewer people than `rules.min_group` get no figure."""
     started = {
         r.team: r
         for t in (await session.exec(select(Team))).all()
@@ -204,21 +226,35 @@ async def _comparisons(
         return []
     first = min(r.baseline_first for r in started.values())
     rows = [r for r in await _merged(session, first, until) if not r.author_is_bot]
-    by_team: dict[str, list[tuple[dt.date, float, bool]]] = defaultdict(list)
+    oldest = (await session.exec(select(func.min(PullRequest.created_at)))).one()
+    by_team: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
-        team = teams.get((row.author or "").lower())
+        login = (row.author or "").lower()
+        team = teams.get(login)
         if team is None or row.merged_at is None:
             continue
         ready = row.ready_at or row.created_at
         by_team[team].append(
-            (row.merged_at.date(), _hours(row.merged_at, ready), row.reverted_by is not None)
+            _Row(
+                row.merged_at.date(),
+                _hours(row.merged_at, ready),
+                row.reverted_by is not None,
+                login,
+            )
         )
-    found = []
-    for name, plan in sorted(started.items()):
-        if labels.get(name, name) != name:
-            continue  # merged under the minimum group: no comparison names it
-        found.append(_compare(plan, started, by_team, until))
-    return found
+    data_from = oldest.date() if oldest else None
+    return [
+        _compare(plan, started, by_team, until, today, rules.min_group, data_from)
+        for _, plan in sorted(started.items())
+    ]
+
+
+@dataclass(frozen=True)
+class _Row:
+    merged: dt.date
+    hours: float
+    reverted: bool
+    author: str
 
 
 def after_window(
@@ -246,40 +282,64 @@ def after_window(
 def _compare(
     plan: rollout.Rollout,
     started: dict[str, rollout.Rollout],
-    by_team: dict[str, list[tuple[dt.date, float, bool]]],
+    by_team: dict[str, list[_Row]],
     until: dt.date,
+    today: dt.date,
+    min_group: int,
+    data_from: dt.date | None,
 ) -> dict[str, Any]:
     """The team's weeks from its start (`after_window`) against the teams not started by
     their end (never started, or starting later), over the same weeks and the same
     baseline weeks."""
-    starts = {t: (started[t].start if t in started else None) for t in by_team}
-    after_last, controls = after_window(plan, starts, until)
-
-    def cell(teams: list[str], first: dt.date, last: dt.date) -> list[tuple[float, bool]]:
-        return [(h, r) for t in teams for d, h, r in by_team.get(t, []) if first <= d <= last]
-
-    window = (plan.start, after_last)
-    cells = {
-        "team_before": cell([plan.team], plan.baseline_first, plan.baseline_last),
-        "team_after": cell([plan.team], *window),
-        "control_before": cell(controls, plan.baseline_first, plan.baseline_last),
-        "control_after": cell(controls, *window),
-    }
     item: dict[str, Any] = {
         "team": plan.team,
         "wave": plan.wave,
         "start": plan.start.isoformat(),
         "baseline": [plan.baseline_first.isoformat(), plan.baseline_last.isoformat()],
-        "after": [window[0].isoformat(), window[1].isoformat()],
-        "control_teams": len(controls),
-        "prs": {k: len(v) for k, v in cells.items()},
         "reading": READING,
     }
+    if plan.start > until:
+        return {**item, "enough": False, "detail": "starts after the range asked: not started yet"}
+    starts = {t: (started[t].start if t in started else None) for t in by_team}
+    after_last, controls = after_window(plan, starts, until)
+
+    def cell(teams: list[str], first: dt.date, last: dt.date) -> list[_Row]:
+        return [r for t in teams for r in by_team.get(t, []) if first <= r.merged <= last]
+
+    cells = {
+        "team_before": cell([plan.team], plan.baseline_first, plan.baseline_last),
+        "team_after": cell([plan.team], plan.start, after_last),
+        "control_before": cell(controls, plan.baseline_first, plan.baseline_last),
+        "control_after": cell(controls, plan.start, after_last),
+    }
+    item |= {
+        "after": [plan.start.isoformat(), after_last.isoformat()],
+        "baseline_complete": data_from is not None and data_from <= plan.baseline_first,
+        # reverts count within 30 days of a merge: until those have passed, too low
+        "revert_rate_final": after_last + REVERT_DAYS < today,
+        "control_teams": len(controls),
+        "prs": {k: len(v) for k, v in cells.items()},
+    }
+    own = {r.author for k in ("team_before", "team_after") for r in cells[k]}
+    others = {r.author for k in ("control_before", "control_after") for r in cells[k]}
+    if len(own) < min_group:
+        return {
+            **{k: v for k, v in item.items() if k not in ("prs", "control_teams")},
+            "enough": False,
+            "detail": f"fewer than {min_group} people: not compared (nobody is singled out)",
+        }
     if not controls:
         return {
             **item,
             "enough": False,
-            "detail": "no team had not started yet over the same weeks: nothing to compare with",
+            "detail": "every other team had started by then: nothing to compare with",
+        }
+    if len(others) < min_group:
+        return {
+            **{k: v for k, v in item.items() if k not in ("prs", "control_teams")},
+            "enough": False,
+            "detail": f"the teams not started yet have fewer than {min_group} people: not"
+            " compared (nobody is singled out)",
         }
     if min(len(v) for v in cells.values()) < MIN_PRS:
         return {
@@ -295,20 +355,19 @@ def _compare(
     }
 
 
-def _median_hours(cell: list[tuple[float, bool]]) -> float:
-    return statistics.median(hours for hours, _ in cell)
+def _median_hours(cell: list[_Row]) -> float:
+    return statistics.median(r.hours for r in cell)
 
 
-def _revert_rate(cell: list[tuple[float, bool]]) -> float:
-    return sum(reverted for _, reverted in cell) / len(cell)
+def _revert_rate(cell: list[_Row]) -> float:
+    return sum(r.reverted for r in cell) / len(cell)
 
 
-def _did(
-    cells: dict[str, list[tuple[float, bool]]], measure: Callable[[list[tuple[float, bool]]], float]
-) -> dict[str, Any]:
-    """The difference in differences of `measure`, and its 95 % bootstrap interval."""
+def _did(cells: dict[str, list[_Row]], measure: Callable[[list[_Row]], float]) -> dict[str, Any]:
+    """The difference in differences of `measure` (`change`), the four medians or rates it
+    is made of, and its 95 % bootstrap interval."""
 
-    def estimate(c: dict[str, list[tuple[float, bool]]]) -> float:
+    def estimate(c: dict[str, list[_Row]]) -> float:
         return (measure(c["team_after"]) - measure(c["team_before"])) - (
             measure(c["control_after"]) - measure(c["control_before"])
         )
@@ -319,8 +378,7 @@ def _did(
     )
     low, high = draws[int(0.025 * BOOTSTRAP)], draws[int(0.975 * BOOTSTRAP) - 1]
     return {
-        "team_before": round(measure(cells["team_before"]), 3),
-        "team_after": round(measure(cells["team_after"]), 3),
+        **{name: round(measure(cell), 3) for name, cell in cells.items()},
         "change": round(estimate(cells), 3),
         "interval_95": [round(low, 3), round(high, 3)],
     }

@@ -27,7 +27,7 @@ ALIASES |= {"all": "everyone", "ga": "everyone"}
 # Twelve weeks, a quarter: long enough to hold a team's ordinary week-to-week swings
 # (holidays, a release) and short enough that the team is still the team it was.
 BASELINE_WEEKS = 12
-FURTHEST_AHEAD = dt.timedelta(days=366)  # a plan a year out is a plan, not a typo
+FURTHEST_AHEAD = dt.timedelta(days=365)  # a plan a year out is a plan, not a typo
 EARLIEST = dt.date(2021, 6, 29)  # GitHub Copilot's technical preview: nothing is earlier
 
 
@@ -128,12 +128,12 @@ async def set_start(
     return rollout
 
 
-async def remove(*, session: AsyncSession, team: str, actor: str, now: dt.datetime) -> bool:
-    """Clear `team`'s rollout; False when it had none. Audited `rollout.remove`. Raises
-    `BadInput` for a team that does not exist."""
+async def remove(*, session: AsyncSession, team: str, actor: str, now: dt.datetime) -> str | None:
+    """Clear `team`'s rollout: the team's name, or None when it had none. Audited
+    `rollout.remove`. Raises `BadInput` for a team that does not exist."""
     found = await _team(session, team)
     if found.rollout_start is None:
-        return False
+        return None
     before = {"wave": found.rollout_wave, "start": str(found.rollout_start)}
     found.rollout_wave, found.rollout_start = None, None
     session.add(found)
@@ -145,4 +145,4 @@ async def remove(*, session: AsyncSession, team: str, actor: str, now: dt.dateti
         details={"before": before},
         now=now,
     )
-    return True
+    return found.name

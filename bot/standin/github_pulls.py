@@ -28,7 +28,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -134,6 +134,26 @@ class Pull:
     def __post_init__(self) -> None:
         if self.updated_at is None:
             self.updated_at = self.merged_at or self.closed_at or self.created_at
+
+
+def _as_of(pull: Pull, now: dt.datetime) -> Pull:
+    if (pull.updated_at or pull.created_at) <= now:
+        return pull
+    reviews = [r for r in pull.reviews if r.submitted_at <= now]
+    merged = pull.merged_at if pull.merged_at and pull.merged_at <= now else None
+    closed = pull.closed_at if pull.closed_at and pull.closed_at <= now else None
+    ready = pull.ready_at if pull.ready_at and pull.ready_at <= now else None
+    events = [pull.created_at, merged, closed, ready, *(r.submitted_at for r in reviews)]
+    return replace(
+        pull,
+        merged_at=merged,
+        closed_at=closed,
+        ready_at=ready,
+        is_draft=pull.is_draft or (pull.ready_at is not None and ready is None),
+        reviews=reviews,
+        merge_commit=pull.merge_commit if merged else None,
+        updated_at=max(e for e in events if e is not None),
+    )
 
 
 def _actor(login: str | None, bot: bool) -> dict[str, Any] | None:
@@ -247,9 +267,13 @@ class FakeGitHubPulls(LocalServer):
         self._version += 1
 
     def pulls(self, repo: str) -> list[Pull]:
+        """`repo`'s pull requests as GitHub would show them now: none opened later, and no
+        review, merge or close that has not happened yet (a source may plan ahead)."""
         found = list(self.source(repo)) if self.source else []
         held = {p.number: p for p in self._repos.get(repo, [])}
-        return [p for p in found if p.number not in held] + list(held.values())
+        now = self.now()
+        every = [p for p in found if p.number not in held] + list(held.values())
+        return [_as_of(p, now) for p in every if p.created_at <= now]
 
     def fail(self, status: int, *, times: int = 1, retry_after: int = 0) -> None:
         """The next `times` GraphQL requests answer `status` (502: a timed-out query; 403
@@ -370,7 +394,7 @@ class FakeGitHubPulls(LocalServer):
             assert stamp is not None
             return stamp.replace(microsecond=0), pull.number  # cursors name whole seconds
 
-        cache_key = (repo, field_name, descending, self._version)
+        cache_key = (repo, field_name, descending, self._version, self.now())
         if self._ordered[0] != cache_key:
             self._ordered = (cache_key, sorted(self.pulls(repo), key=key, reverse=descending))
         ordered = self._ordered[1]

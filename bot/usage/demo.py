@@ -122,11 +122,14 @@ async def install(*, sessions: Sessions, spec: DemoSpec, now: dt.datetime) -> De
             now=now,
             source="demo",
         )
-        # each team's rollout wave and start: its seats' first day (for /api/v1/impact)
+        # each team's rollout wave and start: its seats' first day (for /api/v1/impact);
+        # a start the CoE set is kept when the demo is made again
+        already = {r.team.lower() for r in await rollout.listing(session=session)}
         for name, (wave, start) in pulls_demo.waves(organisation).items():
-            await rollout.set_start(
-                session=session, team=name, wave=wave, start=start, actor="demo", now=now
-            )
+            if name.lower() not in already:
+                await rollout.set_start(
+                    session=session, team=name, wave=wave, start=start, actor="demo", now=now
+                )
         await audit.record(
             session=session,
             actor="cli",
