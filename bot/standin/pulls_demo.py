@@ -64,13 +64,20 @@ class PullsDemo:
                 made.append(_dependabot(number, day))
             if day.weekday() < 5:
                 for person in people:
-                    for pull in self._day(team, person, day, number + 1):
+                    for pull in self._day(team, person, people, day, number + 1):
                         number = pull.number
                         made.append(pull)
             day += dt.timedelta(days=1)
         return made + self._reverts(made, number)
 
-    def _day(self, team: DemoTeam, person: DemoPerson, day: dt.date, start: int) -> list[Pull]:
+    def _day(
+        self,
+        team: DemoTeam,
+        person: DemoPerson,
+        people: list[DemoPerson],
+        day: dt.date,
+        start: int,
+    ) -> list[Pull]:
         rng = random.Random(_mix(self.org.seed, person.github_id, day.toordinal(), 91))
         after = day >= team.adopted_on
         ramp = after and (day - team.adopted_on).days < 21
@@ -85,7 +92,8 @@ class PullsDemo:
         draft = rng.random() < 0.2
         ready = opened + dt.timedelta(hours=rng.uniform(1, 20)) if draft else opened
         merged = ready + dt.timedelta(hours=cycle)
-        reviewer = f"{team.slug}-reviewer-{rng.randint(1, 3)}"
+        mates = [p.login for p in people if p.login != person.login] or [person.login]
+        reviewer = mates[rng.randrange(len(mates))]  # a teammate reviews it
         reviews = [Review(reviewer, ready + dt.timedelta(hours=review))]
         if after and rng.random() < 0.33:
             reviews.append(Review("copilot-pull-request-reviewer", ready, "COMMENTED", bot=True))
