@@ -267,6 +267,13 @@ async def test_the_demo_organisation_shows_a_before_and_after_for_its_early_team
     assert own
     assert all(i["reviews_per_reviewer"] is not None for i in own if i["acceptance_rate"])
     assert all(i["reviews_per_reviewer"] is None for i in rows if i["team"].startswith("("))
+    assert all(i["cycle_time_hours"] is not None for i in own if i["active_people"])
+    # self-reported time saved (the survey impact) is never without measured cycle time
+    status, metrics = await get(app, "/metrics?since=2026-10-19&until=2026-11-01")
+    assert status == 200
+    assert metrics["items"]
+    assert all("cycle_time_hours" in row["impact"] for row in metrics["items"])
+    assert any(row["impact"]["cycle_time_hours"] for row in metrics["items"])
 
 
 async def test_no_comparison_singles_out_a_small_team_whatever_the_range(

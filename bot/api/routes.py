@@ -35,6 +35,7 @@ from bot.services import (
     survey_results,
     usage_figures,
 )
+from bot.services.usage_periods import periods
 
 QUESTION_STATES = ("open", "claimed", "answered", "resolved", "closed")
 
@@ -240,9 +241,14 @@ async def metrics(request: web.Request, params: dict[str, Any]) -> web.StreamRes
         rows = await adoption.weekly(
             session=session, since=since, until=until, rules=rules, also=copilot
         )
+        spans = periods("week", since.date(), (until - dt.timedelta(days=1)).date())
+        measured = await usage_figures.delivery(session=session, spans=spans, rules=rules)
     for row in rows:  # the tools' own use beside the bot's
         found = copilot.get((row["week"], row["team"]))
         row["adoption"]["copilot"] = {k: found[k] for k in COPILOT_FIELDS} if found else None
+        # self-reported time saved is never shown without measured cycle time
+        cycle = measured.get((row["week"], row["team"]), {}).get("cycle_time_hours")
+        row["impact"]["cycle_time_hours"] = cycle
     if params.get("team"):
         rows = [r for r in rows if r["team"] == params["team"]]
     return json_response({"items": rows})

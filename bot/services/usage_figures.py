@@ -101,8 +101,9 @@ async def figures(
     a caller that has it already); with `costs` (`costs.yaml`) and monthly periods,
     `spend_cents`, `cost_per_active_person_cents` and `reclaimable_cents` (idle seats'
     price), else null; `note`, the CoE's note on the team's month (monthly periods);
-    `reviews_per_reviewer`, the team's review load that week from its pull requests (weeks,
-    a team's own row; else null), so that acceptance never shows without it.
+    `reviews_per_reviewer` and `cycle_time_hours`, the team's review load and median cycle
+    time that week from its pull requests (weeks, a team's own row; else null), so that
+    acceptance and self-reported time saved never show without their measured pairs.
     `team` keeps only that label's items.
     Raises ValueError for an unknown `period` or tool."""
     unknown = set(tools) - {TOOL, *tool_figures.TOOLS}
@@ -151,10 +152,14 @@ async def figures(
     if len(tools) > 1:
         items += await _any_tool(session, everything, usage, tools)
     notes = await _notes(session, everything) if period == "month" else {}
-    loads = await _review_loads(session, everything, rules) if period == "week" else {}
+    paired = (
+        await delivery(session=session, spans=everything, rules=rules) if period == "week" else {}
+    )
     for item in items:
         item["note"] = notes.get((item["period"], item["team"].lower()))
-        item["reviews_per_reviewer"] = loads.get((item["period"], item["team"]))
+        measured = paired.get((item["period"], item["team"]), {})
+        item["reviews_per_reviewer"] = measured.get("reviews_per_reviewer")
+        item["cycle_time_hours"] = measured.get("cycle_time_hours")
     if not team:
         return items
     wanted = team.lower()
@@ -444,12 +449,13 @@ async def _any_tool(
     ]
 
 
-async def _review_loads(
-    session: AsyncSession, spans: list[Period], rules: Rules
-) -> dict[tuple[str, str], float | None]:
-    """(week, team) → the team's review load that week from its merged pull requests
-    (`impact_figures`): acceptance is never shown without it. A merged row holds different
-    teams in each source, so it gets none."""
+async def delivery(
+    *, session: AsyncSession, spans: list[Period], rules: Rules
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(week, team) → the team's `reviews_per_reviewer` and `cycle_time_hours` that week
+    from its merged pull requests (`impact_figures`): acceptance is never shown without
+    review load, nor self-reported time saved without measured cycle time. A merged row
+    holds different teams in each source, so it gets none."""
     found = await impact_figures.figures(
         session=session,
         since=spans[0].first,
@@ -458,7 +464,10 @@ async def _review_loads(
         comparisons=False,
     )
     return {
-        (item["week"], item["team"]): item["reviews_per_reviewer"]
+        (item["week"], item["team"]): {
+            "reviews_per_reviewer": item["reviews_per_reviewer"],
+            "cycle_time_hours": item["cycle_time_hours"],
+        }
         for item in found["items"]
         if not item["team"].startswith("(")
     }
