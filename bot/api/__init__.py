@@ -70,6 +70,28 @@ class Route:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
+def day_range(
+    params: dict[str, Any], *, today: dt.date, default_span: dt.timedelta, max_days: int
+) -> tuple[dt.date, dt.date]:
+    """The first and last UTC day (inclusive) a request's `since` / `until` (exclusive) ask
+    for: `until` defaults to tomorrow (today included), `since` to `default_span` before.
+    Raises `ApiError` 422 for a `since` in the future, after `until`, or more than
+    `max_days` days."""
+    if params.get("since") and params["since"].date() > today:
+        raise ApiError(422, f"since is in the future: at most {today}", "since")
+    last = params["until"].date() - dt.timedelta(days=1) if params.get("until") else today
+    first = params["since"].date() if params.get("since") else last - default_span
+    if first > last:
+        raise ApiError(
+            422,
+            "since must be before until (until is exclusive: since=D&until=D+1 is one day)",
+            "since",
+        )
+    if (last - first).days >= max_days:
+        raise ApiError(422, f"ask for at most {max_days} days at a time", "since")
+    return first, last
+
+
 def read_params(request: web.Request, route: Route) -> dict[str, Any]:
     known = {p.name: p for p in route.params}
     if route.csv:

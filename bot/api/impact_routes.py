@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import DEPS, WINDOW, ApiError, Route, json_response
+from bot.api import DEPS, WINDOW, Route, day_range, json_response
 from bot.services import impact_figures, usage_figures
 
 MAX_DAYS = 400
@@ -20,18 +20,7 @@ DEFAULT_SPAN = dt.timedelta(weeks=12)
 async def impact(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
     deps = request.app[DEPS]
     today = deps.clock().date()
-    if params.get("since") and params["since"].date() > today:
-        raise ApiError(422, f"since is in the future: at most {today}", "since")
-    last = params["until"].date() - dt.timedelta(days=1) if params.get("until") else today
-    first = params["since"].date() if params.get("since") else last - DEFAULT_SPAN
-    if first > last:
-        raise ApiError(
-            422,
-            "since must be before until (until is exclusive: since=D&until=D+1 is one day)",
-            "since",
-        )
-    if (last - first).days >= MAX_DAYS:
-        raise ApiError(422, f"ask for at most {MAX_DAYS} days at a time", "since")
+    first, last = day_range(params, today=today, default_span=DEFAULT_SPAN, max_days=MAX_DAYS)
     rules = deps.settings.survey_rules()
     async with deps.sessions() as session:
         found = await impact_figures.figures(session=session, since=first, until=last, rules=rules)

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import DEPS, WINDOW, ApiError, Param, Route, json_response
+from bot.api import DEPS, WINDOW, ApiError, Param, Route, day_range, json_response
 from bot.api_tokens import SEATS
 from bot.services import costs, usage_figures
 
@@ -20,18 +20,9 @@ async def usage(request: web.Request, params: dict[str, Any]) -> web.StreamRespo
     deps = request.app[DEPS]
     period = params.get("period", "week")
     today = deps.clock().date()
-    if params.get("since") and params["since"].date() > today:
-        raise ApiError(422, f"since is in the future: at most {today}", "since")
-    last = params["until"].date() - dt.timedelta(days=1) if params.get("until") else today
-    first = params["since"].date() if params.get("since") else last - DEFAULT_SPAN[period]
-    if first > last:
-        raise ApiError(
-            422,
-            "since must be before until (until is exclusive: since=D&until=D+1 is one day)",
-            "since",
-        )
-    if (last - first).days >= MAX_DAYS:
-        raise ApiError(422, f"ask for at most {MAX_DAYS} days at a time", "since")
+    first, last = day_range(
+        params, today=today, default_span=DEFAULT_SPAN[period], max_days=MAX_DAYS
+    )
     prices = None
     if period == "month":  # only months are priced: a broken costs file blocks no week
         try:

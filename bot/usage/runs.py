@@ -186,23 +186,21 @@ async def pull_requests_pull(
                 sessions, "pull_requests", f"org:{org}", now.date(), now.date(), error, actor, now
             )
             raise
-    async with sessions.begin() as session:
-        await audit.record(
-            session=session,
-            actor=actor,
-            action=PULL_ACTION,
-            now=now,
-            subject=f"org:{org}",
-            details={
-                "source": "pull_requests",
-                "status": "done",
-                "repos": done.repos,
-                "pages": done.pages,
-                "rows_stored": done.stored,
-                "points": done.points,
-                "reverts": done.reverts,
-            },
-        )
+    await _audited(
+        sessions,
+        actor,
+        now,
+        f"org:{org}",
+        {
+            "source": "pull_requests",
+            "status": "done",
+            "repos": done.repos,
+            "pages": done.pages,
+            "rows_stored": done.stored,
+            "points": done.points,
+            "reverts": done.reverts,
+        },
+    )
     return done
 
 
@@ -216,6 +214,21 @@ async def _answered(
         await client.get(claude_code.PATH, {"starting_at": today.isoformat(), "limit": 1})
 
 
+async def _audited(
+    sessions: Sessions, actor: str, now: dt.datetime, subject: str, details: dict[str, Any]
+) -> None:
+    """One `usage.pull` audit event: who pulled whose data, and what came of it."""
+    async with sessions.begin() as session:
+        await audit.record(
+            session=session,
+            actor=actor,
+            action=PULL_ACTION,
+            now=now,
+            subject=subject,
+            details=details,
+        )
+
+
 async def _audit_failure(
     sessions: Sessions,
     source: str,
@@ -226,42 +239,38 @@ async def _audit_failure(
     actor: str,
     now: dt.datetime,
 ) -> None:
-    async with sessions.begin() as session:
-        await audit.record(
-            session=session,
-            actor=actor,
-            action=PULL_ACTION,
-            now=now,
-            subject=target,
-            details={
-                "source": source,
-                "first_day": first.isoformat(),
-                "last_day": last.isoformat(),
-                "status": "failed",
-                "error": str(error)[:300],
-                "demo_cleared": 0,
-            },
-        )
+    await _audited(
+        sessions,
+        actor,
+        now,
+        target,
+        {
+            "source": source,
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
+            "status": "failed",
+            "error": str(error)[:300],
+            "demo_cleared": 0,
+        },
+    )
 
 
 async def _audit(sessions: Sessions, pulled: Pulled, actor: str, now: dt.datetime) -> None:
     """Who pulled what (a pull that failed is on its `usage_pull` row, with GitHub's or
     Cursor's answer)."""
     run = pulled.run
-    async with sessions.begin() as session:
-        await audit.record(
-            session=session,
-            actor=actor,
-            action=PULL_ACTION,
-            now=now,
-            subject=pulled.target,
-            details={
-                "source": run.source,
-                "first_day": pulled.first.isoformat(),
-                "last_day": pulled.last.isoformat(),
-                "status": run.status,
-                "rows_stored": run.rows_stored,
-                "skipped": run.skipped_count,
-                "demo_cleared": pulled.demo_cleared,
-            },
-        )
+    await _audited(
+        sessions,
+        actor,
+        now,
+        pulled.target,
+        {
+            "source": run.source,
+            "first_day": pulled.first.isoformat(),
+            "last_day": pulled.last.isoformat(),
+            "status": run.status,
+            "rows_stored": run.rows_stored,
+            "skipped": run.skipped_count,
+            "demo_cleared": pulled.demo_cleared,
+        },
+    )

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +24,9 @@ from bot.usage.claude_code import AnthropicClient
 from bot.usage.copilot import Target
 from bot.usage.cursor import CursorClient
 from bot.usage.github import GitHubClient
+
+if TYPE_CHECKING:
+    from bot.standin.github_demo import DemoOrg
 
 DEMO_ACTION = "usage.demo"
 # Told before a pull begins: (whose data, first day, last day).
@@ -111,14 +114,8 @@ async def open_github(
             " and it is empty: run `coe-bot usage demo` first"
         )
     from bot.standin.github import FakeGitHub
-    from bot.standin.github_demo import build_demo
 
-    # The organisation goes on using Copilot after the demo was made: same start, same
-    # people, days up to today.
-    end = max(demo.end_day, today)
-    organisation = build_demo(
-        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
-    )
+    organisation = demo_organisation(demo, today)
     async with FakeGitHub(today=lambda: today) as github:
         organisation.install(github)
         target = Target(org=github.org, enterprise=None)
@@ -149,19 +146,26 @@ async def open_pull_requests(
             "pull requests come from the GitHub stand-in here (no Slack or GitHub"
             " credentials), and it is empty: run `coe-bot usage demo` first"
         )
-    from bot.standin.github_demo import build_demo
     from bot.standin.github_pulls import FakeGitHubPulls
     from bot.standin.pulls_demo import PullsDemo
 
-    end = max(demo.end_day, today)
-    organisation = build_demo(
-        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
-    )
+    organisation = demo_organisation(demo, today)
     now = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
     async with FakeGitHubPulls(now=lambda: now, points_per_hour=10**6) as fake:
         PullsDemo(organisation).install(fake)
         async with GitHubClient(fake.api_url, fake.token) as client:
             yield client, fake.org
+
+
+def demo_organisation(demo: DemoSpec, today: dt.date) -> DemoOrg:
+    """The demo organisation as of `today`: it goes on using the tools after the demo was
+    made (same start, same people, days up to today)."""
+    from bot.standin.github_demo import build_demo
+
+    end = max(demo.end_day, today)
+    return build_demo(
+        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
+    )
 
 
 def cursor_uses_standin(settings: Settings) -> bool:
@@ -192,12 +196,8 @@ async def open_cursor(
         )
     from bot.standin.cursor import FakeCursor
     from bot.standin.cursor_demo import CursorDemo
-    from bot.standin.github_demo import build_demo
 
-    end = max(demo.end_day, today)
-    organisation = build_demo(
-        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
-    )
+    organisation = demo_organisation(demo, today)
     now = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
     async with FakeCursor(now=lambda: now, rate_limit=10**6) as fake:
         CursorDemo(organisation).install(fake)
@@ -228,12 +228,8 @@ async def open_anthropic(
         )
     from bot.standin.anthropic import FakeAnthropic
     from bot.standin.cursor_demo import ClaudeCodeDemo
-    from bot.standin.github_demo import build_demo
 
-    end = max(demo.end_day, today)
-    organisation = build_demo(
-        people=demo.people, days=demo.days + (end - demo.end_day).days, seed=demo.seed, end_day=end
-    )
+    organisation = demo_organisation(demo, today)
     now = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
     async with FakeAnthropic(now=lambda: now) as fake:
         fake.source = ClaudeCodeDemo(organisation).records
