@@ -56,16 +56,6 @@ def _metadata(args: Args) -> dict[str, Any] | None:
     return {"event_type": meta["event_type"], "event_payload": payload}
 
 
-def _note_reply(ws: Workspace, channel_id: str, thread_ts: str, reply_ts: str) -> None:
-    try:
-        parent = ws.find_message(channel_id, thread_ts)
-    except ApiError:
-        return
-    parent.setdefault("thread_ts", thread_ts)
-    parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
-    parent["latest_reply"] = reply_ts
-
-
 def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     channel = ws.post_target(args.get_str("channel"))
     content = _content(args, required=True)
@@ -77,7 +67,7 @@ def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
         message["thread_ts"] = thread_ts
         if args.get_bool("reply_broadcast"):
             message["subtype"] = "thread_broadcast"
-        _note_reply(ws, channel.id, thread_ts, message["ts"])
+        ws.note_reply(channel.id, thread_ts, message["ts"])
     if metadata is not None:
         message["metadata"] = metadata
     ws.messages.setdefault(channel.id, []).append(message)

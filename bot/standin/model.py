@@ -184,6 +184,40 @@ class Channel:
 
 
 @dataclass
+class SlackFile:
+    """A file in the stand-in: reserved by files.getUploadURLExternal, its bytes POSTed to
+    the upload URL, then shared (or left private) by files.completeUploadExternal."""
+
+    id: str
+    name: str  # the `filename` given to files.getUploadURLExternal
+    length: int  # the `length` declared there; the bytes received may differ
+    created: int
+    user: str  # who reserved it (the bot)
+    alt_txt: str | None = None
+    snippet_type: str | None = None
+    content: bytes | None = None  # None until the upload URL has received the bytes
+    title: str | None = None  # set by files.completeUploadExternal
+    completed: bool = False  # files.completeUploadExternal can be called once per file
+    channels: list[str] = field(default_factory=list)  # conversations it was shared to
+    shares: dict[str, str] = field(default_factory=dict)  # conversation id -> message ts
+
+    @property
+    def size(self) -> int:
+        """Bytes received (0 before the upload)."""
+        return len(self.content) if self.content is not None else 0
+
+    @property
+    def length_mismatch(self) -> bool:
+        """True when the bytes received are not the `length` declared."""
+        return self.content is not None and len(self.content) != self.length
+
+    @property
+    def channel(self) -> str | None:
+        """The first conversation it was shared to, if any."""
+        return self.channels[0] if self.channels else None
+
+
+@dataclass
 class Usergroup:
     id: str
     handle: str

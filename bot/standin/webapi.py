@@ -1,8 +1,9 @@
 """FakeSlack: an aiohttp server that answers the Slack Web API like Slack where it matters.
 
 It serves ``/api/{method}`` (GET and POST; JSON, form and query arguments merged), the
-``response_url`` endpoints it hands out, and the Socket Mode WebSocket. It records every
-call, lets tests inject faults and rate limits, and keeps a small editable workspace.
+``response_url`` endpoints and file upload URLs it hands out, and the Socket Mode
+WebSocket. It records every call, lets tests inject faults and rate limits, and keeps a
+small editable workspace.
 
     async with FakeSlack() as slack:
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
@@ -15,15 +16,16 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from . import api_chat, api_directory
+from . import api_chat, api_directory, api_files
+from .api_files import UploadPost
 from .faults import Answer, FaultBook
-from .model import ApiError, Args, Channel, User, Usergroup
+from .model import ApiError, Args, Channel, SlackFile, User, Usergroup
 from .response_urls import ResponsePost, ResponseUrls
 from .server import LocalServer
 from .socket_mode import EnvelopeType, SocketModeServer
@@ -33,9 +35,9 @@ logger = logging.getLogger(__name__)
 
 BOT_SCOPES = (
     "commands,chat:write,im:write,im:history,users:read,users:read.email,"
-    "channels:read,groups:read,usergroups:read"
+    "channels:read,groups:read,usergroups:read,files:write"
 )
-JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "files")
 
 
 @dataclass(frozen=True)
@@ -131,12 +133,14 @@ class FakeSlack(LocalServer):
         if seed:
             self.workspace.seed()
         self.calls: list[RecordedCall] = []
+        self.upload_posts: list[UploadPost] = []  # every POST to an upload URL, oldest first
         self.faults = FaultBook()
         self.lost_answer_seconds = 3.0  # a "timeout" answer comes this late
         self.socket = SocketModeServer(app_id=app_id)
         self._handlers: dict[str, Handler] = {
             **api_directory.METHODS,
             **api_chat.METHODS,
+            **api_files.methods(lambda: self.base_url),
             "apps.connections.open": self._connections_open,
         }
         self._response_urls = ResponseUrls(self._now, self.faults)
@@ -180,6 +184,7 @@ class FakeSlack(LocalServer):
         app.router.add_route("GET", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{url_id}", self._response_urls.handle)
+        app.router.add_post(f"/{api_files.UPLOAD_PATH}{{ticket}}", self._handle_upload)
         app.router.add_get("/socket-mode/{ticket}", self.socket.handle)
         app.on_shutdown.append(self._on_shutdown)
         return app
@@ -294,6 +299,26 @@ class FakeSlack(LocalServer):
         """Every modal opened, pushed or updated (latest state), in creation order."""
         return [dict(v) for v in self.workspace.views.values() if v["type"] == "modal"]
 
+    def uploaded_files(self, channel: str | None = None) -> list[SlackFile]:
+        """Files whose bytes reached their upload URL, oldest reservation first; with `channel`
+        (a user id means their DM), only those shared there. Each is a copy: `id`, `name`,
+        `title` (None until files.completeUploadExternal), `content` (the bytes), `size`,
+        `length` (as declared) and `length_mismatch`, `completed`, `channels` (shared to,
+        in order; `channel` is the first) and `shares` (conversation id -> message ts)."""
+        wanted = self.workspace.conversation_id(channel) if channel is not None else None
+        return [
+            replace(f, channels=list(f.channels), shares=dict(f.shares))
+            for f in self.workspace.files.values()
+            if f.content is not None and (wanted is None or wanted in f.channels)
+        ]
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes uploaded for `file_id` (KeyError when none arrived)."""
+        file = self.workspace.files.get(file_id)
+        if file is None or file.content is None:
+            raise KeyError(file_id)
+        return file.content
+
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         return self.workspace.home_views.get(user_id)
 
@@ -313,8 +338,9 @@ class FakeSlack(LocalServer):
         times: int = 1,
         after: int = 0,
     ) -> None:
-        """Answer `times` calls to `method` (or "response_url") with a failure, once `after`
-        more calls have gone through (a sync that fails on its second page: `after=1`)."""
+        """Answer `times` calls to `method` (or "response_url", or "file_upload" for POSTs to
+        upload URLs) with a failure, once `after` more calls have gone through (a sync that
+        fails on its second page: `after=1`)."""
         self.faults.fail(
             method, error=error, status=status, retry_after=retry_after, times=times, after=after
         )
@@ -330,9 +356,10 @@ class FakeSlack(LocalServer):
         self.faults.clear()
 
     def reset(self) -> None:
-        """Forget recorded calls and response_url posts (the workspace stays)."""
+        """Forget recorded calls, response_url and upload posts (the workspace stays)."""
         self.calls.clear()
         self.responses.clear()
+        self.upload_posts.clear()
         self.socket.received.clear()
 
     def calls_to(self, method: str, ok_only: bool = True) -> list[RecordedCall]:
@@ -413,6 +440,15 @@ class FakeSlack(LocalServer):
         ticket = self.socket.issue_ticket()
         return {"url": f"ws://{self._host}:{self.port}/socket-mode/{ticket}"}
 
+    # -- file uploads -----------------------------------------------------------------
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        response, post = await api_files.receive_upload(
+            self.workspace, self.faults, request, self._now()
+        )
+        self.upload_posts.append(post)
+        return response
+
     # -- response_url ---------------------------------------------------------------
 
     def new_response_url(self) -> str:
@@ -452,4 +488,4 @@ class FakeSlack(LocalServer):
         )
 
 
-__all__ = ["FakeSlack", "RecordedCall", "ResponsePost"]
+__all__ = ["FakeSlack", "RecordedCall", "ResponsePost", "SlackFile", "UploadPost"]

@@ -1,7 +1,9 @@
-"""The stand-in's workspace: people, conversations, usergroups, messages, views, triggers.
+"""The stand-in's workspace: people, conversations, usergroups, messages, files, views,
+triggers.
 
 Tests edit it through `FakeSlack` (`add_user`, `add_channel`, ...) and read what the app
-did (`messages`, `views`). The Web API methods in `api_chat` / `api_directory` work on it.
+did (`messages`, `views`). The Web API methods in `api_chat` / `api_directory` /
+`api_files` work on it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .model import ApiError, Args, Channel, User, Usergroup
+from .model import ApiError, Args, Channel, SlackFile, User, Usergroup
 
 Clock = Callable[[], datetime]
 TRIGGER_TTL = timedelta(seconds=3)
@@ -62,6 +64,9 @@ class Workspace:
         self.ephemerals: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, SlackFile] = {}
+        self.upload_tickets: dict[str, str] = {}  # upload URL ticket -> file id, until used
+        self.used_upload_tickets: set[str] = set()
         self.triggers: dict[str, datetime] = {}
         self.used_triggers: set[str] = set()
         self._last_us = 0
@@ -201,6 +206,16 @@ class Workspace:
             if message["ts"] == ts:
                 return message
         raise ApiError("message_not_found")
+
+    def note_reply(self, channel_id: str, thread_ts: str, reply_ts: str) -> None:
+        """Count a reply on its thread's parent (reply_count, latest_reply), if it exists."""
+        try:
+            parent = self.find_message(channel_id, thread_ts)
+        except ApiError:
+            return
+        parent.setdefault("thread_ts", thread_ts)
+        parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
+        parent["latest_reply"] = reply_ts
 
     # -- triggers and views ---------------------------------------------------
 
