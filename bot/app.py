@@ -31,6 +31,7 @@ from bot.jobs.outbox import running_worker
 from bot.jobs.survey_delivery import running_delivery
 from bot.metrics import Metrics
 from bot.models import utcnow
+from bot.reports import routes as report_routes
 from bot.services import policy
 from bot.services.admins import AdminDirectory
 from bot.services.policy import PolicyStore
@@ -153,6 +154,7 @@ def create_app(
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
+    report_routes.add_routes(app, deps)
     if settings.coe_api_token is not None:
         app.add_subapp("/api/v1", create_api(deps, settings.api_tokens))
     else:

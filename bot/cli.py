@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import cli_data, cli_usage, db
+from bot import cli_data, cli_report, cli_usage, db
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.services.policy_pack import PackError, load_pack
@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_data.add_parsers(verbs)
     cli_usage.add_parsers(verbs)
+    cli_report.add_parsers(verbs)
 
     try_ = verbs.add_parser(
         "try",
@@ -250,6 +251,8 @@ async def _serve_with_standin(settings: Settings, host: str, port: int) -> int:
                 "slack_signing_secret": SecretStr(secret),
                 # the stand-in's credentials are not the CoE's: prices stay the example's
                 "costs_file": settings.costs_file or costs.example_path(),
+                # the report's signed links name this server
+                "public_url": settings.public_url or f"http://127.0.0.1:{port}",
             }
         )
         app = create_app(local)

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     usage_anthropic_admin_key: SecretStr | None = None
     usage_raw_retention_days: int = Field(default=400, ge=30, le=3650)
     costs_file: Path | None = None  # costs.yaml: seat prices and soft guardrails
+    # The monthly report (`/reports/monthly`): the key of its signed links (its own secret,
+    # at least 32 bytes) and where people reach this server, for the links it posts.
+    report_link_secret: SecretStr | None = None
+    public_url: str | None = None
     log_level: str = "INFO"
     log_format: str | None = None  # "json" or "text"; default: json unless on a terminal
 
@@ -122,6 +126,15 @@ class Settings(BaseSettings):
             )
         return value or None
 
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value.strip()):
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://coe-bot.example.com")
+        return value.strip().rstrip("/")
+
     @field_validator("slack_api_url")
     @classmethod
     def _check_api_url(cls, value: str) -> str:
@@ -146,9 +159,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a Slack channel ID such as C0123ABCD")
         return value or None
 
-    @field_validator("survey_secret")
+    @field_validator("survey_secret", "report_link_secret")
     @classmethod
-    def _check_survey_secret(cls, value: SecretStr | None) -> SecretStr | None:
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(secret_bytes(value.get_secret_value())) < MIN_SURVEY_SECRET:
             raise ValueError(
                 f"needs at least {MIN_SURVEY_SECRET} bytes; make one with "

@@ -65,6 +65,7 @@ COE_KINDS = frozenset(
         "prompt-hidden",
         "prompt-pending",
         "question-coe-post",
+        "report-monthly",
         "usage-guardrails",
     }
 )

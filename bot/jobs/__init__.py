@@ -25,6 +25,7 @@ from bot.jobs import (
     housekeeping,
     people,
     policy_review,
+    report,
     surveys,
     usage,
 )
@@ -114,6 +115,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             "soft guardrails on AI-tool spend (costs.yaml), told once a month per team",
             guardrails.check,
             CronTrigger(hour=7, minute=10, timezone="UTC"),
+        ),
+        (
+            report.JOB,
+            "the monthly report's summary to the CoE (09:00 local, first business day)",
+            report.post_monthly,
+            IntervalTrigger(minutes=15),
         ),
         (
             "retention",

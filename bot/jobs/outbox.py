@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import notices
 from bot.deps import Deps
 from bot.jobs import channels as channel_jobs
+from bot.jobs import report
 from bot.models import OutboxMessage
 from bot.services import channels, outbox, questions
 from bot.slack import PROBE_SECONDS, TOKEN_ERRORS
@@ -94,7 +96,12 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> s
             return None
     method = "chat.postMessage" if ephemeral_to is None else "chat.postEphemeral"
     try:
-        if ephemeral_to is None:
+        response: Any = None
+        if message.kind == report.JOB:  # with its chart, when it can be drawn and shared
+            method = "files.completeUploadExternal"
+            response = await report.upload_summary(deps, client, message)
+        if response is None and ephemeral_to is None:
+            method = "chat.postMessage"
             response = await client.chat_postMessage(
                 channel=message.channel,
                 text=message.text,
@@ -102,7 +109,7 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> s
                 thread_ts=message.thread_ts,
                 metadata={"event_type": outbox.EVENT_TYPE, "event_payload": {"row": message.id}},
             )
-        else:
+        elif response is None and ephemeral_to is not None:
             # Only `user` sees it, and Slack keeps no history of it to check against: a
             # row whose outcome was lost is sent again, and they may see it twice.
             response = await client.chat_postEphemeral(
@@ -155,7 +162,8 @@ async def _send(deps: Deps, client: AsyncWebClient, message: OutboxMessage) -> s
     except (TimeoutError, OSError, aiohttp.ClientError) as error:  # posted, or not: unknown
         await _unknown(deps, message.id, attempts, type(error).__name__)
         return None
-    await _sent(deps, message, response.get("ts") or response.get("message_ts"))
+    answer = response or {}
+    await _sent(deps, message, answer.get("ts") or answer.get("message_ts"))
     return None
 
 
@@ -230,7 +238,10 @@ async def _already_posted(client: AsyncWebClient, message: OutboxMessage) -> str
         found = await client.conversations_history(
             channel=channel, limit=50, include_all_metadata=True
         )
+    chart = report.filename(message) if message.kind == report.JOB else None
     for posted in found.get("messages") or []:
+        if chart and any(f.get("name") == chart for f in posted.get("files") or []):
+            return str(posted["ts"])
         meta = posted.get("metadata") or {}
         if (
             meta.get("event_type") == outbox.EVENT_TYPE

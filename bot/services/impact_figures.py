@@ -23,7 +23,7 @@ before its start week) to the weeks after it (at most 8, shortened to no less th
 when that keeps a team not started yet), minus the same change over the same weeks for the
 teams not started by their end (staggered difference-in-differences with Callaway &
 Sant'Anna's "not yet treated" controls), with a 95 % bootstrap interval (pull requests resampled in
-each of the four cells, `BOOTSTRAP` times, a fixed seed). Under `MIN_PRS` pull requests
+each of the four cells, `BOOTSTRAP` times, a fixed seed; numpy). Under `MIN_PRS` pull requests
 in any cell the comparison says "not enough pull requests" and gives no figure. Every
 comparison reads "association, not causation".
 """
@@ -31,13 +31,13 @@ comparison reads "association, not causation".
 from __future__ import annotations
 
 import datetime as dt
-import random
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
@@ -374,35 +374,39 @@ def _compare(
     return {
         **item,
         "enough": True,
-        "cycle_time_hours": _did(cells, _median_hours),
-        "revert_rate": _did(cells, _revert_rate),
+        "cycle_time_hours": _did(cells, lambda r: r.hours, np.median),
+        "revert_rate": _did(cells, lambda r: float(r.reverted), np.mean),
     }
 
 
-def _median_hours(cell: list[_Row]) -> float:
-    return statistics.median(r.hours for r in cell)
-
-
-def _revert_rate(cell: list[_Row]) -> float:
-    return sum(r.reverted for r in cell) / len(cell)
-
-
-def _did(cells: dict[str, list[_Row]], measure: Callable[[list[_Row]], float]) -> dict[str, Any]:
-    """The difference in differences of `measure` (`change`), the four medians or rates it
-    is made of, and its 95 % bootstrap interval."""
-
-    def estimate(c: dict[str, list[_Row]]) -> float:
-        return (measure(c["team_after"]) - measure(c["team_before"])) - (
-            measure(c["control_after"]) - measure(c["control_before"])
-        )
-
-    rng = random.Random(SEED)
-    draws = sorted(
-        estimate({k: rng.choices(v, k=len(v)) for k, v in cells.items()}) for _ in range(BOOTSTRAP)
+def _did(cells: dict[str, list[_Row]], value: Callable[[_Row], float], stat: Any) -> dict[str, Any]:
+    """The difference in differences of `stat` (`numpy.median` or `numpy.mean`) over each
+    row's `value` (`change`), the four medians or rates it is made of, and its 95 %
+    bootstrap interval: each cell resampled with replacement `BOOTSTRAP` times (numpy's
+    PCG64 generator, seed `SEED`, so the same rows give the same interval), in chunks of
+    about two million values so a large organisation's cells stay within memory."""
+    arrays = {k: np.fromiter((value(r) for r in v), float, len(v)) for k, v in cells.items()}
+    point = {k: float(stat(a)) for k, a in arrays.items()}
+    rng = np.random.default_rng(SEED)
+    draws: dict[str, Any] = {}
+    for name, values in arrays.items():
+        chunk = max(1, 2_000_000 // len(values))
+        parts = []
+        for first in range(0, BOOTSTRAP, chunk):
+            size = min(chunk, BOOTSTRAP - first)
+            picks = rng.integers(0, len(values), size=(size, len(values)))
+            parts.append(stat(values[picks], axis=1))
+        draws[name] = np.concatenate(parts)
+    diffs = np.sort(
+        (draws["team_after"] - draws["team_before"])
+        - (draws["control_after"] - draws["control_before"])
     )
-    low, high = draws[int(0.025 * BOOTSTRAP)], draws[int(0.975 * BOOTSTRAP) - 1]
+    low, high = diffs[int(0.025 * BOOTSTRAP)], diffs[int(0.975 * BOOTSTRAP) - 1]
+    change = (point["team_after"] - point["team_before"]) - (
+        point["control_after"] - point["control_before"]
+    )
     return {
-        **{name: round(measure(cell), 3) for name, cell in cells.items()},
-        "change": round(estimate(cells), 3),
-        "interval_95": [round(low, 3), round(high, 3)],
+        **{name: round(v, 3) for name, v in point.items()},
+        "change": round(change, 3),
+        "interval_95": [round(float(low), 3), round(float(high), 3)],
     }
