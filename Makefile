@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate bench clean
+.PHONY: run test lint typecheck pytest migrate bench clean test-report
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coe-bot needs Python 3.11 or newer")'
@@ -39,3 +39,19 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache coe-bot.db coe-bot.db-wal coe-bot.db-shm
+
+# The monthly report in a real browser: Debian's chromium (installed here when run as root
+# on a Debian-like machine), Playwright driving it. Artefacts: artifacts/report-monthly.png
+# and .pdf. `make test` does not need a browser; `.ci/run` calls this as well.
+REPORT_STAMP := $(VENV)/.installed-report-test
+
+$(REPORT_STAMP): $(STAMP)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -e '.[dev,report-test]'
+	touch $(REPORT_STAMP)
+
+test-report: $(REPORT_STAMP)
+	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		(apt-get install -y -qq chromium >/dev/null || \
+		 (apt-get update -qq && apt-get install -y -qq chromium >/dev/null))) || \
+		echo "chromium could not be installed here: the browser test is skipped"
+	COE_BROWSER_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/browser

@@ -17,6 +17,7 @@ from benchmarks import (
     policy_eval,
     prompt_search,
     pulls,
+    report,
     surveys,
     usage,
 )
@@ -52,6 +53,9 @@ def main() -> None:
     if not only or "pulls" in only:
         results["pull_requests_one_year"] = pulls.run()
         print(json.dumps(results["pull_requests_one_year"]), flush=True)
+    if not only or "report" in only:
+        results["monthly_report_demo"] = report.run()
+        print(json.dumps(results["monthly_report_demo"]), flush=True)
     if not only or "load" in only:
         results["sustained_mixed_load"] = load.run()
         print(json.dumps(results["sustained_mixed_load"]), flush=True)

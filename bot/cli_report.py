@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ def add_parsers(verbs: Any) -> None:
     )
     link.add_argument("--month", help="YYYY-MM (default: last month)")
     link.add_argument("--days", type=int, default=14, help="days the link works (1 to 90)")
+    link.epilog = "The link names PUBLIC_URL, else this machine on $PORT (3000): `make run`."
     link.set_defaults(run=_link)
 
 
@@ -84,7 +86,7 @@ def _link(args: argparse.Namespace) -> int:
     if settings.report_link_secret is None:
         print("coe-bot: set REPORT_LINK_SECRET (32 bytes or more) to sign links", file=sys.stderr)
         return EXIT_USAGE
-    base = settings.public_url or "http://127.0.0.1:3000"
+    base = settings.public_url or f"http://127.0.0.1:{os.environ.get('PORT') or 3000}"
     try:
         made = links.make(
             secret=secret_bytes(settings.report_link_secret.get_secret_value()),

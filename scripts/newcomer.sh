@@ -117,6 +117,18 @@ expect "reverts linked"
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/api/v1/impact"
 grep -qF '"enough": true' "${work}/out" || { echo "newcomer: no before/after in /impact" >&2; exit 1; }
 
+# README "The monthly report": a signed link a VP opens, the token route, the offline page
+run "${bin}" report link
+expect "/reports/monthly?month="
+link="$(grep -o 'http://[^ ]*/reports/monthly?[^ ]*' "${work}/out" | head -1)"
+run curl -fsS "${link}"
+expect "How to read this"
+grep -qF '<figure id="chart-impact"><svg' "${work}/out" || { echo "newcomer: no impact chart" >&2; exit 1; }
+run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/reports/monthly"
+expect "AI coding tools — "
+run "${bin}" report monthly -o "${work}/report.html"
+expect "Wrote the report for"
+
 if grep -q "Traceback" "${work}/serve.log"; then
     echo "newcomer: the server logged a traceback:" >&2; cat "${work}/serve.log" >&2; exit 1
 fi
