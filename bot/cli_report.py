@@ -73,7 +73,6 @@ def _monthly(args: argparse.Namespace) -> int:
 def _link(args: argparse.Namespace) -> int:
     from bot.config import secret_bytes
     from bot.reports import links
-    from bot.services import audit
     from bot.survey_secret import with_local_secret
 
     settings = _settings()
@@ -87,30 +86,25 @@ def _link(args: argparse.Namespace) -> int:
         print("coe-bot: set REPORT_LINK_SECRET (32 bytes or more) to sign links", file=sys.stderr)
         return EXIT_USAGE
     base = settings.public_url or f"http://127.0.0.1:{os.environ.get('PORT') or 3000}"
-    try:
-        made = links.make(
-            secret=secret_bytes(settings.report_link_secret.get_secret_value()),
-            base_url=base,
-            month=f"{month:%Y-%m}",
-            now=now,
-            days=args.days,
-        )
-    except ValueError as error:
-        print(f"coe-bot: --days: {error}", file=sys.stderr)
+    if not 1 <= args.days <= links.MAX_DAYS:
+        print(f"coe-bot: --days: a link lasts 1 to {links.MAX_DAYS} days", file=sys.stderr)
         return EXIT_USAGE
+    secret = secret_bytes(settings.report_link_secret.get_secret_value())
 
-    async def work(sessions: db.Sessions) -> None:
+    async def work(sessions: db.Sessions) -> links.Link:
         async with sessions.begin() as session:
-            await audit.record(
+            return await links.issue(
                 session=session,
-                actor="cli",
-                action="report.link",
-                subject=made.month,
-                details={"expires": made.expires.isoformat(), "base_url": base},
+                secret=secret,
+                base_url=base,
+                month=f"{month:%Y-%m}",
                 now=now,
+                actor="cli",
+                days=args.days,
+                purpose="cli",
             )
 
-    _run(settings, work)
+    made = _run(settings, work)
     print(made.url)
     if settings.public_url is None:
         print("(PUBLIC_URL is unset: the link names this machine)", file=sys.stderr)

@@ -25,10 +25,10 @@ from bot.jobs import report as report_job
 from bot.models import PersonIdentity, Team
 from bot.reports import links
 from bot.services import costs
-from bot.standin import FakeSlack
+from bot.standin import FakeSlack, SlackSender
 from tests import report_demo
-from tests.conftest import Clock, RunningApp, start_app
-from tests.helpers import audit_events, clean_env, coe_bot_command
+from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
+from tests.helpers import audit_events, clean_env, coe_bot_command, message_text
 
 TOKENS = "reader:metrics=report-reader-token;exports:responses=report-responses-token"
 READER = {"Authorization": "Bearer report-reader-token"}
@@ -333,3 +333,33 @@ async def test_the_command_line_makes_audited_links_and_refuses_what_is_no_month
     assert code == 2
     assert "set REPORT_LINK_SECRET" in err
     assert len(await audit_events(app, "report.link")) == 1  # nothing made, nothing audited
+
+
+async def test_a_coe_admin_gets_a_link_in_slack_and_nobody_else_does(
+    app: RunningApp, slack: FakeSlack
+) -> None:
+    async with SlackSender(app.events_url, SIGNING_SECRET, slack=slack) as sender:
+
+        async def say(text: str, user: str = "U0ADMIN") -> str:
+            reply = await sender.command("/ai-coe", text, user_id=user)
+            await app.settle()
+            return message_text(slack.responses_for(reply.response_url or "")[-1].body)
+
+        answer = await say("report 2026-10")
+        assert "The report for October 2026" in answer
+        url = re.search(r"<(https://coe-bot\.example\.com/reports/monthly\?[^|>]+)\|", answer)
+        assert url is not None, answer
+        status, page, _ = await get(app, "?" + url[1].split("?", 1)[1].replace("&amp;", "&"))
+        assert status == 200
+        assert "AI coding tools — October 2026" in page
+        assert "The report for November 2026" in await say("report")
+        assert "CoE admins only" in await say("report", user="U0ALICE")
+        for text, says in (
+            ("report 2026-13", "Month must look like 2026-11, not '2026-13'"),
+            ("report <!channel>", "Month must look like 2026-11, not '&lt;!channel&gt;'"),
+            ("report 2030-01", "2030-01 has not begun yet"),
+            ("report 2026-10 2026-11", "Name one month"),
+        ):
+            assert says in await say(text), text
+    made = await audit_events(app, "report.link")
+    assert [(e.actor, e.subject) for e in made] == [("U0ADMIN", "2026-10"), ("U0ADMIN", "2026-11")]

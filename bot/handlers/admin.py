@@ -16,6 +16,7 @@ from bot.errors import BadInput
 from bot.handlers import (
     champions_admin,
     digests_admin,
+    report_admin,
     rollout_admin,
     survey_new,
     surveys,
@@ -134,6 +135,9 @@ async def _admin_command(deps: Deps, user_id: str, text: str, respond: AsyncResp
         return
     if words[:1] == ["rollout"]:
         await respond(await rollout_admin.run(deps, text.split()[1:], user_id=user_id))
+        return
+    if words[:1] == ["report"]:
+        await respond(await report_admin.run(deps, text.split()[1:], user_id=user_id))
         return
     await respond(ephemeral_text(f"I don't know that subcommand.\n{USAGE}"))
 

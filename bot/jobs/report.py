@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notices
 from bot.config import secret_bytes
@@ -25,7 +26,7 @@ from bot.models import JobRun, OutboxMessage
 from bot.reports import links, page
 from bot.reports.monthly import BadMonth, parse_month, previous_month
 from bot.schedules import wall_to_utc
-from bot.services import audit, idempotency
+from bot.services import idempotency
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +71,10 @@ async def post_monthly(deps: Deps) -> bool:
         month=month,
         now=now,
     )
-    link = _link(deps, label, now)
     async with deps.sessions.begin() as session:
         if not await idempotency.claim_job_period(session=session, job=JOB, period=label, now=now):
             return False
+        link = await _link(session, deps, label, now)
         await notices.to_coe(
             session=session,
             places=places,
@@ -82,30 +83,26 @@ async def post_monthly(deps: Deps) -> bool:
             text=page.summary_text(report, link),
             now=now,
         )
-        if link is not None:
-            await audit.record(
-                session=session,
-                actor="scheduler",
-                action="report.link",
-                subject=label,
-                details={"expires": link.expires.isoformat(), "for": "coe-channel"},
-                now=now,
-            )
     deps.outbox_wakeup.set()
     logger.info("monthly report for %s queued for the CoE", label)
     return True
 
 
-def _link(deps: Deps, month: str, now: dt.datetime) -> links.Link | None:
-    """A signed link, when the server knows its secret and where it is reached."""
+async def _link(
+    session: AsyncSession, deps: Deps, month: str, now: dt.datetime
+) -> links.Link | None:
+    """A signed link (audited), when the server knows its secret and where it is reached."""
     settings = deps.settings
     if settings.report_link_secret is None or settings.public_url is None:
         return None
-    return links.make(
+    return await links.issue(
+        session=session,
         secret=secret_bytes(settings.report_link_secret.get_secret_value()),
         base_url=settings.public_url,
         month=month,
         now=now,
+        actor="scheduler",
+        purpose="coe-channel",
     )
 
 

@@ -14,6 +14,10 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import audit
+
 PATH = "/reports/monthly"
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
@@ -69,3 +73,28 @@ def check(
     if until <= now:
         raise BadLink(f"this link expired on {until:%Y-%m-%d %H:%M} UTC: ask the CoE for a new one")
     return until
+
+
+async def issue(
+    *,
+    session: AsyncSession,
+    secret: bytes,
+    base_url: str,
+    month: str,
+    now: dt.datetime,
+    actor: str,
+    days: int = DEFAULT_DAYS,
+    purpose: str,
+) -> Link:
+    """`make`, and the audit record every link made leaves (`report.link`: who, which
+    month, until when, for what). ValueError for `days` out of range, nothing recorded."""
+    made = make(secret=secret, base_url=base_url, month=month, now=now, days=days)
+    await audit.record(
+        session=session,
+        actor=actor,
+        action="report.link",
+        subject=month,
+        details={"expires": made.expires.isoformat(), "base_url": base_url, "for": purpose},
+        now=now,
+    )
+    return made

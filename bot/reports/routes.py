@@ -131,9 +131,7 @@ async def _monthly(request: web.Request, deps: Deps, pages: Pages) -> web.Stream
                 now=now,
             )
         except links.BadLink as error:
-            return _refusal(
-                401, "This link does not open the report", f"{str(error).capitalize()}."
-            )
+            return _refusal(401, "This link does not open the report", f"{_sentence(str(error))}.")
         actor, details = "link", {"via": "link", "expires": until.isoformat()}
     try:
         async with deps.sessions.begin() as session:
@@ -152,3 +150,8 @@ async def _monthly(request: web.Request, deps: Deps, pages: Pages) -> web.Stream
             503, "The report is unavailable", "The database did not answer; try again soon."
         )
     return web.Response(text=body, content_type="text/html", charset="utf-8", headers=HEADERS)
+
+
+def _sentence(text: str) -> str:
+    """`text` with a capital first letter (the rest as written: it may quote the asker)."""
+    return text[:1].upper() + text[1:]

@@ -27,6 +27,8 @@ USAGE = (
     "• `/ai-coe rollout` · `/ai-coe rollout <team> <wave> <YYYY-MM-DD>` — when each team"
     " started with the tools (waves: pilot, 10%, 25%, 50%, everyone) · "
     "`/ai-coe rollout <team> remove`\n"
+    "• `/ai-coe report [YYYY-MM]` — a signed link to the month's report (last month by"
+    " default), for you to share\n"
     "• `/ai-coe help` — this message"
 )
 MAX_ERRORS_SHOWN = 20
