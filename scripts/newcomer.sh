@@ -126,6 +126,8 @@ expect "How to read this"
 grep -qF '<figure id="chart-impact"><svg' "${work}/out" || { echo "newcomer: no impact chart" >&2; exit 1; }
 run curl -fsS -H "Authorization: Bearer ${COE_API_TOKEN}" "${base}/reports/monthly"
 expect "AI coding tools — "
+run "${bin}" try "/ai-coe report" --user U0ADMIN
+expect "The report for"
 run "${bin}" report monthly -o "${work}/report.html"
 expect "Wrote the report for"
 
