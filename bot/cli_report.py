@@ -38,7 +38,7 @@ def _month(text: str | None, today: dt.date) -> dt.date | None:
     from bot.reports.monthly import BadMonth, parse_month, previous_month
 
     try:
-        return parse_month(text, today=today) if text else previous_month(today)
+        return parse_month(text, today=today) if text is not None else previous_month(today)
     except BadMonth as error:
         print(f"coe-bot: --month: {error}", file=sys.stderr)
         return None
@@ -65,7 +65,11 @@ def _monthly(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(html)
         return 0
-    Path(args.output).write_text(html, encoding="utf-8")
+    try:
+        Path(args.output).write_text(html, encoding="utf-8")
+    except OSError as error:
+        print(f"coe-bot: -o {args.output}: {error.strerror or error}", file=sys.stderr)
+        return 1
     print(f"Wrote the report for {month:%B %Y} to {args.output} ({len(html):,} bytes).")
     return 0
 

@@ -198,6 +198,19 @@ class Settings(BaseSettings):
             raise ValueError(f"BUSINESS_HOURS/BUSINESS_DAYS/BUSINESS_TIMEZONE: {error}") from None
         return self
 
+    @model_validator(mode="after")
+    def _own_link_secret(self) -> Settings:
+        if (
+            self.report_link_secret is not None
+            and self.survey_secret is not None
+            and self.report_link_secret.get_secret_value() == self.survey_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "REPORT_LINK_SECRET: must be its own secret, not SURVEY_SECRET (a leaked"
+                " link key must never open anonymous answers)"
+            )
+        return self
+
     def working_hours(self) -> BusinessHours:
         return BusinessHours.parse(self.business_hours, self.business_days, self.business_timezone)
 

@@ -64,12 +64,14 @@ def check(
     `BadLink` naming what is wrong. The signature is compared in constant time."""
     if not expires or not signature:
         raise BadLink("this link is not signed")
-    if not expires.isdigit() or len(expires) > 12:
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         raise BadLink("this link's expiry is not a time")
     wanted = _signature(secret, month, int(expires))
     if not hmac.compare_digest(wanted, signature.lower()[:128]):
         raise BadLink("this link's signature does not match (changed, or from another server)")
     until = dt.datetime.fromtimestamp(int(expires), dt.UTC)
+    if until > now + dt.timedelta(days=MAX_DAYS + 1):  # no link is made to last that long
+        raise BadLink(f"this link claims to work past the longest a link lasts ({MAX_DAYS} days)")
     if until <= now:
         raise BadLink(f"this link expired on {until:%Y-%m-%d %H:%M} UTC: ask the CoE for a new one")
     return until

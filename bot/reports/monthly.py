@@ -31,7 +31,7 @@ from bot.services.usage_periods import periods
 MONTHS_SHOWN = 6
 TOOL_NAMES = {"copilot": "GitHub Copilot", "cursor": "Cursor", "claude_code": "Claude Code"}
 ANY_TOOL = "Any tool"
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits only
 
 
 class BadMonth(ValueError):
@@ -41,12 +41,12 @@ class BadMonth(ValueError):
 def parse_month(text: str, *, today: dt.date) -> dt.date:
     """The first day of `text` (`YYYY-MM`). Raises `BadMonth` for another shape, a year
     before 2000, or a month after `today`'s."""
-    match = MONTH.fullmatch(text.strip())
+    match = MONTH.fullmatch(text)
     if not match:
-        raise BadMonth(f"month must look like 2026-11, not {text.strip()[:20]!r}")
-    first = dt.date(int(match[1]), int(match[2]), 1)
-    if first.year < 2000:
+        raise BadMonth(f"month must look like 2026-11, not {text[:20]!r}")
+    if int(match[1]) < 2000:
         raise BadMonth("month must be 2000-01 or later")
+    first = dt.date(int(match[1]), int(match[2]), 1)
     if first > today.replace(day=1):
         raise BadMonth(f"{first:%Y-%m} has not begun yet")
     return first

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hmac
 import html
 import logging
+import re
 from collections import defaultdict
 
 from aiohttp import web
@@ -30,7 +32,8 @@ from bot.services import audit
 logger = logging.getLogger(__name__)
 
 FRESH_SECONDS = 300.0
-QUERY_TOKENS = ("token", "access_token", "api_token", "bearer")
+# a query parameter named like a credential: whatever its value, the link is refused
+CREDENTIAL_NAME = re.compile(r"token|auth|key|secret|password|passwd|bearer|session|jwt", re.I)
 HEADERS = {
     "Content-Security-Policy": page.CSP,
     "X-Content-Type-Options": "nosniff",
@@ -71,7 +74,7 @@ def add_routes(app: web.Application, deps: Deps) -> None:
     async def monthly(request: web.Request) -> web.StreamResponse:
         return await _monthly(request, deps, pages)
 
-    app.router.add_get(links.PATH, monthly)
+    app.router.add_route("*", links.PATH, monthly)  # other methods: a 405 with its CSP
 
 
 def _refusal(status: int, title: str, detail: str) -> web.Response:
@@ -91,7 +94,16 @@ def _refusal(status: int, title: str, detail: str) -> web.Response:
 async def _monthly(request: web.Request, deps: Deps, pages: Pages) -> web.StreamResponse:
     now = deps.clock()
     query = request.query
-    if any(name in query for name in QUERY_TOKENS):
+    if request.method not in ("GET", "HEAD"):
+        refused = _refusal(405, "Not allowed", "The report is read with GET.")
+        refused.headers["Allow"] = "GET, HEAD"
+        return refused
+    presented = {value.encode("utf-8", "surrogateescape") for value in query.values()}
+    if any(CREDENTIAL_NAME.search(name) for name in query) or any(
+        hmac.compare_digest(value, token.secret.encode("utf-8", "surrogateescape"))
+        for token in deps.settings.api_tokens
+        for value in presented
+    ):
         return _refusal(
             400,
             "Tokens never go in a link",
