@@ -17,6 +17,7 @@ from bot.reports.links import Link
 from bot.reports.monthly import ANY_TOOL, TOOL_NAMES, Report
 from bot.services import costs
 from bot.services.policy import ActivePolicy
+from bot.views.common import plural
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none';"
@@ -131,10 +132,11 @@ def summary_text(report: Report, link: Link | None) -> str:
     if head["spend_cents"] is not None:
         idle = head["reclaimable_cents"]
         extra = f"; {_dollars(idle)} on seats nobody used" if idle else ""
-        lines.append(f"• Spend {_dollars(head['spend_cents'])}{extra}.")
+        unpriced = f" (not priced: {', '.join(report.unpriced)})" if report.unpriced else ""
+        lines.append(f"• Spend {_dollars(head['spend_cents'])}{unpriced}{extra}.")
     if head["compared"]:
         lines.append(
-            f"• Delivery: {head['compared']} team(s) compared with teams not started yet;"
+            f"• Delivery: {plural(head['compared'], 'team')} compared with teams not started yet;"
             f" {head['faster']} faster, {head['slower']} slower beyond the 95 % interval"
             " (association, not causation)."
         )
