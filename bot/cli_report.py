@@ -86,13 +86,13 @@ def _link(args: argparse.Namespace) -> int:
     month = _month(args.month, now.date())
     if month is None:
         return EXIT_USAGE
+    if not 1 <= args.days <= links.MAX_DAYS:
+        print(f"coe-bot: --days: a link lasts 1 to {links.MAX_DAYS} days", file=sys.stderr)
+        return EXIT_USAGE
     if settings.report_link_secret is None:
         print("coe-bot: set REPORT_LINK_SECRET (32 bytes or more) to sign links", file=sys.stderr)
         return EXIT_USAGE
     base = settings.public_url or f"http://127.0.0.1:{os.environ.get('PORT') or 3000}"
-    if not 1 <= args.days <= links.MAX_DAYS:
-        print(f"coe-bot: --days: a link lasts 1 to {links.MAX_DAYS} days", file=sys.stderr)
-        return EXIT_USAGE
     secret = secret_bytes(settings.report_link_secret.get_secret_value())
 
     async def work(sessions: db.Sessions) -> links.Link:

@@ -241,7 +241,7 @@ def test_the_first_business_day_at_nine_local_is_when_the_summary_is_due(
 async def test_once_a_month_the_coe_channel_gets_the_summary_with_its_chart_and_a_link(
     app: RunningApp, clock: Clock, slack: FakeSlack
 ) -> None:
-    await report_demo.fill(app, now=clock())
+    await report_demo.fill(app, now=clock(), people=60)  # its chart is adoption's
     deps = app.deps
     clock.now = DECEMBER_FIRST - dt.timedelta(minutes=1)
     assert not await report_job.post_monthly(deps)  # not 09:00 in Paris yet
