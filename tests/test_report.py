@@ -11,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -173,6 +174,8 @@ async def test_who_may_open_the_report_and_every_view_is_audited(
         (link_query("2026-11", now)[:-4] + "0000", {}, 401, "does not match"),
         ("?month=2026-11&expires=99999999999&signature=" + "0" * 64, {}, 401, "does not match"),
         ("?month=2026-11&expires=soon&signature=abc", {}, 401, "expiry is not a time"),
+        ("?month=2026-11&expires=1800000000&signature=%C3%A9", {}, 401, "does not match"),
+        ("?month=2026-11&expires=1800000000&signature=" + "é" * 64, {}, 401, "does not match"),
         ("?month=2026-11&signature=abc", {}, 401, "not signed"),
         (link_query("2026-11", now - dt.timedelta(days=15)), {}, 401, "expired"),
     ]
@@ -363,3 +366,76 @@ async def test_a_coe_admin_gets_a_link_in_slack_and_nobody_else_does(
             assert says in await say(text), text
     made = await audit_events(app, "report.link")
     assert [(e.actor, e.subject) for e in made] == [("U0ADMIN", "2026-10"), ("U0ADMIN", "2026-11")]
+
+
+async def copilot_october(
+    sessions: Any, clock: Clock, users: list[int], plans: dict[int, str]
+) -> None:
+    """Copilot in October for `users` of `test_usage_figures.organisation` (payments 1-6,
+    search 7-9, nobody we know 10-12): each active on 20 October, each with a seat of its
+    plan (business unless `plans` says otherwise), seen in an October snapshot."""
+    from bot.standin.github import FakeGitHub
+    from tests.test_usage_figures import day_of, organisation, pull, seat
+
+    await organisation(sessions)
+    day = dt.date(2026, 10, 20)
+    async with FakeGitHub(now=clock) as github:
+        for user in users:
+            github.add_user_day(day_of(user, day, 3, 5, 2))
+        github.set_seats(
+            [
+                {**seat(n, last_used="2026-10-20T10:00:00Z"), "plan_type": plans.get(n, "business")}
+                for n in users
+            ]
+        )
+        snapshot = dt.datetime(2026, 10, 24, 6, 0, tzinfo=dt.UTC)
+        await pull(github, sessions, day, day, now=snapshot)
+
+
+async def october(sessions: Any, prices: costs.Costs) -> Any:
+    from bot.reports import monthly
+    from bot.services.policy import PolicyStore
+    from bot.services.survey_disclosure import Rules
+
+    async with sessions() as session:
+        return await monthly.gather(
+            session=session,
+            month=dt.date(2026, 10, 1),
+            rules=Rules(min_group=5, min_text=10),
+            costs=prices,
+            policy=PolicyStore(None).active,
+            now=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC),
+        )
+
+
+async def test_spend_counts_a_team_merged_with_everyone_and_names_a_tool_priced_in_part(
+    sessions: Any, clock: Clock, tmp_path: Path
+) -> None:
+    # payments (6) and three people nobody knows: the three alone are under the minimum
+    # group, so everyone is one "(all teams)" row, which still has seats and spend
+    await copilot_october(sessions, clock, [1, 2, 3, 4, 5, 6, 10, 11, 12], {})
+    report = await october(sessions, costs.load(costs.example_path()))
+    assert [(r["team"], r["seats"], r["spend_cents"]) for r in report.teams] == [
+        ("(all teams)", 9, 9 * 1900)
+    ]
+    assert (report.spend_cents, report.unpriced) == (9 * 1900, [])
+    assert report.headline["active_people"] == 9
+
+
+async def test_a_tool_priced_for_some_teams_only_is_named_beside_its_partial_spend(
+    sessions: Any, clock: Clock, tmp_path: Path
+) -> None:
+    example = costs.example_path().read_text(encoding="utf-8")
+    business_only = example.replace("    enterprise: 3900\n    default: 1900\n", "")
+    assert business_only != example
+    path = tmp_path / "costs.yaml"
+    path.write_text(business_only, encoding="utf-8")
+    # payments on business seats (priced); search and the unknown three on enterprise (not)
+    users = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    await copilot_october(sessions, clock, users, dict.fromkeys(range(7, 13), "enterprise"))
+    report = await october(sessions, costs.load(path))
+    assert report.spend_cents == 6 * 1900  # what is priced, and no more
+    assert report.unpriced == ["GitHub Copilot"]  # ... said to be partial
+    from bot.reports import page
+
+    assert "(not priced, all or part: GitHub Copilot)" in page.summary_text(report, None)

@@ -658,14 +658,18 @@ async def make_app(settings: Settings, clock: Clock, **changes: Any) -> Any:
     return await start_app(app_settings(settings, **changes), clock)
 
 
-async def test_auckland_posts_at_nine_local_on_the_first_for_the_month_just_ended(
+async def test_auckland_posts_once_the_month_has_ended_in_utc_too(
     settings: Settings, clock: Clock, slack: FakeSlack
 ) -> None:
-    clock.now = dt.datetime(2026, 11, 30, 19, 59, tzinfo=dt.UTC)  # 08:59 on 1 Dec in NZ
+    """09:00 on 1 December in Auckland is 20:00 on 30 November in UTC, where the figures
+    are counted: the summary waits for the UTC month to end (13:00 in Auckland)."""
+    clock.now = dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.UTC)  # 09:00 on 1 Dec in NZ
     running, runner = await make_app(settings, clock, business_timezone="Pacific/Auckland")
     try:
         assert not await report_job.post_monthly(running.deps)
-        clock.now = dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.UTC)
+        clock.now = dt.datetime(2026, 11, 30, 23, 59, tzinfo=dt.UTC)
+        assert not await report_job.post_monthly(running.deps)
+        clock.now = dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)
         assert await report_job.post_monthly(running.deps)
         assert not await report_job.post_monthly(running.deps)
         await run_job(running, clock)
@@ -678,7 +682,7 @@ async def test_auckland_posts_at_nine_local_on_the_first_for_the_month_just_ende
         params = parse_qs(urlsplit(url[1].replace("&amp;", "&")).query)
         assert params["month"] == ["2026-11"]
         expires = int(params["expires"][0])
-        made = dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.UTC)
+        made = dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)
         assert abs(expires - (made + dt.timedelta(days=14)).timestamp()) < 3600
     finally:
         await runner.cleanup()

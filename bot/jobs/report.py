@@ -24,7 +24,7 @@ from bot.config import secret_bytes
 from bot.deps import Deps
 from bot.models import JobRun, OutboxMessage
 from bot.reports import links, page
-from bot.reports.monthly import BadMonth, parse_month, previous_month
+from bot.reports.monthly import parse_month, previous_month
 from bot.schedules import wall_to_utc
 from bot.services import idempotency
 
@@ -37,12 +37,16 @@ GRACE = dt.timedelta(days=2)
 
 def due_at(now: dt.datetime, deps: Deps) -> dt.datetime:
     """When this month's post is due (UTC): 09:00 local on the first business day of the
-    month `now` is in, locally."""
+    month `now` is in, locally, and not before that month began in UTC."""
     hours = deps.settings.working_hours()
-    local = now.astimezone(hours.zone).date().replace(day=1)
+    first = now.astimezone(hours.zone).date().replace(day=1)
+    local = first
     while local.weekday() not in hours.weekdays:
         local += dt.timedelta(days=1)
-    return wall_to_utc(dt.datetime.combine(local, AT), hours.zone)
+    # never before the month has ended in UTC, which the figures count in (east of UTC+9,
+    # 09:00 on the 1st is still the last day of the month in UTC)
+    month_over = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+    return max(wall_to_utc(dt.datetime.combine(local, AT), hours.zone), month_over)
 
 
 async def post_monthly(deps: Deps) -> bool:
@@ -122,8 +126,10 @@ async def upload_summary(deps: Deps, client: AsyncWebClient, message: OutboxMess
     external upload: files.getUploadURLExternal, the upload, files.completeUploadExternal);
     Slack's answer, or None when the summary should go as a plain message instead: no
     chart to draw, or no `files:write` scope (the app was not reinstalled; logged).
-    SlackApiError passes through; a failed upload step raises ConnectionError (nothing was
-    shared, so the row is tried again)."""
+    SlackApiError passes through. An upload step that failed, or files.completeUploadExternal
+    answering `file_not_found` (a completion whose answer was lost, retried), raises
+    ConnectionError: the outcome is unknown, and the worker looks for the file in the
+    channel's history before trying again."""
     month = month_of(message.dedupe_key)
     if month is None:
         return None
@@ -137,7 +143,7 @@ async def upload_summary(deps: Deps, client: AsyncWebClient, message: OutboxMess
             now=deps.clock(),
         )
         png = await asyncio.to_thread(page.summary_chart, report)
-    except (BadMonth, ValueError):
+    except Exception:  # the summary still goes, as text: the page has the figures
         logger.exception("monthly report %s: the chart could not be drawn; text alone", month)
         return None
     if png is None:

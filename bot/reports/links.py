@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import audit
 
 PATH = "/reports/monthly"
+HEX64 = re.compile(r"[0-9a-f]{64}")  # a SHA-256 HMAC in hex, ASCII only
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
 
@@ -67,7 +69,8 @@ def check(
     if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         raise BadLink("this link's expiry is not a time")
     wanted = _signature(secret, month, int(expires))
-    if not hmac.compare_digest(wanted, signature.lower()[:128]):
+    given = signature.lower()
+    if not HEX64.fullmatch(given) or not hmac.compare_digest(wanted, given):
         raise BadLink("this link's signature does not match (changed, or from another server)")
     until = dt.datetime.fromtimestamp(int(expires), dt.UTC)
     if until > now + dt.timedelta(days=MAX_DAYS + 1):  # no link is made to last that long

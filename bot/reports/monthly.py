@@ -79,7 +79,7 @@ class Report:
     spend_cents: int | None = None
     reclaimable_cents: int | None = None
     priced: bool = False
-    unpriced: list[str] = field(default_factory=list)  # tools used in the month, not priced
+    unpriced: list[str] = field(default_factory=list)  # tools used, not priced (all or part)
     complete: bool = False  # every tool's pull reached the month's last day
     # impact
     comparisons: list[dict[str, Any]] = field(default_factory=list)
@@ -167,57 +167,76 @@ async def _adoption(
             people[(item["period"], TOOL_NAMES[item["tool"]])] += item["active_people"]
     for (period, tool), count in sorted(people.items()):
         report.active.append({"month": period, "tool": tool, "people": count})
-    for period in report.months:  # one tool alone: its people are everyone's
-        tools = [t for (p, t) in people if p == period]
-        total = any_tool.get(period, people[(period, tools[0])] if len(tools) == 1 else None)
+    for period in report.months:
+        # without an "any tool" item (made when two tools or more had use), at most one
+        # tool had anyone: its people are everyone's
+        used = [n for (p, _), n in people.items() if p == period]
+        total = any_tool.get(period)
+        if total is None and used and sum(1 for n in used if n) <= 1:
+            total = max(used)
         if total is not None:
             report.active.append({"month": period, "tool": ANY_TOOL, "people": total})
     teams: dict[tuple[str, str], dict[str, Any]] = {}
     for item in measured:
-        if item["tool"] == "any" or item["team"] == usage_figures.ALL_TEAMS:
+        if item["tool"] == "any" or _empty(item):
             continue
         row = teams.setdefault(
             (item["period"], item["team"]),
             {
                 "month": item["period"],
                 "team": item["team"],
-                "includes": item.get("includes"),
+                "includes": set(),
                 "seats": None,
                 "active_people": None,
                 "engaged_people": None,
-                "copilot_share": None,
                 "tools": {},
                 "spend_cents": None,
                 "reclaimable_cents": None,
                 "note": item.get("note"),
             },
         )
+        # a merged label holds each tool's own small teams: the row names them all
+        row["includes"] |= set(item.get("includes") or ())
         row["note"] = row["note"] or item.get("note")
         row["tools"][item["tool"]] = item["active_people"]
         if item["tool"] == "copilot":
             row["seats"] = item["seats"]
             row["active_people"] = item["active_people"]
             row["engaged_people"] = item["engaged_people"]
-            if item["seats"] and item["active_people"] is not None:
-                row["copilot_share"] = round(item["active_people"] / item["seats"], 3)
         for money in ("spend_cents", "reclaimable_cents"):
             if item.get(money) is not None:
                 row[money] = (row[money] or 0) + item[money]
+    for row in teams.values():
+        row["includes"] = sorted(row["includes"])
     report.team_months = sorted(teams.values(), key=lambda r: (r["month"], r["team"]))
     report.teams = [r for r in report.team_months if r["month"] == report.month]
-    spent = [r["spend_cents"] for r in report.teams if r["spend_cents"] is not None]
+    this_month = [i for i in measured if i["period"] == report.month and i["tool"] != "any"]
+    spent = [i["spend_cents"] for i in this_month if i.get("spend_cents") is not None]
     report.priced = bool(spent)
     report.spend_cents = sum(spent) if spent else None
-    idle = [r["reclaimable_cents"] for r in report.teams if r["reclaimable_cents"] is not None]
+    idle = [i["reclaimable_cents"] for i in this_month if i.get("reclaimable_cents") is not None]
     report.reclaimable_cents = sum(idle) if idle else None
-    this_month = [i for i in measured if i["period"] == report.month and i["tool"] != "any"]
+    # a tool whose spend is missing for any team that used or held it: the total is partial
     report.unpriced = [
         TOOL_NAMES[tool]
         for tool in TOOL_NAMES
-        if any(i["tool"] == tool and i["active_people"] for i in this_month)
-        and all(i.get("spend_cents") is None for i in this_month if i["tool"] == tool)
+        if any(
+            i["tool"] == tool
+            and (i["active_people"] or i["seats"])
+            and i.get("spend_cents") is None
+            for i in this_month
+        )
     ]
     report.complete = bool(this_month) and all(i["complete"] for i in this_month)
+
+
+def _empty(item: dict[str, Any]) -> bool:
+    """The row of zeros a tool gives when it was pulled and nobody held or used it."""
+    return (
+        item["team"] == usage_figures.ALL_TEAMS
+        and not item["active_people"]
+        and not (item["seats"])
+    )
 
 
 async def _impact(session: AsyncSession, report: Report, rules: Rules, today: dt.date) -> None:

@@ -132,7 +132,9 @@ def summary_text(report: Report, link: Link | None) -> str:
     if head["spend_cents"] is not None:
         idle = head["reclaimable_cents"]
         extra = f"; {_dollars(idle)} on seats nobody used" if idle else ""
-        unpriced = f" (not priced: {', '.join(report.unpriced)})" if report.unpriced else ""
+        unpriced = (
+            f" (not priced, all or part: {', '.join(report.unpriced)})" if report.unpriced else ""
+        )
         lines.append(f"• Spend {_dollars(head['spend_cents'])}{unpriced}{extra}.")
     if head["compared"]:
         lines.append(
