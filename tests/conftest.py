@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,13 +62,23 @@ async def _check_postgres(url: str) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The PostgreSQL pass (TEST_DATABASE_URL) skips the tests that never touch the database
     under test (no `database_url` among their fixtures: pure functions, the command line on
-    its own SQLite file, the stand-in): they ran, identically, in the SQLite pass of CI."""
-    if not os.environ.get("TEST_DATABASE_URL"):
+    its own SQLite file, the stand-in): they ran, identically, in the SQLite pass of CI.
+
+    `COE_DB_FREE_SHARE=N` (set by `.ci/run` for both passes, which run side by side) gives
+    every N-th of those tests (by a hash of its id) to the PostgreSQL pass and the rest to
+    the SQLite pass, so the two end closer together; each runs once either way."""
+    postgres = bool(os.environ.get("TEST_DATABASE_URL"))
+    share = int(os.environ.get("COE_DB_FREE_SHARE") or 0)
+    if not postgres and not share:
         return
-    once = pytest.mark.skip(reason="does not use the database under test: runs in the SQLite pass")
     for item in items:
-        if "database_url" not in getattr(item, "fixturenames", ()):
-            item.add_marker(once)
+        if "database_url" in getattr(item, "fixturenames", ()):
+            continue
+        to_postgres = bool(share) and zlib.crc32(item.nodeid.encode()) % share == 0
+        if postgres and not to_postgres:
+            item.add_marker(pytest.mark.skip(reason="no database under test: the SQLite pass"))
+        elif not postgres and to_postgres:
+            item.add_marker(pytest.mark.skip(reason="no database under test: the other pass"))
 
 
 @pytest.fixture(scope="session")
