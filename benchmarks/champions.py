@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, insert, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks import recreate_postgres_database
 from bot.db import create_engine, make_sessions, migrate
 from bot.models import Champion, Question, QuestionAssignment, Team
 from bot.services import escalation, questions, routing
@@ -645,20 +645,6 @@ async def bench_backend(url: str, data: Dataset) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _recreate_postgres_database() -> str:
-    server = make_url(POSTGRES_SERVER)
-    admin = create_async_engine(
-        server.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"timeout": 5}
-    )
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
-            await conn.execute(text(f"CREATE DATABASE {POSTGRES_DATABASE}"))
-    finally:
-        await admin.dispose()
-    return server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
-
-
 def _backend(url: str, data: Dataset) -> dict[str, Any]:
     t0 = time.perf_counter()
     migrate(url)  # synchronous: outside the event loop
@@ -680,7 +666,7 @@ def run() -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
     try:
-        url = asyncio.run(_recreate_postgres_database())
+        url = asyncio.run(recreate_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE))
     except (OSError, ConnectionError) as exc:
         results["postgresql"] = {"skipped": f"PostgreSQL unreachable at {POSTGRES_SERVER}: {exc}"}
         return results

@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, insert, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks import recreate_postgres_database
 from bot.db import create_engine, make_sessions, migrate
 from bot.models import Prompt, PromptTag, SearchTerm
 from bot.services.prompt_search import Vocabulary, parse_query, search
@@ -994,20 +994,6 @@ def _slowest_queries(samples: list[Sample], top: int = 10) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _recreate_postgres_database() -> str:
-    server = make_url(POSTGRES_SERVER)
-    admin = create_async_engine(
-        server.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"timeout": 5}
-    )
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
-            await conn.execute(text(f"CREATE DATABASE {POSTGRES_DATABASE}"))
-    finally:
-        await admin.dispose()
-    return server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
-
-
 def _library_stats(library: Library) -> dict[str, Any]:
     bodies = [len(p["body"]) for p in library.prompts]
     titles = [len(p["title"].split()) for p in library.prompts]
@@ -1044,7 +1030,7 @@ def run() -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
     try:
-        url = asyncio.run(_recreate_postgres_database())
+        url = asyncio.run(recreate_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE))
     except (OSError, ConnectionError) as exc:
         results["postgresql"] = {"skipped": f"PostgreSQL unreachable at {POSTGRES_SERVER}: {exc}"}
         return results

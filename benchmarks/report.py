@@ -24,10 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-
+from benchmarks import recreate_postgres_database
 from bot.config import Settings
 from bot.db import create_engine, make_sessions, migrate
 from bot.reports import page
@@ -104,20 +101,6 @@ async def _measure(url: str) -> dict[str, Any]:
     }
 
 
-async def _recreate_postgres_database() -> str:
-    server = make_url(POSTGRES_SERVER)
-    admin = create_async_engine(
-        server.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"timeout": 5}
-    )
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
-            await conn.execute(text(f"CREATE DATABASE {POSTGRES_DATABASE}"))
-    finally:
-        await admin.dispose()
-    return server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
-
-
 def _backend(url: str) -> dict[str, Any]:
     migrate(url)
     filled = asyncio.run(_fill(url))
@@ -128,7 +111,7 @@ def _backend(url: str) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {"people": PEOPLE, "month": f"{MONTH:%Y-%m}"}
     try:
-        url = asyncio.run(_recreate_postgres_database())
+        url = asyncio.run(recreate_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE))
     except (OSError, ConnectionError) as exc:
         results["postgresql"] = {"skipped": f"PostgreSQL unreachable at {POSTGRES_SERVER}: {exc}"}
     else:

@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from benchmarks import recreate_postgres_database
 from bot.db import create_engine, make_sessions, migrate
 from bot.models import CopilotUserDay, CopilotUserTeam
 from bot.services import usage_figures
@@ -76,18 +75,6 @@ def serve(people: int, days: int, port_file: str) -> None:
         await asyncio.Event().wait()
 
     asyncio.run(main())
-
-
-async def _recreate_postgres_database() -> str:
-    server = make_url(POSTGRES_SERVER)
-    admin = create_async_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
-            await conn.execute(text(f"CREATE DATABASE {POSTGRES_DATABASE}"))
-    finally:
-        await admin.dispose()
-    return server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
 
 
 def _stand_in(people: int, days: int) -> tuple[subprocess.Popen[bytes], str, str, str]:
@@ -231,7 +218,7 @@ def _one(url: str, people: int, days: int) -> dict[str, Any]:
 
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {}
-    url = asyncio.run(_recreate_postgres_database())
+    url = asyncio.run(recreate_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE))
     migrate(url)
     results["postgresql"] = imported = _one(url, PEOPLE, DAYS)
     print(f"usage: PostgreSQL import {imported}", flush=True)
