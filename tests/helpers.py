@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import socket
@@ -76,6 +77,21 @@ def coe_bot_command() -> list[str]:
     """How to run the `coe-bot` command line in a subprocess."""
     script = Path(sys.executable).with_name("coe-bot")
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+async def run_coe_bot(*args: str, **env: str) -> tuple[int, str, str]:
+    """`coe-bot *args` in a child process with `clean_env(**env)`: (exit code, stdout,
+    stderr), within two minutes."""
+    command = await asyncio.create_subprocess_exec(
+        *coe_bot_command(),
+        *args,
+        env=clean_env(**env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(command.communicate(), timeout=120)
+    assert command.returncode is not None
+    return command.returncode, out.decode(), err.decode()
 
 
 def clean_env(**variables: str) -> dict[str, str]:

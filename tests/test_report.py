@@ -5,7 +5,6 @@ its chart uploaded through Slack's external upload flow."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
@@ -29,7 +28,7 @@ from bot.services import costs
 from bot.standin import FakeSlack, SlackSender
 from tests import report_demo
 from tests.conftest import SIGNING_SECRET, Clock, RunningApp, start_app
-from tests.helpers import audit_events, clean_env, coe_bot_command, message_text
+from tests.helpers import audit_events, message_text, run_coe_bot
 
 TOKENS = "reader:metrics=report-reader-token;exports:responses=report-responses-token"
 READER = {"Authorization": "Bearer report-reader-token"}
@@ -136,17 +135,12 @@ async def test_the_demo_report_reads_as_one_page_with_every_chart_and_names_nobo
     assert [(e.actor, e.subject) for e in viewed] == [("api:reader", "2026-11")]
     # the command line writes the same page, offline
     out = tmp_path / "report.html"
-    env = clean_env(DATABASE_URL=app.deps.settings.database_url)
-    command = await asyncio.create_subprocess_exec(
-        *coe_bot_command(),
-        *("report", "monthly", "--month", "2026-11", "-o", str(out)),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(command.communicate(), timeout=120)
-    assert command.returncode == 0, stderr.decode()
-    assert "Wrote the report for November 2026" in stdout.decode()
+    code, stdout, stderr = await run_coe_bot(
+        "report", "monthly", "--month", "2026-11", "-o", str(out),
+        DATABASE_URL=app.deps.settings.database_url,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "Wrote the report for November 2026" in stdout
     offline = out.read_text(encoding="utf-8")
     assert len(check_page(offline)) == len(CHARTS)
     assert "association, not causation" in offline
@@ -293,24 +287,11 @@ async def test_without_files_write_the_summary_is_posted_without_its_chart(
     assert not posted[0].get("files")
 
 
-async def run_cli(*args: str, **env: str) -> tuple[int, str, str]:
-    command = await asyncio.create_subprocess_exec(
-        *coe_bot_command(),
-        *args,
-        env=clean_env(**env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(command.communicate(), timeout=120)
-    assert command.returncode is not None
-    return command.returncode, stdout.decode(), stderr.decode()
-
-
 async def test_the_command_line_makes_audited_links_and_refuses_what_is_no_month(
     app: RunningApp,
 ) -> None:
     database = app.deps.settings.database_url
-    code, out, err = await run_cli(
+    code, out, err = await run_coe_bot(
         "report", "link", "--month", "2026-10", "--days", "3",
         DATABASE_URL=database, REPORT_LINK_SECRET=SECRET, PUBLIC_URL=app.url,
     )  # fmt: skip
@@ -327,10 +308,10 @@ async def test_the_command_line_makes_audited_links_and_refuses_what_is_no_month
         (("monthly", "--month", "2099-01"), "2099-01 has not begun yet"),
         (("link", "--days", "91"), "a link lasts 1 to 90 days"),
     ):
-        code, out, err = await run_cli("report", *args, DATABASE_URL=database)
+        code, out, err = await run_coe_bot("report", *args, DATABASE_URL=database)
         assert (code, out) == (2, ""), err
         assert says in err
-    code, _, err = await run_cli(
+    code, _, err = await run_coe_bot(
         "report", "link", DATABASE_URL=database, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"
     )
     assert code == 2

@@ -30,7 +30,7 @@ from bot.services import costs, surveys
 from bot.standin import FakeSlack
 from tests import report_demo
 from tests.conftest import SURVEY_SECRET, Clock, RunningApp, start_app
-from tests.helpers import audit_events, clean_env, coe_bot_command, seed_answered_run
+from tests.helpers import audit_events, clean_env, coe_bot_command, run_coe_bot, seed_answered_run
 
 TOKENS = (
     "reader:metrics=attack-reader-token-0001;"
@@ -894,19 +894,6 @@ async def test_the_posted_link_opens_the_page_and_names_nobody(
 # --------------------------------------------------------------------------- the CLI
 
 
-async def run_cli(*args: str, **env: str) -> tuple[int, str, str]:
-    command = await asyncio.create_subprocess_exec(
-        *coe_bot_command(),
-        *args,
-        env=clean_env(**env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(command.communicate(), timeout=120)
-    assert command.returncode is not None
-    return command.returncode, out.decode(), err.decode()
-
-
 CLI_BAD_MONTHS = [
     "2026-1",
     "0000-00",
@@ -925,7 +912,7 @@ async def test_cli_bad_months_exit_2_with_one_line(app: RunningApp, tmp_path: An
     database = app.deps.settings.database_url
     results = await asyncio.gather(
         *(
-            run_cli(
+            run_coe_bot(
                 "report",
                 "monthly",
                 "--month",
@@ -937,7 +924,7 @@ async def test_cli_bad_months_exit_2_with_one_line(app: RunningApp, tmp_path: An
             for i, month in enumerate(CLI_BAD_MONTHS)
         ),
         *(
-            run_cli(
+            run_coe_bot(
                 "report",
                 "link",
                 "--month",
@@ -967,7 +954,7 @@ async def test_cli_link_days_bounds(app: RunningApp) -> None:
     }
     bad = await asyncio.gather(
         *(
-            run_cli("report", "link", "--month", "2026-11", "--days", days, **env)
+            run_coe_bot("report", "link", "--month", "2026-11", "--days", days, **env)
             for days in ("0", "abc", "91")
         )
     )
@@ -975,7 +962,9 @@ async def test_cli_link_days_bounds(app: RunningApp) -> None:
         assert code == 2, (code, out, err)
         assert out == ""
         assert "Traceback" not in err
-    code, out, err = await run_cli("report", "link", "--month", "2026-11", "--days", "90", **env)
+    code, out, err = await run_coe_bot(
+        "report", "link", "--month", "2026-11", "--days", "90", **env
+    )
     assert code == 0, err
     expires = int(parse_qs(urlsplit(out.strip()).query)["expires"][0])
     assert 89 * 86400 < expires - time.time() <= 91 * 86400
@@ -984,13 +973,13 @@ async def test_cli_link_days_bounds(app: RunningApp) -> None:
 
 async def test_cli_link_without_public_url_or_with_a_short_secret(app: RunningApp) -> None:
     database = app.deps.settings.database_url
-    code, out, err = await run_cli(
+    code, out, err = await run_coe_bot(
         "report", "link", "--month", "2026-11", DATABASE_URL=database, REPORT_LINK_SECRET="short"
     )
     assert code == 2, (code, out, err)
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err
-    code, out, err = await run_cli(
+    code, out, err = await run_coe_bot(
         "report", "link", "--month", "2026-11", DATABASE_URL=database, REPORT_LINK_SECRET=SECRET
     )
     # with no PUBLIC_URL the command cannot make a full link: a clear refusal, not "None/…"
@@ -1005,7 +994,7 @@ async def test_cli_link_without_public_url_or_with_a_short_secret(app: RunningAp
 async def test_cli_monthly_to_an_unwritable_place_is_a_one_line_error(
     app: RunningApp, tmp_path: Any
 ) -> None:
-    code, _out, err = await run_cli(
+    code, _out, err = await run_coe_bot(
         "report", "monthly", "--month", "2026-11", "-o", str(tmp_path / "no" / "such" / "r.html"),
         DATABASE_URL=app.deps.settings.database_url,
     )  # fmt: skip

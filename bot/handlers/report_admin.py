@@ -10,7 +10,7 @@ from bot.deps import Deps
 from bot.errors import BadInput
 from bot.reports import links
 from bot.reports.monthly import BadMonth, parse_month, previous_month
-from bot.views.common import ephemeral_text, escape
+from bot.views.common import ephemeral_text, escape, sentence
 
 
 async def run(deps: Deps, words: list[str], *, user_id: str) -> dict[str, Any]:
@@ -21,7 +21,7 @@ async def run(deps: Deps, words: list[str], *, user_id: str) -> dict[str, Any]:
     try:
         month = parse_month(words[0], today=now.date()) if words else previous_month(now.date())
     except BadMonth as error:
-        raise BadInput(f"{_sentence(escape(str(error)))}.") from None
+        raise BadInput(f"{sentence(escape(str(error)))}.") from None
     settings = deps.settings
     if settings.report_link_secret is None or settings.public_url is None:
         missing = " and ".join(
@@ -51,8 +51,3 @@ async def run(deps: Deps, words: list[str], *, user_id: str) -> dict[str, Any]:
         f" {made.expires:%-d %B %Y %H:%M} UTC for anyone who has it; every view is in the"
         " audit log."
     )
-
-
-def _sentence(text: str) -> str:
-    """`text` with a capital first letter (the rest as written: it may quote the asker)."""
-    return text[:1].upper() + text[1:]

@@ -28,6 +28,7 @@ from bot.deps import Deps
 from bot.reports import links, page
 from bot.reports.monthly import BadMonth, parse_month, previous_month
 from bot.services import audit
+from bot.views.common import sentence
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ async def _monthly(request: web.Request, deps: Deps, pages: Pages) -> web.Stream
                 now=now,
             )
         except links.BadLink as error:
-            return _refusal(401, "This link does not open the report", f"{_sentence(str(error))}.")
+            return _refusal(401, "This link does not open the report", f"{sentence(str(error))}.")
         actor, details = "link", {"via": "link", "expires": until.isoformat()}
     try:
         async with deps.sessions.begin() as session:
@@ -162,8 +163,3 @@ async def _monthly(request: web.Request, deps: Deps, pages: Pages) -> web.Stream
             503, "The report is unavailable", "The database did not answer; try again soon."
         )
     return web.Response(text=body, content_type="text/html", charset="utf-8", headers=HEADERS)
-
-
-def _sentence(text: str) -> str:
-    """`text` with a capital first letter (the rest as written: it may quote the asker)."""
-    return text[:1].upper() + text[1:]

@@ -90,6 +90,11 @@ def followup(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "replace_original": False}
 
 
+def sentence(text: str) -> str:
+    """`text` with a capital first letter, the rest as written (it may quote the asker)."""
+    return text[:1].upper() + text[1:]
+
+
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`count` with its noun: "1 champion", "2 champions", "1 person" / "3 people"
     (`many` for an irregular plural); counts over 999 get thousands separators."""
